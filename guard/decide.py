@@ -1,0 +1,76 @@
+"""Findings + policy -> one action. Pure: no I/O, no clock, table-tested.
+
+Every finding is matched against every rule; each matching rule proposes its action and
+the most severe proposal wins. A fail-closed check that could not run proposes ``block``.
+Ties between rules of the same action go to the rule listed first in the policy, so the
+policy author controls which message is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from guard.policy.schema import Policy, Rule
+from guard.types import Action, Audience, CheckFailure, Finding, Stage, most_severe
+
+__all__ = ["Decision", "decide", "rule_matches"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    rules: tuple[str, ...]
+    template: str | None
+    escalations: tuple[str, ...]
+    redactions: tuple[Finding, ...]
+    """Findings whose spans must be replaced before the text leaves (redact rules)."""
+
+
+def rule_matches(rule: Rule, finding: Finding, stage: Stage, audience: Audience) -> bool:
+    when = rule.when
+    return (
+        when.check == finding.check
+        and ("*" in when.categories or finding.category in when.categories)
+        and finding.score >= when.min_score
+        and (when.stages is None or stage in when.stages)
+        and (when.audiences is None or audience in when.audiences)
+    )
+
+
+def decide(
+    policy: Policy,
+    stage: Stage,
+    audience: Audience,
+    findings: Sequence[Finding],
+    failures: Sequence[CheckFailure] = (),
+) -> Decision:
+    matched: list[Rule] = []
+    redactions: list[Finding] = []
+    for rule in policy.rules:
+        hits = [f for f in findings if rule_matches(rule, f, stage, audience)]
+        if not hits:
+            continue
+        matched.append(rule)
+        if rule.action is Action.REDACT:
+            redactions.extend(hits)
+
+    proposals: list[tuple[Action, str, str | None]] = [
+        (r.action, r.id, r.template) for r in matched
+    ]
+    for failure in failures:
+        if failure.fail_mode == "closed":
+            proposals.append(
+                (Action.BLOCK, f"fail-closed.{failure.check}", policy.check_unavailable_template)
+            )
+
+    action = most_severe({a for a, _, _ in proposals})
+    template = next((t for a, _, t in proposals if a is action and t is not None), None)
+    escalations = tuple(dict.fromkeys(r.escalation for r in matched if r.escalation))
+    return Decision(
+        action=action,
+        rules=tuple(rule_id for _, rule_id, _ in proposals),
+        template=template,
+        escalations=escalations,
+        redactions=tuple(dict.fromkeys(redactions)),
+    )

@@ -1,0 +1,178 @@
+"""The policy schema. Strict (``extra="forbid"``): a typo is an error, never a silent default.
+
+A policy says which checks run at which stage, and which findings lead to which action,
+message and escalation. Cross-references (a rule naming a check, a template or an
+escalation that does not exist) are validated here too, so a loaded policy is usable.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from guard.types import Action, Audience, FailMode, Stage
+
+__all__ = [
+    "CheckConfig",
+    "CrisisLine",
+    "EmergencyNumber",
+    "Escalation",
+    "Match",
+    "PhiSettings",
+    "Policy",
+    "Resources",
+    "Rule",
+]
+
+# Variables a template may use; filled by guard.templates.render.
+TEMPLATE_VARIABLES = frozenset(
+    {"crisis_line", "crisis_line_name", "emergency_number", "country", "checks", "categories"}
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckConfig(_Strict):
+    kind: str = Field(description="Registered check kind, e.g. 'phi' or 'crisis'.")
+    name: str | None = Field(
+        default=None, description="Instance name used in findings and rules; defaults to kind."
+    )
+    stages: list[Stage] = Field(min_length=1, description="Stages the check runs at.")
+    timeout_ms: int = Field(default=1000, gt=0, le=60_000, description="Time budget per run.")
+    fail_mode: FailMode = Field(
+        default="closed",
+        description="On error or time-out: 'closed' blocks the request, 'open' lets it pass. "
+        "Either way the failure is counted and recorded.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="Check-specific settings.")
+
+    @property
+    def id(self) -> str:
+        return self.name or self.kind
+
+
+class Match(_Strict):
+    check: str = Field(description="Check instance name the rule applies to.")
+    categories: list[str] = Field(
+        default_factory=lambda: ["*"], min_length=1, description="Finding categories; '*' = any."
+    )
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    stages: list[Stage] | None = Field(default=None, description="Limit to stages; None = all.")
+    audiences: list[Audience] | None = Field(
+        default=None, description="Limit to audiences; None = all."
+    )
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)
+    description: str = ""
+    when: Match
+    action: Action
+    template: str | None = Field(default=None, description="Template shown to the user.")
+    escalation: str | None = Field(default=None, description="Escalation to open.")
+
+
+class Escalation(_Strict):
+    priority: Literal["low", "normal", "high", "critical"] = "normal"
+    amend: Literal["prepend", "append", "replace", "none"] = Field(
+        default="prepend",
+        description="How the rule's template is combined with the model's answer.",
+    )
+    description: str = ""
+
+
+class CrisisLine(_Strict):
+    name: str
+    contact: str
+    source: str = Field(min_length=1, description="Where this number comes from.")
+
+
+class EmergencyNumber(_Strict):
+    number: str
+    source: str = Field(min_length=1)
+
+
+class Resources(_Strict):
+    default_country: str = "US"
+    crisis_lines: dict[str, CrisisLine] = Field(default_factory=dict)
+    emergency_numbers: dict[str, EmergencyNumber] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _default_country_known(self) -> Resources:
+        for table in ("crisis_lines", "emergency_numbers"):
+            entries = getattr(self, table)
+            if entries and self.default_country not in entries:
+                raise ValueError(f"{table} has no entry for default_country {self.default_country!r}")
+        return self
+
+
+class PhiSettings(_Strict):
+    restore_in_response: bool = Field(
+        default=True,
+        description="Put the user's own identifiers back into the answer after the upstream "
+        "saw placeholders only.",
+    )
+
+
+class Policy(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)
+    version: str = Field(min_length=1, max_length=32)
+    description: str = ""
+    checks: list[CheckConfig] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    templates: dict[str, str] = Field(default_factory=dict)
+    escalations: dict[str, Escalation] = Field(default_factory=dict)
+    resources: Resources = Field(default_factory=Resources)
+    phi: PhiSettings = Field(default_factory=PhiSettings)
+    check_unavailable_template: str = Field(
+        default="check_unavailable",
+        description="Template used when a fail-closed check could not run.",
+    )
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_use_known_variables(cls, templates: dict[str, str]) -> dict[str, str]:
+        for name, text in templates.items():
+            for _, field_name, _, _ in string.Formatter().parse(text):
+                if field_name is not None and field_name not in TEMPLATE_VARIABLES:
+                    known = ", ".join(sorted(TEMPLATE_VARIABLES))
+                    raise ValueError(
+                        f"template {name!r} uses unknown variable {{{field_name}}} (known: {known})"
+                    )
+        return templates
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Policy:
+        ids = [c.id for c in self.checks]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"check names must be unique, repeated: {', '.join(dupes)}")
+        rule_ids = [r.id for r in self.rules]
+        dupes = sorted({i for i in rule_ids if rule_ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"rule ids must be unique, repeated: {', '.join(dupes)}")
+        for rule in self.rules:
+            if rule.when.check not in ids:
+                raise ValueError(f"rule {rule.id!r} names unknown check {rule.when.check!r}")
+            if rule.template is not None and rule.template not in self.templates:
+                raise ValueError(f"rule {rule.id!r} names unknown template {rule.template!r}")
+            if rule.escalation is not None and rule.escalation not in self.escalations:
+                raise ValueError(f"rule {rule.id!r} names unknown escalation {rule.escalation!r}")
+            if rule.action in (Action.BLOCK, Action.CLARIFY) and rule.template is None:
+                raise ValueError(f"rule {rule.id!r}: action {rule.action.value} needs a template")
+        if any(c.fail_mode == "closed" for c in self.checks):
+            if self.check_unavailable_template not in self.templates:
+                raise ValueError(
+                    f"a fail-closed check needs template {self.check_unavailable_template!r}"
+                )
+        return self
+
+    def check_config(self, name: str) -> CheckConfig:
+        for config in self.checks:
+            if config.id == name:
+                return config
+        raise KeyError(name)

@@ -1,0 +1,169 @@
+"""The engine's vocabulary: frozen, typed records with no behaviour beyond ordering.
+
+Everything that crosses a module boundary inside ``guard`` is one of these. They hold
+offsets and categories, never raw text of a detected entity, so a Finding or a Verdict
+can be logged, counted and stored without leaking PHI.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Action",
+    "Audience",
+    "CheckFailure",
+    "Context",
+    "FailMode",
+    "Finding",
+    "Segment",
+    "Stage",
+    "Verdict",
+    "most_severe",
+]
+
+Audience = Literal["patient", "clinician"]
+FailMode = Literal["closed", "open"]
+
+
+class Stage(str, enum.Enum):
+    """Where in a request's life a check runs."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class Action(str, enum.Enum):
+    """What the guard does with a message. Declared in order of severity."""
+
+    ALLOW = "allow"
+    ANNOTATE = "annotate"
+    CLARIFY = "clarify"
+    REDACT = "redact"
+    ESCALATE = "escalate"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Action):
+            return NotImplemented
+        return self.severity < other.severity
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Action):
+            return NotImplemented
+        return self.severity <= other.severity
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Action):
+            return NotImplemented
+        return self.severity > other.severity
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Action):
+            return NotImplemented
+        return self.severity >= other.severity
+
+
+_SEVERITY = {action: rank for rank, action in enumerate(Action)}
+
+
+def most_severe(actions: Sequence[Action] | frozenset[Action] | set[Action]) -> Action:
+    """The most severe of ``actions``; ``allow`` when there are none."""
+    return max(actions, key=lambda a: a.severity, default=Action.ALLOW)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of text the checks look at, and where it came from.
+
+    ``message_index`` is the position in the request's ``messages`` (``-1`` for a model
+    response); ``part_index`` the position in a content-part array (``None`` for a plain
+    string content).
+    """
+
+    text: str
+    role: str
+    message_index: int
+    part_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something a check detected. Detectors report; the policy decides.
+
+    ``span`` is ``(start, end)`` in ``segments[segment]``'s text. ``entity`` names what was
+    found (``PERSON``, ``MRN``) and never holds the found text itself.
+    """
+
+    check: str
+    category: str
+    score: float
+    segment: int | None = None
+    span: tuple[int, int] | None = None
+    entity: str | None = None
+    principle: int | None = None
+    criterion: str | None = None
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFailure:
+    """A check that did not give an answer: it raised or ran past its budget."""
+
+    check: str
+    reason: Literal["error", "timeout"]
+    fail_mode: FailMode
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a check may know about the request besides the text in front of it."""
+
+    stage: Stage
+    tenant: str = "default"
+    audience: Audience = "patient"
+    country: str = "US"
+    model: str | None = None
+    input_findings: tuple[Finding, ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision for one stage of one request.
+
+    ``message`` is the policy's text for the user when the action needs one (a block's
+    safe response, the resources an escalation adds, a clarifying question); ``rules``
+    the ids of the policy rules that matched; ``escalations`` the escalation rule names to
+    fire. ``latency_ms`` maps check name to its wall time. ``redactions`` are the findings
+    whose spans must be replaced before the text leaves, whatever the overall action.
+    """
+
+    action: Action
+    stage: Stage
+    policy_id: str
+    policy_version: str
+    findings: tuple[Finding, ...] = ()
+    rules: tuple[str, ...] = ()
+    message: str | None = None
+    escalations: tuple[str, ...] = ()
+    failures: tuple[CheckFailure, ...] = ()
+    latency_ms: Mapping[str, float] = field(default_factory=dict)
+    redactions: tuple[Finding, ...] = ()
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Distinct ``check/category`` names, sorted: bounded, safe to log and store."""
+        return tuple(sorted({f"{f.check}/{f.category}" for f in self.findings}))
+
+    @property
+    def blocked(self) -> bool:
+        return self.action is Action.BLOCK
