@@ -118,12 +118,21 @@ class Engine:
         start = self._clock()
         failure: CheckFailure | None = None
         found: list[Finding] = []
+        # Checks see only their scope; finding indexes are mapped back to ``segments``.
+        index = [i for i, s in enumerate(segments) if config.scope == "all" or s.new]
+        if not index:
+            return [], None, 0.0
         try:
-            found = await asyncio.wait_for(
-                check.detect(segments, ctx), timeout=config.timeout_ms / 1000
+            raw = await asyncio.wait_for(
+                check.detect([segments[i] for i in index], ctx), timeout=config.timeout_ms / 1000
             )
-            found = [f for f in found if f.check == config.id] + [
-                replace(f, check=config.id) for f in found if f.check != config.id
+            found = [
+                replace(
+                    f,
+                    check=config.id,
+                    segment=index[f.segment] if f.segment is not None else None,
+                )
+                for f in raw
             ]
         except TimeoutError:
             failure = CheckFailure(config.id, "timeout", config.fail_mode,

@@ -92,6 +92,8 @@ class Segment:
     role: str
     message_index: int
     part_index: int | None = None
+    new: bool = True
+    """False for turns before the last assistant reply: already checked when they were new."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,18 @@
+"""Built-in checks, one per module, and the registry that knows them by kind."""
+
+from __future__ import annotations
+
+from guard.checks.base import Check, CheckFactory, CheckParamsError, CheckRegistry
+
+__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "default_registry"]
+
+
+def default_registry() -> CheckRegistry:
+    """A fresh registry with every built-in check kind. Import cost is paid here, not at
+    ``import guard``: presidio and spaCy load only when a policy uses the PHI check."""
+    from guard.checks import crisis, phi
+
+    registry = CheckRegistry()
+    registry.register("phi", phi.factory)
+    registry.register("crisis", crisis.factory)
+    return registry

@@ -48,6 +48,12 @@ class CheckConfig(_Strict):
         description="On error or time-out: 'closed' blocks the request, 'open' lets it pass. "
         "Either way the failure is counted and recorded.",
     )
+    scope: Literal["new", "all"] = Field(
+        default="new",
+        description="'new': only turns after the last assistant reply (plus system prompt); "
+        "'all': every text that leaves for the upstream (PHI must be replaced in history too, "
+        "because clients resend it on every turn).",
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Check-specific settings.")
 
     @property

@@ -1,0 +1,382 @@
+"""One request's path through the guard. The proxy and the SDK both call this; there is
+one code path for decisions.
+
+    guard_input  -> redact PHI, decide; block/clarify answer at once, else call upstream
+    guard_output -> check the answer in context, redact, restore the user's own PHI,
+                    amend (crisis resources first, notes after), record
+    stream       -> the same, window by window: text is released only after its window
+                    passed the output checks
+
+Recording (audit store, metrics) goes through the injected ``Recorder``; a recorder that
+fails is logged by ``MultiRecorder`` and never costs the user the answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from guard.engine import Engine
+from guard.messages import input_segments, replace_segment_texts
+from guard.recording import CaseRecord, DecisionRecord, NullRecorder, Recorder
+from guard.redaction import Vault, redact, restore
+from guard.types import Action, Context, Finding, Segment, Stage, Verdict, most_severe
+
+__all__ = ["GuardedStream", "InputOutcome", "OutputOutcome", "Pipeline"]
+
+RequestCounter = Callable[[str, str, Action], None]
+"""``count(tenant, model, action)``: called once per finished request."""
+
+_WITHHELD = "[excerpt withheld: no PHI check ran on this text]"
+
+
+@dataclass
+class InputOutcome:
+    request_id: str
+    verdict: Verdict
+    messages: list[dict[str, Any]]
+    """What may leave for the upstream: the request with PHI replaced by placeholders."""
+    vault: Vault
+    case_ids: tuple[str, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        """True when the guard answers itself (block or clarify): no upstream call."""
+        return self.verdict.action in (Action.BLOCK, Action.CLARIFY)
+
+    @property
+    def answer(self) -> str:
+        return self.verdict.message or ""
+
+
+@dataclass
+class OutputOutcome:
+    verdict: Verdict
+    text: str
+    finish_reason: str | None = None
+    """``content_filter`` when the guard stopped the answer; otherwise keep upstream's."""
+    case_ids: tuple[str, ...] = ()
+
+    @property
+    def action(self) -> Action:
+        return self.verdict.action
+
+
+@dataclass
+class Pipeline:
+    engine: Engine
+    recorder: Recorder = field(default_factory=NullRecorder)
+    count_request: RequestCounter | None = None
+    excerpt_chars: int = 300
+    stream_window_chars: int = 160
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+    # ------------------------------------------------------------------ input
+    async def guard_input(
+        self, messages: Sequence[Mapping[str, Any]], ctx: Context, request_id: str | None = None
+    ) -> InputOutcome:
+        request_id = request_id or self.new_id()
+        ctx = replace(ctx, stage=Stage.INPUT)
+        segments = input_segments(messages)
+        verdict = await self.engine.run(Stage.INPUT, segments, ctx)
+
+        vault = Vault()
+        replacements: dict[Segment, str] = {}
+        if verdict.redactions:
+            for index, segment in enumerate(segments):
+                spans = _spans_for(verdict.redactions, index)
+                if spans:
+                    replacements[segment] = redact(segment.text, spans, vault)
+        outgoing = replace_segment_texts(messages, replacements)
+
+        case_ids = await self._open_cases(request_id, ctx, verdict, self._excerpt(
+            [s for s in segments if s.new], segments, verdict))
+        await self._record(request_id, ctx, verdict, segments, case_ids)
+        outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids)
+        if outcome.answered:
+            self._count(ctx, verdict.action)
+        return outcome
+
+    # ----------------------------------------------------------------- output
+    async def guard_output(
+        self, text: str, ctx: Context, inp: InputOutcome, upstream_ms: float | None = None
+    ) -> OutputOutcome:
+        ctx = replace(ctx, stage=Stage.OUTPUT, input_findings=inp.verdict.findings)
+        segment = Segment(text, "assistant", -1)
+        verdict = await self.engine.run(Stage.OUTPUT, [segment], ctx)
+        outcome = self._compose(text, verdict, inp)
+        case_ids = await self._open_cases(
+            inp.request_id, ctx, verdict, self._excerpt([segment], [segment], verdict)
+        )
+        outcome.case_ids = case_ids
+        await self._record(inp.request_id, ctx, verdict, [segment], case_ids, upstream_ms)
+        self._count(ctx, most_severe({inp.verdict.action, verdict.action}))
+        return outcome
+
+    def stream(self, ctx: Context, inp: InputOutcome) -> GuardedStream:
+        return GuardedStream(self, replace(ctx, stage=Stage.OUTPUT,
+                                           input_findings=inp.verdict.findings), inp)
+
+    # ---------------------------------------------------------------- helpers
+    def _compose(self, text: str, verdict: Verdict, inp: InputOutcome) -> OutputOutcome:
+        if verdict.action is Action.BLOCK:
+            return OutputOutcome(verdict, verdict.message or "", "content_filter")
+        body = self._clean(text, verdict, inp)
+        body = self._amend(body, inp.verdict)
+        body = self._amend(body, verdict)
+        return OutputOutcome(verdict, body)
+
+    def _clean(self, text: str, verdict: Verdict, inp: InputOutcome) -> str:
+        """Redact what the model produced itself, then restore the user's own identifiers."""
+        spans = _spans_for(verdict.redactions, 0)
+        if spans:
+            text = redact(text, spans, Vault())
+        if self.engine.policy.phi.restore_in_response:
+            text = restore(text, inp.vault)
+        return text
+
+    def amendment(self, verdict: Verdict) -> tuple[str, str] | None:
+        """``(mode, text)`` to combine with the answer, or None."""
+        if not verdict.message:
+            return None
+        if verdict.action is Action.ESCALATE:
+            modes = [self.engine.policy.escalations[name].amend for name in verdict.escalations]
+            mode = modes[0] if modes else "prepend"
+            return None if mode == "none" else (mode, verdict.message)
+        if verdict.action is Action.ANNOTATE:
+            return ("append", verdict.message)
+        return None
+
+    def _amend(self, body: str, verdict: Verdict) -> str:
+        amendment = self.amendment(verdict)
+        if amendment is None:
+            return body
+        mode, message = amendment
+        if mode == "replace":
+            return message
+        if mode == "prepend":
+            return f"{message}\n\n{body}" if body else message
+        return f"{body}\n\n{message}" if body else message
+
+    def _excerpt(
+        self, shown: Sequence[Segment], segments: Sequence[Segment], verdict: Verdict
+    ) -> str:
+        """The checked text with every entity finding replaced, whatever the policy's action.
+
+        If no PHI check ran successfully on this stage, nothing is kept: the store must
+        never hold raw PHI, even under a policy that lets PHI through to the model.
+        """
+        if not self.has_phi_check(verdict):
+            return _WITHHELD
+        vault = Vault()
+        parts = []
+        for segment in shown:
+            index = segments.index(segment)
+            entity_findings = [f for f in verdict.findings if f.entity is not None]
+            parts.append(redact(segment.text, _spans_for(entity_findings, index), vault))
+        excerpt = " | ".join(p.replace("\n", " ") for p in parts)
+        return excerpt[: self.excerpt_chars]
+
+    def has_phi_check(self, verdict: Verdict) -> bool:
+        """Whether a PHI check ran without failing for this verdict's stage."""
+        phi_checks = {c.id for c in self.engine.policy.checks
+                      if c.kind == "phi" and verdict.stage in c.stages}
+        failed = {f.check for f in verdict.failures}
+        return bool(phi_checks - failed)
+
+    async def _open_cases(
+        self, request_id: str, ctx: Context, verdict: Verdict, excerpt: str
+    ) -> tuple[str, ...]:
+        ids: list[str] = []
+        for name in verdict.escalations:
+            escalation = self.engine.policy.escalations[name]
+            case = CaseRecord(
+                case_id=self.new_id(),
+                request_id=request_id,
+                time=self.clock(),
+                tenant=ctx.tenant,
+                rule=name,
+                priority=escalation.priority,
+                policy_id=verdict.policy_id,
+                policy_version=verdict.policy_version,
+                categories=verdict.categories,
+                excerpt=excerpt,
+            )
+            await self.recorder.open_case(case)
+            ids.append(case.case_id)
+        return tuple(ids)
+
+    async def _record(
+        self,
+        request_id: str,
+        ctx: Context,
+        verdict: Verdict,
+        segments: Sequence[Segment],
+        case_ids: tuple[str, ...],
+        upstream_ms: float | None = None,
+        excerpt: str | None = None,
+    ) -> None:
+        shown = [s for s in segments if s.new]
+        record = DecisionRecord(
+            request_id=request_id,
+            time=self.clock(),
+            tenant=ctx.tenant,
+            model=ctx.model or "",
+            stage=verdict.stage,
+            verdict=verdict,
+            excerpt=excerpt if excerpt is not None else self._excerpt(shown, segments, verdict),
+            case_id=case_ids[0] if case_ids else None,
+            upstream_ms=upstream_ms,
+        )
+        await self.recorder.record_decision(record)
+
+    def _count(self, ctx: Context, action: Action) -> None:
+        if self.count_request is not None:
+            self.count_request(ctx.tenant, ctx.model or "", action)
+
+
+def _spans_for(findings: Sequence[Finding], segment: int) -> list[tuple[int, int, str]]:
+    return [
+        (f.span[0], f.span[1], f.entity or f.category.upper())
+        for f in findings
+        if f.segment == segment and f.span is not None
+    ]
+
+
+class GuardedStream:
+    """Release a streamed answer window by window, each after it passed the output checks.
+
+    ``prefix()`` is what goes out before the model's first token (crisis resources);
+    ``feed()`` returns the text that may be released now; ``close()`` checks the rest,
+    records the decision and returns the last text plus the stage outcome. After a block,
+    nothing more of the model's text is released.
+    """
+
+    _CONTEXT_CHARS = 80
+
+    def __init__(self, pipeline: Pipeline, ctx: Context, inp: InputOutcome) -> None:
+        self._p = pipeline
+        self._ctx = ctx
+        self._inp = inp
+        self._buffer = ""
+        self._released = ""
+        self._excerpt = ""
+        self._verdicts: list[Verdict] = []
+        self.blocked = False
+
+    def prefix(self) -> str:
+        amendment = self._p.amendment(self._inp.verdict)
+        if amendment and amendment[0] in ("prepend", "replace"):
+            return amendment[1] + "\n\n"
+        return ""
+
+    @property
+    def replaces_answer(self) -> bool:
+        amendment = self._p.amendment(self._inp.verdict)
+        return bool(amendment and amendment[0] == "replace")
+
+    async def feed(self, delta: str) -> str:
+        if self.blocked or not delta:
+            return ""
+        self._buffer += delta
+        window = self._p.stream_window_chars
+        if len(self._buffer) < window:
+            return ""
+        cut = max(self._buffer.rfind(" ", window // 2), self._buffer.rfind("\n", window // 2))
+        if cut <= 0:
+            if len(self._buffer) < 4 * window:
+                return ""
+            cut = len(self._buffer)
+        chunk, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        return await self._check(chunk)
+
+    async def close(self, upstream_ms: float | None = None) -> tuple[str, OutputOutcome]:
+        tail = ""
+        if not self.blocked and self._buffer:
+            tail = await self._check(self._buffer)
+            self._buffer = ""
+        verdict = _merge(self._verdicts, self._ctx, self._p.engine)
+        if self.blocked:
+            outcome = OutputOutcome(verdict, self._released, "content_filter")
+        else:
+            after = self._p.amendment(self._inp.verdict)
+            own = self._p.amendment(verdict)
+            for amendment in (after, own):
+                if amendment and amendment[0] == "append":
+                    tail += "\n\n" + amendment[1]
+            outcome = OutputOutcome(verdict, self._released + tail)
+        excerpt = self._excerpt[: self._p.excerpt_chars] if self._p.has_phi_check(
+            verdict) else _WITHHELD
+        outcome.case_ids = await self._p._open_cases(
+            self._inp.request_id, self._ctx, verdict, excerpt
+        )
+        await self._p._record(self._inp.request_id, self._ctx, verdict, [],
+                              outcome.case_ids, upstream_ms, excerpt=excerpt)
+        self._p._count(self._ctx, most_severe({self._inp.verdict.action, verdict.action}))
+        return tail, outcome
+
+    async def _check(self, chunk: str) -> str:
+        context = self._released[-self._CONTEXT_CHARS:]
+        text = context + chunk
+        verdict = await self._p.engine.run(
+            Stage.OUTPUT, [Segment(text, "assistant", -1)], self._ctx
+        )
+        offset = len(context)
+        # Keep findings that touch the new chunk, with spans made relative to it.
+        shifted = tuple(
+            replace(f, span=(max(f.span[0] - offset, 0), f.span[1] - offset))
+            if f.span is not None else f
+            for f in verdict.findings
+            if f.span is None or f.span[1] > offset
+        )
+        redactions = tuple(
+            replace(f, span=(max(f.span[0] - offset, 0), f.span[1] - offset))
+            for f in verdict.redactions
+            if f.span is not None and f.span[1] > offset
+        )
+        verdict = replace(verdict, findings=shifted, redactions=redactions)
+        self._verdicts.append(verdict)
+        if len(self._excerpt) < self._p.excerpt_chars:
+            entities = [f for f in shifted if f.entity is not None]
+            self._excerpt += redact(chunk, _spans_for(entities, 0), Vault()).replace("\n", " ")
+        if verdict.action is Action.BLOCK:
+            self.blocked = True
+            message = "\n\n" + (verdict.message or "")
+            self._released += message
+            return message
+        spans = _spans_for(redactions, 0)
+        if spans:
+            chunk = redact(chunk, spans, Vault())
+        if self._p.engine.policy.phi.restore_in_response:
+            chunk = restore(chunk, self._inp.vault)
+        self._released += chunk
+        return chunk
+
+
+def _merge(verdicts: Sequence[Verdict], ctx: Context, engine: Engine) -> Verdict:
+    """One verdict for a whole streamed answer: the most severe window decides."""
+    policy = engine.policy
+    if not verdicts:
+        return Verdict(Action.ALLOW, Stage.OUTPUT, policy.id, policy.version)
+    worst = max(verdicts, key=lambda v: v.action.severity)
+    latency: dict[str, float] = {}
+    for v in verdicts:
+        for check, ms in v.latency_ms.items():
+            latency[check] = latency.get(check, 0.0) + ms
+    return Verdict(
+        action=worst.action,
+        stage=Stage.OUTPUT,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        findings=tuple(f for v in verdicts for f in v.findings),
+        rules=tuple(dict.fromkeys(r for v in verdicts for r in v.rules)),
+        message=worst.message,
+        escalations=tuple(dict.fromkeys(e for v in verdicts for e in v.escalations)),
+        failures=tuple(f for v in verdicts for f in v.failures),
+        latency_ms=latency,
+        redactions=tuple(f for v in verdicts for f in v.redactions),
+    )
