@@ -87,7 +87,8 @@ class Engine:
         failures: list[CheckFailure] = []
         latency: dict[str, float] = {}
         for (config, _), (found, failure, elapsed) in zip(selected, results, strict=True):
-            latency[config.id] = elapsed
+            if elapsed is not None:  # None: nothing in the check's scope, so it did not run
+                latency[config.id] = elapsed
             findings.extend(found)
             if failure is not None:
                 failures.append(failure)
@@ -114,14 +115,14 @@ class Engine:
 
     async def _run_one(
         self, config: CheckConfig, check: Check, segments: Sequence[Segment], ctx: Context
-    ) -> tuple[list[Finding], CheckFailure | None, float]:
+    ) -> tuple[list[Finding], CheckFailure | None, float | None]:
         start = self._clock()
         failure: CheckFailure | None = None
         found: list[Finding] = []
         # Checks see only their scope; finding indexes are mapped back to ``segments``.
         index = [i for i, s in enumerate(segments) if config.scope == "all" or s.new]
         if not index:
-            return [], None, 0.0
+            return [], None, None
         try:
             raw = await asyncio.wait_for(
                 check.detect([segments[i] for i in index], ctx), timeout=config.timeout_ms / 1000

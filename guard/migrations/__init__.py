@@ -1,0 +1,1 @@
+"""Alembic migrations for the audit store, shipped in the package, run by ``AuditStore.open()``."""

@@ -1,0 +1,65 @@
+"""Golden table for the pure decision function: findings in -> action, rules, template out."""
+
+import pytest
+
+from guard.decide import decide
+from guard.policy import parse_policy
+from guard.types import Action, CheckFailure, Finding, Stage
+from tests.fakes_checks import FAKE_POLICY
+
+POLICY = parse_policy(FAKE_POLICY)
+
+
+def f(check: str, category: str, score: float = 0.9) -> Finding:
+    return Finding(check, category, score, segment=0, span=(0, 3))
+
+
+CASES = [
+    # (name, stage, audience, findings, failures, action, rules, template)
+    ("nothing found", Stage.INPUT, "patient", [], [], Action.ALLOW, (), None),
+    ("phi redacts", Stage.INPUT, "patient", [f("phi", "person")], [], Action.REDACT,
+     ("phi-redact",), None),
+    ("crisis escalates", Stage.INPUT, "patient", [f("crisis", "suicidal_ideation")], [],
+     Action.ESCALATE, ("crisis-escalate",), "crisis"),
+    ("below threshold ignored", Stage.INPUT, "patient", [f("crisis", "suicidal_ideation", 0.4)],
+     [], Action.ALLOW, (), None),
+    ("threshold is inclusive", Stage.INPUT, "patient", [f("crisis", "suicidal_ideation", 0.5)],
+     [], Action.ESCALATE, ("crisis-escalate",), "crisis"),
+    ("unmatched category ignored", Stage.INPUT, "patient", [f("crisis", "other")], [],
+     Action.ALLOW, (), None),
+    ("audience patient blocks", Stage.INPUT, "patient", [f("harm", "falsify_records")], [],
+     Action.BLOCK, ("harm-block",), "refuse"),
+    ("audience clinician annotates", Stage.INPUT, "clinician", [f("harm", "falsify_records")],
+     [], Action.ANNOTATE, ("harm-clinician-note",), "note"),
+    ("stage-limited rule", Stage.OUTPUT, "patient", [f("harm", "missing_age")], [],
+     Action.ALLOW, (), None),
+    ("clarify on input", Stage.INPUT, "patient", [f("harm", "missing_age")], [],
+     Action.CLARIFY, ("ask-age",), "ask_age"),
+    ("most severe wins", Stage.INPUT, "patient",
+     [f("phi", "person"), f("crisis", "suicidal_ideation"), f("harm", "falsify_records")], [],
+     Action.BLOCK, ("phi-redact", "crisis-escalate", "harm-block"), "refuse"),
+    ("fail closed blocks", Stage.INPUT, "patient", [],
+     [CheckFailure("crisis", "timeout", "closed")], Action.BLOCK, ("fail-closed.crisis",),
+     "check_unavailable"),
+    ("fail open passes", Stage.INPUT, "patient", [f("phi", "person")],
+     [CheckFailure("crisis", "error", "open")], Action.REDACT, ("phi-redact",), None),
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "audience", "findings", "failures", "action", "rules", "template"),
+    [c[1:] for c in CASES], ids=[c[0] for c in CASES],
+)
+def test_decide_golden(stage, audience, findings, failures, action, rules, template) -> None:
+    d = decide(POLICY, stage, audience, findings, failures)
+    assert d.action is action
+    assert d.rules == rules
+    assert d.template == template
+
+
+def test_redactions_kept_even_when_a_more_severe_action_wins() -> None:
+    d = decide(POLICY, Stage.INPUT, "patient",
+               [f("phi", "person"), f("crisis", "suicidal_ideation")])
+    assert d.action is Action.ESCALATE
+    assert [r.category for r in d.redactions] == ["person"]
+    assert d.escalations == ("crisis",)
