@@ -25,6 +25,8 @@ class Decision:
     escalations: tuple[str, ...]
     redactions: tuple[Finding, ...]
     """Findings whose spans must be replaced before the text leaves (redact rules)."""
+    notes: tuple[str, ...] = ()
+    """Templates of matched annotate rules kept when redact or escalate won."""
 
 
 def rule_matches(rule: Rule, finding: Finding, stage: Stage, audience: Audience) -> bool:
@@ -67,10 +69,17 @@ def decide(
     action = most_severe({a for a, _, _ in proposals})
     template = next((t for a, _, t in proposals if a is action and t is not None), None)
     escalations = tuple(dict.fromkeys(r.escalation for r in matched if r.escalation))
+    notes: tuple[str, ...] = ()
+    if action in (Action.REDACT, Action.ESCALATE):
+        notes = tuple(dict.fromkeys(
+            r.template for r in matched
+            if r.action is Action.ANNOTATE and r.template is not None and r.template != template
+        ))
     return Decision(
         action=action,
         rules=tuple(rule_id for _, rule_id, _ in proposals),
         template=template,
         escalations=escalations,
         redactions=tuple(dict.fromkeys(redactions)),
+        notes=notes,
     )

@@ -111,6 +111,7 @@ class Engine:
             failures=tuple(failures),
             latency_ms=latency,
             redactions=decision.redactions,
+            notes=tuple(render(self.policy, t, ctx.country, findings) for t in decision.notes),
         )
 
     async def _run_one(

@@ -28,14 +28,32 @@ def apply_offline_defaults() -> None:
 
 
 def disable_guardrails_telemetry() -> None:
-    """Turn off guardrails-ai metrics and remote inference without touching ``~/.guardrailsrc``.
+    """Turn off guardrails-ai metrics and remote inference, now and on every settings reload.
 
-    guardrails-ai reads its settings from an RC file and has no environment variable for
-    this, so we set its in-memory settings before any ``Guard`` is built.
+    guardrails-ai has no environment variable for this, and every ``guardrails.Guard()``
+    reloads its settings from ``~/.guardrailsrc`` (metrics on by default), so setting the
+    in-memory settings once is not enough: we also make its settings loader return
+    telemetry-off settings. Measured without this: OTLP export attempts and a 7-18 s delay
+    at process exit. Idempotent.
     """
+    from typing import Any
+
+    from guardrails.classes.rc import RC
     from guardrails.settings import settings
 
     rc = settings.rc
     rc.enable_metrics = False
     rc.use_remote_inferencing = False
     settings.use_server = False
+    if getattr(RC.load, "_primum_silenced", False):
+        return
+    original = RC.load.__func__
+
+    def load(cls: type[Any], logger: Any = None) -> Any:
+        loaded = original(cls, logger)
+        loaded.enable_metrics = False
+        loaded.use_remote_inferencing = False
+        return loaded
+
+    load._primum_silenced = True  # type: ignore[attr-defined]
+    RC.load = classmethod(load)

@@ -126,8 +126,8 @@ class Pipeline:
         if verdict.action is Action.BLOCK:
             return OutputOutcome(verdict, verdict.message or "", "content_filter")
         body = self._clean(text, verdict, inp)
-        body = self._amend(body, inp.verdict)
-        body = self._amend(body, verdict)
+        body = self.amend(body, inp.verdict)
+        body = self.amend(body, verdict)
         return OutputOutcome(verdict, body)
 
     def _clean(self, text: str, verdict: Verdict, inp: InputOutcome) -> str:
@@ -151,16 +151,20 @@ class Pipeline:
             return ("append", verdict.message)
         return None
 
-    def _amend(self, body: str, verdict: Verdict) -> str:
+    def amend(self, body: str, verdict: Verdict) -> str:
+        """Combine an answer with a verdict's message (per its escalation) and notes."""
         amendment = self.amendment(verdict)
-        if amendment is None:
-            return body
-        mode, message = amendment
-        if mode == "replace":
-            return message
-        if mode == "prepend":
-            return f"{message}\n\n{body}" if body else message
-        return f"{body}\n\n{message}" if body else message
+        if amendment is not None:
+            mode, message = amendment
+            if mode == "replace":
+                body = message
+            elif mode == "prepend":
+                body = f"{message}\n\n{body}" if body else message
+            else:
+                body = f"{body}\n\n{message}" if body else message
+        for note in verdict.notes:
+            body = f"{body}\n\n{note}" if body else note
+        return body
 
     def _excerpt(
         self, shown: Sequence[Segment], segments: Sequence[Segment], verdict: Verdict
@@ -303,11 +307,12 @@ class GuardedStream:
         if self.blocked:
             outcome = OutputOutcome(verdict, self._released, "content_filter")
         else:
-            after = self._p.amendment(self._inp.verdict)
-            own = self._p.amendment(verdict)
-            for amendment in (after, own):
+            for v in (self._inp.verdict, verdict):
+                amendment = self._p.amendment(v)
                 if amendment and amendment[0] == "append":
                     tail += "\n\n" + amendment[1]
+                for note in v.notes:
+                    tail += "\n\n" + note
             outcome = OutputOutcome(verdict, self._released + tail)
         excerpt = self._excerpt[: self._p.excerpt_chars] if self._p.has_phi_check(
             verdict) else _WITHHELD

@@ -147,6 +147,9 @@ class Verdict:
     the ids of the policy rules that matched; ``escalations`` the escalation rule names to
     fire. ``latency_ms`` maps check name to its wall time. ``redactions`` are the findings
     whose spans must be replaced before the text leaves, whatever the overall action.
+    ``notes`` are the texts of annotate rules that matched when a more severe action won
+    but an answer is still given (redact, escalate): a patient who gives their name with
+    a sign of distress still gets the gentle resources.
     """
 
     action: Action
@@ -160,6 +163,7 @@ class Verdict:
     failures: tuple[CheckFailure, ...] = ()
     latency_ms: Mapping[str, float] = field(default_factory=dict)
     redactions: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def categories(self) -> tuple[str, ...]:

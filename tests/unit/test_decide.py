@@ -63,3 +63,11 @@ def test_redactions_kept_even_when_a_more_severe_action_wins() -> None:
     assert d.action is Action.ESCALATE
     assert [r.category for r in d.redactions] == ["person"]
     assert d.escalations == ("crisis",)
+
+
+def test_notes_kept_when_more_severe_action_still_answers() -> None:
+    d = decide(POLICY, Stage.INPUT, "patient", [f("phi", "person"), f("crisis", "passive_ideation")])
+    assert d.action is Action.REDACT and d.notes == ("note",)
+    d = decide(POLICY, Stage.INPUT, "patient",
+               [f("crisis", "passive_ideation"), f("harm", "falsify_records")])
+    assert d.action is Action.BLOCK and d.notes == ()

@@ -197,3 +197,18 @@ async def test_stream_prefixes_crisis_resources_and_stops_on_block() -> None:
     assert stream.blocked and outcome.finish_reason == "content_filter"
     assert "forge the note" not in released
     assert "I can't help falsify records" in released
+
+
+async def test_annotation_survives_when_redaction_wins() -> None:
+    # regression: "Alice here, I feel low" lost the gentle resources because redact outranks
+    # annotate and only the winning rule's template was kept
+    p, _, _ = make()
+    inp = await p.guard_input(user("Alice here, I feel low"), CTX)
+    assert inp.verdict.action is Action.REDACT
+    assert inp.verdict.notes == ("Note: passive_ideation, person.",)
+    out = await p.guard_output("Hello [PII_1].", CTX, inp)
+    assert out.text == "Hello Alice.\n\nNote: passive_ideation, person."
+    stream = p.stream(CTX, inp)
+    released = stream.prefix() + await stream.feed("Hello [PII_1].")
+    tail, _ = await stream.close()
+    assert released + tail == out.text

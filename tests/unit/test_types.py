@@ -23,3 +23,11 @@ def test_verdict_categories_are_distinct_sorted_and_textless() -> None:
     ))
     assert v.categories == ("crisis/self_harm", "phi/person")
     assert not v.blocked
+
+
+def test_public_api_is_complete() -> None:
+    import guard
+
+    for name in guard.__all__:
+        assert getattr(guard, name) is not None
+    assert guard.Guard.__name__ == "Guard"
