@@ -10,7 +10,8 @@ __all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "defaul
 def default_registry() -> CheckRegistry:
     """A fresh registry with every built-in check kind. Import cost is paid here, not at
     ``import guard``: presidio and spaCy load only when a policy uses the PHI check."""
-    from guard.checks import crisis, phi
+    import guard.checks.crisis as crisis
+    import guard.checks.phi as phi
 
     registry = CheckRegistry()
     registry.register("phi", phi.factory)
