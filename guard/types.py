@@ -29,14 +29,14 @@ Audience = Literal["patient", "clinician"]
 FailMode = Literal["closed", "open"]
 
 
-class Stage(str, enum.Enum):
+class Stage(enum.StrEnum):
     """Where in a request's life a check runs."""
 
     INPUT = "input"
     OUTPUT = "output"
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     """What the guard does with a message. Declared in order of severity."""
 
     ALLOW = "allow"

@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from guard.offline import disable_guardrails_telemetry
 
-
 disable_guardrails_telemetry()
 
 from guardrails.validators import (  # noqa: E402 - only after telemetry is off

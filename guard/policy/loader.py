@@ -21,7 +21,9 @@ __all__ = ["PolicyError", "load_policy", "parse_policy"]
 class PolicyError(ValueError):
     """A policy that cannot be used. ``str()`` is a message an operator can act on."""
 
-    def __init__(self, source: str, message: str, line: int | None = None, field: str | None = None):
+    def __init__(
+        self, source: str, message: str, line: int | None = None, field: str | None = None
+    ) -> None:
         self.source = source
         self.line = line
         self.field = field
@@ -76,10 +78,13 @@ def _line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
                     child = value
                     line = key.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child

@@ -112,7 +112,9 @@ class Resources(_Strict):
         for table in ("crisis_lines", "emergency_numbers"):
             entries = getattr(self, table)
             if entries and self.default_country not in entries:
-                raise ValueError(f"{table} has no entry for default_country {self.default_country!r}")
+                raise ValueError(
+                    f"{table} has no entry for default_country {self.default_country!r}"
+                )
         return self
 
 
@@ -170,11 +172,13 @@ class Policy(_Strict):
                 raise ValueError(f"rule {rule.id!r} names unknown escalation {rule.escalation!r}")
             if rule.action in (Action.BLOCK, Action.CLARIFY) and rule.template is None:
                 raise ValueError(f"rule {rule.id!r}: action {rule.action.value} needs a template")
-        if any(c.fail_mode == "closed" for c in self.checks):
-            if self.check_unavailable_template not in self.templates:
-                raise ValueError(
-                    f"a fail-closed check needs template {self.check_unavailable_template!r}"
-                )
+        if (
+            any(c.fail_mode == "closed" for c in self.checks)
+            and self.check_unavailable_template not in self.templates
+        ):
+            raise ValueError(
+                f"a fail-closed check needs template {self.check_unavailable_template!r}"
+            )
         return self
 
     def check_config(self, name: str) -> CheckConfig:

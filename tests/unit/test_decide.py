@@ -66,7 +66,8 @@ def test_redactions_kept_even_when_a_more_severe_action_wins() -> None:
 
 
 def test_notes_kept_when_more_severe_action_still_answers() -> None:
-    d = decide(POLICY, Stage.INPUT, "patient", [f("phi", "person"), f("crisis", "passive_ideation")])
+    d = decide(POLICY, Stage.INPUT, "patient",
+               [f("phi", "person"), f("crisis", "passive_ideation")])
     assert d.action is Action.REDACT and d.notes == ("note",)
     d = decide(POLICY, Stage.INPUT, "patient",
                [f("crisis", "passive_ideation"), f("harm", "falsify_records")])

@@ -22,7 +22,8 @@ CTX = Context(stage=Stage.INPUT)
 async def test_checks_run_concurrently_within_budget() -> None:
     engine = engine_with(**{
         "entity: PII}": "entity: PII, delay_s: 0.2}",
-        '"feel low": passive_ideation}}': '"feel low": passive_ideation}, delay_s: 0.2}',
+        '"feel low": passive_ideation}}':
+            '"feel low": passive_ideation}, delay_s: 0.2}',
         '"how old": missing_age}}': '"how old": missing_age}, delay_s: 0.2}',
     })
     start = time.perf_counter()
@@ -36,7 +37,8 @@ async def test_checks_run_concurrently_within_budget() -> None:
 async def test_timeout_fails_closed_by_default() -> None:
     policy_text = FAKE_POLICY.replace(
         '    params: {keywords: {"end my life": suicidal_ideation, "feel low": passive_ideation}}',
-        '    timeout_ms: 50\n    params: {keywords: {"end my life": suicidal_ideation}, delay_s: 2}',
+        "    timeout_ms: 50\n"
+        '    params: {keywords: {"end my life": suicidal_ideation}, delay_s: 2}',
     )
     engine = Engine.build(parse_policy(policy_text), fake_registry())
     verdict = await engine.run(Stage.INPUT, [Segment("hi", "user", 0)], CTX)

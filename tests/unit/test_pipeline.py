@@ -153,7 +153,9 @@ async def test_excerpt_withheld_when_phi_check_failed() -> None:
 
 async def test_excerpt_replaces_entities_whatever_the_policy_action() -> None:
     # a policy that lets PHI through to the model still never stores it
-    text = FAKE_POLICY.replace("    action: redact\n", "    action: annotate\n    template: note\n", 1)
+    text = FAKE_POLICY.replace(
+        "    action: redact\n", "    action: annotate\n    template: note\n", 1
+    )
     p, rec, _ = make(text)
     inp = await p.guard_input(user("I am Alice"), CTX)
     assert inp.messages[0]["content"] == "I am Alice"
@@ -190,7 +192,9 @@ async def test_stream_prefixes_crisis_resources_and_stops_on_block() -> None:
     stream = p.stream(CTX, inp)
     released = stream.prefix()
     assert released.startswith("Call call or text 988 now")
-    for word in "I hear you. Here is how to forge the note and more text after".split():
+    words = ["I", "hear", "you.", "Here", "is", "how", "to", "forge", "the", "note", "and",
+             "more", "text", "after"]
+    for word in words:
         released += await stream.feed(word + " ")
     tail, outcome = await stream.close()
     released += tail

@@ -87,20 +87,23 @@ def test_bad_check_params_name_the_param(tmp_path) -> None:
 
 def test_unknown_check_kind(tmp_path) -> None:
     from guard.engine import Engine
-    policy = parse_policy(FAKE_POLICY.replace("kind: phi\n    name: phi", "kind: nope\n    name: phi"))
+    policy = parse_policy(
+        FAKE_POLICY.replace("kind: phi\n    name: phi", "kind: nope\n    name: phi")
+    )
     with pytest.raises(PolicyError, match="unknown check kind 'nope'"):
         Engine.build(policy, fake_registry())
 
 
 def test_fail_closed_check_requires_unavailable_template() -> None:
-    text = FAKE_POLICY.replace('  check_unavailable: "A safety check is unavailable; emergencies {emergency_number}."\n', "")
+    line = '  check_unavailable: "A safety check is unavailable; emergencies {emergency_number}."\n'
+    text = FAKE_POLICY.replace(line, "")
     with pytest.raises(PolicyError, match="fail-closed check needs template"):
         parse_policy(text)
 
 
 def test_resolve_policy_by_name_and_unknown() -> None:
     assert resolve_policy("default").name == "default.yaml"
-    with pytest.raises(PolicyError, match="shipped: .*default"):
+    with pytest.raises(PolicyError, match=r"shipped: .*default"):
         resolve_policy("no-such-pack")
     with pytest.raises(PolicyError):
         build_engine("no-such-pack", fake_registry())

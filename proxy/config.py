@@ -1,0 +1,356 @@
+"""The proxy's one configuration file: strict, validated at start-up, errors that point.
+
+Like a policy, a broken config is an error naming the file, the line and the field; the
+proxy never starts half-configured. API keys are stored as sha256 hashes only, and
+provider secrets stay in the environment (``${VAR}`` in ``litellm_params``), so the file
+itself can be reviewed and versioned without leaking credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from guard.build import resolve_policy
+from guard.policy.loader import PolicyError, _line_of
+from guard.types import Audience
+
+__all__ = [
+    "CONFIG_ENV",
+    "ConfigError",
+    "MetricsConfig",
+    "ModelEntry",
+    "ProxyConfig",
+    "RouterSettings",
+    "ServerConfig",
+    "StoreConfig",
+    "TenantConfig",
+    "default_config_text",
+    "load_config",
+    "parse_config",
+]
+
+CONFIG_ENV = "PRIMUM_CONFIG"
+DEFAULT_CONFIG_NAME = "<embedded default config>"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used. ``str()`` names the file, line and field."""
+
+    def __init__(
+        self, source: str, message: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+        where = source if line is None else f"{source}:{line}"
+        what = f"{field}: {message}" if field else message
+        super().__init__(f"{where}: {what}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    host: str = Field(default="127.0.0.1", description="Bind address; loopback unless exposed.")
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Larger request bodies get 413 before parsing."
+    )
+    max_message_chars: int = Field(
+        default=100_000, gt=0, description="Per-message content limit (characters)."
+    )
+    request_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest wait for the upstream's answer, or for its next chunk when "
+        "streaming, before the client gets 504.",
+    )
+
+
+class TenantConfig(_Strict):
+    name: str = Field(pattern=_NAME, max_length=64, description="Bounded: used as a metric label.")
+    key_sha256: list[str] = Field(
+        min_length=1,
+        description="sha256 (hex) of each API key of this tenant; `primum hash-key KEY`.",
+    )
+    policy: str = Field(description="An id under `policies`.")
+    audience: Audience = "patient"
+    country: str = Field(
+        default="US", pattern=r"^[A-Z]{2}$", description="ISO 3166 code for local crisis lines."
+    )
+    models: list[str] | Literal["*"] = Field(
+        default="*", description="Model names this tenant may use, or '*' for all."
+    )
+
+    @field_validator("key_sha256")
+    @classmethod
+    def _hex_digests(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+                raise ValueError(
+                    "each entry must be a 64-hex-digit sha256 of a key (run `primum hash-key "
+                    "KEY`); plain keys are never stored"
+                )
+            out.append(value.lower())
+        return out
+
+
+class ModelEntry(BaseModel):
+    """One litellm Router deployment. Open like litellm's own (``model_info`` etc.)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    model_name: str = Field(pattern=_NAME, max_length=64)
+    litellm_params: dict[str, Any] = Field(
+        repr=False, description="Holds expanded secrets: never shown in repr or logs."
+    )
+
+    @field_validator("litellm_params")
+    @classmethod
+    def _has_model(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(params.get("model"), str) or not params["model"]:
+            raise ValueError("litellm_params.model is required (e.g. 'openai/gpt-4o-mini')")
+        return params
+
+
+class RouterSettings(_Strict):
+    """Passed to ``litellm.Router``; only the reliability settings a proxy operator needs."""
+
+    num_retries: int = Field(default=0, ge=0, le=10)
+    timeout: float | None = Field(default=None, gt=0, description="Per attempt, seconds.")
+    stream_timeout: float | None = Field(default=None, gt=0)
+    fallbacks: list[dict[str, list[str]]] = Field(
+        default_factory=list, description="[{model_name: [fallback_model_name, ...]}]"
+    )
+    retry_after: int = Field(default=0, ge=0)
+    allowed_fails: int | None = Field(default=None, ge=0)
+    cooldown_time: float | None = Field(default=None, ge=0)
+    disable_cooldowns: bool | None = None
+    routing_strategy: Literal[
+        "simple-shuffle", "least-busy", "usage-based-routing", "latency-based-routing"
+    ] = "simple-shuffle"
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class StoreConfig(_Strict):
+    url: str = Field(
+        default="sqlite:///var/primum.db",
+        description="SQLAlchemy URL; a relative SQLite path is relative to the working dir.",
+    )
+
+
+class MetricsConfig(_Strict):
+    multiproc_dir: str | None = Field(
+        default=None,
+        description="PROMETHEUS_MULTIPROC_DIR for several workers; wiped at start.",
+    )
+
+
+class ProxyConfig(_Strict):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    policies: dict[str, str] = Field(
+        default_factory=lambda: {"default": "default"},
+        description="Policy id -> policy file (relative to this file) or shipped pack name.",
+    )
+    tenants: list[TenantConfig] = Field(min_length=1)
+    model_list: list[ModelEntry] = Field(min_length=1)
+    router_settings: RouterSettings = Field(default_factory=RouterSettings)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    source: str = Field(default=DEFAULT_CONFIG_NAME, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _references_resolve(self, info: ValidationInfo) -> ProxyConfig:
+        if not (info.context or {}).get("defer_references"):
+            problems = self.reference_problems()
+            if problems:
+                raise ValueError(problems[0][1])
+        return self
+
+    def reference_problems(self) -> list[tuple[list[str | int], str]]:
+        """Cross-references that do not resolve, each with the location it concerns."""
+        problems: list[tuple[list[str | int], str]] = []
+        names = self.model_names()
+        seen_tenants: set[str] = set()
+        seen_keys: dict[str, str] = {}
+        for i, tenant in enumerate(self.tenants):
+            if tenant.name in seen_tenants:
+                problems.append(
+                    (["tenants", i, "name"], f"tenant names must be unique: {tenant.name!r}")
+                )
+            seen_tenants.add(tenant.name)
+            if tenant.policy not in self.policies:
+                known = ", ".join(sorted(self.policies)) or "none"
+                problems.append((
+                    ["tenants", i, "policy"],
+                    f"unknown policy {tenant.policy!r} (known: {known})",
+                ))
+            if tenant.models != "*":
+                for j, model in enumerate(tenant.models):
+                    if model not in names:
+                        problems.append((
+                            ["tenants", i, "models", j],
+                            f"model {model!r} is not in model_list (known: {', '.join(names)})",
+                        ))
+            for j, digest in enumerate(tenant.key_sha256):
+                other = seen_keys.setdefault(digest, tenant.name)
+                if other != tenant.name:
+                    problems.append((
+                        ["tenants", i, "key_sha256", j],
+                        f"this key hash is also listed for tenant {other!r}: a key must name "
+                        "exactly one tenant",
+                    ))
+        for i, entry in enumerate(self.router_settings.fallbacks):
+            for model, fallbacks in entry.items():
+                for name in (model, *fallbacks):
+                    if name not in names:
+                        problems.append((
+                            ["router_settings", "fallbacks", i, model],
+                            f"unknown model {name!r} (known: {', '.join(names)})",
+                        ))
+        return problems
+
+    def model_names(self) -> list[str]:
+        """Distinct model names in order (several deployments may share one name)."""
+        return list(dict.fromkeys(m.model_name for m in self.model_list))
+
+    def tenant_models(self, tenant: TenantConfig) -> list[str]:
+        return self.model_names() if tenant.models == "*" else list(tenant.models)
+
+    def router_model_list(self) -> list[dict[str, Any]]:
+        return [m.model_dump() for m in self.model_list]
+
+
+def default_config_text() -> str:
+    """The embedded default config (package data), used with neither --config nor env."""
+    return resources.files("proxy").joinpath("default_config.yaml").read_text(encoding="utf-8")
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> ProxyConfig:
+    """Load ``path``, else ``$PRIMUM_CONFIG``, else the embedded default."""
+    env = os.environ if environ is None else environ
+    chosen = path if path is not None else env.get(CONFIG_ENV) or None
+    if chosen is None:
+        return parse_config(default_config_text(), DEFAULT_CONFIG_NAME, Path.cwd(), env)
+    file = Path(chosen)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(file), f"cannot read config file ({exc.strerror})") from None
+    return parse_config(text, str(file), file.resolve().parent, env)
+
+
+def parse_config(
+    text: str,
+    source: str = "<config>",
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ProxyConfig:
+    """Validate ``text``; resolve policy paths against ``base_dir`` and ``${VAR}`` in
+    ``litellm_params`` against ``environ``."""
+    env = os.environ if environ is None else environ
+    base = base_dir or Path.cwd()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, f"invalid YAML: {problem}", line=line) from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, "the config must be a YAML mapping with tenants and model_list")
+
+    def error(message: str, loc: Sequence[Any]) -> ConfigError:
+        field = ".".join(str(p) for p in loc) or None
+        return ConfigError(source, message, line=_line_of(root, loc), field=field)
+
+    if "source" in data:
+        raise error("Extra inputs are not permitted", ["source"])
+    try:
+        config = ProxyConfig.model_validate(
+            {**data, "source": source}, context={"defer_references": True}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        message = first["msg"] + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+        raise error(message, list(first["loc"])) from None
+    problems = config.reference_problems()
+    if problems:
+        loc, message = problems[0]
+        raise error(message, loc)
+
+    policies: dict[str, str] = {}
+    for policy_id, ref in config.policies.items():
+        try:
+            policies[policy_id] = str(_resolve_policy_ref(ref, base))
+        except PolicyError as exc:
+            raise error(exc.message, ["policies", policy_id]) from None
+
+    models = []
+    for i, entry in enumerate(config.model_list):
+        params = {}
+        for key, value in entry.litellm_params.items():
+            try:
+                params[key] = _expand_env(value, env)
+            except KeyError as exc:
+                raise error(
+                    f"environment variable {exc.args[0]} is not set",
+                    ["model_list", i, "litellm_params", key],
+                ) from None
+        models.append(entry.model_copy(update={"litellm_params": params}))
+    return config.model_copy(update={"policies": policies, "model_list": models})
+
+
+def _resolve_policy_ref(ref: str, base: Path) -> Path:
+    looks_like_path = Path(ref).suffix in (".yaml", ".yml") or "/" in ref or os.sep in ref
+    if looks_like_path:
+        path = Path(ref) if Path(ref).is_absolute() else base / ref
+        if not path.is_file():
+            raise PolicyError(ref, f"policy file {str(path)!r} does not exist")
+        return path
+    return resolve_policy(ref)
+
+
+def _expand_env(value: Any, env: Mapping[str, str]) -> Any:
+    """Replace ``${VAR}`` in strings, recursively; a missing variable is a ``KeyError``."""
+    if isinstance(value, str):
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise KeyError(name)
+            return env[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand_env(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v, env) for k, v in value.items()}
+    return value
