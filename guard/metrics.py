@@ -125,6 +125,9 @@ class Metrics:
         self.upstream_seconds = Histogram(
             "primum_upstream_seconds", "Wall time of the upstream LLM call.",
             ["model"], buckets=UPSTREAM_BUCKETS, registry=reg)
+        self.upstream_errors = Counter(
+            "primum_upstream_errors", "Upstream LLM calls that failed, by model and reason.",
+            ["model", "reason"], registry=reg)
         self.escalations = Counter(
             "primum_escalations", "Review cases opened, by escalation rule.",
             ["rule"], registry=reg)
@@ -184,6 +187,12 @@ class Metrics:
             tenant=self._label("tenant", tenant),
             model=self._label("model", model),
             action=clamp_label(action),
+        ).inc()
+
+    def upstream_error(self, model: str, reason: str) -> None:
+        """An upstream call failed (``reason``: the error code, e.g. ``upstream_timeout``)."""
+        self.upstream_errors.labels(
+            model=self._label("model", model), reason=self._label("reason", reason)
         ).inc()
 
     def store_error(self, operation: str) -> None:

@@ -29,6 +29,8 @@ __all__ = ["GuardedStream", "InputOutcome", "OutputOutcome", "Pipeline"]
 
 RequestCounter = Callable[[str, str, Action], None]
 """``count(tenant, model, action)``: called once per finished request."""
+UpstreamErrorCounter = Callable[[str, str], None]
+"""``count(model, reason)``: called when the upstream call of a request failed."""
 
 _WITHHELD = "[excerpt withheld: no PHI check ran on this text]"
 
@@ -70,6 +72,7 @@ class Pipeline:
     engine: Engine
     recorder: Recorder = field(default_factory=NullRecorder)
     count_request: RequestCounter | None = None
+    count_upstream_error: UpstreamErrorCounter | None = None
     excerpt_chars: int = 300
     stream_window_chars: int = 160
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -116,6 +119,13 @@ class Pipeline:
         await self._record(inp.request_id, ctx, verdict, [segment], case_ids, upstream_ms)
         self._count(ctx, most_severe({inp.verdict.action, verdict.action}))
         return outcome
+
+    def upstream_failed(self, ctx: Context, inp: InputOutcome, reason: str) -> None:
+        """Count a request whose upstream call failed. It passed the input stage, so it is a
+        finished request with that stage's action; the failure is counted by reason."""
+        self._count(ctx, inp.verdict.action)
+        if self.count_upstream_error is not None:
+            self.count_upstream_error(ctx.model or "", reason)
 
     def stream(self, ctx: Context, inp: InputOutcome) -> GuardedStream:
         return GuardedStream(self, replace(ctx, stage=Stage.OUTPUT,

@@ -76,7 +76,9 @@ def create_app(
     if missing:
         raise ValueError(f"no engine for policies: {', '.join(missing)}")
     counter = metrics.count_request if metrics is not None else None
-    pipelines = {pid: Pipeline(engine, recorder, count_request=counter)
+    upstream_errors = metrics.upstream_error if metrics is not None else None
+    pipelines = {pid: Pipeline(engine, recorder, count_request=counter,
+                               count_upstream_error=upstream_errors)
                  for pid, engine in engines.items()}
     readiness = Readiness()
     chat = ChatService(config, KeyRing(config.tenants), pipelines, upstream)

@@ -8,8 +8,10 @@ so an upstream that is down still gets the client a proper 502/504 status.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,8 @@ from proxy.shapes import GuardSummary, StreamHead, chunk, completion, sse, sse_d
 from proxy.upstream import Upstream
 
 __all__ = ["ChatService"]
+
+log = logging.getLogger(__name__)
 
 _PASSED_MESSAGE_FIELDS = ("tool_calls", "function_call", "refusal", "annotations")
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -91,7 +95,11 @@ class ChatService:
         self, pipeline: Pipeline, chat: ChatRequest, ctx: Context, inp: InputOutcome
     ) -> Response:
         started = time.perf_counter()
-        answer = await self.upstream.complete(chat.model, inp.messages, chat.params)
+        try:
+            answer = await self.upstream.complete(chat.model, inp.messages, chat.params)
+        except ApiError as exc:
+            pipeline.upstream_failed(ctx, inp, exc.code or exc.type)
+            raise
         upstream_ms = (time.perf_counter() - started) * 1000
         choices = answer.get("choices") or [{}]
         choice = choices[0] if isinstance(choices[0], Mapping) else {}
@@ -125,11 +133,18 @@ class ChatService:
             first: dict[str, Any] | None = await anext(chunks)
         except StopAsyncIteration:
             first = None
+        except ApiError as exc:
+            await _aclose(chunks)
+            pipeline.upstream_failed(ctx, inp, exc.code or exc.type)
+            raise
         except BaseException:
             await _aclose(chunks)
             raise
         guarded = pipeline.stream(ctx, inp)
-        events = _StreamEvents(chat, inp, guarded, chunks, first, started)
+        events = _StreamEvents(chat, inp, guarded, chunks, first, started,
+                               on_error=lambda reason: pipeline.count_upstream_error(
+                                   ctx.model or "", reason
+                               ) if pipeline.count_upstream_error else None)
         # The header goes out before the answer is checked: it carries the input action;
         # the last chunk's ``primum`` object carries the final one.
         return _sse_response(events.run(), _headers(inp.verdict.action, inp.request_id))
@@ -146,6 +161,7 @@ class _StreamEvents:
         chunks: AsyncIterator[dict[str, Any]],
         first: dict[str, Any] | None,
         started: float,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.chat = chat
         self.inp = inp
@@ -157,11 +173,27 @@ class _StreamEvents:
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
         self.error: ApiError | None = None
+        self.on_error = on_error
+        self.closed = False
 
     def _event(self, **kwargs: Any) -> bytes:
         return sse(chunk(self.head, **kwargs))
 
     async def run(self) -> AsyncIterator[bytes]:
+        """The events; if the client goes away mid-stream the decision is still recorded."""
+        try:
+            async for event in self._run():
+                yield event
+        finally:
+            if not self.closed:
+                self.closed = True
+                upstream_ms = (time.perf_counter() - self.started) * 1000
+                try:
+                    await asyncio.shield(self.guarded.close(upstream_ms=upstream_ms))
+                except (Exception, asyncio.CancelledError) as exc:
+                    log.warning("recording an abandoned stream failed: %s", type(exc).__name__)
+
+    async def _run(self) -> AsyncIterator[bytes]:
         yield self._event(delta={"role": "assistant", "content": ""})
         prefix = self.guarded.prefix()
         if prefix:
@@ -172,9 +204,12 @@ class _StreamEvents:
                     yield event
         except ApiError as exc:  # the upstream failed mid-stream
             self.error = exc
+            if self.on_error is not None:
+                self.on_error(exc.code or exc.type)
         finally:
             await _aclose(self.chunks)
         upstream_ms = (time.perf_counter() - self.started) * 1000
+        self.closed = True
         tail, outcome = await self.guarded.close(upstream_ms=upstream_ms)
         if tail:
             yield self._event(delta={"content": tail})

@@ -89,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    if workers > 1 or config.metrics.multiproc_dir:
+    if workers > 1 or config.metrics.multiproc_dir or os.environ.get(MULTIPROC_ENV):
         # Before any import of prometheus_client in a process that serves metrics.
         directory = config.metrics.multiproc_dir or os.environ.get(MULTIPROC_ENV) or (
             tempfile.mkdtemp(prefix="primum-metrics-"))

@@ -59,6 +59,7 @@ EXPORTED_METRICS = {
     "primum_escalations_total",
     "primum_decisions_total",
     "primum_store_errors_total",
+    "primum_upstream_errors_total",
     "primum_ready",
 }
 HISTOGRAMS = {"primum_check_seconds", "primum_upstream_seconds"}
@@ -313,10 +314,10 @@ def test_every_metric_in_the_alerts_is_one_the_proxy_exports() -> None:
         "primum_check_failures_total",
         "primum_check_seconds_bucket",
         "primum_check_seconds_count",
-        "primum_decisions_total",
         "primum_escalations_total",
         "primum_store_errors_total",
         "primum_upstream_seconds_bucket",
+        "primum_upstream_errors_total",
         "primum_ready",
     } <= used
 

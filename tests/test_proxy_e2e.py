@@ -586,6 +586,38 @@ def test_upstream_failing_mid_stream_ends_with_an_error_event(env: Env) -> None:
     assert streamed_text(events) == "word " * 3  # what passed the checks before the drop
 
 
+def test_upstream_failures_are_counted(env: Env) -> None:
+    # regression: a request whose upstream failed was in neither primum_requests_total nor
+    # any error counter, so an outage was invisible on the dashboard
+    errors = 'primum_upstream_errors_total{model="dead-gpt",reason="upstream_error"}'
+    requests = 'primum_requests_total{action="allow",model="dead-gpt",tenant="clinic"}'
+
+    def value(name: str) -> float:
+        for line in env.client.get("/metrics").text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = (value(errors), value(requests))
+    env.chat("hi", model="dead-gpt")
+    env.chat("hi", model="dead-gpt", stream=True)
+    assert (value(errors), value(requests)) == (before[0] + 2, before[1] + 2)
+
+
+def test_client_leaving_mid_stream_still_records_the_answer(env: Env) -> None:
+    env.fake.behaviour = Behaviour(chunk_chars=5, chunk_delay_s=0.05)
+    payload = {"model": "fake-gpt", "stream": True,
+               "messages": [{"role": "user", "content": "REPLY: " + "slow word " * 60}]}
+    with env.client.stream("POST", "/v1/chat/completions", json=payload,
+                           headers={"Authorization": f"Bearer {KEY}"}) as r:
+        request_id = r.headers["x-request-id"]
+        for _ in r.iter_bytes():
+            break  # the client goes away after the first bytes
+    wait_until(lambda: len(env.store.list_decisions(request_id=request_id)) == 2, timeout_s=15)
+    stages = {row["stage"] for row in env.store.list_decisions(request_id=request_id)}
+    assert stages == {"input", "output"}
+
+
 def test_upstream_500_is_502(env: Env) -> None:
     env.fake.behaviour = Behaviour(status=500)
     _error(env.chat("hi"), 502, "upstream_error", None)

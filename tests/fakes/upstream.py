@@ -30,6 +30,8 @@ class Behaviour:
     error_message: str = "the fake upstream failed"
     delay_s: float = 0.0
     chunk_chars: int = 7
+    chunk_delay_s: float = 0.0
+    """Streams only: pause between content chunks (a slow model)."""
     break_after_chunks: int | None = None
     """Streams only: drop the connection after this many content chunks."""
     usage: dict[str, int] = field(
@@ -118,7 +120,7 @@ class FakeUpstream:
             if n == self.behaviour.break_after_chunks:
                 raise ConnectionAbortedError("fake upstream dropped the stream")
             yield event({"content": text[i:i + size]})
-            await asyncio.sleep(0)
+            await asyncio.sleep(self.behaviour.chunk_delay_s)
         yield event({}, "stop")
         if usage:
             data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created,
