@@ -144,7 +144,7 @@ class Pipeline:
         """Redact what the model produced itself, then restore the user's own identifiers."""
         spans = _spans_for(verdict.redactions, 0)
         if spans:
-            text = redact(text, spans, Vault())
+            text = redact(text, spans, Vault(reserved=inp.vault))
         if self.engine.policy.phi.restore_in_response:
             text = restore(text, inp.vault)
         return text
@@ -365,7 +365,7 @@ class GuardedStream:
             return message
         spans = _spans_for(redactions, 0)
         if spans:
-            chunk = redact(chunk, spans, Vault())
+            chunk = redact(chunk, spans, Vault(reserved=self._inp.vault))
         if self._p.engine.policy.phi.restore_in_response:
             chunk = restore(chunk, self._inp.vault)
         self._released += chunk

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from guard.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, build_parser, main, subcommands
-from tests.fakes_checks import fake_registry
+from tests.fakes.checks import fake_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ from guardrails.errors import ValidationError
 
 from guard.policy import parse_policy
 from guard.sdk import Guard
-from tests.fakes_checks import fake_registry
+from tests.fakes.checks import fake_registry
 from tests.test_sdk import POLICY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +147,7 @@ def test_a_process_using_the_validator_exits_promptly(tmp_path: Path) -> None:
         "import time\n"
         "from guard.integrations.guardrails_ai import PrimumPolicy\n"
         "from guardrails import Guard\n"
-        "from tests.fakes_checks import fake_registry\n"
+        "from tests.fakes.checks import fake_registry\n"
         f"v = PrimumPolicy(policy={str(policy)!r}, registry=fake_registry(), on_fail='fix')\n"
         "print(Guard().use(v).validate('forge it').validated_output)\n"
         "print(time.time(), flush=True)\n"

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from proxy.auth import hash_key
-from tests.conftest import wait_until
+from tests.fakes.servers import wait_until
 
 pytestmark = pytest.mark.e2e
 

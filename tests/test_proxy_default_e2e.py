@@ -14,7 +14,7 @@ import pytest
 from guard.audit import AuditStore
 from proxy.config import load_config
 from proxy.wiring import build_app
-from tests.conftest import ServerThread, wait_until
+from tests.fakes.servers import ServerThread, wait_until
 
 pytestmark = [
     pytest.mark.e2e,

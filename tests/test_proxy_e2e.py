@@ -26,9 +26,9 @@ from guard.types import Context, Finding, Segment, Stage
 from proxy.auth import hash_key
 from proxy.config import parse_config
 from proxy.wiring import build_app
-from tests.conftest import ServerThread, wait_until
+from tests.fakes.checks import KeywordCheck
+from tests.fakes.servers import ServerThread, wait_until
 from tests.fakes.upstream import Behaviour, FakeUpstream
-from tests.fakes_checks import KeywordCheck
 
 pytestmark = [
     pytest.mark.e2e,

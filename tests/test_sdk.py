@@ -31,7 +31,7 @@ from guard.sdk import (
     primum_result,
 )
 from guard.types import Action, Stage
-from tests.fakes_checks import fake_registry
+from tests.fakes.checks import fake_registry
 
 # litellm's own types trip a pydantic UserWarning on first schema build; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")

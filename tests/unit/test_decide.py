@@ -5,7 +5,7 @@ import pytest
 from guard.decide import decide
 from guard.policy import parse_policy
 from guard.types import Action, CheckFailure, Finding, Stage
-from tests.fakes_checks import FAKE_POLICY
+from tests.fakes.checks import FAKE_POLICY
 
 POLICY = parse_policy(FAKE_POLICY)
 

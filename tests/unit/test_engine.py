@@ -6,7 +6,7 @@ import time
 from guard.engine import Engine
 from guard.policy import parse_policy
 from guard.types import Action, Context, Segment, Stage
-from tests.fakes_checks import FAKE_POLICY, fake_registry
+from tests.fakes.checks import FAKE_POLICY, fake_registry
 
 
 def engine_with(**edits: str) -> Engine:

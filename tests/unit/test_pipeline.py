@@ -10,7 +10,7 @@ from guard.pipeline import Pipeline
 from guard.policy import parse_policy
 from guard.recording import CaseRecord, DecisionRecord
 from guard.types import Action, Context, Stage
-from tests.fakes_checks import FAKE_POLICY, fake_registry
+from tests.fakes.checks import FAKE_POLICY, fake_registry
 
 
 class ListRecorder:
@@ -216,3 +216,16 @@ async def test_annotation_survives_when_redaction_wins() -> None:
     released = stream.prefix() + await stream.feed("Hello [PII_1].")
     tail, _ = await stream.close()
     assert released + tail == out.text
+
+
+async def test_model_written_phi_is_never_restored_as_the_users_own() -> None:
+    # regression: the model's own PHI was redacted into a fresh vault, which handed out
+    # [PII_1] again, and restoring the user's placeholders turned it into the user's name
+    p, _, _ = make()
+    inp = await p.guard_input(user("I am Alice"), CTX)
+    out = await p.guard_output("Call 555-0100, [PII_1].", CTX, inp)
+    assert out.text == "Call [PII_2], Alice."
+    stream = p.stream(CTX, inp)
+    released = await stream.feed("Call 555-0100, [PII_1].")
+    tail, _ = await stream.close()
+    assert released + tail == "Call [PII_2], Alice."

@@ -6,7 +6,7 @@ import pytest
 
 from guard.build import build_engine, resolve_policy
 from guard.policy import PolicyError, load_policy, parse_policy
-from tests.fakes_checks import FAKE_POLICY, fake_registry
+from tests.fakes.checks import FAKE_POLICY, fake_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

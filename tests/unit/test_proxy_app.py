@@ -19,7 +19,7 @@ from proxy.app import create_app
 from proxy.auth import hash_key
 from proxy.config import parse_config
 from proxy.upstream import UpstreamError
-from tests.fakes_checks import KeywordCheck
+from tests.fakes.checks import KeywordCheck
 
 SECRET = "Jane Q. Patient 415-555-0199"
 KEY = "sk-unit"

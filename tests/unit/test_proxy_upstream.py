@@ -9,7 +9,7 @@ import pytest
 
 from proxy.demo_model import DEMO_MODEL, demo_answer
 from proxy.upstream import LiteLLMUpstream, UpstreamError, map_upstream_error
-from tests.conftest import ServerThread
+from tests.fakes.servers import ServerThread
 from tests.fakes.upstream import Behaviour, FakeUpstream
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
