@@ -285,10 +285,10 @@ guarded path: {actions}.
 
 | measure | ms | target |
 |---|---|---|
-| median of the paired per-request differences | {a['p50_of_difference']:.1f} | <= 20 ({target_p50}) |
+| median of paired per-request differences | {a['p50_of_difference']:.1f} | <= 20 ({target_p50}) |
 | p50 difference | {a['p50_difference']:.1f} | |
 | p99 difference | {a['p99_difference']:.1f} | <= 60 ({target_p99}) |
-| p99 of the paired per-request differences | {a['p99_of_difference']:.1f} | |
+| p99 of paired per-request differences | {a['p99_of_difference']:.1f} | |
 
 The guarded path runs the `default` policy: PHI (presidio + spaCy `en_core_web_sm`, medical
 recognizers) and crisis checks on input, PHI on output, and writes two audit rows per request
@@ -303,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latency.md")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "latency.md")
     parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_upstream:
