@@ -23,7 +23,6 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -35,7 +34,8 @@ from guard.pipeline import GuardedStream, InputOutcome, OutputOutcome, Pipeline
 from guard.policy.schema import Policy
 from guard.recording import NullRecorder, Recorder
 from guard.redaction import Vault
-from guard.types import Action, Audience, Context, Stage, Verdict, most_severe
+from guard.result import GuardResult
+from guard.types import Action, Audience, Context, Stage, Verdict
 
 if TYPE_CHECKING:
     from litellm.types.utils import ModelResponse, ModelResponseStream
@@ -61,56 +61,6 @@ _RESULT_ATTR = "_primum_result"
 
 
 # --------------------------------------------------------------------------- results
-@dataclass(frozen=True, slots=True)
-class GuardResult:
-    """What the guard decided for one call, typed. ``response.primum`` is ``as_dict()``.
-
-    ``output`` is None when the guard answered at the input stage (block or clarify) and
-    the model was never called.
-    """
-
-    request_id: str
-    input: Verdict
-    output: Verdict | None = None
-    case_ids: tuple[str, ...] = ()
-
-    @property
-    def action(self) -> Action:
-        """The request's action: the most severe over both stages."""
-        stages = [self.input] if self.output is None else [self.input, self.output]
-        return most_severe({v.action for v in stages})
-
-    @property
-    def blocked(self) -> bool:
-        return self.action is Action.BLOCK
-
-    @property
-    def categories(self) -> tuple[str, ...]:
-        """``check/category`` names over both stages: bounded, safe to log."""
-        output = self.output.categories if self.output is not None else ()
-        return tuple(sorted({*self.input.categories, *output}))
-
-    @property
-    def rules(self) -> tuple[str, ...]:
-        output = self.output.rules if self.output is not None else ()
-        return tuple(dict.fromkeys((*self.input.rules, *output)))
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON-safe summary attached to responses as ``primum``: no text, no PHI.
-
-        The same keys as the proxy's ``primum`` object, so a client reads both alike.
-        """
-        return {
-            "action": self.action.value,
-            "input_action": self.input.action.value,
-            "output_action": self.output.action.value if self.output is not None else None,
-            "policy": {"id": self.input.policy_id, "version": self.input.policy_version},
-            "categories": list(self.categories),
-            "case_ids": list(self.case_ids),
-            "request_id": self.request_id,
-        }
-
-
 class GuardBlocked(Exception):
     """Raised instead of returning a safe response when ``raise_on_block=True``.
 

@@ -20,12 +20,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.responses import Response
 
 from guard.pipeline import GuardedStream, InputOutcome, Pipeline
+from guard.result import GuardResult
 from guard.types import Action, Context, Stage
 from proxy.auth import KeyRing
 from proxy.chat_request import ChatRequest, parse_chat_request, read_body
 from proxy.config import ProxyConfig
 from proxy.errors import ApiError, error_body
-from proxy.shapes import GuardSummary, StreamHead, chunk, completion, sse, sse_done
+from proxy.shapes import StreamHead, chunk, completion, sse, sse_done
 from proxy.upstream import Upstream
 
 __all__ = ["ChatService"]
@@ -72,7 +73,7 @@ class ChatService:
     def _answer_now(self, chat: ChatRequest, inp: InputOutcome) -> Response:
         """Block or clarify: the guard answers itself and the upstream is never called."""
         finish = "content_filter" if inp.verdict.action is Action.BLOCK else "stop"
-        summary = GuardSummary(inp.request_id, inp.verdict, None, inp.case_ids)
+        summary = GuardResult(inp.request_id, inp.verdict, None, inp.case_ids)
         headers = _headers(summary.action, inp.request_id)
         if not chat.stream:
             body = completion(request_id=inp.request_id, model=chat.model, content=inp.answer,
@@ -108,7 +109,7 @@ class ChatService:
         out = await pipeline.guard_output(
             text if isinstance(text, str) else "", ctx, inp, upstream_ms=upstream_ms
         )
-        summary = GuardSummary(inp.request_id, inp.verdict, out.verdict,
+        summary = GuardResult(inp.request_id, inp.verdict, out.verdict,
                                inp.case_ids + out.case_ids)
         extra = {} if out.finish_reason == "content_filter" else {
             k: message[k] for k in _PASSED_MESSAGE_FIELDS if message.get(k)
@@ -217,7 +218,7 @@ class _StreamEvents:
             err = self.error
             yield sse(error_body(err.message, err.type, err.param, err.code))
             return
-        summary = GuardSummary(self.inp.request_id, self.inp.verdict, outcome.verdict,
+        summary = GuardResult(self.inp.request_id, self.inp.verdict, outcome.verdict,
                                self.inp.case_ids + outcome.case_ids)
         finish = outcome.finish_reason or self.finish_reason or "stop"
         yield self._event(finish_reason=finish, summary=summary)

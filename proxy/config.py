@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from guard.build import resolve_policy
+from guard.errors import SourceError
 from guard.policy.loader import PolicyError, _line_of
 from guard.types import Audience
 
@@ -51,19 +52,8 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
 
-class ConfigError(ValueError):
+class ConfigError(SourceError):
     """A config that cannot be used. ``str()`` names the file, line and field."""
-
-    def __init__(
-        self, source: str, message: str, line: int | None = None, field: str | None = None
-    ) -> None:
-        self.source = source
-        self.line = line
-        self.field = field
-        self.message = message
-        where = source if line is None else f"{source}:{line}"
-        what = f"{field}: {message}" if field else message
-        super().__init__(f"{where}: {what}")
 
 
 class _Strict(BaseModel):

@@ -12,37 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guard.types import Action, Verdict, most_severe
+from guard.result import GuardResult
 
-__all__ = ["GuardSummary", "StreamHead", "chunk", "completion", "sse", "sse_done"]
-
-
-@dataclass(frozen=True)
-class GuardSummary:
-    """The guard's decision for one request, as shown to the client."""
-
-    request_id: str
-    input: Verdict
-    output: Verdict | None = None
-    case_ids: tuple[str, ...] = ()
-
-    @property
-    def action(self) -> Action:
-        actions = {self.input.action} | ({self.output.action} if self.output else set())
-        return most_severe(actions)
-
-    def as_dict(self) -> dict[str, Any]:
-        verdicts = [v for v in (self.input, self.output) if v is not None]
-        categories = sorted({c for v in verdicts for c in v.categories})
-        return {
-            "action": self.action.value,
-            "input_action": self.input.action.value,
-            "output_action": self.output.action.value if self.output else None,
-            "policy": {"id": self.input.policy_id, "version": self.input.policy_version},
-            "categories": categories,
-            "case_ids": list(self.case_ids),
-            "request_id": self.request_id,
-        }
+__all__ = ["StreamHead", "chunk", "completion", "sse", "sse_done"]
 
 
 def completion_id(request_id: str) -> str:
@@ -55,7 +27,7 @@ def completion(
     model: str,
     content: str | None,
     finish_reason: str | None,
-    summary: GuardSummary,
+    summary: GuardResult,
     usage: dict[str, Any] | None = None,
     message_extra: dict[str, Any] | None = None,
     created: int | None = None,
@@ -87,7 +59,7 @@ def chunk(
     *,
     delta: dict[str, Any] | None = None,
     finish_reason: str | None = None,
-    summary: GuardSummary | None = None,
+    summary: GuardResult | None = None,
     usage: dict[str, Any] | None = None,
     choices: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:

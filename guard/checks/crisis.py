@@ -42,6 +42,7 @@ from typing import Any, Literal
 import yaml
 
 from guard.checks.base import CheckParamsError
+from guard.errors import SourceError
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = [
@@ -88,19 +89,8 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # Chinese patterns need Chin
 _CLAUSE_END = re.compile(r"[.!?\n。！？,;:，；：]+")
 
 
-class LexiconError(ValueError):
+class LexiconError(SourceError):
     """A crisis lexicon that cannot be used. ``str()`` names the file, line and field."""
-
-    def __init__(
-        self, source: str, message: str, field: str | None = None, line: int | None = None
-    ) -> None:
-        self.source = source
-        self.field = field
-        self.line = line
-        self.message = message
-        where = source if line is None else f"{source}:{line}"
-        what = f"{field}: {message}" if field else message
-        super().__init__(f"{where}: {what}")
 
 
 # --------------------------------------------------------------------------- normalisation

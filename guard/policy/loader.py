@@ -13,24 +13,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from guard.errors import SourceError
 from guard.policy.schema import Policy
 
 __all__ = ["PolicyError", "load_policy", "parse_policy"]
 
 
-class PolicyError(ValueError):
+class PolicyError(SourceError):
     """A policy that cannot be used. ``str()`` is a message an operator can act on."""
-
-    def __init__(
-        self, source: str, message: str, line: int | None = None, field: str | None = None
-    ) -> None:
-        self.source = source
-        self.line = line
-        self.field = field
-        self.message = message
-        where = source if line is None else f"{source}:{line}"
-        what = f"{field}: {message}" if field else message
-        super().__init__(f"{where}: {what}")
 
 
 def load_policy(path: str | Path) -> Policy:
