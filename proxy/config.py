@@ -149,7 +149,9 @@ class RouterSettings(_Strict):
 class StoreConfig(_Strict):
     url: str = Field(
         default="sqlite:///var/primum.db",
-        description="SQLAlchemy URL; a relative SQLite path is relative to the working dir.",
+        description="SQLAlchemy URL; a relative SQLite path is relative to the working dir. "
+        "${VAR} references are read from the environment (e.g. the database password).",
+        repr=False,
     )
 
 
@@ -263,7 +265,7 @@ def parse_config(
     environ: Mapping[str, str] | None = None,
 ) -> ProxyConfig:
     """Validate ``text``; resolve policy paths against ``base_dir`` and ``${VAR}`` in
-    ``litellm_params`` against ``environ``."""
+    ``litellm_params`` and ``store.url`` against ``environ`` (secrets stay out of the file)."""
     env = os.environ if environ is None else environ
     base = base_dir or Path.cwd()
     try:
@@ -316,7 +318,11 @@ def parse_config(
                     ["model_list", i, "litellm_params", key],
                 ) from None
         models.append(entry.model_copy(update={"litellm_params": params}))
-    return config.model_copy(update={"policies": policies, "model_list": models})
+    try:
+        store = config.store.model_copy(update={"url": _expand_env(config.store.url, env)})
+    except KeyError as exc:
+        raise error(f"environment variable {exc.args[0]} is not set", ["store", "url"]) from None
+    return config.model_copy(update={"policies": policies, "model_list": models, "store": store})
 
 
 def _resolve_policy_ref(ref: str, base: Path) -> Path:

@@ -97,6 +97,17 @@ def test_expanded_secrets_stay_out_of_the_configs_repr(base: Path) -> None:
     assert "sk-provider" not in str(config)
 
 
+def test_store_url_reads_its_password_from_the_environment(base: Path) -> None:
+    text = GOOD.replace("postgresql://db/primum", "postgresql://primum:${TEST_DB_PW}@db/primum")
+    config = parse_config(text, "conf.yaml", base, {**ENV, "TEST_DB_PW": "s3cret"})
+    assert config.store.url == "postgresql://primum:s3cret@db/primum"
+    assert "s3cret" not in repr(config)
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "conf.yaml", base, ENV)
+    assert err.value.field == "store.url"
+    assert "TEST_DB_PW is not set" in str(err.value)
+
+
 def test_embedded_default_config() -> None:
     config = load_config(None, environ={})
     assert config.source == "<embedded default config>"
