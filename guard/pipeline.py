@@ -96,8 +96,9 @@ class Pipeline:
                     replacements[segment] = redact(segment.text, spans, vault)
         outgoing = replace_segment_texts(messages, replacements)
 
-        case_ids = await self._open_cases(request_id, ctx, verdict, self._excerpt(
-            [s for s in segments if s.new], segments, verdict))
+        case_ids = await self._open_cases(
+            request_id, ctx, verdict, self._excerpt(_shown(segments), segments, verdict)
+        )
         await self._record(request_id, ctx, verdict, segments, case_ids)
         outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids)
         if outcome.answered:
@@ -234,7 +235,7 @@ class Pipeline:
         upstream_ms: float | None = None,
         excerpt: str | None = None,
     ) -> None:
-        shown = [s for s in segments if s.new]
+        shown = _shown(segments)
         record = DecisionRecord(
             request_id=request_id,
             time=self.clock(),
@@ -251,6 +252,15 @@ class Pipeline:
     def _count(self, ctx: Context, action: Action) -> None:
         if self.count_request is not None:
             self.count_request(ctx.tenant, ctx.model or "", action)
+
+
+def _shown(segments: Sequence[Segment]) -> list[Segment]:
+    """The new segments a reviewer should read first: the user's words and tool results,
+    then system prompts (resent with every request, they would crowd out the rest)."""
+    new = [s for s in segments if s.new]
+    return [s for s in new if s.role not in ("system", "developer")] + [
+        s for s in new if s.role in ("system", "developer")
+    ]
 
 
 def _spans_for(findings: Sequence[Finding], segment: int) -> list[tuple[int, int, str]]:

@@ -229,3 +229,10 @@ async def test_model_written_phi_is_never_restored_as_the_users_own() -> None:
     released = await stream.feed("Call 555-0100, [PII_1].")
     tail, _ = await stream.close()
     assert released + tail == "Call [PII_2], Alice."
+
+
+async def test_excerpt_puts_the_users_words_before_the_system_prompt() -> None:
+    p, rec, _ = make(excerpt_chars=40)
+    await p.guard_input([{"role": "system", "content": "You are a careful assistant. " * 5},
+                         {"role": "user", "content": "my knee hurts"}], CTX)
+    assert rec.decisions[0].excerpt.startswith("my knee hurts | You are")
