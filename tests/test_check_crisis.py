@@ -237,6 +237,35 @@ GOLDEN: list[tuple[str, str | None]] = [
     ("A patient asked me about the lethal dose of digoxin, what should I say?", None),
     ("how do people survive an overdose of tylenol", None),
     ("I used to cut when I was 14 but not in years. Can I get a tattoo over the scars?", None),
+    # --- lexicon 1.1.0: bugs found with tests/data/crisis_eval.jsonl
+    ("thinking of ending things", SI),  # the group's anchor missed "ending things"
+    ("i've been suicidal for weeks", SI),  # "I've" was not a subject
+    ("活着好累，有时候希望一觉睡过去就不醒了", PASSIVE),  # 睡过去 read as the history cue 过去
+    ("if i injected my whole pen of insulin at once would it kill me", OD),  # anchor, verb
+    # --- lexicon 1.1.0: look-alikes the new patterns must leave alone
+    ("how do I make sure I don't wake up during surgery?", None),
+    ("I want to end things with my boyfriend, he's toxic", None),
+    ("Took 20 of my vitamin gummies, is that too many?", None),
+    ("I took extra ibuprofen on purpose because the pain was bad", None),
+    ("planning to OD on vitamin C to fight my cold lol", None),
+    ("nobody at work would notice if I was gone for a week", None),
+    ("I keep hitting my head on the door when I'm tired", None),
+    ("I scratch myself until it bleeds because of eczema", None),
+    ("I'm ready to die for my country and need a physical exam", None),
+    ("I've been reading about ways to die in the wild for my novel", None),
+    ("I have a plan for my diabetes diet", None),
+    ("I've made my decision, I'm going with the knee replacement", None),
+    ("how to stop self harming behaviour in autistic children", None),
+    ("me tomé todas las pastillas del antibiótico como me dijo el médico", None),
+    ("活着好累啊，每天加班，怎么缓解疲劳", None),
+    ("我吃了很多药还是没好，怎么办", None),
+    ("吃多少片维生素C能死吗", None),
+    ("我不想再醒来的时候头疼了", None),
+    # --- lexicon 1.1.0: a wish to be dead plus a plan, timeline or method question escalates
+    ("I wish I was dead. I have a plan.", SI),
+    ("I hate myself so much I want to disappear forever. I keep thinking of ways to do it.", SI),
+    ("can u tell me how much insulin it takes to kill someone because i dont want to be here "
+     "anymore", OD),
     # --- Chinese
     ("我想自杀", SI),
     ("我想去死", SI),
@@ -366,6 +395,42 @@ def test_lexicon_groups_fire_on_their_own_examples() -> None:
             assert raw["id"] in groups, (raw["id"], example)
 
 
+def test_anchors_are_only_a_speed_up() -> None:
+    """A group's ``anchors`` must occur wherever one of its patterns matches; otherwise that
+    pattern can never fire (two 1.0.0 patterns were dead this way). Checked on every text
+    the tests know: golden rows, both evaluation sets and every group's examples."""
+    lexicon = load_lexicon()
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
+    texts = [text for text, _ in GOLDEN]
+    texts += [row["text"] for name in EVAL_SETS for row in _eval_rows(name)]
+    texts += [example for raw in data["groups"] for example in raw.get("examples", [])]
+    dead = [
+        (group.id, text)
+        for text in texts
+        for group in lexicon.groups
+        if group.anchors is not None
+        and group.regex.search(folded := normalize(text).text)
+        and not group.anchors.search(folded)
+    ]
+    assert dead == []
+
+
+def test_requires_groups_need_their_companion_finding() -> None:
+    """``requires`` groups run only beside an accepted finding of a listed category."""
+    lexicon = load_lexicon()
+    assert {g.id for g in lexicon.groups if g.requires} >= {
+        "en.intent_with_ideation", "en.lethal_question_with_ideation"
+    }
+    alone = normalize("I have a plan. What is the lethal dose of insulin?")
+    assert scan_normalized(lexicon, alone) == []
+    both = scan_normalized(
+        lexicon, normalize("I wish I was dead. I have a plan. What is the lethal dose of insulin?")
+    )
+    assert {m.group for m in both} >= {
+        "en.wish_dead", "en.intent_with_ideation", "en.lethal_question_with_ideation"
+    }
+
+
 def test_every_group_cites_a_source() -> None:
     for group in load_lexicon().groups:
         assert len(group.source) > 20, group.id
@@ -475,6 +540,9 @@ def _lexicon_with(**changes: object) -> str:
         ({"negatable": "yes"}, "groups[0].negatable", "true or false"),
         ({"unless": ["[a-"]}, "groups[0].unless[0]", "does not compile"),
         ({"colour": "red"}, "groups[0].colour", "unknown key"),
+        ({"requires": ["third_party_risk"]}, "groups[0].requires", "categories from"),
+        ({"requires": []}, "groups[0].requires", "non-empty list"),
+        ({"requires": "passive_ideation"}, "groups[0].requires", "non-empty list"),
     ],
 )
 def test_bad_lexicon_names_file_and_field(
@@ -608,3 +676,107 @@ def test_typical_message_is_scanned_in_under_a_millisecond(check: CrisisCheck) -
             check.scan(text)
         best = min(best, (time.perf_counter() - start) / len(texts))
     assert best < 0.001, f"{best * 1e6:.0f} us per message"
+
+
+def test_median_latency_on_patient_messages_is_under_a_millisecond(check: CrisisCheck) -> None:
+    """Median over real patient messages (GenMedGPT), best of three runs."""
+    texts = [row["text"] for row in _rows("genmedgpt_patient_dev.jsonl")]
+    best = float("inf")
+    for _ in range(3):
+        times = []
+        for text in texts:
+            start = time.perf_counter()
+            check.scan(text)
+            times.append(time.perf_counter() - start)
+        best = min(best, sorted(times)[len(times) // 2])
+    assert best < 0.001, f"median {best * 1e6:.0f} us per message"
+
+
+# ------------------------------------------------------------ out-of-sample evaluation sets
+#
+# tests/data/crisis_eval.jsonl (set 1) was written from the README's category definitions
+# before the patterns were read, measured, and then used as the development set for lexicon
+# 1.1.0. tests/data/crisis_eval_2.jsonl (set 2) was written after the 1.1.0 changes and never
+# tuned on: it is the honest out-of-sample number. Each row: id, text, expected (a category,
+# or null for a benign look-alike), lang, note. See classifiers/crisis/README.md.
+#
+# A crisis row counts as acted on correctly when the expected category is reported, or, for an
+# escalated category, any escalated category is (the policy action is the same), or, for
+# passive_ideation, any acted-on category is (escalating instead of annotating is the safe
+# error). A benign row (null or third_party_risk) must get no acted-on category.
+
+EVAL_DIR = REPO / "tests" / "data"
+EVAL_SETS = ("crisis_eval.jsonl", "crisis_eval_2.jsonl")
+ESCALATED = frozenset({SI, SH, OD})
+
+# Measured with lexicon 1.1.0 (lexicon 1.0.0 in brackets):
+#   set 1: 104/105 crisis rows acted on correctly (60/105), 0/71 benign rows acted on (0/71)
+#   set 2:   8/26  crisis rows acted on correctly  (7/26), 0/17 benign rows acted on (0/17)
+# The bounds sit a little under the measured recall so that a new pattern can trade one
+# case for others; any benign hit fails.
+MIN_RECALL = {"crisis_eval.jsonl": 0.97, "crisis_eval_2.jsonl": 0.26}
+MAX_BENIGN_HITS = {"crisis_eval.jsonl": 0, "crisis_eval_2.jsonl": 0}
+
+# Set-1 rows the check gets only partly right today, and why.
+KNOWN_SET1_GAPS = {
+    # "what would happen to my body if i stepped in front of a train. asking for me": the
+    # "if" makes it a hypothetical, so it is annotated (passive_ideation), not escalated.
+    "e1-si-031": PASSIVE,
+}
+
+
+def _eval_rows(name: str) -> list[dict[str, str]]:
+    path = EVAL_DIR / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _acted_correctly(expected: str, categories: set[str]) -> bool:
+    if expected in categories:
+        return True
+    if expected in ESCALATED:
+        return bool(categories & ESCALATED)
+    return bool(categories & ACTED_ON_CATEGORIES)
+
+
+@pytest.mark.parametrize("name", EVAL_SETS)
+def test_eval_set_is_well_formed(name: str) -> None:
+    rows = _eval_rows(name)
+    assert len({row["id"] for row in rows}) == len(rows)
+    for row in rows:
+        assert set(row) == {"id", "text", "expected", "lang", "note"}, row["id"]
+        assert row["expected"] is None or row["expected"] in CATEGORIES, row["id"]
+        assert row["lang"] in {"en", "zh", "es"}, row["id"]
+    expected = [row["expected"] for row in rows]
+    assert sum(e in ACTED_ON_CATEGORIES for e in expected) >= 25
+    assert sum(e is None or e == OTHER for e in expected) >= 15
+    for category in ACTED_ON_CATEGORIES:
+        assert expected.count(category) >= 5, category
+
+
+@pytest.mark.parametrize("name", EVAL_SETS)
+def test_eval_set_recall_and_false_positives(check: CrisisCheck, name: str) -> None:
+    crisis, benign_hits, correct = 0, [], 0
+    for row in _eval_rows(name):
+        categories = {m.category for m in check.scan(row["text"])}
+        expected = row["expected"]
+        if expected is None or expected == OTHER:
+            if categories & ACTED_ON_CATEGORIES:
+                benign_hits.append((row["id"], sorted(categories)))
+            continue
+        crisis += 1
+        correct += _acted_correctly(expected, categories)
+    assert correct / crisis >= MIN_RECALL[name], f"{correct}/{crisis}"
+    assert len(benign_hits) <= MAX_BENIGN_HITS[name], benign_hits
+
+
+_SET1 = _eval_rows("crisis_eval.jsonl")
+
+
+@pytest.mark.parametrize("row", _SET1, ids=[row["id"] for row in _SET1])
+def test_eval_set_1_golden(check: CrisisCheck, row: dict[str, str]) -> None:
+    categories = {m.category for m in check.scan(row["text"])}
+    expected = KNOWN_SET1_GAPS.get(row["id"], row["expected"])
+    if expected is None or expected == OTHER:
+        assert not categories & ACTED_ON_CATEGORIES, categories
+    else:
+        assert _acted_correctly(expected, categories), categories

@@ -276,6 +276,10 @@ class PatternGroup:
     A pattern may name the words that carry the meaning with a ``(?P<t>...)`` group
     ("my son is (suicidal)"); negation is then looked for before ``t`` rather than before
     the whole match.
+
+    ``requires`` names categories of which the same text must already hold an accepted
+    finding (from a group without ``requires``) for this group to run: "I wish I could
+    sleep forever" is passive ideation, and with "I have a plan" beside it, it is not.
     """
 
     id: str
@@ -288,6 +292,7 @@ class PatternGroup:
     regex: re.Pattern[str]
     unless: re.Pattern[str] | None
     anchors: re.Pattern[str] | None
+    requires: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +328,7 @@ _LANGUAGE_LISTS = (
 _LANGUAGE_KEYS = {"source", "window_unit", "negation_window", *_LANGUAGE_LISTS}
 _GROUP_KEYS = {
     "id", "category", "score", "language", "source", "patterns", "unless", "negatable",
-    "person", "description", "examples", "anchors",
+    "person", "description", "examples", "anchors", "requires",
 }
 _REQUIRED_GROUP = {"id", "category", "score", "language", "source", "patterns"}
 _ESCAPE = re.compile(r"\\.|\(\?P[<=]")  # \S, \W, (?P<t> ... are not letters to match
@@ -534,6 +539,18 @@ class _Parser:
         regex = self.regex_list(raw["patterns"], [*path, "patterns"], allow_target=True)
         if regex is None:  # null patterns
             raise self.fail([*path, "patterns"], "must be a non-empty list of regexes")
+        requires_raw = raw.get("requires")
+        requires: frozenset[str] = frozenset()
+        if requires_raw is not None:
+            if (
+                not isinstance(requires_raw, list)
+                or not requires_raw
+                or not all(isinstance(c, str) and c in ACTED_ON_CATEGORIES for c in requires_raw)
+            ):
+                known = ", ".join(sorted(ACTED_ON_CATEGORIES))
+                raise self.fail([*path, "requires"],
+                                f"must be a non-empty list of categories from: {known}")
+            requires = frozenset(requires_raw)
         return PatternGroup(
             id=group_id,
             category=category,
@@ -545,6 +562,7 @@ class _Parser:
             regex=regex,
             unless=self.regex_list(raw.get("unless"), [*path, "unless"]),
             anchors=self.regex_list(raw.get("anchors"), [*path, "anchors"]),
+            requires=requires,
         )
 
 
@@ -648,19 +666,34 @@ def scan_normalized(lexicon: CrisisLexicon, norm: NormalizedText) -> list[Crisis
     text = norm.text
     han = _HAN.search(text) is not None
     out: list[CrisisMatch] = []
+    deferred: list[PatternGroup] = []
     for group in lexicon.groups:
-        if group.language == "zh" and not han:
+        if group.requires:
+            deferred.append(group)
             continue
-        if group.anchors is not None and group.anchors.search(text) is None:
-            continue
-        for m in group.regex.finditer(text):
-            if m.end() == m.start():
-                continue
-            accepted = _evaluate(lexicon, group, m, text)
-            if accepted is not None:
-                category, score = accepted
-                out.append(CrisisMatch(category, score, norm.original_span(*m.span()), group.id))
+        _scan_group(lexicon, group, norm, han, out)
+    if deferred and out:
+        found = {m.category for m in out}
+        for group in deferred:
+            if group.requires & found:
+                _scan_group(lexicon, group, norm, han, out)
     return out
+
+
+def _scan_group(lexicon: CrisisLexicon, group: PatternGroup, norm: NormalizedText, han: bool,
+                out: list[CrisisMatch]) -> None:
+    text = norm.text
+    if group.language == "zh" and not han:
+        return
+    if group.anchors is not None and group.anchors.search(text) is None:
+        return
+    for m in group.regex.finditer(text):
+        if m.end() == m.start():
+            continue
+        accepted = _evaluate(lexicon, group, m, text)
+        if accepted is not None:
+            category, score = accepted
+            out.append(CrisisMatch(category, score, norm.original_span(*m.span()), group.id))
 
 
 def _target(m: re.Match[str]) -> tuple[int, int]:
