@@ -6,14 +6,18 @@ it through ``analyzer_factory``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from presidio_analyzer import AnalyzerEngine
+from presidio_analyzer.nlp_engine import NlpEngineProvider
 
 from guard.checks.base import Check, CheckParamsError
 from guard.checks.phi import (
@@ -24,12 +28,14 @@ from guard.checks.phi import (
     build_analyzer,
     factory,
 )
+from guard.checks.phi_nlp import GatedSpacyNlpEngine, GateStats, ner_regions, sentence_spans
 from guard.checks.phi_recognizers import (
     WEAK_PERSON_SCORE,
     dea_checksum_ok,
     is_probable_location,
     npi_checksum_ok,
     person_score,
+    sentence_may_hold_name,
 )
 from guard.types import Context, Finding, Segment, Stage
 
@@ -361,7 +367,7 @@ async def test_detect_loads_lazily_once() -> None:
     await c.detect([Segment("hello", "user", 0)], CTX)
     c.load()
     assert len(built) == 1
-    assert built[0].calls == 3
+    assert built[0].calls == 1 + 3  # one warm-up analysis at load, then one per segment
 
 
 # ------------------------------------------------------------------------ pure helpers
@@ -451,3 +457,143 @@ async def test_false_positive_rate_on_benign_questions(
         f"{name}: {len(flagged)}/{len(texts)} benign messages flagged as PHI "
         f"({sorted({f.entity or '' for f in findings})})"
     )
+
+
+# ------------------------------------------------------------------------------ NER gate
+
+NAMELESS = (
+    "A persistent dry cough that has lasted three weeks without a fever has several common "
+    "causes, and most of them are not serious. After a cold or flu, the airways can stay "
+    "irritated for three to eight weeks. Mucus from the nose or sinuses running down the back "
+    "of the throat triggers coughing, often worse at night. Stomach acid can irritate the "
+    "throat even without heartburn, so avoid eating late and raise the head of your bed. "
+    "You should book an appointment if the cough lasts more than eight weeks or if you cough "
+    "up blood. "
+)
+
+
+def _stats(analyzer: Any) -> GateStats:
+    stats = analyzer.nlp_engine.stats
+    assert isinstance(stats, GateStats)
+    return dataclasses.replace(stats)
+
+
+async def test_ner_still_runs_on_a_name_after_long_nameless_sentences(
+    analyzer: Any, check: PhiCheck
+) -> None:
+    # Only spaCy finds this name (no cue, and "Xochitl" is not in the given-name list).
+    text = NAMELESS * 2 + "Xochitl Ramirez was prescribed amoxicillin."
+    before = _stats(analyzer)
+    findings = await check.detect([Segment(text, "user", 0)], CTX)
+    after = _stats(analyzer)
+    assert [(f.entity, text[f.span[0] : f.span[1]], f.explanation) for f in findings if f.span] == [
+        ("PERSON", "Xochitl Ramirez", "SpacyRecognizer")
+    ]
+    assert after.ner_runs - before.ner_runs == 1
+    # The name's sentence and its neighbour, not the whole text.
+    assert 0 < after.ner_chars - before.ner_chars < len(text) / 4
+
+
+async def test_long_answer_without_names_skips_ner_and_lemmas(
+    analyzer: Any, check: PhiCheck
+) -> None:
+    text = NAMELESS * 4 + "**Rest:** Get plenty of sleep, and see your GP on Monday."
+    before = _stats(analyzer)
+    assert await found(check, text) == set()
+    after = _stats(analyzer)
+    assert after.texts_without_ner - before.texts_without_ner == 1
+    assert after.ner_runs == before.ner_runs
+    assert after.lemma_runs == before.lemma_runs
+
+
+async def test_lemmas_are_computed_when_a_context_word_can_raise_a_score(
+    analyzer: Any, check: PhiCheck
+) -> None:
+    # "phone" five words before the number raises presidio's score from 0.6 to 0.95; that
+    # needs the lemmas, which the gate computes only for such results.
+    text = NAMELESS + "If it gets worse, my phone is 617-555-0123."
+    before = _stats(analyzer)
+    findings = await check.detect([Segment(text, "user", 0)], CTX)
+    after = _stats(analyzer)
+    assert [(f.entity, f.score) for f in findings] == [("PHONE_NUMBER", 0.95)]
+    assert after.lemma_runs - before.lemma_runs == 1
+    assert after.ner_runs == before.ner_runs
+
+
+async def test_gate_changes_no_finding_on_the_golden_texts(analyzer: Any) -> None:
+    # Reference: presidio's own spaCy engine (whole pipeline on every text, eager lemmas)
+    # and context enhancer, with the same recognizers.
+    stock_engine = NlpEngineProvider(nlp_configuration=dict(NLP_CONFIGURATION)).create_engine()
+    stock = AnalyzerEngine(
+        registry=analyzer.registry, nlp_engine=stock_engine, supported_languages=["en"]
+    )
+    assert not isinstance(stock.nlp_engine, GatedSpacyNlpEngine)
+    gated = PhiCheck("phi", STAGES, analyzer_factory=lambda: analyzer)
+    ungated = PhiCheck("phi", STAGES, analyzer_factory=lambda: stock)
+    positive = [t for t, _ in POSITIVE]
+    texts = positive + NEGATIVE + [NAMELESS + t for t in positive]
+    texts += [t + " " + NAMELESS for t in positive[::3] + NEGATIVE[::6]]
+    for text in texts:
+        segments = [Segment(text, "user", 0)]
+        # The explanation is left out: presidio keeps one of two identical results (same
+        # span and score from two recognizers) in an order that varies between analyzers.
+        assert [(f.entity, f.span, f.score) for f in await gated.detect(segments, CTX)] == [
+            (f.entity, f.span, f.score) for f in await ungated.detect(segments, CTX)
+        ], text
+
+
+def test_concurrent_detection_matches_sequential(analyzer: Any) -> None:
+    # Two checks (two check-level locks) share one engine: its own lock serialises spaCy.
+    checks = [PhiCheck("phi", STAGES, analyzer_factory=lambda: analyzer) for _ in range(2)]
+    texts = [t for t, _ in POSITIVE[:12]] + [NAMELESS + "Xochitl Ramirez was prescribed it."]
+
+    def run(item: tuple[int, str]) -> list[tuple[str | None, Any, float]]:
+        index, text = item
+        return [(f.entity, f.span, f.score) for f in checks[index % 2]._detect_sync([text])]
+
+    expected = [run((0, t)) for t in texts] * 4
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(run, enumerate(texts * 4)))
+    assert got == expected
+
+
+def test_sentence_spans() -> None:
+    text = "Dr. Okafor saw me on Monday, e.g. at 9.30 am. It hurts!\n\nRegards,\nJ. Smith"
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Dr. Okafor saw me on Monday, e.g. at 9.30 am.",
+        "It hurts!",
+        "Regards,",
+        "J. Smith",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Drink plenty of fluids and rest.", False),
+        ("My pain started on Monday and got worse in March.", False),
+        ("Is Tylenol safe with Advil?", False),
+        ("I had an MRI and an ECG, and I'm worried.", False),
+        ("**Rest:** Get plenty of sleep (Most people recover).", False),
+        ("Hi Doctor, what is Hashimoto's thyroiditis?", False),
+        ("Okafor has had a fever.", False),  # person_score drops it: no cue, no given name
+        ("Ask Sandra about it.", True),
+        ("Sandra has had a fever.", True),
+        ("my name is david and I feel dizzy", True),
+        ("Okafor, 45 years old, has had a fever.", True),
+        ("Please see Dr. Okafor tomorrow.", True),
+        ("Can Xochitl Ramirez take it?", True),
+    ],
+)
+def test_sentence_may_hold_name(text: str, expected: bool) -> None:
+    assert sentence_may_hold_name(text) is expected
+
+
+def test_sentence_gate_for_locations_and_cued_sentence_starts() -> None:
+    assert not sentence_may_hold_name("Boston is cold in winter.")
+    assert sentence_may_hold_name("Boston is cold in winter.", locations=True)
+    assert not sentence_may_hold_name("What is it?", locations=True)
+    text = "Thanks for your help.\nRegards,\nOkafor"
+    start = text.index("Okafor")
+    assert sentence_may_hold_name(text, start, len(text))  # cued by "Regards,"
+    assert [text[a:b] for a, b in ner_regions(text)] == ["Regards,\nOkafor"]
