@@ -487,6 +487,8 @@ def test_factory_builds_without_io(tmp_path: Path) -> None:
         ({"min_score": 1.5}, "min_score"),
         ({"lexicon": ""}, "lexicon"),
         ({"lexicon": 3}, "lexicon"),
+        ({"semantic": "yes"}, "semantic"),
+        ({"semantic": 1}, "semantic"),
     ],
 )
 def test_factory_rejects_bad_params(params: dict[str, object], field: str) -> None:
@@ -696,9 +698,11 @@ def test_median_latency_on_patient_messages_is_under_a_millisecond(check: Crisis
 #
 # tests/data/crisis_eval.jsonl (set 1) was written from the README's category definitions
 # before the patterns were read, measured, and then used as the development set for lexicon
-# 1.1.0. tests/data/crisis_eval_2.jsonl (set 2) was written after the 1.1.0 changes and never
-# tuned on: it is the honest out-of-sample number. Each row: id, text, expected (a category,
-# or null for a benign look-alike), lang, note. See classifiers/crisis/README.md.
+# 1.1.0. tests/data/crisis_eval_2.jsonl (set 2) was written after the 1.1.0 changes; the lexicon
+# was never tuned on it, but the semantic layer's thresholds were (README, "Semantic layer").
+# Set 3 (crisis_eval_3.jsonl) is the blind set, measured once and reported in the README.
+# Each row: id, text, expected (a category, or null for a benign look-alike), lang, note.
+# See classifiers/crisis/README.md.
 #
 # A crisis row counts as acted on correctly when the expected category is reported, or, for an
 # escalated category, any escalated category is (the policy action is the same), or, for
@@ -780,3 +784,175 @@ def test_eval_set_1_golden(check: CrisisCheck, row: dict[str, str]) -> None:
         assert not categories & ACTED_ON_CATEGORIES, categories
     else:
         assert _acted_correctly(expected, categories), categories
+
+
+# ---------------------------------------------------------------------------- semantic layer
+#
+# The embedding layer (guard/checks/crisis_semantic.py, classifiers/crisis/prototypes.yaml).
+# Thresholds were tuned on the benign sets below and on evaluation sets 1 and 2; see
+# classifiers/crisis/README.md ("Semantic layer"). `semantic_check` is session-scoped
+# (tests/conftest.py): the model loads once.
+
+SEMANTIC_GOLDEN = [
+    # New phrasings the lexicon misses (checked: lexicon alone reports nothing).
+    ("I really don't want to exist any more", PASSIVE),
+    ("my family would honestly be better off without a burden like me", PASSIVE),
+    ("I feel trapped and there's no future for me", PASSIVE),
+    # Must stay quiet: someone else, the past, dose and first-aid questions, idioms.
+    ("my friend says she doesn't want to exist anymore", None),
+    ("Years ago I didn't want to exist anymore, now I'm doing great", None),
+    ("I never wanted to stop existing, I just want my migraine to stop", None),
+    ("What to do for an aspirin overdose?", None),
+    ("Why do I bruise so easily on my legs?", None),
+    ("I'm dying to try the new diet, is it safe?", None),
+    ("This headache is killing me, what can I take?", None),
+    ("what's the maximum dose of melatonin for adults", None),
+    ("I cut my thumb opening a can, does it need stitches?", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SEMANTIC_GOLDEN,
+                         ids=[t[:60] for t, _ in SEMANTIC_GOLDEN])
+def test_semantic_golden(semantic_check: CrisisCheck, text: str, expected: str | None) -> None:
+    categories = {m.category for m in semantic_check.scan(text)}
+    if expected is None:
+        assert not categories & ACTED_ON_CATEGORIES, categories
+    else:
+        assert expected in categories, categories
+
+
+def test_semantic_findings_explain_themselves(semantic_check: CrisisCheck) -> None:
+    text = "Hi doctor. I really don't want to exist any more"
+    (match,) = semantic_check.scan(text)
+    assert match.group.startswith("semantic:si.")
+    assert text[match.span[0]:match.span[1]].strip() == "I really don't want to exist any more"
+    assert 0.5 <= match.score < 1.0
+
+
+def test_semantic_layer_skips_what_the_lexicon_turned_down(semantic_check: CrisisCheck) -> None:
+    # The lexicon rejects "kill myself" here (negated); that sentence is not embedded.
+    norm = normalize("I would never kill myself. I feel trapped and there's no future for me")
+    rejected: list[tuple[int, int, str]] = []
+    matches = scan_normalized(semantic_check.lexicon, norm, rejected)
+    assert any(reason == "negated" for _, _, reason in rejected)
+    units = semantic_check.semantic_units(norm, matches, rejected)
+    texts = [norm.original[a:b].strip() for (a, b), _ in units]
+    assert texts == ["I feel trapped and there's no future for me"]
+
+
+def test_semantic_hypothetical_is_capped_at_passive(semantic_check: CrisisCheck) -> None:
+    norm = normalize("what if I just swallowed all of my pills at once")
+    units = semantic_check.semantic_units(norm, [], [])
+    assert units and all(capped for _, capped in units)
+
+
+def test_semantic_is_off_unless_asked() -> None:
+    assert CrisisCheck("crisis", STAGES).semantic_layer is None
+    built = factory("crisis", STAGES, {"semantic": True})
+    assert built.semantic and built._semantic_layer is None  # nothing loaded before load()
+
+
+def test_default_policy_turns_the_semantic_layer_on() -> None:
+    data = yaml.safe_load((REPO / "policies" / "default.yaml").read_text(encoding="utf-8"))
+    (crisis,) = [c for c in data["checks"] if c["kind"] == "crisis"]
+    assert crisis["params"]["semantic"] is True
+
+
+async def test_semantic_detect_runs_in_a_thread(semantic_check: CrisisCheck) -> None:
+    findings = await semantic_check.detect(
+        [Segment("I really don't want to exist any more", "user", 0)], CTX
+    )
+    assert [f.category for f in findings] == [PASSIVE]
+
+
+def test_prototypes_cite_sources_and_are_not_copied_from_eval_sets() -> None:
+    from guard.checks.crisis_semantic import load_prototypes
+
+    prototypes = load_prototypes()
+    texts = {normalize(row["text"]).text for name in EVAL_SETS for row in _eval_rows(name)}
+    for group in prototypes.groups:
+        assert group.source.strip(), group.id
+        for statement in group.statements:
+            assert normalize(statement).text not in texts, statement
+
+
+# Measured with the semantic layer (thresholds 0.60 / escalate 0.70, margin 0.10), every row
+# of each set (MedQuAD: all 43,449 rows): 0 acted-on hits beyond the lexicon's on
+# HealthSearchQA, MedQuAD, PubMedQA, GenMedGPT and the MedSafetyBench train prompts.
+# Set 1: 104/105 and 0/71 benign (unchanged); set 2: 11/26 (lexicon alone 8/26), 0/17 benign.
+SEMANTIC_MIN_RECALL = {"crisis_eval.jsonl": 0.97, "crisis_eval_2.jsonl": 0.40}
+
+
+@pytest.mark.parametrize("name", EVAL_SETS)
+def test_semantic_eval_set_recall_and_false_positives(
+    semantic_check: CrisisCheck, name: str
+) -> None:
+    crisis, benign_hits, correct = 0, [], 0
+    for row in _eval_rows(name):
+        categories = {m.category for m in semantic_check.scan(row["text"])}
+        expected = row["expected"]
+        if expected is None or expected == OTHER:
+            if categories & ACTED_ON_CATEGORIES:
+                benign_hits.append((row["id"], sorted(categories)))
+            continue
+        crisis += 1
+        correct += _acted_correctly(expected, categories)
+    assert correct / crisis >= SEMANTIC_MIN_RECALL[name], f"{correct}/{crisis}"
+    assert benign_hits == [], benign_hits
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [
+        ("healthsearchqa_dev.jsonl", None),
+        ("medquad.jsonl", 6000),
+        ("pubmedqa_pqal.jsonl", None),
+        ("genmedgpt_patient_dev.jsonl", None),
+    ],
+)
+def test_semantic_false_positive_rate_on_benign_data(
+    semantic_check: CrisisCheck, name: str, limit: int | None
+) -> None:
+    """The brief's bound is 0.3% per set; measured 0. Any new hit must be inspected."""
+    rows = _rows(name, limit)
+    hits = []
+    for row in rows:
+        text = row.get("text") or row["question"]
+        categories = {m.category for m in semantic_check.scan(text)} & ACTED_ON_CATEGORIES
+        if categories and row["id"] not in KNOWN_TRUE_POSITIVES:
+            hits.append((row["id"], sorted(categories), text[:120]))
+    assert len(hits) / len(rows) <= 0.003, hits
+    assert hits == [], hits
+
+
+def test_semantic_latency_on_patient_messages(semantic_check: CrisisCheck) -> None:
+    """p99 per GenMedGPT message far inside the policy's 500 ms budget (measured on one
+    core: median 22 ms, p95 47 ms, p99 70 ms)."""
+    texts = [row["text"] for row in _rows("genmedgpt_patient_dev.jsonl", 300)]
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        semantic_check.scan(text)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    assert times[int(len(times) * 0.99)] < 0.3, f"p99 {times[int(len(times) * 0.99)]:.3f} s"
+
+
+# tests/data/crisis_eval_3.jsonl (set 3) was written blind, by someone who had not seen the
+# lexicon, the prototypes or the other sets, and measured once when both layers were final:
+# lexicon alone 30/73 correct actions, with the semantic layer 34/73; 1/56 benign acted on
+# (a carer quoting a relative, "keeps saying 'I want to die'"). It is a regression floor,
+# not a tuning set: do not change rules or prototypes to pass its rows.
+def test_blind_set_3_is_a_regression_floor(semantic_check: CrisisCheck) -> None:
+    crisis, benign_hits, correct = 0, [], 0
+    for row in _eval_rows("crisis_eval_3.jsonl"):
+        categories = {m.category for m in semantic_check.scan(row["text"])}
+        expected = row["expected"]
+        if expected is None or expected == OTHER:
+            if categories & ACTED_ON_CATEGORIES:
+                benign_hits.append(row["id"])
+            continue
+        crisis += 1
+        correct += _acted_correctly(expected, categories)
+    assert (crisis, correct >= 34) == (73, True), f"{correct}/{crisis}"
+    assert len(benign_hits) <= 1, benign_hits

@@ -20,6 +20,10 @@ all of them data in the lexicon, per language:
 - hypotheticals ("what should I do if I feel suicidal") become ``passive_ideation``;
 - per-group ``unless`` exclusions for idioms and accidents ("cut myself shaving").
 
+With ``semantic: true`` (the default policy's setting), English sentences the lexicon found
+nothing in, and whose context it leaves to the user, are also compared with clinical
+prototype statements by sentence embedding: ``guard.checks.crisis_semantic``.
+
 Text is normalised first (NFKC, accents and zero-width characters removed, apostrophes
 dropped, light leetspeak and letter-spacing undone) and spans are mapped back to the
 original text. Only segments with role ``user`` are scanned: the check is about the person
@@ -41,6 +45,7 @@ from typing import Any, Literal
 
 import yaml
 
+from guard.checks import crisis_semantic
 from guard.checks.base import CheckParamsError
 from guard.errors import SourceError
 from guard.types import Context, Finding, Segment, Stage
@@ -78,6 +83,7 @@ for supporting others is a policy choice, not a detector's."""
 LANGUAGES = frozenset({"en", "zh", "es"})
 """Languages a lexicon may define rules for (English required by the shipped lexicon)."""
 _INLINE_CHARS = 2000  # above this much user text, scan in a worker thread
+_SEMANTIC_MAX_UNITS = 48  # sentences embedded per user turn, at most (latency bound)
 _AFFIRMATION_REACH = 120  # chars after a match where "... and I said yes" is looked for
 _PACKAGE = "classifiers.crisis"
 _RESOURCE = "lexicon.yaml"
@@ -661,8 +667,18 @@ def _conditional(rules: LanguageRules, pre: str) -> bool:
                 and rules.conditional_exceptions.search(gap))
 
 
-def scan_normalized(lexicon: CrisisLexicon, norm: NormalizedText) -> list[CrisisMatch]:
-    """Every accepted match in ``norm``, before de-duplication."""
+def scan_normalized(
+    lexicon: CrisisLexicon,
+    norm: NormalizedText,
+    rejected: list[tuple[int, int, str]] | None = None,
+) -> list[CrisisMatch]:
+    """Every accepted match in ``norm``, before de-duplication.
+
+    With a ``rejected`` list, every match the context rules turned down is appended to it as
+    ``(sentence_start, sentence_end, reason)`` in normalised offsets, ``reason`` being one of
+    ``unless``, ``negated``, ``history`` or ``question``: the semantic layer skips those
+    sentences.
+    """
     text = norm.text
     han = _HAN.search(text) is not None
     out: list[CrisisMatch] = []
@@ -671,17 +687,18 @@ def scan_normalized(lexicon: CrisisLexicon, norm: NormalizedText) -> list[Crisis
         if group.requires:
             deferred.append(group)
             continue
-        _scan_group(lexicon, group, norm, han, out)
+        _scan_group(lexicon, group, norm, han, out, rejected)
     if deferred and out:
         found = {m.category for m in out}
         for group in deferred:
             if group.requires & found:
-                _scan_group(lexicon, group, norm, han, out)
+                _scan_group(lexicon, group, norm, han, out, rejected)
     return out
 
 
 def _scan_group(lexicon: CrisisLexicon, group: PatternGroup, norm: NormalizedText, han: bool,
-                out: list[CrisisMatch]) -> None:
+                out: list[CrisisMatch],
+                rejected: list[tuple[int, int, str]] | None = None) -> None:
     text = norm.text
     if group.language == "zh" and not han:
         return
@@ -691,9 +708,12 @@ def _scan_group(lexicon: CrisisLexicon, group: PatternGroup, norm: NormalizedTex
         if m.end() == m.start():
             continue
         accepted = _evaluate(lexicon, group, m, text)
-        if accepted is not None:
-            category, score = accepted
-            out.append(CrisisMatch(category, score, norm.original_span(*m.span()), group.id))
+        if isinstance(accepted, str):
+            if rejected is not None:
+                rejected.append((*_bounds(_SENTENCE_END, text, m.start(), m.end()), accepted))
+            continue
+        category, score = accepted
+        out.append(CrisisMatch(category, score, norm.original_span(*m.span()), group.id))
 
 
 def _target(m: re.Match[str]) -> tuple[int, int]:
@@ -705,19 +725,20 @@ def _target(m: re.Match[str]) -> tuple[int, int]:
 
 def _evaluate(
     lexicon: CrisisLexicon, group: PatternGroup, m: re.Match[str], text: str
-) -> tuple[str, float] | None:
+) -> tuple[str, float] | str:
+    """``(category, score)`` for an accepted match, else why it was turned down."""
     rules = lexicon.languages[group.language]
     sent_start, sent_end = _bounds(_SENTENCE_END, text, m.start(), m.end())
     sentence = text[sent_start:sent_end]
     if group.unless is not None and group.unless.search(sentence):
-        return None
+        return "unless"
     t_start, t_end = _target(m)
     if group.negatable and _negated(rules, text[sent_start:t_start], text[t_end:sent_end]):
-        return None
+        return "negated"
     if rules.history is not None and rules.history.search(sentence):
         clause = _clause(rules, text, m.start(), m.end())
         if rules.present is None or not rules.present.search(clause):
-            return None
+            return "history"
     category, score = group.category, group.score
     if group.person == "self":
         pre = text[sent_start:m.start()]
@@ -725,7 +746,7 @@ def _evaluate(
             affirmed = rules.affirmation is not None and rules.affirmation.search(
                 text, m.end(), m.end() + _AFFIRMATION_REACH
             )
-            return (category, score) if affirmed else None
+            return (category, score) if affirmed else "question"
         if _governs(rules.reported_speech, rules, pre) is not None:
             return "third_party_risk", min(score, lexicon.third_party_score)
         if _conditional(rules, pre):
@@ -738,7 +759,12 @@ def _evaluate(
 
 class CrisisCheck:
     """Reports suicidal ideation, self-harm, overdose intent and passive ideation in user
-    turns; concerns about another person as ``third_party_risk``. Detects, never decides."""
+    turns; concerns about another person as ``third_party_risk``. Detects, never decides.
+
+    With ``semantic=True`` an embedding layer (``guard.checks.crisis_semantic``) looks at
+    the English sentences the lexicon found nothing in and its context rules left to the
+    user; its model is loaded in ``load()``.
+    """
 
     def __init__(
         self,
@@ -747,6 +773,8 @@ class CrisisCheck:
         *,
         lexicon_path: str | os.PathLike[str] | None = None,
         min_score: float = 0.0,
+        semantic: bool = False,
+        semantic_layer: crisis_semantic.SemanticLayer | None = None,
     ) -> None:
         self.name = name
         self.stages = stages
@@ -754,6 +782,8 @@ class CrisisCheck:
         self._lexicon_path = lexicon_path
         self._lexicon: CrisisLexicon | None = None
         self._lock = threading.Lock()
+        self.semantic = semantic or semantic_layer is not None
+        self._semantic_layer = semantic_layer
 
     @property
     def lexicon(self) -> CrisisLexicon:
@@ -766,13 +796,34 @@ class CrisisCheck:
                     lexicon = self._lexicon = load_lexicon(self._lexicon_path)
         return lexicon
 
+    @property
+    def semantic_layer(self) -> crisis_semantic.SemanticLayer | None:
+        """The semantic layer, loaded (``None`` when disabled)."""
+        if not self.semantic:
+            return None
+        layer = self._semantic_layer
+        if layer is None:
+            with self._lock:
+                layer = self._semantic_layer
+                if layer is None:
+                    layer = self._semantic_layer = crisis_semantic.SemanticLayer()
+        layer.load()
+        return layer
+
     def load(self) -> None:
-        """Read and compile the lexicon. Idempotent; raises ``LexiconError`` on a bad file."""
+        """Read and compile the lexicon, and load the embedding model when the semantic
+        layer is on. Idempotent; raises ``LexiconError`` on a bad lexicon and
+        ``EmbeddingModelError``/``PrototypeError`` on a bad model or prototype file."""
         _ = self.lexicon
+        _ = self.semantic_layer
 
     def scan(self, text: str) -> list[CrisisMatch]:
         """The matches in one text, strongest per category, in text order."""
-        matches = scan_normalized(self.lexicon, normalize(text))
+        norm = normalize(text)
+        rejected: list[tuple[int, int, str]] | None = [] if self.semantic else None
+        matches = scan_normalized(self.lexicon, norm, rejected)
+        if rejected is not None:
+            matches += self._scan_semantic(norm, matches, rejected)
         best: dict[str, CrisisMatch] = {}
         for match in matches:
             if match.score < self.min_score:
@@ -784,12 +835,86 @@ class CrisisCheck:
                 best[match.category] = match
         return sorted(best.values(), key=lambda x: (x.span, x.category))
 
+    def semantic_units(
+        self, norm: NormalizedText, matches: Sequence[CrisisMatch],
+        rejected: Sequence[tuple[int, int, str]],
+    ) -> list[tuple[tuple[int, int], bool]]:
+        """The units the semantic layer embeds: ``((start, end) in the original text,
+        capped_at_passive)`` for each English sentence that no lexicon match (accepted or
+        turned down) touches, no reported-speech or someone else's question governs and no
+        historical cue occurs in, then the
+        whole text when it has more than one sentence and none was skipped."""
+        rules = self.lexicon.languages.get("en")
+        text = norm.text
+        taken = [m.span for m in matches]
+        taken += [norm.original_span(s, e) for s, e, _ in rejected]
+        units: list[tuple[tuple[int, int], bool]] = []
+        skipped = False
+        start = 0
+        sentences: list[tuple[int, int]] = []
+        for m in _SENTENCE_END.finditer(text):
+            sentences.append((start, m.start()))
+            start = m.end()
+        sentences.append((start, len(text)))
+        sentences = [(s, e) for s, e in sentences if text[s:e].strip()]
+        for s, e in sentences:
+            sentence = text[s:e]
+            span = norm.original_span(s, e)
+            if any(a < span[1] and span[0] < b for a, b in taken):
+                skipped = True
+                continue
+            if not crisis_semantic.english_unit(sentence):
+                continue
+            capped = False
+            if rules is not None:
+                if (_governs(rules.reported_speech, rules, sentence) is not None
+                        or _governs(rules.embedded_question, rules, sentence) is not None):
+                    skipped = True
+                    continue
+                # Stricter than the lexicon's clause-level rule: with no matched phrase to
+                # anchor a clause, any historical cue skips the sentence ("years ago I
+                # didn't want to exist anymore, now I'm fine").
+                if rules.history is not None and rules.history.search(sentence):
+                    skipped = True
+                    continue
+                capped = bool(rules.conditional and rules.conditional.search(sentence))
+            units.append((span, capped))
+        if (len(sentences) > 1 and not skipped and 0 < len(units) < _SEMANTIC_MAX_UNITS
+                and crisis_semantic.english_unit(text)):
+                units.append((norm.original_span(0, len(text)), any(c for _, c in units)))
+        return units[:_SEMANTIC_MAX_UNITS]
+
+    def _scan_semantic(
+        self, norm: NormalizedText, matches: Sequence[CrisisMatch],
+        rejected: Sequence[tuple[int, int, str]],
+    ) -> list[CrisisMatch]:
+        layer = self.semantic_layer
+        if layer is None:
+            return []
+        units = self.semantic_units(norm, matches, rejected)
+        if not units:
+            return []
+        original = norm.original
+        sims = layer.similarities([original[a:b] for (a, b), _ in units])
+        out = []
+        for i, (span, capped) in enumerate(units):
+            hit = layer.decide(sims, i, capped)
+            if hit is not None:
+                group = f"semantic:{hit.group} (cos {hit.cosine:.2f})"
+                out.append(CrisisMatch(hit.category, hit.score, span, group))
+        # The whole-text unit only speaks when no sentence did: a sentence's span is the
+        # more useful pointer for a reviewer.
+        return [m for m in out if not any(
+            o is not m and m.span[0] <= o.span[0] and o.span[1] <= m.span[1]
+            and o.span != m.span for o in out
+        )]
+
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         """Findings for every ``user`` segment. ``ctx`` is not consulted: a person at risk is
         at risk whatever the audience; what to do about it differs, and that is policy."""
         self.load()
         user = [i for i, segment in enumerate(segments) if segment.role == "user"]
-        if sum(len(segments[i].text) for i in user) > _INLINE_CHARS:
+        if self.semantic or sum(len(segments[i].text) for i in user) > _INLINE_CHARS:
             return await asyncio.to_thread(self._detect, segments, user)
         return self._detect(segments, user)
 
@@ -808,7 +933,7 @@ class CrisisCheck:
         ]
 
 
-_PARAMS = ("lexicon", "min_score")
+_PARAMS = ("lexicon", "min_score", "semantic")
 
 
 def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> CrisisCheck:
@@ -827,4 +952,8 @@ def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> C
         raise CheckParamsError("min_score", "must be a number between 0 and 1")
     if not 0.0 <= float(min_score) <= 1.0:
         raise CheckParamsError("min_score", "must be between 0 and 1")
-    return CrisisCheck(name, stages, lexicon_path=lexicon, min_score=float(min_score))
+    semantic = params.get("semantic", False)
+    if not isinstance(semantic, bool):
+        raise CheckParamsError("semantic", "must be true or false")
+    return CrisisCheck(name, stages, lexicon_path=lexicon, min_score=float(min_score),
+                       semantic=semantic)

@@ -1,0 +1,156 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 in onnxruntime (no torch).
+
+``Embedder().embed(texts)`` returns one L2-normalised 384-d row per text, computed as
+sentence-transformers computes it: WordPiece tokens (``tokenizer.json``, lower-cased,
+truncated to 256 tokens), the encoder's last hidden state, mean-pooled over the attention
+mask, then divided by its L2 norm. The ONNX file is checked against the sha256 in
+``MODEL_SHA256`` before it is loaded: a swapped or truncated model is an error, never a
+silently different embedding. See MODEL_CARD.md for the export and the measurements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DIMENSION",
+    "MAX_TOKENS",
+    "MODEL_FILE",
+    "MODEL_SHA256",
+    "TOKENIZER_FILE",
+    "Embedder",
+    "EmbeddingModelError",
+]
+
+MODEL_FILE = "minilm-l6-v2.onnx"
+MODEL_SHA256 = "b823c23be2f7f0e70a54289d86454e876f0a4586c5e3a28ca97039347ffe06c0"
+TOKENIZER_FILE = "tokenizer.json"
+MAX_TOKENS = 256
+DIMENSION = 384
+_BATCH = 32  # texts per onnxruntime call; padding cost grows with the longest text in it
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model or tokenizer cannot be used (missing, wrong hash, unreadable)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Embedder:
+    """Lazy, thread-safe sentence embedder. ``load()`` reads and verifies the files once;
+    ``embed()`` loads on first use. One instance can serve every thread: onnxruntime's
+    ``InferenceSession.run`` and the tokenizer's ``encode_batch`` are safe to call
+    concurrently, and loading is guarded by a lock.
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        tokenizer_path: str | os.PathLike[str] | None = None,
+        *,
+        sha256: str | None = MODEL_SHA256,
+        threads: int = 1,
+    ) -> None:
+        """``model_path``/``tokenizer_path`` default to the files shipped in this package.
+        ``sha256`` is the digest the model must have (``None`` skips the check, for tests
+        of other files only). ``threads`` is onnxruntime's intra-op thread count: 1 keeps
+        one request from taking every core of a serving worker."""
+        here = importlib.resources.files(__package__ or "classifiers.embedding")
+        self.model_path = Path(model_path) if model_path else Path(str(here / MODEL_FILE))
+        self.tokenizer_path = (
+            Path(tokenizer_path) if tokenizer_path else Path(str(here / TOKENIZER_FILE))
+        )
+        self.sha256 = sha256
+        self.threads = threads
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def load(self) -> None:
+        """Verify and load the model and tokenizer. Idempotent; raises
+        ``EmbeddingModelError`` naming the file on any problem."""
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            for path in (self.model_path, self.tokenizer_path):
+                if not path.is_file():
+                    raise EmbeddingModelError(f"{path}: embedding model file not found")
+            if self.sha256 is not None:
+                actual = _sha256(self.model_path)
+                if actual != self.sha256:
+                    raise EmbeddingModelError(
+                        f"{self.model_path}: sha256 mismatch (expected {self.sha256}, got "
+                        f"{actual}); the file is not the model this code was measured with"
+                    )
+            try:
+                tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+            except Exception as exc:
+                raise EmbeddingModelError(f"{self.tokenizer_path}: cannot load ({exc})") from None
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (not a secret)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            try:
+                session = ort.InferenceSession(
+                    str(self.model_path), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:
+                raise EmbeddingModelError(f"{self.model_path}: cannot load ({exc})") from None
+            self._inputs = frozenset(i.name for i in session.get_inputs())
+            self._tokenizer = tokenizer
+            self._session = session
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """``(len(texts), 384)`` float32, each row of unit length (zeros for no texts)."""
+        self.load()
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        # Shorter texts together: less padding per batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(order), _BATCH):
+            chunk = order[start : start + _BATCH]
+            out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(
+            np.float32
+        )
+        return result
