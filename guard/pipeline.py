@@ -22,7 +22,7 @@ from typing import Any
 from guard.engine import Engine
 from guard.messages import input_segments, replace_segment_texts
 from guard.recording import CaseRecord, DecisionRecord, NullRecorder, Recorder
-from guard.redaction import Vault, redact, restore
+from guard.redaction import Vault, redact, restore, spans_from_findings
 from guard.types import Action, Context, Finding, Segment, Stage, Verdict, most_severe
 
 __all__ = ["GuardedStream", "InputOutcome", "OutputOutcome", "Pipeline"]
@@ -91,7 +91,7 @@ class Pipeline:
         replacements: dict[Segment, str] = {}
         if verdict.redactions:
             for index, segment in enumerate(segments):
-                spans = _spans_for(verdict.redactions, index)
+                spans = spans_from_findings(verdict.redactions, index)
                 if spans:
                     replacements[segment] = redact(segment.text, spans, vault)
         outgoing = replace_segment_texts(messages, replacements)
@@ -143,7 +143,7 @@ class Pipeline:
 
     def _clean(self, text: str, verdict: Verdict, inp: InputOutcome) -> str:
         """Redact what the model produced itself, then restore the user's own identifiers."""
-        spans = _spans_for(verdict.redactions, 0)
+        spans = spans_from_findings(verdict.redactions, 0)
         if spans:
             text = redact(text, spans, Vault(reserved=inp.vault))
         if self.engine.policy.phi.restore_in_response:
@@ -188,11 +188,12 @@ class Pipeline:
         if not self.has_phi_check(verdict):
             return _WITHHELD
         vault = Vault()
-        parts = []
-        for segment in shown:
-            index = segments.index(segment)
-            entity_findings = [f for f in verdict.findings if f.entity is not None]
-            parts.append(redact(segment.text, _spans_for(entity_findings, index), vault))
+        position = {segment: i for i, segment in enumerate(segments)}
+        entity_findings = [f for f in verdict.findings if f.entity is not None]
+        parts = [
+            redact(s.text, spans_from_findings(entity_findings, position[s]), vault)
+            for s in shown
+        ]
         excerpt = " | ".join(p.replace("\n", " ") for p in parts)
         return excerpt[: self.excerpt_chars]
 
@@ -263,12 +264,14 @@ def _shown(segments: Sequence[Segment]) -> list[Segment]:
     ]
 
 
-def _spans_for(findings: Sequence[Finding], segment: int) -> list[tuple[int, int, str]]:
-    return [
-        (f.span[0], f.span[1], f.entity or f.category.upper())
+def _relative_to_chunk(findings: Sequence[Finding], offset: int) -> tuple[Finding, ...]:
+    """The findings that touch the text after ``offset`` (a stream window's new chunk),
+    with spans made relative to that chunk. Findings without a span are kept as they are."""
+    return tuple(
+        f if f.span is None else replace(f, span=(max(f.span[0] - offset, 0), f.span[1] - offset))
         for f in findings
-        if f.segment == segment and f.span is not None
-    ]
+        if f.span is None or f.span[1] > offset
+    )
 
 
 class GuardedStream:
@@ -351,29 +354,22 @@ class GuardedStream:
             Stage.OUTPUT, [Segment(text, "assistant", -1)], self._ctx
         )
         offset = len(context)
-        # Keep findings that touch the new chunk, with spans made relative to it.
-        shifted = tuple(
-            replace(f, span=(max(f.span[0] - offset, 0), f.span[1] - offset))
-            if f.span is not None else f
-            for f in verdict.findings
-            if f.span is None or f.span[1] > offset
-        )
-        redactions = tuple(
-            replace(f, span=(max(f.span[0] - offset, 0), f.span[1] - offset))
-            for f in verdict.redactions
-            if f.span is not None and f.span[1] > offset
+        shifted = _relative_to_chunk(verdict.findings, offset)
+        redactions = _relative_to_chunk(
+            tuple(f for f in verdict.redactions if f.span is not None), offset
         )
         verdict = replace(verdict, findings=shifted, redactions=redactions)
         self._verdicts.append(verdict)
         if len(self._excerpt) < self._p.excerpt_chars:
             entities = [f for f in shifted if f.entity is not None]
-            self._excerpt += redact(chunk, _spans_for(entities, 0), Vault()).replace("\n", " ")
+            excerpt = redact(chunk, spans_from_findings(entities, 0), Vault())
+            self._excerpt += excerpt.replace("\n", " ")
         if verdict.action is Action.BLOCK:
             self.blocked = True
             message = "\n\n" + (verdict.message or "")
             self._released += message
             return message
-        spans = _spans_for(redactions, 0)
+        spans = spans_from_findings(redactions, 0)
         if spans:
             chunk = redact(chunk, spans, Vault(reserved=self._inp.vault))
         if self._p.engine.policy.phi.restore_in_response:

@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,8 +26,8 @@ from pydantic import (
 )
 
 from guard.build import resolve_policy
-from guard.errors import SourceError
-from guard.policy.loader import PolicyError, _line_of
+from guard.errors import SourceError, line_of, parse_yaml
+from guard.policy.loader import PolicyError
 from guard.types import Audience
 
 __all__ = [
@@ -268,20 +267,13 @@ def parse_config(
     ``litellm_params`` and ``store.url`` against ``environ`` (secrets stay out of the file)."""
     env = os.environ if environ is None else environ
     base = base_dir or Path.cwd()
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, f"invalid YAML: {problem}", line=line) from None
+    root, data = parse_yaml(text, source, ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(source, "the config must be a YAML mapping with tenants and model_list")
 
     def error(message: str, loc: Sequence[Any]) -> ConfigError:
         field = ".".join(str(p) for p in loc) or None
-        return ConfigError(source, message, line=_line_of(root, loc), field=field)
+        return ConfigError(source, message, line=line_of(root, loc), field=field)
 
     if "source" in data:
         raise error("Extra inputs are not permitted", ["source"])

@@ -47,7 +47,7 @@ import yaml
 
 from guard.checks import crisis_semantic
 from guard.checks.base import CheckParamsError
-from guard.errors import SourceError
+from guard.errors import SourceError, line_of, parse_yaml
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = [
@@ -364,14 +364,7 @@ def load_lexicon(path: str | os.PathLike[str] | None = None) -> CrisisLexicon:
 def parse_lexicon(text: str, source: str = "<lexicon>") -> CrisisLexicon:
     """Validate strictly: unknown keys, bad values and regexes that do not compile are
     errors naming the field, never a silently smaller lexicon."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise LexiconError(source, f"invalid YAML: {problem}", line=line) from None
+    root, data = parse_yaml(text, source, LexiconError)
     return _Parser(source, root).lexicon(data)
 
 
@@ -385,28 +378,7 @@ class _Parser:
         return LexiconError(self.source, message, field=field or None, line=self.line_of(path))
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
-        node = self.root
-        if node is None:
-            return None
-        line: int = node.start_mark.line + 1
-        for part in path:
-            child: yaml.Node | None = None
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                        child, line = value, key.start_mark.line + 1
-                        break
-            elif (
-                isinstance(node, yaml.SequenceNode)
-                and isinstance(part, int)
-                and 0 <= part < len(node.value)
-            ):
-                child = node.value[part]
-                line = child.start_mark.line + 1
-            if child is None:
-                break
-            node = child
-        return line
+        return line_of(self.root, path)
 
     def mapping(self, value: object, path: list[str | int], keys: set[str],
                 required: set[str]) -> dict[str, Any]:
