@@ -821,7 +821,21 @@ class CuePattern:
     validate: Callable[[str], bool] | None = None
 
 
-class CuePatternRecognizer(LocalRecognizer):
+class _TextRecognizer(LocalRecognizer):
+    """A recognizer of one entity that works on the text alone: nothing to load, no NLP."""
+
+    name: str  # set by presidio's EntityRecognizer
+
+    def __init__(self, entity: str, name: str, score: float = 0.85) -> None:
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self._entity = entity
+        self._score = score
+
+    def load(self) -> None:
+        """Nothing to load: patterns and name lists are built at import."""
+
+
+class CuePatternRecognizer(_TextRecognizer):
     """Regex recognizer that reports the ``value`` group only, not the cue before it.
 
     presidio's ``PatternRecognizer`` reports the whole match, which would redact "MRN" along
@@ -830,13 +844,8 @@ class CuePatternRecognizer(LocalRecognizer):
     """
 
     def __init__(self, entity: str, patterns: Sequence[CuePattern], name: str) -> None:
-        super().__init__(supported_entities=[entity], name=name, supported_language="en")
-        self._name = name
-        self._entity = entity
+        super().__init__(entity, name)
         self._patterns = tuple(patterns)
-
-    def load(self) -> None:
-        """Nothing to load: the patterns are compiled at import."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -853,7 +862,7 @@ class CuePatternRecognizer(LocalRecognizer):
                     continue
                 start, end = match.span("value")
                 results.append(
-                    _result(self._name, self._entity, start, end, pattern.score, pattern.name)
+                    _result(self.name, self._entity, start, end, pattern.score, pattern.name)
                 )
         return results
 
@@ -909,7 +918,7 @@ _RELATIONS = (
 )
 
 
-class CuedPersonRecognizer(LocalRecognizer):
+class CuedPersonRecognizer(_TextRecognizer):
     """Names that a cue makes certain even when spaCy does not tag them.
 
     "Mrs. Okafor", "Dr Patel", "my name is john smith", "patient name: Ana Li", "my
@@ -938,14 +947,7 @@ class CuedPersonRecognizer(LocalRecognizer):
     )
 
     def __init__(self, score: float = 0.85) -> None:
-        super().__init__(
-            supported_entities=["PERSON"], name="CuedPersonRecognizer", supported_language="en"
-        )
-        self._name = "CuedPersonRecognizer"
-        self._score = score
-
-    def load(self) -> None:
-        """Nothing to load."""
+        super().__init__("PERSON", "CuedPersonRecognizer", score)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -963,7 +965,7 @@ class CuedPersonRecognizer(LocalRecognizer):
                 span = self._name_span(text, match.start("value"), match.end("value"))
                 if span is not None:
                     results.append(
-                        _result(self._name, "PERSON", span[0], span[1], self._score, pattern_name)
+                        _result(self.name, "PERSON", span[0], span[1], self._score, pattern_name)
                     )
         return results
 
@@ -988,7 +990,7 @@ class CuedPersonRecognizer(LocalRecognizer):
         return start, last_end
 
 
-class GivenNameRecognizer(LocalRecognizer):
+class GivenNameRecognizer(_TextRecognizer):
     """A capitalised common given name, with the capitalised words after it, is a PERSON.
 
     spaCy's small model labels many plain given names as ORG or GPE, or misses them
@@ -1002,14 +1004,7 @@ class GivenNameRecognizer(LocalRecognizer):
     _NEXT = re.compile(r"[ \t]+([A-Z][a-z]+(?:['’\-][A-Za-z]+)*|[A-Z]\.)")
 
     def __init__(self, score: float = 0.85) -> None:
-        super().__init__(
-            supported_entities=["PERSON"], name="GivenNameRecognizer", supported_language="en"
-        )
-        self._name = "GivenNameRecognizer"
-        self._score = score
-
-    def load(self) -> None:
-        """Nothing to load."""
+        super().__init__("PERSON", "GivenNameRecognizer", score)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -1038,7 +1033,7 @@ class GivenNameRecognizer(LocalRecognizer):
             cursor = end
             score = person_score(text, start, end, self._score)
             if score is not None:
-                results.append(_result(self._name, "PERSON", start, end, score, "given name"))
+                results.append(_result(self.name, "PERSON", start, end, score, "given name"))
         return results
 
 
