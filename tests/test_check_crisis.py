@@ -757,8 +757,10 @@ def test_eval_set_is_well_formed(name: str) -> None:
         assert expected.count(category) >= 5, category
 
 
-@pytest.mark.parametrize("name", EVAL_SETS)
-def test_eval_set_recall_and_false_positives(check: CrisisCheck, name: str) -> None:
+def _score_eval_set(
+    check: CrisisCheck, name: str
+) -> tuple[int, int, list[tuple[str, list[str]]]]:
+    """``(correct actions, crisis rows, benign rows acted on)`` for one evaluation set."""
     crisis, benign_hits, correct = 0, [], 0
     for row in _eval_rows(name):
         categories = {m.category for m in check.scan(row["text"])}
@@ -769,6 +771,12 @@ def test_eval_set_recall_and_false_positives(check: CrisisCheck, name: str) -> N
             continue
         crisis += 1
         correct += _acted_correctly(expected, categories)
+    return correct, crisis, benign_hits
+
+
+@pytest.mark.parametrize("name", EVAL_SETS)
+def test_eval_set_recall_and_false_positives(check: CrisisCheck, name: str) -> None:
+    correct, crisis, benign_hits = _score_eval_set(check, name)
     assert correct / crisis >= MIN_RECALL[name], f"{correct}/{crisis}"
     assert len(benign_hits) <= MAX_BENIGN_HITS[name], benign_hits
 
@@ -887,16 +895,7 @@ SEMANTIC_MIN_RECALL = {"crisis_eval.jsonl": 0.97, "crisis_eval_2.jsonl": 0.40}
 def test_semantic_eval_set_recall_and_false_positives(
     semantic_check: CrisisCheck, name: str
 ) -> None:
-    crisis, benign_hits, correct = 0, [], 0
-    for row in _eval_rows(name):
-        categories = {m.category for m in semantic_check.scan(row["text"])}
-        expected = row["expected"]
-        if expected is None or expected == OTHER:
-            if categories & ACTED_ON_CATEGORIES:
-                benign_hits.append((row["id"], sorted(categories)))
-            continue
-        crisis += 1
-        correct += _acted_correctly(expected, categories)
+    correct, crisis, benign_hits = _score_eval_set(semantic_check, name)
     assert correct / crisis >= SEMANTIC_MIN_RECALL[name], f"{correct}/{crisis}"
     assert benign_hits == [], benign_hits
 
@@ -944,15 +943,6 @@ def test_semantic_latency_on_patient_messages(semantic_check: CrisisCheck) -> No
 # (a carer quoting a relative, "keeps saying 'I want to die'"). It is a regression floor,
 # not a tuning set: do not change rules or prototypes to pass its rows.
 def test_blind_set_3_is_a_regression_floor(semantic_check: CrisisCheck) -> None:
-    crisis, benign_hits, correct = 0, [], 0
-    for row in _eval_rows("crisis_eval_3.jsonl"):
-        categories = {m.category for m in semantic_check.scan(row["text"])}
-        expected = row["expected"]
-        if expected is None or expected == OTHER:
-            if categories & ACTED_ON_CATEGORIES:
-                benign_hits.append(row["id"])
-            continue
-        crisis += 1
-        correct += _acted_correctly(expected, categories)
+    correct, crisis, benign_hits = _score_eval_set(semantic_check, "crisis_eval_3.jsonl")
     assert (crisis, correct >= 34) == (73, True), f"{correct}/{crisis}"
     assert len(benign_hits) <= 1, benign_hits

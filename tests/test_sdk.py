@@ -20,7 +20,6 @@ from guard.build import build_engine
 from guard.engine import Engine
 from guard.pipeline import Pipeline
 from guard.policy import PolicyError, parse_policy
-from guard.recording import CaseRecord, DecisionRecord
 from guard.sdk import (
     AsyncCompletionStream,
     AsyncGuard,
@@ -32,6 +31,7 @@ from guard.sdk import (
 )
 from guard.types import Action, Stage
 from tests.fakes.checks import fake_registry
+from tests.fakes.recorder import ListRecorder
 
 # litellm's own types trip a pydantic UserWarning on first schema build; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
@@ -101,20 +101,6 @@ def user(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
 
 
-class RecordingRecorder:
-    """Keeps every decision and case in memory, as the audit store would persist them."""
-
-    def __init__(self) -> None:
-        self.decisions: list[DecisionRecord] = []
-        self.cases: list[CaseRecord] = []
-
-    async def record_decision(self, record: DecisionRecord) -> None:
-        self.decisions.append(record)
-
-    async def open_case(self, case: CaseRecord) -> None:
-        self.cases.append(case)
-
-
 class FakeUpstream:
     """A scripted ``completion_fn``: answers with ``reply`` (or echoes the last user turn)
     and keeps every call's kwargs, so tests can see exactly what left for the model."""
@@ -150,7 +136,7 @@ class FakeUpstream:
 
 
 def make_guard(
-    upstream: Any = None, recorder: RecordingRecorder | None = None, **kwargs: Any
+    upstream: Any = None, recorder: ListRecorder | None = None, **kwargs: Any
 ) -> AsyncGuard:
     return AsyncGuard.from_policy(
         parse_policy(POLICY, "sdk-test.yaml"),
@@ -282,7 +268,7 @@ async def test_redact_sends_placeholders_and_restores_the_users_own_identifiers(
 
 
 async def test_escalate_prepends_resources_and_opens_a_case() -> None:
-    recorder = RecordingRecorder()
+    recorder = ListRecorder()
     upstream = FakeUpstream("Here is some information.")
     guard = make_guard(upstream, recorder)
     response = await guard.acompletion(model="m", messages=user("I want to end my life"))
@@ -410,7 +396,7 @@ async def test_guard_output_checks_an_answer_on_its_own() -> None:
 
 # ------------------------------------------------------------------------- streaming
 async def test_stream_releases_the_same_text_as_the_non_streamed_call() -> None:
-    recorder = RecordingRecorder()
+    recorder = ListRecorder()
     upstream = FakeUpstream(LONG_SAFE)
     guard = make_guard(upstream, recorder)
     stream = await guard.acompletion(model="m", messages=user("I want to end my life"),
@@ -490,7 +476,7 @@ async def test_stream_block_mid_answer_stops_the_model() -> None:
 
 
 async def test_stream_block_raises_after_recording_when_asked() -> None:
-    recorder = RecordingRecorder()
+    recorder = ListRecorder()
     guard = make_guard(FakeUpstream(LONG_SAFE + " lethal " + LONG_SAFE), recorder,
                        raise_on_block=True)
     stream = await guard.acompletion(model="m", messages=user("tell me"), stream=True)
@@ -543,7 +529,7 @@ async def test_stream_relays_tool_call_deltas() -> None:
 
 
 async def test_stream_early_close_still_records_the_output_decision() -> None:
-    recorder = RecordingRecorder()
+    recorder = ListRecorder()
     guard = make_guard(FakeUpstream(LONG_SAFE * 3), recorder)
     stream = await guard.acompletion(model="m", messages=user("hi"), stream=True)
     await stream.__anext__()
@@ -640,12 +626,12 @@ def default_engine() -> Engine:
 
 
 def default_guard(engine: Engine, upstream: Any = None,
-                  recorder: RecordingRecorder | None = None) -> AsyncGuard:
-    return AsyncGuard(Pipeline(engine, recorder or RecordingRecorder()), completion_fn=upstream)
+                  recorder: ListRecorder | None = None) -> AsyncGuard:
+    return AsyncGuard(Pipeline(engine, recorder or ListRecorder()), completion_fn=upstream)
 
 
 async def test_default_policy_redacts_escalates_and_restores(default_engine: Engine) -> None:
-    recorder = RecordingRecorder()
+    recorder = ListRecorder()
     upstream = FakeUpstream()  # echoes the (redacted) last user turn
     guard = default_guard(default_engine, upstream, recorder)
     text = "My name is John Smith and I want to kill myself tonight."

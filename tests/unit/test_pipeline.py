@@ -8,21 +8,9 @@ import pytest
 from guard.engine import Engine
 from guard.pipeline import Pipeline
 from guard.policy import parse_policy
-from guard.recording import CaseRecord, DecisionRecord
 from guard.types import Action, Context, Stage
 from tests.fakes.checks import FAKE_POLICY, fake_registry
-
-
-class ListRecorder:
-    def __init__(self) -> None:
-        self.decisions: list[DecisionRecord] = []
-        self.cases: list[CaseRecord] = []
-
-    async def record_decision(self, record: DecisionRecord) -> None:
-        self.decisions.append(record)
-
-    async def open_case(self, case: CaseRecord) -> None:
-        self.cases.append(case)
+from tests.fakes.recorder import ListRecorder
 
 
 def make(policy_text: str = FAKE_POLICY, **kw: object) -> tuple[Pipeline, ListRecorder, list]:
