@@ -96,10 +96,9 @@ class Pipeline:
                     replacements[segment] = redact(segment.text, spans, vault)
         outgoing = replace_segment_texts(messages, replacements)
 
-        case_ids = await self._open_cases(
-            request_id, ctx, verdict, self._excerpt(_shown(segments), segments, verdict)
-        )
-        await self._record(request_id, ctx, verdict, segments, case_ids)
+        excerpt = self._excerpt(_shown(segments), segments, verdict)
+        case_ids = await self._open_cases(request_id, ctx, verdict, excerpt)
+        await self._record(request_id, ctx, verdict, excerpt, case_ids)
         outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids)
         if outcome.answered:
             self._count(ctx, verdict.action)
@@ -113,11 +112,10 @@ class Pipeline:
         segment = Segment(text, "assistant", -1)
         verdict = await self.engine.run(Stage.OUTPUT, [segment], ctx)
         outcome = self._compose(text, verdict, inp)
-        case_ids = await self._open_cases(
-            inp.request_id, ctx, verdict, self._excerpt([segment], [segment], verdict)
-        )
+        excerpt = self._excerpt([segment], [segment], verdict)
+        case_ids = await self._open_cases(inp.request_id, ctx, verdict, excerpt)
         outcome.case_ids = case_ids
-        await self._record(inp.request_id, ctx, verdict, [segment], case_ids, upstream_ms)
+        await self._record(inp.request_id, ctx, verdict, excerpt, case_ids, upstream_ms)
         self._count(ctx, most_severe({inp.verdict.action, verdict.action}))
         return outcome
 
@@ -231,12 +229,10 @@ class Pipeline:
         request_id: str,
         ctx: Context,
         verdict: Verdict,
-        segments: Sequence[Segment],
+        excerpt: str,
         case_ids: tuple[str, ...],
         upstream_ms: float | None = None,
-        excerpt: str | None = None,
     ) -> None:
-        shown = _shown(segments)
         record = DecisionRecord(
             request_id=request_id,
             time=self.clock(),
@@ -244,7 +240,7 @@ class Pipeline:
             model=ctx.model or "",
             stage=verdict.stage,
             verdict=verdict,
-            excerpt=excerpt if excerpt is not None else self._excerpt(shown, segments, verdict),
+            excerpt=excerpt,
             case_id=case_ids[0] if case_ids else None,
             upstream_ms=upstream_ms,
         )
@@ -342,8 +338,8 @@ class GuardedStream:
         outcome.case_ids = await self._p._open_cases(
             self._inp.request_id, self._ctx, verdict, excerpt
         )
-        await self._p._record(self._inp.request_id, self._ctx, verdict, [],
-                              outcome.case_ids, upstream_ms, excerpt=excerpt)
+        await self._p._record(self._inp.request_id, self._ctx, verdict, excerpt,
+                              outcome.case_ids, upstream_ms)
         self._p._count(self._ctx, most_severe({self._inp.verdict.action, verdict.action}))
         return tail, outcome
 
