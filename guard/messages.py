@@ -28,12 +28,15 @@ _TEXT_PART_TYPES = frozenset({"text", "input_text"})
 
 
 class MessageError(ValueError):
-    """A request's messages cannot be checked. ``param`` names the offending field."""
+    """A request's messages cannot be checked. ``param`` names the offending field;
+    ``code`` is ``message_too_large`` for content over the limit (an HTTP 413, not a 400),
+    else ``invalid_messages``."""
 
-    def __init__(self, param: str, message: str) -> None:
+    def __init__(self, param: str, message: str, code: str = "invalid_messages") -> None:
         super().__init__(message)
         self.param = param
         self.message = message
+        self.code = code
 
 
 def normalize_messages(
@@ -96,7 +99,9 @@ def _check_size(text: str, param: str, limit: int, length: int | None = None) ->
     size = len(text) if length is None else length
     if size > limit:
         raise MessageError(
-            param, f"{param} is {size} characters; this deployment accepts at most {limit}"
+            param,
+            f"{param} is {size} characters; this deployment accepts at most {limit}",
+            code="message_too_large",
         )
 
 

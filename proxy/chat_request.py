@@ -10,7 +10,6 @@ provider key to a server of its choosing.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,10 +103,12 @@ def parse_chat_request(
         raise bad_request("messages", "'messages' is required",
                           code="missing_required_parameter")
     try:
-        messages = normalize_messages(data.pop("messages"), max_message_chars=sys.maxsize)
+        messages = normalize_messages(data.pop("messages"), max_message_chars)
     except MessageError as exc:
+        if exc.code == "message_too_large":
+            raise ApiError(413, exc.message, code=exc.code, param=exc.param) from None
         raise bad_request(exc.param, exc.message) from None
-    _check_contents(messages, max_message_chars)
+    _check_not_empty(messages)
 
     stream = data.pop("stream", None)
     if stream is None:
@@ -141,8 +142,8 @@ def _include_usage(options: Any, stream: bool) -> bool:
     return value
 
 
-def _check_contents(messages: list[dict[str, Any]], limit: int) -> None:
-    """Empty user/system turns are a client bug (400); oversized ones are 413."""
+def _check_not_empty(messages: list[dict[str, Any]]) -> None:
+    """Empty user/system turns are a client bug (400)."""
     for i, message in enumerate(messages):
         content = message.get("content")
         if isinstance(content, str):
@@ -152,11 +153,5 @@ def _check_contents(messages: list[dict[str, Any]], limit: int) -> None:
         else:
             continue
         param = f"messages[{i}].content"
-        size = sum(len(t) for t in texts)
-        if size > limit:
-            raise ApiError(
-                413, f"{param} is {size} characters; this deployment accepts at most {limit}",
-                code="message_too_large", param=param,
-            )
         if message.get("role") in _ALWAYS_TEXT and not any(t.strip() for t in texts):
             raise bad_request(param, f"{param} is empty", code="empty_content")

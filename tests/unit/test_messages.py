@@ -79,3 +79,12 @@ def test_bad_messages_name_the_field(messages, param, fragment) -> None:
         normalize_messages(messages, max_message_chars=10)
     assert err.value.param == param
     assert fragment in err.value.message
+
+
+def test_oversized_content_is_told_apart_from_malformed() -> None:
+    with pytest.raises(MessageError) as err:
+        normalize_messages([{"role": "user", "content": "x" * 11}], max_message_chars=10)
+    assert err.value.code == "message_too_large"
+    with pytest.raises(MessageError) as err:
+        normalize_messages([{"role": "wizard", "content": "x"}], max_message_chars=10)
+    assert err.value.code == "invalid_messages"
