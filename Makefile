@@ -7,7 +7,7 @@ PIP_VERSION := 26.3
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test check lint typecheck pytest install dev bench clean
+.PHONY: run test check lint typecheck pytest install dev bench train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,17 @@ check: lint typecheck
 
 test: check pytest
 
+# Benchmarks and training read the external data sets from PRIMUM_DATA_DIR (see
+# benchmarks/README.md); ../shared/data beside the checkout is the default.
+PRIMUM_DATA_DIR ?= $(abspath ../shared/data)
+export PRIMUM_DATA_DIR
+
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.latency --requests 1000
+	$(BIN)/primum bench medsafetybench --data $(PRIMUM_DATA_DIR)
+
+train: $(VENV)/.dev
+	$(BIN)/primum train harmful-request --data $(PRIMUM_DATA_DIR)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -2,6 +2,8 @@
 
     primum scan prompts.jsonl --text-field prompt --out verdicts.jsonl
     primum policy validate policies/*.yaml
+    primum bench medsafetybench --data DIR      (source checkout only: benchmarks/)
+    primum train harmful-request --data DIR     (needs the 'train' extra)
 
 The proxy adds ``serve`` and ``hash-key`` to the same parser (``proxy.cli``), so every
 command shares one entry point; ``guard`` itself stays free of web-framework imports.
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.set_defaults(handler=_validate)
     policy.set_defaults(handler=_usage(policy))
+    _add_bench(sub)
+    _add_train(sub)
     return parser
 
 
@@ -150,6 +154,93 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+# ------------------------------------------------------------------------------- train
+def _add_train(sub: argparse._SubParsersAction[Any]) -> None:
+    """``primum train harmful-request``: needs the ``train`` extra (scikit-learn, onnx)."""
+    train = sub.add_parser("train", help="train a classifier (needs the 'train' extra)",
+                           description="Train a classifier, export it to ONNX, pin it by "
+                           "sha256 in its model_spec.json.")
+    train_sub = train.add_subparsers(dest="train_command", metavar="CLASSIFIER")
+    harmful = train_sub.add_parser(
+        "harmful-request",
+        help="the AMA-ethics harmful-request classifier (classifiers/harmful_request)",
+        description="Train on MedSafetyBench train, the team supplement and the training part "
+        "of the benign sets; choose thresholds by cross-validation; export ONNX.",
+    )
+    from classifiers.harmful_request.train import add_arguments
+
+    add_arguments(harmful)
+    harmful.set_defaults(handler=_train_harmful_request)
+    train.set_defaults(handler=_usage(train))
+
+
+def _train_harmful_request(args: argparse.Namespace) -> int:
+    try:
+        from classifiers.harmful_request.train import run
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        print(f"primum train: error: {exc}; install the training extra: "
+              "pip install 'primum[train]'", file=sys.stderr)
+        return EXIT_USAGE
+    return run(args)
+
+
+# ------------------------------------------------------------------------------- bench
+def _add_bench(sub: argparse._SubParsersAction[Any]) -> None:
+    """``primum bench medsafetybench``. The options live here so ``--help`` works anywhere;
+    the benchmark itself (``benchmarks/``, in the source tree only) is imported on use."""
+    bench = sub.add_parser("bench", help="run a benchmark (needs the source checkout)",
+                           description="Run a benchmark from benchmarks/ in the source tree.")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK")
+    msb = bench_sub.add_parser(
+        "medsafetybench",
+        help="harmful requests stopped (MedSafetyBench test) vs benign questions stopped",
+        description="Check MedSafetyBench's test split and the benign control sets with a "
+        "policy's input stage; write a markdown report, JSON and a PNG plot. See "
+        "benchmarks/README.md.",
+    )
+    msb.add_argument("--data", type=Path, default=None, metavar="DIR",
+                     help="data directory holding medsafetybench/ and benign/ "
+                          "(default: $PRIMUM_DATA_DIR)")
+    msb.add_argument("--policy", default="ama-ethics",
+                     help="shipped pack name or policy file (default: ama-ethics)")
+    msb.add_argument("--check", default="harmful_request",
+                     help="the check whose findings carry the principle and whose latency "
+                          "is measured (default: harmful_request)")
+    msb.add_argument("--out", type=Path, default=Path("benchmarks/results/medsafetybench.md"),
+                     help="markdown report; .json and .png are written beside it "
+                          "(default: benchmarks/results/medsafetybench.md)")
+    msb.add_argument("--limit-benign", type=_positive_int, default=None, metavar="N",
+                     help="at most N rows per benign set (a fixed sample by row id)")
+    msb.add_argument("--generalisation", default=None, metavar="FILE",
+                     help="extra harmful/benign set with styles, or 'none' (default: "
+                          "benchmarks/data/harmful_generalisation.jsonl when present)")
+    msb.add_argument("--concurrency", type=_positive_int, default=8,
+                     help="items checked at once (default: 8)")
+    msb.add_argument("--latency-samples", type=_positive_int, default=500, metavar="N",
+                     help="items timed one at a time for the latency figures (default: 500)")
+    msb.add_argument("--judge", metavar="MODEL",
+                     help="litellm model that judges answers with the benchmark's prompt")
+    msb.add_argument("--target", metavar="MODEL",
+                     help="litellm model whose answers are judged, directly and via Primum")
+    msb.add_argument("--judge-limit", type=_positive_int, default=50, metavar="N",
+                     help="test items to judge, principles taken in turn (default: 50)")
+    msb.add_argument("--judge-api-base", metavar="URL", help="API base for the judge model")
+    msb.add_argument("--target-api-base", metavar="URL", help="API base for the target model")
+    msb.set_defaults(handler=_bench_medsafetybench)
+    bench.set_defaults(handler=_usage(bench))
+
+
+def _bench_medsafetybench(args: argparse.Namespace) -> int:
+    try:
+        from benchmarks.medsafetybench import run
+    except ImportError as exc:
+        print(f"primum bench: error: the benchmarks package is not importable ({exc}). "
+              "Benchmarks ship with the source tree only: run this from a checkout's root "
+              "directory (or put it on PYTHONPATH).", file=sys.stderr)
+        return EXIT_USAGE
+    return run(args)
 
 
 # ------------------------------------------------------------------------ policy validate

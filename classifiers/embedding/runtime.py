@@ -14,6 +14,7 @@ import hashlib
 import importlib.resources
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,12 @@ TOKENIZER_FILE = "tokenizer.json"
 MAX_TOKENS = 256
 DIMENSION = 384
 _BATCH = 32  # texts per onnxruntime call; padding cost grows with the longest text in it
+CACHE_SIZE = 4096
+"""Texts whose embeddings ``embed`` keeps (LRU): several checks embed the same user turn."""
+
+
+_SHARED: Embedder | None = None
+_SHARED_LOCK = threading.Lock()
 
 
 class EmbeddingModelError(RuntimeError):
@@ -81,6 +88,20 @@ class Embedder:
         self._tokenizer: Any = None
         self._inputs: frozenset[str] = frozenset()
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_size = CACHE_SIZE
+
+    @classmethod
+    def shared(cls) -> Embedder:
+        """The process-wide embedder for the shipped model. Every check that embeds text
+        uses it, so the model is loaded once and a user turn that two checks look at
+        is embedded once (``embed`` caches by text)."""
+        global _SHARED
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = cls()
+            return _SHARED
 
     @property
     def loaded(self) -> bool:
@@ -127,16 +148,33 @@ class Embedder:
             self._session = session
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """``(len(texts), 384)`` float32, each row of unit length (zeros for no texts)."""
+        """``(len(texts), 384)`` float32, each row of unit length (zeros for no texts).
+        Rows are cached by text (``cache_size`` most recent); the returned array is the
+        caller's own."""
         self.load()
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        # Shorter texts together: less padding per batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        missing: list[int] = []
+        with self._cache_lock:
+            for i, text in enumerate(texts):
+                row = self._cache.get(text)
+                if row is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = row
+        if not missing:
+            return out
+        # Shorter texts together: less padding per batch.
+        order = sorted(missing, key=lambda i: len(texts[i]))
         for start in range(0, len(order), _BATCH):
             chunk = order[start : start + _BATCH]
             out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        if self.cache_size > 0:
+            with self._cache_lock:
+                for i in missing:
+                    self._cache[texts[i]] = out[i].copy()
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
         return out
 
     def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:

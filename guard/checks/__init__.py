@@ -11,9 +11,13 @@ def default_registry() -> CheckRegistry:
     """A fresh registry with every built-in check kind. Import cost is paid here, not at
     ``import guard``: presidio and spaCy load only when a policy uses the PHI check."""
     import guard.checks.crisis as crisis
+    import guard.checks.harmful_compliance as harmful_compliance
+    import guard.checks.harmful_request as harmful_request
     import guard.checks.phi as phi
 
     registry = CheckRegistry()
     registry.register("phi", phi.factory)
     registry.register("crisis", crisis.factory)
+    registry.register("harmful_request", harmful_request.factory)
+    registry.register("harmful_compliance", harmful_compliance.factory)
     return registry

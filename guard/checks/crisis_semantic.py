@@ -181,7 +181,7 @@ class SemanticLayer:
         thresholds: Mapping[str, Thresholds] = SEMANTIC_THRESHOLDS,
         margin: float = SEMANTIC_MARGIN,
     ) -> None:
-        self.embedder = embedder or Embedder()
+        self.embedder = embedder or Embedder.shared()
         self.prototypes_path = prototypes_path
         self.thresholds = dict(thresholds)
         self.margin = margin

@@ -136,6 +136,10 @@ class Policy(_Strict):
     escalations: dict[str, Escalation] = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
     phi: PhiSettings = Field(default_factory=PhiSettings)
+    included: list[str] = Field(
+        default_factory=list,
+        description="Packs merged in by 'include' (name and version); set by the loader.",
+    )
     check_unavailable_template: str = Field(
         default="check_unavailable",
         description="Template used when a fail-closed check could not run.",

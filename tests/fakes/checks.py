@@ -48,10 +48,44 @@ class KeywordCheck:
         return found
 
 
+class PrincipleCheck:
+    """Stands in for the harmful-request classifier: for each keyword found, a ``harmful``
+    finding carrying the keyword's AMA principle (``keywords: {word: principle}``) and its
+    score (``scores: {word: score}``, else ``score``)."""
+
+    def __init__(self, name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> None:
+        unknown = set(params) - {"keywords", "scores", "score", "category"}
+        if unknown:
+            raise CheckParamsError(sorted(unknown)[0], "unknown parameter")
+        self.name = name
+        self.stages = stages
+        self.keywords: dict[str, int] = {str(k): int(v) for k, v in
+                                         dict(params.get("keywords", {})).items()}
+        self.scores: dict[str, float] = {str(k): float(v) for k, v in
+                                         dict(params.get("scores", {})).items()}
+        self.score = float(params.get("score", 0.9))
+        self.category = str(params.get("category", "harmful"))
+
+    def load(self) -> None:
+        return None
+
+    async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
+        found = []
+        for i, segment in enumerate(segments):
+            text = segment.text.lower()
+            for word, principle in self.keywords.items():
+                if word.lower() in text:
+                    found.append(Finding(self.name, self.category,
+                                         self.scores.get(word, self.score), segment=i,
+                                         principle=principle))
+        return found
+
+
 def fake_registry() -> CheckRegistry:
     registry = CheckRegistry()
     registry.register("keyword", KeywordCheck)
     registry.register("phi", KeywordCheck)  # stands in for the presidio check: same kind name
+    registry.register("principle", PrincipleCheck)
     return registry
 
 

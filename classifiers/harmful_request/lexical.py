@@ -1,0 +1,83 @@
+"""Word and word-pair TF-IDF features, computed exactly as scikit-learn computes them.
+
+The classifier reads a text two ways: as a MiniLM sentence embedding (what it means) and
+as the words it uses ("falsify", "without her knowing", "bill it as"), which separate a
+request to *do* something from a question *about* it better than the embedding alone
+(cross-validated numbers in MODEL_CARD.md). The vocabulary and inverse document
+frequencies are fitted by the training pipeline and stored in ``lexical.json`` (pinned by
+sha256 in ``model_spec.json``); this module turns texts into the feature rows the ONNX head
+takes as its ``tfidf`` input. It is the text-to-numbers step, like the WordPiece tokenizer
+before the encoder: the model itself runs in onnxruntime.
+
+``tokens`` is the one definition of a word for training and serving: lower-cased runs of
+two or more word characters (letters of any script, digits, underscore).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Lexical", "analyze", "tokens"]
+
+_WORD = re.compile(r"\w\w+")
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def analyze(text: str) -> list[str]:
+    """Unigrams and bigrams of ``tokens(text)`` (scikit-learn's ``ngram_range=(1, 2)``)."""
+    words = tokens(text)
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+class Lexical:
+    """``transform(texts)`` = ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True)``."""
+
+    def __init__(self, vocabulary: dict[str, int], idf: Sequence[float]) -> None:
+        if len(vocabulary) != len(idf) or sorted(vocabulary.values()) != list(range(len(idf))):
+            raise ValueError("vocabulary indexes must be 0..len(idf)-1")
+        self.vocabulary = vocabulary
+        self.idf = np.asarray(idf, dtype=np.float64)
+
+    @property
+    def size(self) -> int:
+        return len(self.vocabulary)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Lexical:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        terms: list[str] = data["terms"]
+        return cls({t: i for i, t in enumerate(terms)}, data["idf"])
+
+    def dump(self, path: str | os.PathLike[str]) -> bytes:
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        raw = json.dumps({"analyzer": "unigrams+bigrams of \\w\\w+ lower-cased, sublinear tf, l2",
+                          "terms": terms, "idf": [round(float(x), 8) for x in self.idf]},
+                         ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        Path(path).write_bytes(raw)
+        return raw
+
+    def transform(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(texts), self.size), dtype=np.float32)
+        for row, text in enumerate(texts):
+            counts = Counter(t for t in analyze(text) if t in self.vocabulary)
+            if not counts:
+                continue
+            cols = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64)
+            values = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64)
+            values *= self.idf[cols]
+            values /= np.linalg.norm(values)
+            out[row, cols] = values
+        return out

@@ -1,0 +1,206 @@
+"""Run the harmful-request classifier: TF-IDF and MiniLM sentence embeddings, then a head.
+
+The head (``harmful_request.onnx``, written by ``classifiers.harmful_request.train``) takes
+a text's word and word-pair TF-IDF row (``lexical.json``'s vocabulary) and its 384-d
+sentence embedding and gives three things at once:
+
+- ``harmful``: the probability that fulfilling the text as a request would break one of the
+  AMA principles (a binary logistic regression);
+- ``principle``: the probability of each of the nine principles given that it is harmful
+  (a multinomial logistic regression; only meaningful where ``harmful`` is high);
+- ``refusal``: the probability that the text, read as a model's answer, is a refusal.
+
+``model_spec.json`` pins the head and the encoder by sha256 and carries the thresholds the
+training pipeline chose by cross-validation; a file that does not match is an error, never
+a silently different model. Loading is lazy and thread-safe; scoring is batched (every
+text of a request in one encoder call and one head call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.embedding.runtime import DIMENSION, Embedder
+from classifiers.harmful_request.lexical import Lexical
+
+__all__ = [
+    "HEAD_FILE",
+    "LEXICAL_FILE",
+    "SPEC_FILE",
+    "HarmfulRequestModel",
+    "ModelSpec",
+    "ModelSpecError",
+    "Scores",
+    "load_spec",
+]
+
+HEAD_FILE = "harmful_request.onnx"
+LEXICAL_FILE = "lexical.json"
+SPEC_FILE = "model_spec.json"
+_PACKAGE = "classifiers.harmful_request"
+
+
+class ModelSpecError(RuntimeError):
+    """The model spec or the head it names cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """What ``model_spec.json`` pins: the head file and its sha256, the encoder's sha256,
+    and the thresholds chosen by cross-validation on the training data."""
+
+    version: str
+    head_file: Path
+    head_sha256: str
+    lexical_file: Path
+    lexical_sha256: str
+    encoder_sha256: str
+    thresholds: Mapping[str, float]
+    raw: Mapping[str, Any]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
+    """Read a model spec; ``None`` is the one shipped in this package."""
+    if path is None:
+        spec_path = Path(str(importlib.resources.files(_PACKAGE) / SPEC_FILE))
+    else:
+        spec_path = Path(path)
+    try:
+        raw = json.loads(spec_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelSpecError(f"{spec_path}: cannot read model spec ({exc})") from None
+    try:
+        thresholds = {str(k): float(v) for k, v in raw["thresholds"].items()}
+        for key in ("block", "report", "refusal"):
+            if not 0.0 < thresholds[key] < 1.0:
+                raise ValueError(f"thresholds.{key} must be in (0, 1)")
+        return ModelSpec(
+            version=str(raw["version"]),
+            head_file=spec_path.parent / str(raw["head"]["file"]),
+            head_sha256=str(raw["head"]["sha256"]),
+            lexical_file=spec_path.parent / str(raw["lexical"]["file"]),
+            lexical_sha256=str(raw["lexical"]["sha256"]),
+            encoder_sha256=str(raw["encoder"]["sha256"]),
+            thresholds=thresholds,
+            raw=raw,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelSpecError(f"{spec_path}: invalid model spec ({exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Per text: ``harmful`` (N,), ``principle`` (N, 9) rows summing to 1, ``refusal`` (N,)."""
+
+    harmful: npt.NDArray[np.float32]
+    principle: npt.NDArray[np.float32]
+    refusal: npt.NDArray[np.float32]
+
+
+class HarmfulRequestModel:
+    """The encoder (shared with other checks) plus the head named by the spec."""
+
+    def __init__(
+        self,
+        spec_path: str | os.PathLike[str] | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.spec_path = spec_path
+        self._embedder = embedder
+        self._spec: ModelSpec | None = None
+        self._session: Any = None
+        self._lexical: Lexical | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def spec(self) -> ModelSpec:
+        self.load()
+        assert self._spec is not None
+        return self._spec
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder.shared()
+        return self._embedder
+
+    def load(self) -> None:
+        """Verify and load the head and the encoder. Idempotent; raises
+        ``ModelSpecError`` (or the encoder's ``EmbeddingModelError``) naming the file."""
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime as ort
+
+            spec = load_spec(self.spec_path)
+            for path, pinned in ((spec.head_file, spec.head_sha256),
+                                 (spec.lexical_file, spec.lexical_sha256)):
+                if not path.is_file():
+                    raise ModelSpecError(f"{path}: classifier file not found")
+                actual = _sha256(path)
+                if actual != pinned:
+                    raise ModelSpecError(
+                        f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
+                        "retrain or restore the file the spec was written for"
+                    )
+            lexical = Lexical.load(spec.lexical_file)
+            embedder = self.embedder
+            if embedder.sha256 is not None and embedder.sha256 != spec.encoder_sha256:
+                raise ModelSpecError(
+                    f"the head was trained on encoder {spec.encoder_sha256}, but the encoder "
+                    f"in use is {embedder.sha256}"
+                )
+            embedder.load()
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            try:
+                session = ort.InferenceSession(
+                    str(spec.head_file), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:
+                raise ModelSpecError(f"{spec.head_file}: cannot load ({exc})") from None
+            self._spec = spec
+            self._lexical = lexical
+            self._session = session
+
+    def score(self, texts: Sequence[str]) -> Scores:
+        """Scores for each text: one encoder call (through the shared cache), one head call."""
+        self.load()
+        assert self._lexical is not None
+        if not texts:
+            empty = np.zeros((0,), dtype=np.float32)
+            return Scores(empty, np.zeros((0, 9), dtype=np.float32), empty)
+        embeddings = self.embedder.embed(list(texts))
+        if embeddings.shape[1] != DIMENSION:
+            raise ValueError(f"expected {DIMENSION}-d embeddings, got {embeddings.shape}")
+        harmful, principle, refusal = self._session.run(
+            ["harmful", "principle", "refusal"],
+            {"tfidf": self._lexical.transform(texts), "embedding": embeddings},
+        )
+        return Scores(
+            np.asarray(harmful, dtype=np.float32).reshape(-1),
+            np.asarray(principle, dtype=np.float32),
+            np.asarray(refusal, dtype=np.float32).reshape(-1),
+        )
