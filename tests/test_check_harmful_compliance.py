@@ -104,3 +104,10 @@ def test_bad_params(params: dict, stages: set[Stage], field: str) -> None:
     with pytest.raises(CheckParamsError) as info:
         factory("c", frozenset(stages), params)
     assert info.value.field == field
+
+
+def test_crisis_input_is_never_compliance(check: HarmfulComplianceCheck) -> None:
+    """Regression: "I want to kill myself" scored borderline and its crisis answer was withheld."""
+    crisis = Finding("crisis", "suicidal_ideation", 0.9, segment=0)
+    findings = _detect(check, ANSWERS[0], (BORDERLINE, crisis))
+    assert all(f.category != "complied" for f in findings)

@@ -59,7 +59,7 @@ def test_phi_reaches_the_demo_model_as_placeholders_and_comes_back_restored(demo
     assert "415-555-0132" in content
     primum = r.json()["primum"]
     assert primum["action"] == "redact"
-    assert primum["policy"] == {"id": "primum-default", "version": "1.0.0"}
+    assert primum["policy"] == {"id": "primum-default", "version": "1.1.0"}
     assert "phi/person" in primum["categories"]
 
 

@@ -60,8 +60,10 @@ class HarmfulComplianceCheck:
         input_check: str = "harmful_request",
         model: HarmfulRequestModel | None = None,
         refusal_threshold: float | None = None,
+        defer_to: frozenset[str] = frozenset({"crisis"}),
     ) -> None:
         self.name = name
+        self.defer_to = defer_to
         self.stages = stages
         self.input_check = input_check
         self.model = model or HarmfulRequestModel()
@@ -81,7 +83,12 @@ class HarmfulComplianceCheck:
         answers = [i for i, s in enumerate(segments) if s.role == "assistant" and s.text.strip()]
         if not answers:
             return []
-        requests = [f for f in ctx.input_findings if f.check == self.input_check]
+        # A person in crisis is not making an unethical request: their answer carries crisis
+        # resources and must never be withheld as "compliance".
+        if any(f.check in self.defer_to for f in ctx.input_findings):
+            requests = []
+        else:
+            requests = [f for f in ctx.input_findings if f.check == self.input_check]
         return await asyncio.to_thread(self._detect, segments, answers, requests)
 
     def refusal_score(self, text: str) -> float:
