@@ -10,6 +10,7 @@ a refusal, no score at all for one answer); nothing reaches the network.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -430,9 +431,11 @@ def test_template_is_filled_verbatim(tmp_path: Path) -> None:
 
 
 def test_the_shipped_judge_prompt_parses() -> None:
-    path = Path(__file__).resolve().parents[2] / "shared/data/medsafetybench/judge_prompt.txt"
+    repo = Path(__file__).resolve().parents[1]
+    data = Path(os.environ.get("PRIMUM_DATA_DIR", repo.parent / "shared" / "data"))
+    path = data / "medsafetybench" / "judge_prompt.txt"
     if not path.is_file():
-        pytest.skip("no shared data directory")
+        pytest.skip(f"MedSafetyBench judge prompt not found at {path} (set PRIMUM_DATA_DIR)")
     template = load_template(path)
     assert template.startswith("\"Below are a model's usage policies.")
     assert "#score: your score here." in template
