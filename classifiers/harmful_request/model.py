@@ -107,8 +107,22 @@ class Scores:
     refusal: npt.NDArray[np.float32]
 
 
+_SHARED: HarmfulRequestModel | None = None
+_SHARED_LOCK = threading.Lock()
+
+
 class HarmfulRequestModel:
     """The encoder (shared with other checks) plus the head named by the spec."""
+
+    @classmethod
+    def shared(cls) -> HarmfulRequestModel:
+        """The process-wide model for the shipped spec: the ``harmful_request`` and
+        ``harmful_compliance`` checks read the same head and vocabulary, loaded once."""
+        global _SHARED
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = cls()
+            return _SHARED
 
     def __init__(
         self,

@@ -66,7 +66,7 @@ class HarmfulComplianceCheck:
         self.defer_to = defer_to
         self.stages = stages
         self.input_check = input_check
-        self.model = model or HarmfulRequestModel()
+        self.model = model or HarmfulRequestModel.shared()
         self._refusal_threshold = refusal_threshold
 
     def load(self) -> None:

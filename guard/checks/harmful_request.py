@@ -120,7 +120,7 @@ class HarmfulRequestCheck:
     ) -> None:
         self.name = name
         self.stages = stages
-        self.model = model or HarmfulRequestModel()
+        self.model = model or HarmfulRequestModel.shared()
         self._report_threshold = report_threshold
 
     def load(self) -> None:
