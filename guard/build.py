@@ -7,11 +7,9 @@ from pathlib import Path
 from guard.checks import CheckRegistry, default_registry
 from guard.engine import Engine
 from guard.policy import PolicyError, load_policy
+from guard.policy.loader import POLICY_DIR, shipped_pack
 
 __all__ = ["POLICY_DIR", "build_engine", "resolve_policy"]
-
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-"""The policy packs shipped with Primum (``policies/`` at the project root)."""
 
 
 def resolve_policy(name_or_path: str | Path) -> Path:
@@ -19,8 +17,8 @@ def resolve_policy(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path
-    shipped = POLICY_DIR / f"{name_or_path}.yaml"
-    if shipped.exists():
+    shipped = shipped_pack(str(name_or_path))
+    if shipped is not None:
         return shipped
     known = ", ".join(sorted(p.stem for p in POLICY_DIR.glob("*.yaml"))) or "none"
     raise PolicyError(str(name_or_path), f"no such policy file or shipped pack (shipped: {known})")

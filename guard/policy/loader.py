@@ -28,7 +28,10 @@ from pydantic import ValidationError
 from guard.errors import SourceError, line_of, parse_yaml
 from guard.policy.schema import Policy
 
-__all__ = ["PolicyError", "load_policy", "parse_policy"]
+__all__ = ["POLICY_DIR", "PolicyError", "load_policy", "parse_policy", "shipped_pack"]
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+"""The policy packs shipped with Primum (``policies/`` at the project root)."""
 
 
 class PolicyError(SourceError):
@@ -47,18 +50,23 @@ def load_policy(path: str | Path) -> Policy:
     return parse_policy(text, source=str(path), base_dir=path.parent)
 
 
-def _resolve_include(entry: str, base_dir: Path | None) -> Path:
-    from guard.build import POLICY_DIR
+def shipped_pack(name: str) -> Path | None:
+    """The file of the shipped pack called ``name`` (``ama-ethics``), if there is one."""
+    if "/" in name or name.endswith((".yaml", ".yml")):
+        return None
+    path = POLICY_DIR / f"{name}.yaml"
+    return path if path.is_file() else None
 
-    candidates = []
+
+def _resolve_include(entry: str, base_dir: Path | None) -> Path:
     if base_dir is not None:
-        candidates += [base_dir / entry, base_dir / f"{entry}.yaml"]
-    if "/" not in entry and not entry.endswith((".yaml", ".yml")):
-        candidates.append(POLICY_DIR / f"{entry}.yaml")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise KeyError(entry)
+        for candidate in (base_dir / entry, base_dir / f"{entry}.yaml"):
+            if candidate.is_file():
+                return candidate
+    shipped = shipped_pack(entry)
+    if shipped is None:
+        raise KeyError(entry)
+    return shipped
 
 
 def _merge(data: dict[str, Any], included: Policy, name: str) -> None:
