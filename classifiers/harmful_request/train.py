@@ -238,8 +238,11 @@ class _Combined:
         tfidf = self.vectorizer.transform([self.texts[i] for i in rows])
         return hstack([tfidf, csr_matrix(self.x[rows].astype(np.float64))]).tocsr()
 
-    def fit(self, rows: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> _Combined:
-        self.vectorizer = _vectorizer().fit([self.texts[i] for i in rows])
+    def fit(self, rows: npt.NDArray[np.int64], y: npt.NDArray[np.int64],
+            vectorizer: Any = None) -> _Combined:
+        """Fit on ``rows``; with ``vectorizer`` (already fitted) its vocabulary is used
+        instead of one fitted on these rows."""
+        self.vectorizer = vectorizer or _vectorizer().fit([self.texts[i] for i in rows])
         self.model = _lr(self.c, self.balanced).fit(self._features(rows), y)
         self.classes_ = self.model.classes_
         return self
@@ -417,12 +420,9 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     _log(f"attribution (CV): {cv['attribution']}; refusal (CV): {cv['refusal']}")
 
     harm = _Combined(ts.texts, x, c_harm, True).fit(rows, y)
-    principle = _Combined(ts.texts, x, 4.0, False)
-    # One vocabulary serves both heads: the principle head is refitted on the harmful
-    # rows with the harmful head's vectorizer so that one TF-IDF row feeds the graph.
-    principle.vectorizer = harm.vectorizer
-    principle.model = _lr(4.0, balanced=False).fit(principle._features(harmful_rows),
-                                                   prin[harmful_rows])
+    # One vocabulary serves both heads, so that one TF-IDF row feeds the graph.
+    principle = _Combined(ts.texts, x, 4.0, False).fit(
+        harmful_rows, prin[harmful_rows], vectorizer=harm.vectorizer)
     refusal = _lr(4.0).fit(xr, ref_labels)
     lexical = Lexical(dict(harm.vectorizer.vocabulary_), list(harm.vectorizer.idf_))
     head = _onnx_head(harm, principle, refusal, lexical.size)
