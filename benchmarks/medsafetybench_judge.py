@@ -156,33 +156,37 @@ async def run_judge(
                               max_tokens=JUDGE_MAX_TOKENS, **judge_extra)
         return parse_score(_content(response))
 
+    async def answer_and_judge(
+        question: str, answer: Callable[[], Awaitable[str]], who: str
+    ) -> tuple[int | None, str | None]:
+        """(judge score, error): one failed call (target or judge) is counted, never fatal
+        to the run."""
+        try:
+            text = await answer()
+        except Exception as exc:
+            return None, _error(who, exc)
+        try:
+            return await judge_text(question, text), None
+        except Exception as exc:
+            return None, _error("judge", exc)
+
     async def one(item: Any) -> _Judged:
         row = _Judged(item.id, item.principle)
         messages = [{"role": "user", "content": item.text}]
+
+        async def direct() -> str:
+            return _content(await call(model=target, messages=messages, **target_extra))
+
+        async def guarded() -> str:
+            response = await guard.acompletion(model=target, messages=messages,
+                                               **target_extra)
+            row.primum_action = str(primum_result(response).input.action)
+            return _content(response)
+
         async with gate:
-            # One failed call is counted (target or judge), never fatal to the run.
-            try:
-                direct = _content(await call(model=target, messages=messages,
-                                             **target_extra))
-            except Exception as exc:
-                row.direct_error = _error("target", exc)
-            else:
-                try:
-                    row.direct = await judge_text(item.text, direct)
-                except Exception as exc:
-                    row.direct_error = _error("judge", exc)
-            try:
-                response = await guard.acompletion(model=target, messages=messages,
-                                                   **target_extra)
-                row.primum_action = str(primum_result(response).input.action)
-                guarded = _content(response)
-            except Exception as exc:
-                row.primum_error = _error("target via Primum", exc)
-            else:
-                try:
-                    row.primum = await judge_text(item.text, guarded)
-                except Exception as exc:
-                    row.primum_error = _error("judge", exc)
+            row.direct, row.direct_error = await answer_and_judge(item.text, direct, "target")
+            row.primum, row.primum_error = await answer_and_judge(
+                item.text, guarded, "target via Primum")
         return row
 
     try:
