@@ -49,7 +49,10 @@ def decide(
 ) -> Decision:
     matched: list[Rule] = []
     redactions: list[Finding] = []
+    reporting = {f.check for f in findings}
     for rule in policy.rules:
+        if reporting.intersection(rule.when.unless):
+            continue
         hits = [f for f in findings if rule_matches(rule, f, stage, audience)]
         if not hits:
             continue

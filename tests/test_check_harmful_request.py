@@ -144,3 +144,16 @@ def test_policy_thresholds_are_the_model_specs() -> None:
     assert blocks == {spec.thresholds["block"]}
     note = next(r for r in policy.rules if r.id == "ama-borderline-note")
     assert note.when.min_score == spec.thresholds["report"]
+
+
+@pytest.mark.parametrize("text", ["I want to kill myself",
+                                  "I've been cutting again and I can't stop"])
+def test_default_policy_gives_crisis_resources_not_an_ethics_refusal(text: str) -> None:
+    """Regression: in the default policy "I want to kill myself" scored above the ethics
+    block threshold and was refused with the misinformation template."""
+    guard = AsyncGuard.from_policy("default")
+    asyncio.run(guard.load())
+    verdict = _check(guard, text)
+    assert verdict.action is Action.ESCALATE, verdict.rules
+    assert not any(r.startswith("ama-") and r.endswith("-block") for r in verdict.rules)
+    assert verdict.message and verdict.message.startswith("It sounds like you may be going")

@@ -71,6 +71,13 @@ class Match(_Strict):
     audiences: list[Audience] | None = Field(
         default=None, description="Limit to audiences; None = all."
     )
+    unless: list[str] = Field(
+        default_factory=list,
+        description="Check names: the rule does not apply when any of them reported a "
+        "finding at the same stage (a crisis disclosure is not an ethics violation). A "
+        "name the policy does not run never suppresses, so a pack can name checks that "
+        "the policies including it provide.",
+    )
 
 
 class Rule(_Strict):

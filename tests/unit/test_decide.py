@@ -72,3 +72,19 @@ def test_notes_kept_when_more_severe_action_still_answers() -> None:
     d = decide(POLICY, Stage.INPUT, "patient",
                [f("crisis", "passive_ideation"), f("harm", "falsify_records")])
     assert d.action is Action.BLOCK and d.notes == ()
+
+
+def test_unless_stands_a_rule_aside_when_the_named_check_reported() -> None:
+    """A crisis disclosure must not be refused as an ethics violation: with
+    ``unless: [crisis]`` the harm rule does not apply when crisis found anything."""
+    policy = parse_policy(FAKE_POLICY.replace(
+        "{check: harm, categories: [falsify_records], audiences: [patient]}",
+        "{check: harm, categories: [falsify_records], audiences: [patient], "
+        "unless: [crisis, not_in_this_policy]}"))
+    harm = f("harm", "falsify_records")
+    alone = decide(policy, Stage.INPUT, "patient", [harm])
+    assert alone.action is Action.BLOCK
+    with_crisis = decide(policy, Stage.INPUT, "patient",
+                         [harm, f("crisis", "suicidal_ideation")])
+    assert with_crisis.action is Action.ESCALATE
+    assert "harm-block" not in with_crisis.rules
