@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy.set_defaults(handler=_usage(policy))
     _add_bench(sub)
     _add_train(sub)
+    _add_kb(sub)
     return parser
 
 
@@ -229,6 +230,27 @@ def _add_bench(sub: argparse._SubParsersAction[Any]) -> None:
     msb.add_argument("--judge-api-base", metavar="URL", help="API base for the judge model")
     msb.add_argument("--target-api-base", metavar="URL", help="API base for the target model")
     msb.set_defaults(handler=_bench_medsafetybench)
+    med = bench_sub.add_parser(
+        "medication",
+        help="dangerous doses and combinations flagged vs safe look-alikes and real questions",
+        description="Run the medication scenario suite (benchmarks/data) and the benign "
+        "sets' medication questions through a policy; write a markdown report, JSON and a "
+        "PNG plot. See benchmarks/README.md.",
+    )
+    med.add_argument("--data", type=Path, default=None, metavar="DIR",
+                     help="data directory holding benign/ (default: $PRIMUM_DATA_DIR)")
+    med.add_argument("--policy", default="medication-safety",
+                     help="shipped pack name or policy file (default: medication-safety)")
+    med.add_argument("--check", default="medication",
+                     help="name of the medication check in the policy (default: medication)")
+    med.add_argument("--suite-dir", type=Path, default=Path("benchmarks/data"), metavar="DIR",
+                     help="directory of medication_cases_*.jsonl (default: benchmarks/data)")
+    med.add_argument("--out", type=Path, default=Path("benchmarks/results/medication.md"),
+                     help="markdown report; .json and .png beside it "
+                          "(default: benchmarks/results/medication.md)")
+    med.add_argument("--limit-benign", type=_positive_int, default=None, metavar="N",
+                     help="at most N medication questions per benign set")
+    med.set_defaults(handler=_bench_medication)
     bench.set_defaults(handler=_usage(bench))
 
 
@@ -241,6 +263,78 @@ def _bench_medsafetybench(args: argparse.Namespace) -> int:
               "directory (or put it on PYTHONPATH).", file=sys.stderr)
         return EXIT_USAGE
     return run(args)
+
+
+def _bench_medication(args: argparse.Namespace) -> int:
+    try:
+        from benchmarks.medication import run
+    except ImportError as exc:
+        print(f"primum bench: error: the benchmarks package is not importable ({exc}). "
+              "Benchmarks ship with the source tree only: run this from a checkout's root "
+              "directory (or put it on PYTHONPATH).", file=sys.stderr)
+        return EXIT_USAGE
+    return run(args)
+
+
+# ----------------------------------------------------------------------------------- kb
+def _add_kb(sub: argparse._SubParsersAction[Any]) -> None:
+    kb = sub.add_parser("kb", help="inspect the drug knowledge base",
+                        description="Validate and inspect the medication check's drug "
+                        "knowledge base (classifiers/medication/data, or --dir).")
+    kb.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                    help="knowledge-base directory (default: the shipped one)")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
+    stats = kb_sub.add_parser("stats", help="validate and count entries")
+    stats.set_defaults(handler=_kb_stats)
+    show = kb_sub.add_parser("show", help="what the knowledge base knows about a drug name")
+    show.add_argument("name", help="generic, brand, misspelling or Chinese name")
+    show.set_defaults(handler=_kb_show)
+    kb.set_defaults(handler=_usage(kb))
+
+
+def _load_kb(args: argparse.Namespace) -> Any:
+    from classifiers.medication.kb import DATA_DIR, DrugKB
+
+    return DrugKB.load(args.dir or DATA_DIR)
+
+
+def _kb_stats(args: argparse.Namespace) -> int:
+    from classifiers.medication.kb import KBError
+
+    try:
+        kb = _load_kb(args)
+    except KBError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    with_dose = sum(1 for d in kb.drugs.values() if d.doses)
+    print(json.dumps({
+        "version": kb.version, "drugs": len(kb.drugs), "drugs_with_dose_limits": with_dose,
+        "classes": len(kb.classes), "interaction_entries": len(kb.interactions),
+        "interaction_pairs": kb.pair_count(), "high_alert": len(kb.high_alert),
+        "beers": len(kb.beers), "products": len(kb.products),
+        "names": sum(len(list(d.all_names())) for d in kb.drugs.values()),
+    }, indent=1))
+    return EXIT_OK
+
+
+def _kb_show(args: argparse.Namespace) -> int:
+    from classifiers.medication.extract import DrugMatcher
+    from classifiers.medication.kb import KBError
+
+    try:
+        kb = _load_kb(args)
+    except KBError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    ids = {m.drug for m in DrugMatcher(kb).find(args.name) if m.drug}
+    if not ids:
+        print(f"primum kb: no drug named {args.name!r}", file=sys.stderr)
+        return EXIT_ERROR
+    for drug_id in sorted(ids):
+        print(json.dumps(kb.drugs[drug_id].model_dump(mode="json", by_alias=True,
+                                                      exclude_none=True),
+                         indent=1, ensure_ascii=False))
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------------ policy validate

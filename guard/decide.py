@@ -9,7 +9,7 @@ policy author controls which message is shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from guard.policy.schema import Policy, Rule
 from guard.types import Action, Audience, CheckFailure, Finding, Stage, most_severe
@@ -27,6 +27,8 @@ class Decision:
     """Findings whose spans must be replaced before the text leaves (redact rules)."""
     notes: tuple[str, ...] = ()
     """Templates of matched annotate rules kept when redact or escalate won."""
+    evidence: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    """Template -> the findings that matched the rules showing it (for ``{details}``)."""
 
 
 def rule_matches(rule: Rule, finding: Finding, stage: Stage, audience: Audience) -> bool:
@@ -49,6 +51,7 @@ def decide(
 ) -> Decision:
     matched: list[Rule] = []
     redactions: list[Finding] = []
+    evidence: dict[str, list[Finding]] = {}
     reporting = {f.check for f in findings}
     for rule in policy.rules:
         if reporting.intersection(rule.when.unless):
@@ -57,6 +60,9 @@ def decide(
         if not hits:
             continue
         matched.append(rule)
+        if rule.template is not None:
+            bucket = evidence.setdefault(rule.template, [])
+            bucket.extend(f for f in hits if f not in bucket)
         if rule.action is Action.REDACT:
             redactions.extend(hits)
 
@@ -85,4 +91,5 @@ def decide(
         escalations=escalations,
         redactions=tuple(dict.fromkeys(redactions)),
         notes=notes,
+        evidence={t: tuple(fs) for t, fs in evidence.items()},
     )

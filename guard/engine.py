@@ -95,7 +95,8 @@ class Engine:
 
         decision = decide(self.policy, stage, ctx.audience, findings, failures)
         message = (
-            render(self.policy, decision.template, ctx.country, findings)
+            render(self.policy, decision.template, ctx.country,
+                   decision.evidence.get(decision.template, findings))
             if decision.template
             else None
         )
@@ -111,7 +112,8 @@ class Engine:
             failures=tuple(failures),
             latency_ms=latency,
             redactions=decision.redactions,
-            notes=tuple(render(self.policy, t, ctx.country, findings) for t in decision.notes),
+            notes=tuple(render(self.policy, t, ctx.country, decision.evidence.get(t, findings))
+                        for t in decision.notes),
         )
 
     async def _run_one(

@@ -43,6 +43,8 @@ class InputOutcome:
     """What may leave for the upstream: the request with PHI replaced by placeholders."""
     vault: Vault
     case_ids: tuple[str, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    """The request's segments as checked at the input stage (output checks see them)."""
 
     @property
     def answered(self) -> bool:
@@ -99,7 +101,7 @@ class Pipeline:
         excerpt = self._excerpt(_shown(segments), segments, verdict)
         case_ids = await self._open_cases(request_id, ctx, verdict, excerpt)
         await self._record(request_id, ctx, verdict, excerpt, case_ids)
-        outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids)
+        outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids, tuple(segments))
         if outcome.answered:
             self._count(ctx, verdict.action)
         return outcome
@@ -108,7 +110,8 @@ class Pipeline:
     async def guard_output(
         self, text: str, ctx: Context, inp: InputOutcome, upstream_ms: float | None = None
     ) -> OutputOutcome:
-        ctx = replace(ctx, stage=Stage.OUTPUT, input_findings=inp.verdict.findings)
+        ctx = replace(ctx, stage=Stage.OUTPUT, input_findings=inp.verdict.findings,
+                      conversation=inp.segments)
         segment = Segment(text, "assistant", -1)
         verdict = await self.engine.run(Stage.OUTPUT, [segment], ctx)
         outcome = self._compose(text, verdict, inp)
@@ -128,7 +131,8 @@ class Pipeline:
 
     def stream(self, ctx: Context, inp: InputOutcome) -> GuardedStream:
         return GuardedStream(self, replace(ctx, stage=Stage.OUTPUT,
-                                           input_findings=inp.verdict.findings), inp)
+                                           input_findings=inp.verdict.findings,
+                                           conversation=inp.segments), inp)
 
     # ---------------------------------------------------------------- helpers
     def _compose(self, text: str, verdict: Verdict, inp: InputOutcome) -> OutputOutcome:

@@ -15,6 +15,9 @@ def render(
 ) -> str:
     """Fill ``template`` (a key of ``policy.templates``) for ``country``.
 
+    ``findings`` are the ones that matched the rules showing this template; ``{details}``
+    lists their ``advice`` (a dose limit and its source), one line each.
+
     Unknown countries fall back to the policy's default country: a person in crisis gets
     some number rather than none.
     """
@@ -30,5 +33,7 @@ def render(
         "country": country,
         "checks": ", ".join(sorted({f.check for f in findings})),
         "categories": ", ".join(sorted({f.category for f in findings})),
+        "details": "\n".join(f"- {a}" for a in dict.fromkeys(
+            f.advice for f in findings if f.advice)),
     }
     return policy.templates[template].format_map(values).strip()

@@ -113,6 +113,10 @@ class Finding:
     principle: int | None = None
     criterion: str | None = None
     explanation: str = ""
+    """For reviewers and logs; never stored (it may name what the check saw)."""
+    advice: str = ""
+    """For the user: a sentence from the check's own knowledge (a limit and its source),
+    never quoting the input. Policy templates show it through ``{details}``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,9 @@ class Context:
     country: str = "US"
     model: str | None = None
     input_findings: tuple[Finding, ...] = ()
+    conversation: tuple[Segment, ...] = ()
+    """Output stage: the request's segments the answer replies to (as the user sent them,
+    before redaction), so an output check can judge the answer in its context."""
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 

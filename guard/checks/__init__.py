@@ -13,6 +13,7 @@ def default_registry() -> CheckRegistry:
     import guard.checks.crisis as crisis
     import guard.checks.harmful_compliance as harmful_compliance
     import guard.checks.harmful_request as harmful_request
+    import guard.checks.medication as medication
     import guard.checks.phi as phi
 
     registry = CheckRegistry()
@@ -20,4 +21,5 @@ def default_registry() -> CheckRegistry:
     registry.register("crisis", crisis.factory)
     registry.register("harmful_request", harmful_request.factory)
     registry.register("harmful_compliance", harmful_compliance.factory)
+    registry.register("medication", medication.factory)
     return registry

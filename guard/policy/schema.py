@@ -28,7 +28,8 @@ __all__ = [
 
 # Variables a template may use; filled by guard.templates.render.
 TEMPLATE_VARIABLES = frozenset(
-    {"crisis_line", "crisis_line_name", "emergency_number", "country", "checks", "categories"}
+    {"crisis_line", "crisis_line_name", "emergency_number", "country", "checks", "categories",
+     "details"}
 )
 
 

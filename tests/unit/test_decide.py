@@ -88,3 +88,27 @@ def test_unless_stands_a_rule_aside_when_the_named_check_reported() -> None:
                          [harm, f("crisis", "suicidal_ideation")])
     assert with_crisis.action is Action.ESCALATE
     assert "harm-block" not in with_crisis.rules
+
+
+def test_evidence_holds_the_findings_of_the_rules_showing_each_template() -> None:
+    """``{details}`` lists the advice of the findings that matched the rule showing the
+    template, not of every finding in the stage."""
+    harm = f("harm", "falsify_records")
+    passive = f("crisis", "passive_ideation")
+    d = decide(POLICY, Stage.INPUT, "clinician", [harm, passive, f("phi", "person")])
+    assert set(d.evidence["note"]) == {harm, passive}
+    assert "refuse" not in d.evidence
+
+
+def test_details_renders_advice_once_per_distinct_text() -> None:
+    from dataclasses import replace
+
+    from guard.templates import render
+
+    policy = parse_policy(FAKE_POLICY.replace('note: "Note: {categories}."',
+                                              'note: "Note:\\n{details}"'))
+    a = replace(f("harm", "x"), advice="Limit is 4,000 mg a day (Source: label).")
+    b = replace(f("harm", "y"), advice="Limit is 4,000 mg a day (Source: label).")
+    c = replace(f("harm", "z"), advice="")
+    assert render(policy, "note", "US", [a, b, c]) == (
+        "Note:\n- Limit is 4,000 mg a day (Source: label).")

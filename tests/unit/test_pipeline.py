@@ -197,9 +197,10 @@ async def test_annotation_survives_when_redaction_wins() -> None:
     p, _, _ = make()
     inp = await p.guard_input(user("Alice here, I feel low"), CTX)
     assert inp.verdict.action is Action.REDACT
-    assert inp.verdict.notes == ("Note: passive_ideation, person.",)
+    # the note names the categories of the findings its own rule matched, not the PHI
+    assert inp.verdict.notes == ("Note: passive_ideation.",)
     out = await p.guard_output("Hello [PII_1].", CTX, inp)
-    assert out.text == "Hello Alice.\n\nNote: passive_ideation, person."
+    assert out.text == "Hello Alice.\n\nNote: passive_ideation."
     stream = p.stream(CTX, inp)
     released = stream.prefix() + await stream.feed("Hello [PII_1].")
     tail, _ = await stream.close()
@@ -224,3 +225,34 @@ async def test_excerpt_puts_the_users_words_before_the_system_prompt() -> None:
     await p.guard_input([{"role": "system", "content": "You are a careful assistant. " * 5},
                          {"role": "user", "content": "my knee hurts"}], CTX)
     assert rec.decisions[0].excerpt.startswith("my knee hurts | You are")
+
+
+async def test_output_checks_see_the_conversation_they_answer() -> None:
+    """An output check judges the answer in context: ``ctx.conversation`` holds the input
+    segments (a drug named by the user, a pregnancy), for plain and streamed answers."""
+    from guard.types import Finding, Segment
+
+    seen: list[tuple[Segment, ...]] = []
+
+    class Spy:
+        name = "spy"
+        stages = frozenset({Stage.OUTPUT})
+
+        def load(self) -> None: ...
+
+        async def detect(self, segments, ctx) -> list[Finding]:  # type: ignore[no-untyped-def]
+            if ctx.stage is Stage.OUTPUT:
+                seen.append(ctx.conversation)
+            return []
+
+    pipeline, _, _ = make()
+    pipeline.engine._checks["harm"] = Spy()  # harm runs at both stages in FAKE_POLICY
+    messages = [{"role": "system", "content": "Be brief."}, *user("I take warfarin")]
+    inp = await pipeline.guard_input(messages, CTX)
+    await pipeline.guard_output("Avoid ibuprofen.", CTX, inp)
+    stream = pipeline.stream(CTX, inp)
+    await stream.feed("Avoid ibuprofen.")
+    await stream.close()
+    assert len(seen) == 2
+    for conversation in seen:
+        assert [s.text for s in conversation] == ["Be brief.", "I take warfarin"]

@@ -1,0 +1,684 @@
+"""Conversation -> medication problems, each with the limit that was crossed and its source.
+
+``Assessor.input(turns)`` looks at what the user side of a conversation says (user, system
+and tool turns); ``Assessor.output(turns, answer)`` at what an answer recommends, given the
+conversation it answers. Both return ``Problem``s; ``guard/checks/medication.py`` turns them
+into findings and the policy decides what to do.
+
+Only what is new is reported. At the input stage a problem counts when it needs a new turn:
+a dose in a new turn, or a combination or contraindication that the old turns alone did not
+show ("I'm on isotretinoin" earlier, "I just found out I'm pregnant" now). At the output stage
+a problem counts when the answer recommends the drug or dose, not when it warns against it
+("do not take ibuprofen with warfarin" names both and is the right answer).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from classifiers.medication.extract import (
+    Dose,
+    DrugMatcher,
+    Facts,
+    Mention,
+    find_doses,
+    find_facts,
+    sentences,
+)
+from classifiers.medication.kb import Dose as DoseEntry
+from classifiers.medication.kb import Drug, DrugKB, Interaction, to_mg
+
+__all__ = ["CATEGORIES", "Assessor", "Problem", "Turn"]
+
+CATEGORIES = {
+    # category: (CSEDB criterion, dangerous?)
+    "dose_above_max": ("medication_dose_error", True),
+    "unit_error": ("medication_dose_error", True),
+    "frequency_error": ("medication_dose_error", True),
+    "interaction_contraindicated": ("absolutely_contraindicated_medication", True),
+    "interaction_major": ("medication_safety", True),
+    "pregnancy_contraindicated": ("absolutely_contraindicated_medication", True),
+    "lactation_contraindicated": ("absolutely_contraindicated_medication", True),
+    "age_contraindicated": ("absolutely_contraindicated_medication", True),
+    "renal_contraindicated": ("dose_mismatched_to_organ_function", True),
+    "hepatic_contraindicated": ("dose_mismatched_to_organ_function", True),
+    "allergy_conflict": ("absolutely_contraindicated_medication", True),
+    "organ_dose_adjustment": ("dose_mismatched_to_organ_function", False),
+    "beers_older_adult": ("medication_safety", False),
+    "high_alert_no_monitoring": ("medication_safety", False),
+    "needs_patient_facts": ("medication_safety", False),
+}
+"""Every category the check reports, its CSEDB criterion, and whether it is a danger (as
+opposed to a caution, a missing fact or missing monitoring advice)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    text: str
+    role: str
+    new: bool
+    index: int
+    """Position of the text in the caller's list (becomes ``Finding.segment``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    category: str
+    score: float
+    drugs: tuple[str, ...]
+    index: int
+    span: tuple[int, int] | None
+    advice: str
+    """User-facing: the limit, what to do, the source. Never quotes the conversation."""
+    explanation: str
+    """For reviewers: what was compared; drug names and numbers only."""
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        return (self.category, tuple(sorted(self.drugs)))
+
+    @property
+    def criterion(self) -> str:
+        return CATEGORIES[self.category][0]
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    mentions: tuple[Mention, ...]
+    doses: tuple[Dose, ...]
+    facts: Facts
+
+
+_WARN = re.compile(
+    r"\b(?:not|no|never|don't|do not|doesn't|does not|shouldn't|should not|must not|cannot|"
+    r"can't|avoid|avoided|exceed|exceeding|exceeds|more than|above|over|maximum|max|limit|"
+    r"toxic|toxicity|overdose|dangerous|danger|harmful|harm|risk|risks|risky|unsafe|"
+    r"contraindicated|interact|interaction|interactions|stop|careful|caution|warning|"
+    r"serious|fatal|life-threatening|emergency|poison|instead|rather than|unless|"
+    r"check with|talk to|consult|ask your|speak (?:to|with))\b"
+    r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
+)
+_LIMIT = re.compile(
+    r"\b(?:max|maximum|up to|no more than|not more than|do not exceed|don't exceed|not exceeding|"
+    r"never exceed|at most|limit|ceiling)\b|最多|不超过|不要超过|最大|上限|no m[aá]s de")
+_CURRENT_DOSE = re.compile(r"\b(?:you(?:'re| are) (?:at|on|taking|currently)|your current|"
+                           r"you(?:'ve| have) been taking)\b|你现在|目前你")
+_STATED_LIMIT = re.compile(
+    r"\b(?:max|maximum|no more than|not more than|do not exceed|don't exceed|not exceeding|"
+    r"never exceed|at most|not to exceed)\b|最多|不超过|不要超过|最大|上限|no m[aá]s de")
+_DANGER = re.compile(
+    r"\b(?:toxic|toxicity|overdose|overdosing|dangerous|harmful|fatal|deadly|lethal|poison\w*|"
+    r"liver damage|liver failure|death|never|avoid)\b|中毒|过量|危险|致命|避免")
+_MANAGEMENT = re.compile(
+    r"\b(?:monitor\w*|inr|levels?|adjust\w*|reduce the (?:dose|\w+ dose)|lower (?:the )?dose|"
+    r"hold (?:the|a|your)|separate|space (?:them|the doses)|interact\w*|check (?:your|the|a|"
+    r"blood)|recheck)\b|监测|调整剂量|减量|相互作用")
+_CLAUSE_BREAK = re.compile(r"[.;!?。；！？,，:]|\s(?:but|however|although|though)\s|\s[-–—]\s")
+
+
+def _clause_around(text: str, span: tuple[int, int]) -> str:
+    """The clause holding ``span``: between punctuation or 'but' on each side."""
+    start = 0
+    for m in _CLAUSE_BREAK.finditer(text, 0, span[0]):
+        if not re.match(r"[.,]\d", text[m.start():m.start() + 2]):
+            start = m.end()
+    end = len(text)
+    for m in _CLAUSE_BREAK.finditer(text, span[1]):
+        if re.match(r"[.,]\d", text[m.start():m.start() + 2]):
+            continue
+        end = m.start()
+        break
+    return text[start:end]
+
+
+_MONITORING = re.compile(
+    r"\b(?:monitor\w*|check\w*|level|levels|inr|blood (?:sugar|glucose|test|tests|work)|"
+    r"glucose|hypoglyc\w*|low blood sugar|breathing|respirat\w*|naloxone|narcan|bleed\w*|"
+    r"bruis\w*|pharmacist|doctor|prescriber|clinician|care team|follow[- ]up|"
+    r"signs of|symptoms of)\b|监测|血糖|复查|随访|医生|药师"
+)
+_DOSE_QUESTION = re.compile(
+    r"\b(?:how much|how many|what(?:'s| is)? the (?:right |correct |usual |max\w* )?dose|"
+    r"what dose|dosage|dosing|dose of|can i give|should i give|how often)\b|多少|剂量|用量|怎么吃|"
+    r"吃几|cu[aá]nto"
+)
+_ROUTES = [
+    ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|静脉|静滴)\b")),
+    ("im", re.compile(r"\b(?:im|i\.m\.|intramuscular\w*|肌注|肌肉注射)\b")),
+    ("sc", re.compile(r"\b(?:sc|sq|subq|subcut\w*|皮下)\b")),
+    ("transdermal", re.compile(r"\b(?:patch|patches|transdermal|贴)\b")),
+    ("inhaled", re.compile(r"\b(?:inhal\w*|puffs?|nebuli[sz]\w*|吸入)\b")),
+    ("rectal", re.compile(r"\b(?:rectal\w*|suppositor\w*|pr|栓)\b")),
+    ("topical", re.compile(r"\b(?:topical\w*|cream|gel|ointment|外用)\b")),
+    ("sublingual", re.compile(r"\b(?:sublingual\w*|under the tongue|sl|舌下)\b")),
+    ("oral", re.compile(r"\b(?:oral\w*|by mouth|po|tablets?|pills?|capsules?|口服|片)\b")),
+]
+
+
+class Assessor:
+    def __init__(self, kb: DrugKB) -> None:
+        self.kb = kb
+        self.matcher = DrugMatcher(kb)
+        self.analyse = functools.lru_cache(maxsize=4096)(self._analyse)
+
+    def _analyse(self, text: str) -> _Analysis:
+        mentions = tuple(self.matcher.find(text))
+        doses = tuple(find_doses(text, mentions, self._strength_unit)) if mentions else ()
+        return _Analysis(mentions, doses, find_facts(text, self.matcher))
+
+    @functools.cache  # noqa: B019 (one assessor per knowledge base, kept for the process)
+    def _strength_unit(self, drug_id: str) -> str | None:
+        """The unit a bare strength after this drug's name is in ("Imitrex 100": mg)."""
+        drug = self.kb.drugs.get(drug_id)
+        for entry in drug.doses if drug else ():
+            for limit in (entry.max_single, entry.max_daily, entry.max_weekly):
+                if limit is not None:
+                    # "amoxicillin 500" is mg even where the limit is written in g
+                    return {"mcg": "mcg", "mg": "mg", "g": "mg"}.get(limit.unit)
+        return None
+
+    # ------------------------------------------------------------------ input
+    def input(self, turns: Sequence[Turn]) -> list[Problem]:
+        turns = [t for t in turns if t.role != "assistant" and t.text]
+        if not any(t.new for t in turns):
+            return []
+        analyses = {t.index: self.analyse(t.text) for t in turns}
+        facts_all = _merge(analyses[t.index].facts for t in turns)
+        facts_old = _merge(analyses[t.index].facts for t in turns if not t.new)
+        problems: list[Problem] = []
+        for t in turns:
+            if not t.new:
+                continue
+            a = analyses[t.index]
+            norm = t.text.casefold()
+            for dose in a.doses:
+                if _STATED_LIMIT.search(_clause_around(norm, dose.span)):
+                    continue  # "no more than 6 mg for the course" is a limit, not a dose
+                problems.extend(self._dose(dose, facts_all, t, t.text, answer=False))
+        all_meds = self._medicines(turns, analyses)
+        old_turns = [t for t in turns if not t.new]
+        old_meds = self._medicines(old_turns, analyses)
+        doses_all = self._daily_doses(analyses.values())
+        doses_old = self._daily_doses(analyses[t.index] for t in old_turns)
+        old_keys = {p.key for p in self._combined(old_meds, facts_old, doses_old)}
+        problems.extend(p for p in self._combined(all_meds, facts_all, doses_all)
+                        if p.key not in old_keys)
+        problems.extend(self._needs_facts(turns, analyses, facts_all))
+        return _dedupe(problems)
+
+    def _medicines(self, turns: Sequence[Turn], analyses: dict[int, _Analysis]
+                   ) -> dict[str, tuple[Turn, Mention]]:
+        """Drug id -> its latest current mention (class words under 'class:<id>')."""
+        meds: dict[str, tuple[Turn, Mention]] = {}
+        for t in turns:
+            for m in analyses[t.index].mentions:
+                key = m.drug or f"class:{m.klass}"
+                if m.current:
+                    meds[key] = (t, m)
+                else:  # the latest statement wins: "Parnate was stopped 15 days ago"
+                    meds.pop(key, None)
+        return meds
+
+    @staticmethod
+    def _daily_doses(analyses: Iterable[_Analysis]) -> dict[str, tuple[float, str]]:
+        """Drug -> the largest daily (or, without a schedule, single) amount stated."""
+        out: dict[str, tuple[float, str]] = {}
+        for a in analyses:
+            for d in a.doses:
+                amount = d.daily if d.daily is not None else d.amount
+                known = out.get(d.drug)
+                value = _convert(amount, d.unit, known[1]) if known else amount
+                if known is None or (value is not None and value > known[0]):
+                    out[d.drug] = (amount, d.unit) if known is None else (value or 0, known[1])
+        return out
+
+    def _combined(self, meds: dict[str, tuple[Turn, Mention]], facts: Facts,
+                  doses: dict[str, tuple[float, str]]) -> list[Problem]:
+        """Combinations and contraindications among ``meds`` given ``facts`` and the doses
+        stated in the conversation."""
+        out: list[Problem] = []
+        ids = sorted(meds)
+        for i, x in enumerate(ids):
+            for y in ids[i + 1:]:
+                for inter in self._applicable(self._interactions(x, y), doses)[:1]:
+                    t, m = max(meds[x], meds[y], key=lambda tm: (tm[0].index, tm[1].span))
+                    out.append(_interaction_problem(inter, x, y, t.index, m.span))
+        for drug_id, (t, m) in meds.items():
+            if drug_id.startswith("class:"):
+                continue
+            out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
+                                               doses.get(drug_id)))
+        return out
+
+    @staticmethod
+    def _applicable(found: Sequence[Interaction], doses: dict[str, tuple[float, str]]
+                    ) -> list[Interaction]:
+        """Drop interactions that apply only above a dose the conversation stays under."""
+        out = []
+        for inter in found:
+            cond = inter.dose_above
+            known = doses.get(cond.drug) if cond is not None else None
+            if cond is not None and known is not None:
+                value = _convert(known[0], known[1], cond.unit)
+                if value is not None and value <= cond.amount:
+                    continue
+            out.append(inter)
+        return out
+
+    def _interactions(self, x: str, y: str) -> tuple[Interaction, ...]:
+        if not x.startswith("class:") and not y.startswith("class:"):
+            return self.kb.interactions_between(x, y)
+        if x.startswith("class:") and y.startswith("class:"):
+            return ()
+        klass, drug = (x[6:], y) if x.startswith("class:") else (y[6:], x)
+        members = self.kb.members(klass) - {drug}
+        if not members:
+            return ()
+        # A class word ("blood thinner") counts when every member interacts with the drug.
+        found = [self.kb.interactions_between(drug, m) for m in members]
+        if all(found):
+            return min(found, key=lambda f: f[0].severity != "contraindicated")
+        return ()
+
+    def _contraindications(self, drug: Drug, facts: Facts, index: int,
+                           span: tuple[int, int], dose: tuple[float, str] | None = None
+                           ) -> list[Problem]:
+        out: list[Problem] = []
+        name = drug.display
+
+        def add(category: str, score: float, advice: str, explanation: str) -> None:
+            out.append(Problem(category, score, (drug.id,), index, span, advice, explanation))
+
+        preg = drug.pregnancy
+        if (facts.pregnant or facts.planning_pregnancy) and preg is not None and (
+                preg.level in ("contraindicated", "avoid")):
+            early = (facts.pregnancy_week is not None and preg.from_week is not None
+                     and facts.pregnancy_week < preg.from_week)
+            teratogen = "teratogen" in self.kb.classes_of(drug.id)
+            if not early and (facts.pregnant or teratogen):
+                when = f" from week {preg.from_week}" if preg.from_week else ""
+                add("pregnancy_contraindicated", 1.0 if preg.level == "contraindicated" else 0.8,
+                    f"{name} in pregnancy: {preg.level}{when}. {preg.note} "
+                    f"(Source: {preg.source})",
+                    f"{drug.id}: pregnancy {preg.level}{when}")
+        lact = drug.lactation
+        if facts.breastfeeding and lact is not None and lact.level in ("contraindicated", "avoid"):
+            add("lactation_contraindicated", 1.0 if lact.level == "contraindicated" else 0.8,
+                f"{name} while breastfeeding: {lact.level}. {lact.note} (Source: {lact.source})",
+                f"{drug.id}: lactation {lact.level}")
+        age = drug.min_age
+        upper = facts.upper_age
+        if (age is not None and upper is not None and upper < age.min_years
+                and age.level in ("contraindicated", "avoid")):
+            add("age_contraindicated", 1.0 if age.level == "contraindicated" else 0.8,
+                f"{name} is {age.level} under {age.min_years:g} years. {age.note} "
+                f"(Source: {age.source})",
+                f"{drug.id}: min age {age.min_years:g}, patient under {upper:g}")
+        add_organ = self._organ(drug, facts, dose)
+        if add_organ is not None:
+            add(*add_organ)
+        allergen = self._allergy(drug, facts)
+        if allergen is not None:
+            add("allergy_conflict", 1.0,
+                f"{name} with a reported {allergen} allergy: {allergen} allergy means avoiding "
+                f"{name}. (Source: {self._allergy_source(drug, allergen)})",
+                f"{drug.id}: allergy to {allergen}")
+        if facts.older_adult:
+            beers = self.kb.beers_for(drug.id)
+            if beers is not None:
+                add("beers_older_adult", 0.8 if beers.recommendation == "avoid" else 0.6,
+                    f"{name} in adults aged 65 and over: {beers.recommendation} "
+                    f"({beers.rationale}). (Source: {beers.source})",
+                    f"{drug.id}: Beers {beers.recommendation}")
+        return out
+
+    def _organ(self, drug: Drug, facts: Facts, dose: tuple[float, str] | None
+               ) -> tuple[str, float, str, str] | None:
+        name = drug.display
+        cap_problem = self._organ_cap(drug, facts, dose)
+        if cap_problem is not None:
+            return cap_problem
+        renal = drug.renal
+        if renal is not None and facts.renal is not None:
+            if renal.below is not None and facts.egfr is not None:
+                applies = facts.egfr < renal.below
+                certain = True
+            elif renal.below is not None:
+                # Words only: "severe" means below 30; CKD 3 means 30-59.
+                applies = (facts.renal == "severe" and renal.below >= 30) or (
+                    facts.renal == "moderate" and renal.below >= 60)
+                certain = applies
+                applies = applies or facts.renal == "any"
+            else:
+                applies, certain = True, facts.renal == "severe"
+            if applies:
+                threshold = f" below {renal.below:g} mL/min" if renal.below else ""
+                text = (f"{name} in kidney disease: {renal.level}{threshold}. {renal.note} "
+                        f"(Source: {renal.source})")
+                if renal.level in ("contraindicated", "avoid") and certain:
+                    return ("renal_contraindicated",
+                            1.0 if renal.level == "contraindicated" else 0.8, text,
+                            f"{drug.id}: renal {renal.level}{threshold}")
+                return ("organ_dose_adjustment", 0.6, text,
+                        f"{drug.id}: renal {renal.level}{threshold}, kidney function unclear")
+        hep = drug.hepatic
+        if hep is not None and facts.hepatic is not None:
+            rank = {"any": 0, "moderate": 1, "severe": 2}
+            applies = rank[facts.hepatic] >= rank[hep.severity]
+            text = (f"{name} in liver disease: {hep.level}"
+                    f"{'' if hep.severity == 'any' else ' in ' + hep.severity + ' disease'}. "
+                    f"{hep.note} (Source: {hep.source})")
+            if hep.level in ("contraindicated", "avoid") and applies:
+                return ("hepatic_contraindicated", 1.0 if hep.level == "contraindicated" else 0.8,
+                        text, f"{drug.id}: hepatic {hep.level} ({hep.severity})")
+            return ("organ_dose_adjustment", 0.6, text,
+                    f"{drug.id}: hepatic {hep.level} ({hep.severity}), severity unclear")
+        return None
+
+    def _organ_cap(self, drug: Drug, facts: Facts, dose: tuple[float, str] | None
+                   ) -> tuple[str, float, str, str] | None:
+        """A stated daily dose above the organ limit's ``max_daily``, where that limit
+        certainly applies (eGFR below its threshold, or words that mean it)."""
+        if dose is None:
+            return None
+        for organ, limit in (("renal", drug.renal), ("hepatic", drug.hepatic)):
+            if limit is None or limit.max_daily is None:
+                continue
+            if organ == "renal":
+                if facts.renal is None:
+                    continue
+                if facts.egfr is not None and limit.below is not None:
+                    applies = facts.egfr < limit.below
+                else:
+                    below = limit.below or 30
+                    applies = (facts.renal == "severe" and below >= 30) or (
+                        facts.renal == "moderate" and below >= 60)
+            else:
+                rank = {"any": 0, "moderate": 1, "severe": 2}
+                applies = facts.hepatic is not None and rank[facts.hepatic] >= rank[
+                    limit.severity] and facts.hepatic != "any"
+            cap = limit.max_daily
+            value = _convert(dose[0], dose[1], cap.unit)
+            if not applies or value is None or value <= cap.amount:
+                continue
+            where = "kidney" if organ == "renal" else "liver"
+            return (f"{organ}_contraindicated", 1.0,
+                    f"{drug.display}: {_fmt(value)} {cap.unit} a day is above the maximum of "
+                    f"{_fmt(cap.amount)} {cap.unit} a day with this {where} function. "
+                    f"{limit.note} (Source: {limit.source})",
+                    f"{drug.id}: {_fmt(value)} {cap.unit}/day vs {organ} max {_fmt(cap.amount)}")
+        return None
+
+    def _allergy(self, drug: Drug, facts: Facts) -> str | None:
+        if not facts.allergies:
+            return None
+        if drug.id in facts.allergies:
+            return drug.display
+        groups = {c for c in self.kb.classes_of(drug.id) if self.kb.classes[c].allergy_group}
+        for allergen in facts.allergies:
+            if allergen.startswith("class:"):
+                klass = allergen[6:]
+                if klass in groups:
+                    return klass.replace("_", " ")
+            elif allergen in self.kb.drugs:
+                shared = groups & self.kb.classes_of(allergen)
+                if shared:
+                    return self.kb.drugs[allergen].display
+        return None
+
+    def _allergy_source(self, drug: Drug, allergen: str) -> str:
+        for c in sorted(self.kb.classes_of(drug.id)):
+            group = self.kb.classes[c].allergy_group
+            if group:
+                return group
+        return drug.source
+
+    # ------------------------------------------------------------------ doses
+    def _dose(self, dose: Dose, facts: Facts, turn: Turn, text: str, answer: bool
+              ) -> list[Problem]:
+        drug = self.kb.drugs.get(dose.drug)
+        if drug is None or not drug.doses:
+            return []
+        entry = self._route(drug, text, dose)
+        if entry is None:
+            return []
+        name = drug.display
+        out: list[Problem] = []
+        verb = "recommended" if answer else "mentioned"
+
+        def add(category: str, advice: str, explanation: str, score: float = 1.0) -> None:
+            out.append(Problem(category, score, (drug.id,), turn.index, dose.span,
+                               advice, f"{verb}: {explanation}"))
+
+        src = f"(Source: {entry.source})"
+        if entry.weekly_only and not dose.weekly and (dose.per_day or dose.daily_total):
+            add("frequency_error",
+                f"{name} (oral, low dose) is taken once a WEEK, not every day; daily dosing "
+                f"has caused fatal overdoses. {src}",
+                f"{drug.id}: weekly-only drug with a daily schedule")
+            return out
+        child = facts.is_child and entry.pediatric is not None
+        weight = facts.weight_kg if child else None
+        if child and weight is None and facts.upper_age is not None:
+            weight = _apls_weight(facts.upper_age)
+        limits = _limits(entry, weight if child else None)
+        for kind, amount in (("single", dose.single), ("daily", dose.daily),
+                             ("weekly", dose.amount if dose.weekly else None)):
+            limit = limits.get(kind)
+            if amount is None or limit is None:
+                continue
+            value = _convert(amount, dose.unit, limit[1])
+            if value is None:
+                continue
+            tolerance = 1.2 if limit[2] else 1.0
+            if value <= limit[0] * tolerance:
+                continue
+            per = {"single": "per dose", "daily": "per day", "weekly": "per week"}[kind]
+            basis = limit[3]
+            if value / 1000 <= limit[0] and dose.unit in ("mg", "g") and value > 50 * limit[0]:
+                smaller = "mcg" if dose.unit == "mg" else "mg"
+                add("unit_error",
+                    f"{name}: {_fmt(amount)} {dose.unit} {per} is about 1,000 times the maximum "
+                    f"({_fmt(limit[0])} {limit[1]} {per}{basis}); was {smaller} meant? Check the "
+                    f"unit before giving any dose. {src}",
+                    f"{drug.id}: {_fmt(value)} {limit[1]} {per} vs max {_fmt(limit[0])} "
+                    f"(x{value / limit[0]:.0f}); {smaller} would fit")
+            else:
+                add("dose_above_max",
+                    f"{name}: {_fmt(amount)} {dose.unit} {per} is above the maximum of "
+                    f"{_fmt(limit[0])} {limit[1]} {per}{basis}. {src}",
+                    f"{drug.id}: {_fmt(value)} {limit[1]} {per} vs max {_fmt(limit[0])}{basis} "
+                    f"(x{value / limit[0]:.1f})")
+            break
+        return out
+
+    def _route(self, drug: Drug, text: str, dose: Dose) -> DoseEntry | None:
+        """The dose entry for the route said near the dose; without one, the oral entry, else
+        the most lenient."""
+        window = text[max(0, dose.span[0] - 40):dose.span[1] + 40].casefold()
+        for route, pattern in _ROUTES:
+            if pattern.search(window):
+                for entry in drug.doses:
+                    if entry.route == route:
+                        return entry
+                break
+        matching = [e for e in drug.doses if e.max_single or e.max_daily or e.max_weekly
+                    or e.pediatric]
+        if not matching:
+            return None
+        if len(matching) == 1:
+            return matching[0]
+        # Without a route word, a dose people talk about is taken by mouth; injections are
+        # nearly always named ("IV", "injection").
+        for entry in matching:
+            if entry.route == "oral":
+                return entry
+
+        def leniency(e: DoseEntry) -> float:
+            limit = e.max_daily or e.max_single or e.max_weekly
+            return _convert(limit.amount, limit.unit, "mg") or 0.0 if limit else 0.0
+
+        return max(matching, key=leniency)
+
+    # ------------------------------------------------------------- clarify
+    def _needs_facts(self, turns: Sequence[Turn], analyses: dict[int, _Analysis],
+                     facts: Facts) -> list[Problem]:
+        if not facts.child or facts.weight_kg is not None or facts.upper_age is not None:
+            return []
+        out = []
+        for t in turns:
+            if not t.new or not _DOSE_QUESTION.search(t.text.casefold()):
+                continue
+            for m in analyses[t.index].mentions:
+                drug = self.kb.drugs.get(m.drug)
+                if drug is None:
+                    continue
+                if any(e.pediatric for e in drug.doses) or drug.min_age is not None:
+                    out.append(Problem(
+                        "needs_patient_facts", 1.0, (drug.id,), t.index, m.span,
+                        f"A safe dose of {drug.display} for a child depends on the child's age "
+                        f"and weight.", f"{drug.id}: child's dose asked without age or weight"))
+                    break
+        return out[:1]
+
+    # ------------------------------------------------------------------ output
+    def output(self, turns: Sequence[Turn], answer: Turn) -> list[Problem]:
+        """Problems that ``answer`` creates by what it recommends, given the conversation."""
+        convo = [t for t in turns if t.role != "assistant" and t.text]
+        analyses = {t.index: self.analyse(t.text) for t in convo}
+        facts = _merge(analyses[t.index].facts for t in convo)
+        reply = self.analyse(answer.text)
+        if not reply.mentions:
+            return []
+        norm = answer.text.casefold()
+        spans = sentences(norm)
+        warned: set[str] = set()
+        recommended: dict[str, Mention] = {}
+        for m in reply.mentions:
+            if not m.drug:
+                continue
+            sentence = next((norm[s:e] for s, e in spans if s <= m.span[0] < e), "")
+            if _WARN.search(sentence):
+                warned.add(m.drug)
+            elif m.current:
+                recommended.setdefault(m.drug, m)
+        problems: list[Problem] = []
+        for dose in reply.doses:
+            clause = _clause_around(norm, dose.span)
+            if _DANGER.search(clause) or _CURRENT_DOSE.search(clause) or (
+                    _WARN.search(clause) and not _LIMIT.search(clause)):
+                continue  # "never take more than 4 g", "above 7.5 g is toxic": a warning
+            # "up to 6 mg in 24 hours" is checked as the limit the answer states
+            problems.extend(self._dose(dose, facts, answer, answer.text, answer=True))
+        meds = self._medicines(convo, analyses)
+        managed = bool(_MANAGEMENT.search(norm))
+        for drug_id, m in recommended.items():
+            if drug_id in warned:
+                continue
+            for other in meds:
+                if other == drug_id or other in warned:
+                    continue
+                if managed and other in {x.drug for x in reply.mentions}:
+                    continue  # the answer names both and says how to manage them
+                for inter in self._interactions(drug_id, other)[:1]:
+                    problems.append(_interaction_problem(inter, drug_id, other, answer.index,
+                                                         m.span, answer=True))
+            for p in self._contraindications(self.kb.drugs[drug_id], facts, answer.index,
+                                             m.span):
+                if p.category != "beers_older_adult" or drug_id not in meds:
+                    problems.append(p)
+        for dose in reply.doses:
+            alert = self.kb.high_alert_for(dose.drug)
+            if alert is not None and not _MONITORING.search(norm):
+                problems.append(Problem(
+                    "high_alert_no_monitoring", 1.0, (dose.drug,), answer.index, dose.span,
+                    f"{self.kb.drugs[dose.drug].display} is a high-alert medicine: "
+                    f"{alert.monitoring} (Source: {alert.source})",
+                    f"{dose.drug}: dose given for a high-alert drug without monitoring advice"))
+                break
+        return _dedupe(problems)
+
+
+def _interaction_problem(inter: Interaction, x: str, y: str, index: int, span: tuple[int, int],
+                         answer: bool = False) -> Problem:
+    names = " + ".join(n.removeprefix("class:").replace("_", " ") for n in (x, y))
+    category = ("interaction_contraindicated" if inter.severity == "contraindicated"
+                else "interaction_major")
+    return Problem(
+        category, 1.0 if inter.severity == "contraindicated" else 0.8,
+        tuple(sorted((x, y))), index, span,
+        f"{names}: {inter.severity} interaction. {inter.mechanism} {inter.management} "
+        f"(Source: {inter.source})",
+        f"{'recommended' if answer else 'mentioned'}: {names} ({inter.id}, {inter.severity})",
+    )
+
+
+def _merge(facts: Iterable[Facts]) -> Facts:
+    out = Facts()
+    for f in facts:
+        out = out.merge(f)
+    return out
+
+
+def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    out = []
+    for p in problems:
+        if p.key in seen:
+            continue
+        seen.add(p.key)
+        out.append(p)
+    return out
+
+
+def _convert(amount: float, unit: str, target: str) -> float | None:
+    if unit == target:
+        return amount
+    mg = to_mg(amount, unit)
+    factor = to_mg(1.0, target)
+    if mg is None or factor is None:
+        return None
+    return mg / factor
+
+
+def _apls_weight(age: float) -> float:
+    """Estimated weight (kg) from age, APLS formulas (Advanced Paediatric Life Support, 5th/6th
+    ed.): under 1 year (0.5 x months) + 4; 1-5 years 2 x age + 8; 6-12 years 3 x age + 7;
+    older children are taken as 12-year-olds (the lightest estimate: most conservative)."""
+    if age < 1:
+        return 0.5 * age * 12 + 4
+    if age <= 5:
+        return 2 * age + 8
+    return 3 * min(age, 12) + 7
+
+
+def _limits(entry: DoseEntry, weight: float | None
+            ) -> dict[str, tuple[float, str, bool, str]]:
+    """kind -> (amount, unit, paediatric?, basis text). For a child with a weight, mg/kg limits
+    (never above the adult maximum); otherwise the adult limits."""
+    out: dict[str, tuple[float, str, bool, str]] = {}
+    adult = {"single": entry.max_single, "daily": entry.max_daily, "weekly": entry.max_weekly}
+    for kind, limit in adult.items():
+        if limit is not None:
+            out[kind] = (limit.amount, limit.unit, False, " for adults")
+    ped = entry.pediatric
+    if weight is not None and ped is not None:
+        for kind, per_kg in (("single", ped.single_per_kg), ("daily", ped.daily_per_kg)):
+            if per_kg is None:
+                continue
+            amount = per_kg * weight
+            cap = out.get(kind)
+            if cap is not None:
+                capped = _convert(cap[0], cap[1], ped.unit)
+                if capped is not None:
+                    amount = min(amount, capped)
+            out[kind] = (round(amount, 1), ped.unit, True,
+                         f" for a child of about {weight:.0f} kg ({per_kg:g} {ped.unit}/kg)")
+    return out
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:g}"

@@ -1,0 +1,859 @@
+"""What a conversation says about medicines: drug mentions, doses and the patient's facts.
+
+Everything here is rules over the knowledge base (``kb.py``), chosen over a model because each
+decision must be explainable with a source, and because it runs in well under a millisecond.
+
+- ``DrugMatcher.find(text)``: drug mentions normalised to generic ids (generic names, brands,
+  misspellings in the KB, one-edit typos of long names, Chinese names, combination products
+  such as Percocet expanded to their components, and class words such as "blood thinner").
+- ``find_doses(text, mentions)``: amounts with units (mg, mcg/µg, g, units, tablets of a known
+  strength), frequency (every 4 h, q6h, bid, 3 times a day, weekly, 每天3次), each tied to the
+  nearest drug in its sentence, giving a single and a daily amount in the drug's unit.
+- ``find_facts(text)``: age, weight, pregnancy (and week), breastfeeding, kidney function
+  (eGFR/CrCl or stage words), liver disease, allergies; negated statements are dropped
+  ("not pregnant", "no kidney problems").
+
+Mentions carry a ``current`` flag: "I stopped warfarin last year", "allergic to penicillin"
+and "instead of ibuprofen" name a drug the person is not taking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from classifiers.medication.kb import DrugKB, Product, to_mg
+
+__all__ = [
+    "Dose",
+    "DrugMatcher",
+    "Facts",
+    "Mention",
+    "find_doses",
+    "find_facts",
+    "sentences",
+]
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TOKEN = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:['\-][a-z0-9\u00c0-\u024f]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；\n])\s*|(?<=[.!?])\s+")
+
+
+def _norm(text: str) -> str:
+    return (text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00b5", "\u03bc")
+            .casefold())
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence (and line) in ``text``."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"[.!?;。！？；\n]+(?=\s|$|[^\d])", text):
+        end = m.end()
+        if text[start:end].strip():
+            out.append((start, end))
+        start = end
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    drug: str
+    """Generic id in the KB."""
+    span: tuple[int, int]
+    via: str = "name"
+    """name | typo | product | class"""
+    current: bool = True
+    """False when the text says the person does not take it (stopped, allergic, instead of)."""
+    product: Product | None = None
+    strength_mg: float | None = None
+    """Per-unit strength from a fixed-strength product (Extra Strength Tylenol: 500 mg)."""
+    klass: str | None = None
+    """For class words ('blood thinner'): the class; ``drug`` is then empty."""
+
+
+# Words before a drug that say the person is not taking it now (ConText-style, same clause).
+_NOT_CURRENT = re.compile(
+    r"\b(?:stopped|quit|quitting|used to|no longer|not on|not taking|don't take|do not take|"
+    r"never taken|never take|never took|came off|come off|off of|discontinued|weaned off|"
+    r"allergic to|allergy to|allergies to|instead of|rather than|"
+    r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
+    r"took (?:me |him |her )?off|years ago|last year|"
+    r"in (?:19|20)\d\d)\b[^.;!?。，,]{0,40}$"
+    r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past)\s*$"
+    r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|anaphylaxis|anaphylactic reaction|reaction|"
+    r"rash|hives|angioedema) (?:with|to|from|after|on)\s*$"
+    r"|\b(?:no|not(?! sure)|avoid|avoiding|without|never|don't|can't|cannot|shouldn't|must not|"
+    r"should not)\s+(?:\w+\s+){0,2}$"
+    r"|(?:停用|停了|已经停|不再|过敏|以前吃|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
+    r"把我的)[^。，,]{0,6}$"
+)
+_AFTER_NOT_CURRENT = re.compile(
+    r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
+    r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several) (?:days?|weeks?|months?|"
+    r"years?) ago|"
+    r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|停了|停用|"
+    r"停掉|换成)", re.I)
+_LOCAL_USE = re.compile(
+    r"^(?:\s*(?:and|\+|/|,)?\s*[a-z\-]+){0,3}?\s*(?:otic|ophthalmic|eye ?drops?|ear ?drops?|"
+    r"eye ointment|cream|ointment|lotion|topical|mouthwash|shampoo|vaginal cream|nasal spray)\b|"
+    r"^\s*(?:滴眼液|滴耳液|眼膏|软膏|乳膏|外用)")
+_DRINKING = re.compile(r"\b(?:drink\w*|drank|beers?|wine|glass(?:es)? of|booze|"
+                       r"liquor|vodka|whiske?y|alcoholic|hungover|hangover)\b|喝酒|饮酒|喝了|酗酒")
+_NO_DRINKING = re.compile(r"\b(?:don't|do not|never|no longer|doesn't|not)\s+(?:\w+\s+)?drink\b|"
+                          r"\bno alcohol\b|\bsober\b|不喝酒|不饮酒|戒酒")
+
+
+class DrugMatcher:
+    """Finds drug mentions. Build once per KB (a few ms); ``find`` is pure and thread-safe."""
+
+    def __init__(self, kb: DrugKB) -> None:
+        self.kb = kb
+        self._latin: dict[tuple[str, ...], tuple[str, str, Product | None]] = {}
+        self._upper_only: set[tuple[str, ...]] = set()
+        self._cjk: list[tuple[str, str, str, Product | None]] = []
+        self._max_n = 1
+        for drug in kb.drugs.values():
+            for name in drug.all_names():
+                self._add(name, drug.id, "name", None)
+        for product in kb.products:
+            for name in [*product.names, *product.zh]:
+                self._add(name, product.components[0].drug, "product", product)
+        for klass in kb.classes.values():
+            for word in klass.words:
+                self._add(word, "", f"class:{klass.id}", None, overwrite=False)
+        # One-edit typos of long single-word names (symmetric delete index; the first two
+        # letters must agree, as they do in nearly all real misspellings of drug names).
+        self._deletes: dict[str, set[tuple[str, str]]] = {}
+        for key, (drug_id, via, _) in self._latin.items():
+            if len(key) == 1 and len(key[0]) >= 8 and via == "name":
+                word = key[0]
+                for variant in {word, *(word[:i] + word[i + 1:] for i in range(2, len(word)))}:
+                    self._deletes.setdefault(variant, set()).add((word, drug_id))
+
+    def _add(self, name: str, drug: str, via: str, product: Product | None,
+             overwrite: bool = True) -> None:
+        if _CJK.search(name):
+            self._cjk.append((name, drug, via, product))
+            return
+        key = tuple(_TOKEN.findall(_norm(name)))
+        if not key or (not overwrite and key in self._latin):
+            return
+        self._latin[key] = (drug, via, product)
+        self._max_n = max(self._max_n, len(key))
+        if len(name) <= 4 and name.isupper():
+            self._upper_only.add(key)
+
+    def find(self, text: str) -> list[Mention]:
+        norm = _norm(text)
+        tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(norm)]
+        found: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            hit = None
+            for n in range(min(self._max_n, len(tokens) - i), 0, -1):
+                key = tuple(t for t, _, _ in tokens[i:i + n])
+                entry = self._latin.get(key)
+                if entry is None:
+                    continue
+                start, end = tokens[i][1], tokens[i + n - 1][2]
+                if key in self._upper_only and not text[start:end].isupper():
+                    continue
+                hit = (entry, start, end, n)
+                break
+            if hit is None:
+                word = tokens[i][0]
+                typo = self._typo(word) if len(word) >= 8 and word not in _NOT_TYPOS else None
+                if typo is not None:
+                    found.append(Mention(typo, (tokens[i][1], tokens[i][2]), "typo"))
+                i += 1
+                continue
+            (drug, via, product), start, end, n = hit
+            found.extend(self._mentions(drug, via, product, (start, end)))
+            i += n
+        if _CJK.search(text):
+            taken: list[tuple[int, int]] = []
+            for name, drug, via, product in sorted(self._cjk, key=lambda e: -len(e[0])):
+                for m in re.finditer(re.escape(name), text):
+                    span = (m.start(), m.end())
+                    if any(s < span[1] and span[0] < e for s, e in taken):
+                        continue
+                    taken.append(span)
+                    found.extend(self._mentions(drug, via, product, span))
+        found.sort(key=lambda m: m.span)
+        return [self._context(text, m) for m in found]
+
+    def _mentions(self, drug: str, via: str, product: Product | None,
+                  span: tuple[int, int]) -> list[Mention]:
+        if via.startswith("class:"):
+            return [Mention("", span, "class", klass=via[6:])]
+        if product is None:
+            return [Mention(drug, span, via)]
+        out = []
+        for comp in product.components:
+            strength = to_mg(comp.amount, comp.unit) if comp.amount is not None else None
+            out.append(Mention(comp.drug, span, "product", product=product,
+                               strength_mg=strength))
+        return out
+
+    def _typo(self, word: str) -> str | None:
+        candidates: set[tuple[str, str]] = set(self._deletes.get(word, ()))
+        for i in range(2, len(word)):
+            candidates |= self._deletes.get(word[:i] + word[i + 1:], set())
+        drugs = {drug for name, drug in candidates if _one_edit(word, name)}
+        return next(iter(drugs)) if len(drugs) == 1 else None
+
+    @staticmethod
+    def _context(text: str, m: Mention) -> Mention:
+        before = _norm(text[max(0, m.span[0] - 60):m.span[0]])
+        after = _norm(text[m.span[1]:m.span[1] + 30])
+        if _NOT_CURRENT.search(before) or _AFTER_NOT_CURRENT.search(after):
+            return replace(m, current=False)
+        if _LOCAL_USE.search(_norm(text[m.span[1]:m.span[1] + 60])):
+            # ear and eye drops, creams: not the systemic exposure that interactions and
+            # contraindications are about
+            return replace(m, current=False)
+        if m.drug == "ethanol" or m.klass == "alcohol":
+            # "alcohol" is a drink only when someone drinks it (not "alcohol swabs",
+            # "naltrexone for alcohol", "I don't drink")
+            norm = _norm(text)
+            if not _DRINKING.search(norm) or _NO_DRINKING.search(norm):
+                return replace(m, current=False)
+        return m
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours apart ("reaction" is two
+    edits from "Reactine")."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
+    return a[i + 1:] == b[i:] if len(a) > len(b) else a[i:] == b[i + 1:]
+
+
+# Common words one edit away from a long drug name.
+_NOT_TYPOS = frozenset({"aspiring", "insulins", "antacids", "steroids"})
+
+# ---------------------------------------------------------------------------- doses
+
+_NUM_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+    "twenty": 20, "half": 0.5, "a couple of": 2, "couple": 2, "several": 3, "both": 2,
+    "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+    "十": 10, "半": 0.5, "couple of": 2, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+    "seis": 6,
+}
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
+_UNIT_MAP = {
+    "mg": "mg", "milligram": "mg", "milligrams": "mg", "mgs": "mg", "毫克": "mg",
+    "mcg": "mcg", "μg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
+    "微克": "mcg", "g": "g", "gm": "g", "gram": "g", "grams": "g", "gr": "g", "克": "g",
+    "unit": "units", "units": "units", "iu": "units", "u": "units", "单位": "units",
+    "meq": "mEq", "mmol": "mmol",
+}
+_COUNT_UNITS = (r"tablets?|tabs?|pills?|capsules?|caps?|caplets?|gel ?caps?|softgels?|lozenges?|"
+                r"片|粒|颗")
+_DOSE = re.compile(
+    rf"(?P<num>{_NUM})\s*(?:-|to|–|~)?\s*(?P<num2>{_NUM})?\s*"
+    r"(?P<unit>mg|milligrams?|mgs|mcg|μg|ug|micrograms?|grams?|gm|gr|g|units?|iu|u|meq|mmol|"
+    r"毫克|微克|克|单位)(?![a-z])",
+)
+_COUNT_BEFORE = re.compile(
+    r"(?:^|[\s(])(?P<count>\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|both|one|two|"
+    r"three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+(?:of\s+)?)?"
+    r"(?:the\s+|my\s+|more\s+)?$"
+)
+_FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bq\s?(\d{1,2})\s?(?:-\s?\d{1,2}\s?)?h(?:rs?|ours?)?\b"), "q"),
+    (re.compile(r"\bevery\s+(\d{1,2}|one|two|three|four|five|six|eight|twelve)"
+                r"(?:\s*(?:-|to|or)\s*\d{1,2})?\s*(?:hours?|hrs?|h)\b"), "q"),
+    (re.compile(r"\bevery\s+(?:hour|hr)\b"), "hourly"),
+    (re.compile(r"每\s*(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时"), "q"),
+    (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
+    (re.compile(r"\b(\d{1,2})\s*veces\s*(?:al|por|cada)\s*d[ií]a\b"), "n"),
+    (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*"
+                r"(?:a|per|each|/)\s*(?:day|daily|d)\b"), "n"),
+    (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*daily\b"),
+     "n"),
+    (re.compile(r"(?:每天|每日|一天|一日)\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"), "n"),
+    (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b"),
+     "2"),
+    (re.compile(r"\b(?:three times|thrice)\s*(?:a|per|each)?\s*(?:day|daily)\b|\btid\b|"
+                r"\bt\.i\.d\b"),
+     "3"),
+    (re.compile(r"\bfour times\s*(?:a|per|each)?\s*(?:day|daily)\b|\bqid\b|\bq\.i\.d\b"), "4"),
+    (re.compile(r"\bmorning and (?:\w+ )?(?:at )?(?:night|bedtime|evening)\b|"
+                r"\b(?:morning|breakfast) and (?:\w+ )?(?:at |with )?(?:dinner|supper)\b|"
+                r"早晚各|早晚"),
+     "2"),
+    (re.compile(r"\bbefore (?:each )?meals and at bedtime\b|\bwith meals and at bedtime\b"), "4"),
+    (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|饭前|饭后|三餐"), "3"),
+    (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
+                r"/\s?wk)\b|每周|每星期|一周一次"), "weekly"),
+    (re.compile(r"\b(?:per day|a day|each day|every day|daily|/\s?day|/\s?d|once a day|"
+                r"once daily|qd|od|in 24 hours|in a day|a night|each night|nightly|at night|"
+                r"at bedtime|qhs|al d[ií]a|por d[ií]a|diari[oa]s?)\b|每天|每日|一天|一日"),
+     "daily"),
+    (re.compile(r"\b(?:at once|at a time|in one go|all at once|in one dose|single dose|per dose|"
+                r"each dose|stat)\b|一次|顿服"), "single"),
+]
+_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+             "eight": 8, "ten": 10, "twelve": 12}
+
+
+def _to_number(raw: str) -> float:
+    raw = raw.strip()
+    if raw in _NUM_WORDS:
+        return float(_NUM_WORDS[raw])
+    if raw in _WORD_NUM:
+        return float(_WORD_NUM[raw])
+    if re.fullmatch(r"[一两二三四五六七八九十]+", raw):
+        if raw.startswith("十"):
+            return 10 + (_NUM_WORDS.get(raw[1:], 0) if len(raw) > 1 else 0)
+        if "十" in raw:
+            tens, _, ones = raw.partition("十")
+            return _NUM_WORDS[tens] * 10 + (_NUM_WORDS.get(ones, 0) if ones else 0)
+        return float(_NUM_WORDS.get(raw, 0))
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw):
+        return float(raw.replace(",", ""))
+    return float(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    drug: str
+    span: tuple[int, int]
+    amount: float
+    """One administration, in ``unit``."""
+    unit: str
+    per_day: float | None = None
+    """Administrations per day (24 / interval); None when not said."""
+    daily_total: bool = False
+    """The amount is what is taken in a whole day ("4000 mg a day")."""
+    weekly: bool = False
+    count: float | None = None
+    """Tablets counted, when the amount came from count x strength."""
+
+    @property
+    def daily(self) -> float | None:
+        if self.daily_total:
+            return self.amount
+        if self.per_day is not None:
+            return self.amount * self.per_day
+        return None
+
+    @property
+    def single(self) -> float | None:
+        return None if self.daily_total and self.per_day is None else self.amount
+
+
+def _frequency(clause: str) -> tuple[float | None, bool, bool]:
+    """(per_day, daily_total, weekly) said in ``clause``."""
+    per_day: float | None = None
+    daily_total = weekly = False
+    for pattern, kind in _FREQ_PATTERNS:
+        m = pattern.search(clause)
+        if m is None:
+            continue
+        if kind == "q" and per_day is None:
+            hours = _to_number(m.group(1))
+            if hours > 0:
+                per_day = 24 / hours
+        elif kind == "hourly" and per_day is None:
+            per_day = 24.0
+        elif kind == "n" and per_day is None:
+            per_day = _to_number(m.group(1))
+        elif kind in ("2", "3", "4") and per_day is None:
+            per_day = float(kind)
+        elif kind == "weekly":
+            weekly = True
+        elif kind == "daily":
+            daily_total = True
+        elif kind == "single":
+            pass
+    if per_day is not None:
+        daily_total = False
+    return per_day, daily_total, weekly
+
+
+_CONC_AFTER = re.compile(
+    r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
+_CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
+_NOT_A_DOSE = re.compile(r"^\s*(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
+                         r"^\s*/\s*(?:d|dl)\b")
+_VOLUME = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ml|mls|milliliters?|millilitres?|cc|毫升|"
+                     r"teaspoons?|tsp|tablespoons?|tbsp|cucharaditas?)(?![a-z])")
+_VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
+              "tablespoons": 15.0, "tbsp": 15.0, "cucharadita": 5.0, "cucharaditas": 5.0}
+_N = (r"\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|one|two|three|four|five|six|seven|"
+      r"eight|nine|ten|eleven|twelve|fifteen|twenty|[一两二三四五六七八九十半]+|dos|tres|cuatro|"
+      r"cinco|seis")
+_COUNT_EVENT = re.compile(
+    rf"(?<![a-z0-9.])(?P<n>{_N})\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
+    rf"tabletas?|comprimidos?|c[aá]psulas?)(?![a-z])|of (?:them|those|these|it|the (?:tablets|"
+    rf"pills|caps|capsules)|my (?:pills|tablets))\b)"
+    rf"|(?:\btake|\btaking|\btook|\btakes|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
+    rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|tomo|tomando)\s*(?P<n2>{_N})(?:\s*more)?"
+    rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
+    rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
+    rf"|(?<![a-z0-9.])(?P<n3>{_N})\s+(?=every|each (?:time|dose)|at once|at a time|a day|per day|"
+    rf"twice|three times|four times|in the morning)"
+)
+_BARE = re.compile(r"^\s*(?:de|of|的|#)?\s*(?P<num>\d{1,4}(?:\.\d+)?)s?"
+                   r"(?![\d.,]|\s*(?:%|mg|mcg|μg|g\b|"
+                   r"gm|grams?|ml|cc|units?|iu|u\b|kg|lbs?|years?|yrs?|yo|y/o|days?|weeks?|wks?|"
+                   r"months?|hours?|hrs?|h\b|min|times|x\b|am\b|pm\b|/|-|mmol|meq|毫|克|岁|天|次|小时|"
+                   r"月|周|年|kilos?|años|horas|días))")
+
+
+def find_doses(text: str, mentions: Sequence[Mention],
+               strength_unit: Callable[[str], str | None] | None = None) -> list[Dose]:
+    """Doses in ``text``: explicit amounts ("800 mg"), counts of units of a known strength
+    ("Toradol 10 mg tabs ... I take 2 every 4 hours", "4 Benadryl (25mg)", "6 extra strength
+    tylenol"), liquid volumes of a stated concentration ("160 mg per 5 mL ... 15 mL"), and
+    bare strengths after a name ("Imitrex 100") when ``strength_unit(drug)`` gives their
+    unit. Each amount belongs to the drug right after it ("400 mg of ibuprofen") or else to
+    the nearest drug named before it in the message."""
+    norm = _norm(text)
+    drugs = [m for m in mentions if m.drug]
+    if not drugs:
+        return []
+    doses: list[Dose] = []
+    strengths: dict[str, tuple[float, str]] = {}
+    conc: dict[str, float] = {}
+    taken: list[tuple[int, int]] = []
+
+    def owner(start: int, end: int) -> Mention | None:
+        after = [m for m in drugs if m.span[0] >= end]
+        if after:
+            gap = norm[end:after[0].span[0]]
+            if re.fullmatch(r"\s*(?:of\s+(?:the\s+|my\s+|your\s+)?|的|de\s+|\)?\s*)?", gap):
+                return after[0]
+        before = [m for m in drugs if m.span[1] <= start]
+        if before:
+            return before[-1]
+        if after and after[0].span[0] - end <= 30 and not _CJK.search(norm[end:after[0].span[0]]):
+            return after[0]
+        return None
+
+    def add(drug: str, span: tuple[int, int], amount: float, unit: str,
+            count: float | None) -> None:
+        before, after = _clause(norm, span[0], span[1])
+        per_day, daily_total, weekly = _frequency(after)
+        if per_day is None and not daily_total and not weekly:
+            per_day, daily_total, weekly = _frequency(before)
+        doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count))
+
+    for m in _DOSE.finditer(norm):
+        start, end = m.start(), m.end()
+        if _NOT_A_DOSE.match(norm[end:end + 8]):
+            continue
+        amount = _to_number(m.group("num2") or m.group("num"))
+        unit = _UNIT_MAP[m.group("unit")]
+        if unit == "units" and m.group("unit") == "u" and amount < 1:
+            continue
+        mention = owner(start, end)
+        if mention is None:
+            continue
+        taken.append((start, end))
+        ca = _CONC_AFTER.match(norm[end:end + 16])
+        cb = _CONC_BEFORE.search(norm[max(0, start - 12):start])
+        if ca or cb:
+            vol = (ca or cb).group("vol")  # type: ignore[union-attr]
+            mg = to_mg(amount, unit)
+            if mg is not None:
+                conc[mention.drug] = mg / float(vol or 1)
+            continue
+        count = _count_before(norm, start)
+        strengths.setdefault(mention.drug, (amount, unit))
+        add(mention.drug, (start, end), amount * (count or 1), unit, count)
+
+    for mention in drugs:
+        if mention.strength_mg is not None:
+            strengths.setdefault(mention.drug, (mention.strength_mg, "mg"))
+        if strength_unit is None or mention.drug in strengths:
+            continue
+        b = _BARE.match(norm[mention.span[1]:mention.span[1] + 24])
+        bare_unit = strength_unit(mention.drug)
+        if b is None or bare_unit is None:
+            continue
+        value = float(b.group("num"))
+        if value <= 0:
+            continue
+        span = (mention.span[1], mention.span[1] + b.end())
+        strengths[mention.drug] = (value, bare_unit)
+        taken.append(span)
+        add(mention.drug, span, value, bare_unit, None)
+
+    for v in _VOLUME.finditer(norm):
+        if any(s <= v.start() < e for s, e in taken):
+            continue
+        mention = owner(v.start(), v.end())
+        if mention is None or mention.drug not in conc:
+            continue
+        ml = float(v.group("num")) * _VOLUME_ML.get(v.group("unit"), 1.0)
+        add(mention.drug, (v.start(), v.end()), ml * conc[mention.drug], "mg", None)
+
+    for mention in drugs:  # "4 Benadryl (25mg)", "6 extra strength tylenol"
+        cb4 = _COUNT_BEFORE.search(norm[max(0, mention.span[0] - 40):mention.span[0]])
+        if cb4 is None or (mention.drug not in strengths and mention.strength_mg is None):
+            continue
+        try:
+            count = _to_number(cb4.group("count"))
+        except (ValueError, KeyError):
+            continue
+        if 0 < count <= 60:
+            amount, unit = ((mention.strength_mg, "mg") if mention.strength_mg is not None
+                            else strengths[mention.drug])
+            span = (mention.span[0] - len(cb4.group(0)), mention.span[1])
+            taken.append((span[0], span[0] + 1))
+            add(mention.drug, span, amount * count, unit, count)
+
+    for c in _COUNT_EVENT.finditer(norm):
+        raw = c.group("n") or c.group("n2") or c.group("n3")
+        start = c.start("n") if c.group("n") else c.start("n2") if c.group("n2") else c.start("n3")
+        if any(s - 12 <= start < e for s, e in taken):
+            continue
+        try:
+            count = _to_number(raw)
+        except (ValueError, KeyError):
+            continue
+        if not 0 < count <= 60:
+            continue
+        mention = owner(start, c.end())
+        if mention is None or mention.drug not in strengths:
+            continue
+        amount, unit = strengths[mention.drug]
+        add(mention.drug, (start, c.end()), amount * count, unit, count)
+    return doses
+
+
+def _count_before(sentence: str, pos: int) -> float | None:
+    """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
+    m = re.search(r"(?:^|[\s(])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|"
+                  r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of|片|粒)?\s*$",
+                  sentence[:pos])
+    if m is None:
+        return None
+    after = sentence[pos:pos + 40]
+    spelled = not m.group(1).isdigit()
+    unit_after = rf"\S+\s*(?:\S+\s*)?(?:{_COUNT_UNITS})"
+    multiplied = re.search(r"(?:x|×|\*|of the|of my|片|粒)\s*$", sentence[:pos])
+    if not spelled and not re.match(unit_after, after) and not multiplied:
+        return None
+    value = _to_number(m.group(1))
+    return value if 0 < value <= 40 else None
+
+
+_STRONG_BREAK = re.compile(r"[.;!?。；！？\n](?!\d)|\s(?:but|and then|then)\s")
+
+
+def _clause(text: str, start: int, end: int) -> tuple[str, str]:
+    """(before, after): the text around a dose that can hold its frequency, up to the
+    sentence's edge or the neighbouring dose. Frequencies usually follow the dose."""
+    hi = min(len(text), end + 60)
+    brk = _STRONG_BREAK.search(text, end, hi)
+    if brk is not None:
+        hi = brk.start()
+    nxt = _DOSE.search(text, end, hi)
+    if nxt is not None and re.fullmatch(r"\s*\(\s*", text[end:nxt.start()]):
+        nxt = _DOSE.search(text, nxt.end(), hi)  # "4 Benadryl (25mg) every 4 hours"
+    if nxt is not None:
+        hi = nxt.start()
+    lo = max(0, start - 50)
+    for m in _STRONG_BREAK.finditer(text, lo, start):
+        lo = m.end()
+    for prev in _DOSE.finditer(text, lo, start):
+        lo = prev.end()
+    return text[lo:start], text[end:hi]
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the conversation says about the patient. None = not said."""
+
+    age_years: float | None = None
+    age_at_most: float | None = None
+    """Upper bound from a word ("baby", "toddler", "newborn") when no age is given."""
+    child: bool = False
+    weight_kg: float | None = None
+    pregnant: bool = False
+    pregnancy_week: int | None = None
+    planning_pregnancy: bool = False
+    breastfeeding: bool = False
+    egfr: float | None = None
+    renal: str | None = None
+    """'severe' (dialysis, failure, CKD 4-5, eGFR < 30), 'moderate' (CKD 3), 'any'."""
+    hepatic: str | None = None
+    """'severe' (cirrhosis, liver failure, Child-Pugh C), 'moderate', 'any'."""
+    allergies: frozenset[str] = field(default_factory=frozenset)
+    """Drug ids and class ids the patient is allergic to."""
+
+    def merge(self, other: Facts) -> Facts:
+        """Later statements fill in what earlier ones left out."""
+        def pick(a: Any, b: Any) -> Any:
+            return b if b not in (None, False) else a
+
+        values: dict[str, Any] = {
+            name: (self.allergies | other.allergies) if name == "allergies"
+            else pick(getattr(self, name), getattr(other, name))
+            for name in self.__dataclass_fields__
+        }
+        return Facts(**values)
+
+    @property
+    def is_child(self) -> bool:
+        if self.age_years is not None:
+            return self.age_years < 18
+        return self.child or (self.age_at_most is not None and self.age_at_most < 18)
+
+    @property
+    def older_adult(self) -> bool:
+        return self.age_years is not None and self.age_years >= 65
+
+    @property
+    def upper_age(self) -> float | None:
+        return self.age_years if self.age_years is not None else self.age_at_most
+
+
+_NEG = r"(?:not|no|never|isn't|aren't|am not|i'm not|im not|don't|do not|without|denies|negative)"
+_AGE = [
+    re.compile(r"\b(\d{1,3})\s*(?:-|\s)?\s*(?:years?|yrs?|yr|y)\s*(?:-|\s)?\s*(?:old|o)\b"),
+    re.compile(r"\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)\b"),
+    re.compile(r"\b(?:aged?|age:?)\s*(\d{1,3})\b"),
+    re.compile(r"\b(\d{1,3})\s*(?:m|f|male|female|man|woman|boy|girl)\b(?!\s*(?:mg|kg|g)\b)"),
+    re.compile(r"(\d{1,3})\s*(?:岁|周岁)"),
+    re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d.]|\s*(?:"
+               r"weeks?|wks?|"
+               r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours))"),
+    re.compile(r"\b(\d{1,3})\s*a[ñn]os\b"),
+]
+_AGE_MONTHS = [
+    re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:months?|mos?|mo)\s*(?:-|\s)?\s*old\b"),
+    re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:weeks?|wks?)\s*(?:-|\s)?\s*old\b"),
+    re.compile(r"(\d{1,2})\s*(?:个月|月龄)"),
+    re.compile(r"\b(\d{1,2})\s*mes(?:es)?\b"),
+]
+_CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
+    (re.compile(r"\b(?:newborn|neonate)s?\b|新生儿"), 0.1),
+    (re.compile(r"\b(?:infant|baby|babies|bebé)\b|婴儿|宝宝"), 1.0),
+    (re.compile(r"\b(?:toddler)s?\b|幼儿"), 3.0),
+    (re.compile(r"\b(?:my|our|her|his|the)\s+(?:child|kid|son|daughter|little one|boy|girl)\b|"
+                r"\b(?:children|kids|pediatric|paediatric|niño|niña|hijo|hija)\b|孩子|儿童|小孩|"
+                r"儿子|女儿"), None),
+]
+_WEIGHT = re.compile(
+    r"(\d{1,3}(?:\.\d+)?)\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?|公斤|千克|斤)(?![a-z])")
+_PREGNANT = re.compile(
+    r"\b(?:i'?m|i am|im|she'?s|she is|my wife is|my partner is|currently|being|now)\s+"
+    r"(?:\d{1,2}\s*(?:weeks?|wks?|months?)\s+)?pregnant\b|\b\d{1,2}\s*(?:weeks?|wks?)\s+pregnant\b"
+    r"|\bpregnant (?:with|woman|women|patient|lady|pt)\b|\b(?:my|her|during|in) pregnancy\b|"
+    r"\bexpecting (?:a baby|twins)\b|\b(?:first|second|third|1st|2nd|3rd) trimester\b|"
+    r"\bpregnant\b|\bembarazada\b|怀孕|孕期|孕妇|孕\d+周|孕早期|孕中期|孕晚期|妊娠|"
+    r"\bpositive pregnancy test\b|\bpregnancy test (?:was |is |came back )?positive\b|"
+    r"\b\d{1,2}\s?/\s?40\b|\bg\d\s?p\d\b|\bweeks? (?:of )?gestation\b|\bgestational age\b|"
+    r"\b(?:period is|period's) (?:\d+ (?:days?|weeks?) )?late\b"
+)
+_PREG_STRONG = re.compile(
+    r"\b(?:i'?m|i am|im|she'?s|she is)\s+(?:\d{1,2}\s*(?:weeks?|wks?|months?)\s+)?pregnant\b|"
+    r"\b\d{1,2}\s*(?:weeks?|wks?)\s+pregnant\b|trimester|怀孕了|孕\d+周")
+_PREG_WEEK = re.compile(r"\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|along)\b|"
+                        r"\b(\d{1,2})\s?/\s?40\b|\bat (\d{1,2}) weeks\b|"
+                        r"孕\s*(\d{1,2})\s*周|\b(\d{1,2})\s*weeks? into (?:my|the|her) pregnancy")
+_TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd) trimester\b|孕(早|中|晚)期")
+_PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?:start )?trying "
+                       r"for a baby|planning (?:a|to get|"
+                       r"to become) pregnan\w*|want to get pregnant|ttc)\b|备孕|准备怀孕|想要孩子")
+_PREG_NEG = re.compile(
+    rf"\b{_NEG}\b[^.;!?]{{0,20}}pregnant|\bpregnancy test (?:was |is )?negative|not planning"
+    r"|没有怀孕|没怀孕|未怀孕|不是孕妇|if (?:i|she) (?:were|was|get|gets|became) pregnant|"
+    r"\bbefore (?:i|she) (?:got|get) pregnant\b|\bafter (?:the |my )?pregnancy\b"
+)
+_BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|her|the) (?:baby|"
+                            r"newborn|infant|son|daughter)|lactating|i'?m nursing|pumping|"
+                            r"breast milk)\b|哺乳|母乳喂养|喂奶|lactancia|amamantando")
+_BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
+                     r"breast-?feeding|不再哺乳|已经断奶")
+_EGFR = re.compile(r"\b(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidney function|renal function|"
+                   r"肌酐清除率|肾小球滤过率|肾功能)\s*"
+                   r"(?:of|is|was|=|:|at|around|about|<|less than|under|只有|为|是)?\s*"
+                   r"(?:only |just |down to |about |around |~\s*)*"
+                   r"(\d{1,3}(?:\.\d+)?)")
+_RENAL_SEVERE = re.compile(
+    r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
+    r"kidney)|esrd|esrf|ckd\s*(?:stage\s*)?(?:4|5|iv|v)\b|stage\s*(?:4|5|iv|v)\s*(?:ckd|kidney|"
+    r"chronic kidney)|kidneys? (?:are |have )?(?:failing|shut down|stopped working)|"
+    r"kidney transplant waiting)|透析|肾衰|尿毒症|肾功能衰竭|终末期肾"
+)
+_RENAL_MODERATE = re.compile(r"\bckd\s*(?:stage\s*)?(?:3a?b?|iii)\b|\bstage\s*(?:3|iii)\s*(?:ckd|"
+                             r"kidney)|慢性肾病\s*3期")
+_RENAL_ANY = re.compile(
+    r"\b(?:kidney disease|renal disease|renal impairment|renal insufficiency|kidney problems?|"
+    r"kidney issues?|bad kidneys|weak kidneys|kidney function is (?:low|poor|reduced|bad)|"
+    r"poor kidney function|reduced kidney function|impaired renal|ckd|chronic kidney)\b|"
+    r"肾功能不全|肾病|肾不好|肾功能差|肾功能下降|肾功能异常"
+)
+_RENAL_NEG = re.compile(
+    rf"\b{_NEG}\b[^.;!?]{{0,25}}(?:kidney|renal|ckd|dialysis)|\b(?:normal|healthy|good|fine)\s+"
+    r"(?:kidney|renal)|kidneys? (?:are|is|were) (?:fine|normal|healthy|ok|okay|good)|"
+    r"肾功能正常|肾没问题|没有肾"
+)
+_HEP_SEVERE = re.compile(
+    r"\b(?:cirrhosis|cirrhotic|liver failure|hepatic failure|end[- ]stage liver|"
+    r"severe (?:liver|hepatic) (?:damage|disease|impairment)|"
+    r"decompensated|child[- ]pugh\s*(?:class\s*)?c)\b|肝硬化|肝衰竭|肝功能衰竭"
+)
+_HEP_MODERATE = re.compile(r"\bchild[- ]pugh\s*(?:class\s*)?b\b")
+_HEP_ANY = re.compile(
+    r"\b(?:liver disease|hepatic impairment|liver damage|liver problems?|bad liver|"
+    r"hepatitis|fatty liver|elevated liver enzymes|liver function is (?:abnormal|bad|poor)|"
+    r"hepatic dysfunction|child[- ]pugh)\b|肝功能不全|肝病|肝炎|肝功能异常|肝不好|脂肪肝"
+)
+_HEP_NEG = re.compile(
+    rf"\b{_NEG}\b[^.;!?]{{0,25}}(?:liver|hepat)|\b(?:normal|healthy|good|fine)\s+liver|"
+    r"\b(?:liver|hepatic) (?:enzymes|tests?|function|panel|lfts?)[^.;!?]{0,25}\bnormal\b|"
+    r"\bliver problems?\W{1,4}(?:we|i|he|she) (?:haven't|have not|don't|do not)\b|"
+    r"liver (?:is|was|tests? (?:are|were)) (?:fine|normal|ok|okay|good)|肝功能正常"
+)
+_ALLERGY = re.compile(
+    r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)\s*"
+    r"(?:to|:|-)?\s*(?P<what>[^.;!?\n]{1,60})"
+    r"|(?P<before>[^.;!?\n,]{1,25}?)\s*(?:allergy|allergies|allergic reaction)\b"
+    r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
+    r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?)(?:过敏|皮试阳性)"
+    r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
+    r"anaphylactic|angioedema|hives|rash)\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
+)
+
+
+def find_facts(text: str, matcher: DrugMatcher) -> Facts:
+    norm = _norm(text)
+    age = months = None
+    for pattern in _AGE:
+        m = pattern.search(norm)
+        if m:
+            value = float(m.group(1))
+            if 0 < value <= 110:
+                age = value
+                break
+    if age is None:
+        for i, pattern in enumerate(_AGE_MONTHS):
+            m = pattern.search(norm)
+            if m:
+                value = float(m.group(1))
+                months = value / 52 if i == 1 else value / 12
+                break
+    age_years = age if age is not None else months
+    at_most: float | None = None
+    child = False
+    for pattern, bound in _CHILD_WORDS:
+        if pattern.search(norm):
+            child = True
+            if bound is not None:
+                at_most = bound if at_most is None else min(at_most, bound)
+    weight = None
+    wm = _WEIGHT.search(norm)
+    if wm:
+        value = float(wm.group(1))
+        unit = wm.group(2)
+        kg = value * 0.4536 if unit.startswith(("lb", "pound")) else (
+            value * 0.5 if unit == "斤" else value)
+        if 0.3 <= kg <= 300:
+            weight = kg
+
+    pregnant = bool(_PREGNANT.search(norm)) and not _PREG_NEG.search(norm)
+    if pregnant and _BREASTFEEDING.search(norm) and not _PREG_STRONG.search(norm):
+        pregnant = False  # "the clot I had during pregnancy", now breastfeeding
+    breastfeeding = bool(_BREASTFEEDING.search(norm)) and not _BF_NEG.search(norm)
+    if (pregnant or breastfeeding) and age is None:
+        # "is it safe for the baby?", "a 5 month old": the fetus or the nursling, not the
+        # patient
+        child, at_most, age_years = False, None, None
+    week: int | None = None
+    if pregnant:
+        wk = _PREG_WEEK.search(norm)
+        if wk:
+            week = int(next(g for g in wk.groups() if g))
+        else:
+            tri = _TRIMESTER.search(norm)
+            if tri:
+                which = tri.group(1) or tri.group(2)
+                week = {"first": 6, "1st": 6, "早": 6, "second": 20, "2nd": 20, "中": 20,
+                        "third": 30, "3rd": 30, "晚": 30}.get(which)
+    planning = bool(_PLANNING.search(norm)) and not pregnant
+
+    egfr = None
+    em = _EGFR.search(norm)
+    if em:
+        value = float(em.group(1))
+        if 0 < value <= 150:
+            egfr = value
+    renal: str | None = None
+    if egfr is not None:
+        renal = "severe" if egfr < 30 else "moderate" if egfr < 60 else None
+    if renal is None and not _RENAL_NEG.search(norm):
+        if _RENAL_SEVERE.search(norm):
+            renal = "severe"
+        elif _RENAL_MODERATE.search(norm):
+            renal = "moderate"
+        elif _RENAL_ANY.search(norm):
+            renal = "any"
+    hepatic: str | None = None
+    if not _HEP_NEG.search(norm):
+        if _HEP_SEVERE.search(norm):
+            hepatic = "severe"
+        elif _HEP_MODERATE.search(norm):
+            hepatic = "moderate"
+        elif _HEP_ANY.search(norm):
+            hepatic = "any"
+
+    return Facts(
+        age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
+        pregnant=pregnant, pregnancy_week=week, planning_pregnancy=planning,
+        breastfeeding=breastfeeding, egfr=egfr, renal=renal, hepatic=hepatic,
+        allergies=frozenset(_allergies(text, norm, matcher)),
+    )
+
+
+_ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we)|take|takes|taking|on|which|so|"
+                           r"since|because|can|could|should|is|was)\b|但|可以|能")
+
+
+def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[str]:
+    for m in _ALLERGY.finditer(norm):
+        if m.group("what"):
+            start, what, last_only = m.start("what"), m.group("what"), False
+            stop = _ALLERGY_STOP.search(what)
+            if stop is not None:
+                what = what[:stop.start()]
+        elif m.group("before"):
+            start, what, last_only = m.start("before"), m.group("before"), True
+        elif m.group("what2"):
+            start, what, last_only = m.start("what2"), m.group("what2"), False
+            stop = _ALLERGY_STOP.search(what)
+            if stop is not None:
+                what = what[:stop.start()]
+        else:
+            key = "zh" if m.group("zh") else "zh2"
+            start, what, last_only = m.start(key), m.group(key), key == "zh2"
+        if re.search(rf"\b{_NEG}\b|\bno known\b|\bnkda\b|没有|无", what[:12]) or re.search(
+                r"\b(?:no|nkda|no known)\s*$", norm[max(0, m.start() - 12):m.start()]):
+            continue
+        found = [x for x in matcher.find(text[start:start + len(what)]) if x.drug or x.klass]
+        if last_only:
+            found = found[-1:]
+        for mention in found:
+            yield f"class:{mention.klass}" if mention.klass else mention.drug

@@ -1,0 +1,491 @@
+"""The drug knowledge base: versioned YAML under ``data/``, every clinical fact with its source.
+
+Files (see ``data/README.md`` for how entries are written and verified):
+
+- ``classes.yaml``       the closed vocabulary of drug classes (interaction and allergy rules
+                         name classes; a drug lists the classes it belongs to);
+- ``drugs/*.yaml``       one entry per generic drug: names in English and Chinese, brands,
+                         misspellings, classes, adult maximum doses per route, paediatric mg/kg
+                         limits, age, pregnancy, lactation, renal and hepatic contraindications;
+- ``interactions/*.yaml`` contraindicated or major combinations, drug or class on each side;
+- ``high_alert.yaml``    ISMP high-alert medications and the monitoring an answer should mention;
+- ``beers.yaml``         AGS Beers criteria entries for adults aged 65 and over;
+- ``products.yaml``      combination products and fixed-strength brands, by component.
+
+Loading validates everything strictly (``extra="forbid"``): an unknown class, a drug named by
+two entries, a fact without a source, or an interaction naming a drug that does not exist is
+an error naming the file and line. The loaded ``DrugKB`` is immutable and shared.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from guard.errors import SourceError, line_of, parse_yaml
+
+__all__ = [
+    "DATA_DIR",
+    "AgeLimit",
+    "BeersEntry",
+    "Component",
+    "Dose",
+    "DoseCondition",
+    "DoseLimit",
+    "Drug",
+    "DrugClass",
+    "DrugKB",
+    "HighAlert",
+    "Interaction",
+    "KBError",
+    "OrganLimit",
+    "PediatricLimit",
+    "Product",
+    "ReproLimit",
+    "Side",
+    "to_mg",
+]
+
+DATA_DIR = Path(__file__).with_name("data")
+
+Unit = Literal["mg", "mcg", "g", "units", "mEq", "mmol"]
+Route = Literal[
+    "oral", "iv", "im", "sc", "sublingual", "rectal", "transdermal", "inhaled", "topical",
+    "intranasal", "any",
+]
+Severity = Literal["contraindicated", "major"]
+Level = Literal["contraindicated", "avoid", "adjust", "caution"]
+
+_MASS = {"mcg": 0.001, "mg": 1.0, "g": 1000.0}
+
+
+def to_mg(amount: float, unit: str) -> float | None:
+    """``amount`` in mg, or None for units that are not a mass (units, mEq, mmol)."""
+    factor = _MASS.get(unit)
+    return None if factor is None else amount * factor
+
+
+class KBError(SourceError):
+    """A knowledge-base file that cannot be used."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Sourced(_Strict):
+    source: str = Field(min_length=8, description="Where the fact comes from (label section, "
+                        "guideline, BNF chapter), specific enough for a pharmacist to check.")
+    note: str = ""
+
+
+class DoseLimit(_Strict):
+    amount: float = Field(gt=0)
+    unit: Unit
+
+
+class PediatricLimit(_Strict):
+    """mg/kg (or units/kg) limits for children; ``unit`` is the numerator's unit."""
+
+    single_per_kg: float | None = Field(default=None, gt=0)
+    daily_per_kg: float | None = Field(default=None, gt=0)
+    unit: Unit = "mg"
+
+
+class Dose(_Sourced):
+    """Adult maximum doses by route. ``max_daily`` is the highest labelled daily dose for any
+    adult indication (so a dose above it is above every label), not the usual dose."""
+
+    route: Route = "oral"
+    max_single: DoseLimit | None = None
+    max_daily: DoseLimit | None = None
+    max_weekly: DoseLimit | None = None
+    weekly_only: bool = Field(default=False, description="Taken once weekly (low-dose oral "
+                              "methotrexate): a daily schedule is a fatal error (ISMP).")
+    pediatric: PediatricLimit | None = None
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> Dose:
+        if not (self.max_single or self.max_daily or self.max_weekly or self.pediatric):
+            raise ValueError("a dose entry needs at least one limit")
+        return self
+
+
+class AgeLimit(_Sourced):
+    """Not for children younger than ``min_years`` (Reye's syndrome, respiratory depression)."""
+
+    min_years: float = Field(gt=0, le=18)
+    level: Level = "contraindicated"
+
+
+class ReproLimit(_Sourced):
+    level: Level
+    from_week: int | None = Field(default=None, ge=1, le=42, description="Pregnancy: applies "
+                                  "from this gestational week (NSAIDs: 20, FDA 2020).")
+
+
+class OrganLimit(_Sourced):
+    """Renal limits use eGFR or creatinine clearance in mL/min (``below``); hepatic limits use
+    the severity of liver disease in which the level applies. ``max_daily`` is the lower
+    daily maximum in that state (acetaminophen 2 g in cirrhosis): a dose above it is a
+    dose mismatched to organ function."""
+
+    level: Level
+    max_daily: DoseLimit | None = None
+    below: float | None = Field(default=None, gt=0, le=120,
+                                description="Renal: applies when eGFR/CrCl is below this.")
+    severity: Literal["any", "moderate", "severe"] = "any"
+
+
+class Drug(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="Generic name (INN/USAN), "
+                    "lowercase, underscores for spaces: the normalised name used everywhere.")
+    names: list[str] = Field(default_factory=list, description="Other generic names and "
+                             "abbreviations (paracetamol, APAP, ASA).")
+    brands: list[str] = Field(default_factory=list)
+    misspellings: list[str] = Field(default_factory=list)
+    zh: list[str] = Field(default_factory=list, description="Chinese generic and brand names.")
+    classes: list[str] = Field(min_length=1)
+    doses: list[Dose] = Field(default_factory=list)
+    min_age: AgeLimit | None = None
+    pregnancy: ReproLimit | None = None
+    lactation: ReproLimit | None = None
+    renal: OrganLimit | None = None
+    hepatic: OrganLimit | None = None
+    source: str = Field(min_length=8, description="Source of the names and classes.")
+
+    @property
+    def display(self) -> str:
+        return self.id.replace("_", " ")
+
+    def all_names(self) -> Iterator[str]:
+        yield self.display
+        yield from self.names
+        yield from self.brands
+        yield from self.misspellings
+        yield from self.zh
+
+
+class DrugClass(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    description: str = Field(min_length=3)
+    parents: list[str] = Field(default_factory=list, description="Broader classes this one "
+                               "belongs to: a rule on the parent applies to its members.")
+    words: list[str] = Field(default_factory=list, description="How people name the class "
+                             "itself in text ('blood thinner', 'SSRI', '降压药').")
+    allergy_group: str | None = Field(default=None, min_length=8, description="Set (to its "
+                                      "source) when an allergy to one member means avoiding "
+                                      "every member (penicillins, sulfonamide antibiotics).")
+
+
+class Side(_Strict):
+    """One side of an interaction: a drug or a class (exactly one)."""
+
+    drug: str | None = None
+    drug_class: str | None = Field(default=None, alias="class")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Side:
+        if (self.drug is None) == (self.drug_class is None):
+            raise ValueError("give exactly one of 'drug' or 'class'")
+        return self
+
+    @property
+    def label(self) -> str:
+        return (self.drug or self.drug_class or "").replace("_", " ")
+
+
+class DoseCondition(_Strict):
+    """The interaction applies only above this daily dose of ``drug`` (simvastatin above
+    20 mg with amiodarone). When the conversation gives no dose, it applies."""
+
+    drug: str
+    amount: float = Field(gt=0)
+    unit: Unit = "mg"
+
+
+class Interaction(_Sourced):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    a: Side
+    b: Side
+    dose_above: DoseCondition | None = None
+    severity: Severity
+    mechanism: str = Field(min_length=8)
+    management: str = Field(min_length=8, description="What to do instead, in plain words.")
+
+
+class HighAlert(_Sourced):
+    """ISMP high-alert medication: a drug or class, and the monitoring a dosing answer needs."""
+
+    drug: str | None = None
+    drug_class: str | None = Field(default=None, alias="class")
+    monitoring: str = Field(min_length=8)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> HighAlert:
+        if (self.drug is None) == (self.drug_class is None):
+            raise ValueError("give exactly one of 'drug' or 'class'")
+        return self
+
+
+class BeersEntry(_Sourced):
+    drug: str | None = None
+    drug_class: str | None = Field(default=None, alias="class")
+    recommendation: Literal["avoid", "caution"]
+    rationale: str = Field(min_length=8)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BeersEntry:
+        if (self.drug is None) == (self.drug_class is None):
+            raise ValueError("give exactly one of 'drug' or 'class'")
+        return self
+
+
+class Component(_Strict):
+    drug: str
+    amount: float | None = Field(default=None, gt=0, description="Per tablet, capsule or "
+                                 "dose unit of the product, when the product has one strength.")
+    unit: Unit = "mg"
+
+
+class Product(_Strict):
+    """A named product: a combination (Percocet, NyQuil) or a brand with one fixed strength
+    (Extra Strength Tylenol, 500 mg), so "8 Percocet a day" can be counted per component."""
+
+    names: list[str] = Field(min_length=1)
+    zh: list[str] = Field(default_factory=list)
+    components: list[Component] = Field(min_length=1)
+    source: str = Field(min_length=8)
+
+
+class _ClassesFile(_Strict):
+    classes: list[DrugClass]
+
+
+class _DrugsFile(_Strict):
+    drugs: list[Drug]
+
+
+class _ProductsFile(_Strict):
+    products: list[Product]
+
+
+class _InteractionsFile(_Strict):
+    interactions: list[Interaction]
+
+
+class _HighAlertFile(_Strict):
+    high_alert: list[HighAlert]
+
+
+class _BeersFile(_Strict):
+    beers: list[BeersEntry]
+
+
+@dataclass(frozen=True)
+class DrugKB:
+    """The validated knowledge base with its lookups. Build with ``DrugKB.load()``."""
+
+    drugs: dict[str, Drug]
+    classes: dict[str, DrugClass]
+    interactions: tuple[Interaction, ...]
+    high_alert: tuple[HighAlert, ...]
+    beers: tuple[BeersEntry, ...]
+    products: tuple[Product, ...]
+    version: str
+    """sha256 of every data file, in order: changes whenever any fact changes."""
+    _class_members: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _pairs: dict[tuple[str, str], tuple[Interaction, ...]] = field(default_factory=dict,
+                                                                  repr=False)
+
+    @classmethod
+    @functools.cache
+    def shared(cls) -> DrugKB:
+        """The knowledge base shipped with the package, loaded once per process."""
+        return cls.load(DATA_DIR)
+
+    @classmethod
+    def load(cls, root: Path) -> DrugKB:
+        digest = hashlib.sha256()
+        classes_list = _read(root / "classes.yaml", _ClassesFile, digest).classes
+        drug_files = sorted((root / "drugs").glob("*.yaml"))
+        inter_files = sorted((root / "interactions").glob("*.yaml"))
+        drugs_by_file = [(p, _read(p, _DrugsFile, digest).drugs) for p in drug_files]
+        inters_by_file = [(p, _read(p, _InteractionsFile, digest).interactions)
+                          for p in inter_files]
+        high = _read(root / "high_alert.yaml", _HighAlertFile, digest).high_alert
+        beers = _read(root / "beers.yaml", _BeersFile, digest).beers
+        products = _read(root / "products.yaml", _ProductsFile, digest).products
+
+        classes: dict[str, DrugClass] = {}
+        for c in classes_list:
+            if c.id in classes:
+                raise KBError(str(root / "classes.yaml"), f"class {c.id!r} defined twice")
+            classes[c.id] = c
+        for c in classes.values():
+            for parent in c.parents:
+                if parent not in classes:
+                    raise KBError(str(root / "classes.yaml"),
+                                  f"class {c.id!r} names unknown parent {parent!r}")
+
+        drugs: dict[str, Drug] = {}
+        names: dict[str, str] = {}
+        for path, entries in drugs_by_file:
+            for d in entries:
+                if d.id in drugs:
+                    raise KBError(str(path), f"drug {d.id!r} is defined twice")
+                unknown = [c for c in d.classes if c not in classes]
+                if unknown:
+                    raise KBError(str(path), f"drug {d.id!r}: unknown classes {unknown}")
+                for name in d.all_names():
+                    key = name.casefold()
+                    if names.get(key, d.id) != d.id:
+                        raise KBError(str(path), f"name {name!r} is used by {names[key]!r} "
+                                      f"and {d.id!r}")
+                    names[key] = d.id
+                drugs[d.id] = d
+
+        def side_ok(path: Path, what: str, drug: str | None, klass: str | None) -> None:
+            if drug is not None and drug not in drugs:
+                raise KBError(str(path), f"{what}: unknown drug {drug!r}")
+            if klass is not None and klass not in classes:
+                raise KBError(str(path), f"{what}: unknown class {klass!r}")
+
+        interactions: list[Interaction] = []
+        seen_ids: set[str] = set()
+        for path, entries in inters_by_file:
+            for i in entries:
+                if i.id in seen_ids:
+                    raise KBError(str(path), f"interaction id {i.id!r} is used twice")
+                seen_ids.add(i.id)
+                side_ok(path, i.id, i.a.drug, i.a.drug_class)
+                side_ok(path, i.id, i.b.drug, i.b.drug_class)
+                if i.dose_above is not None:
+                    side_ok(path, i.id, i.dose_above.drug, None)
+                interactions.append(i)
+        for prod in products:
+            for name in [*prod.names, *prod.zh]:
+                if name.casefold() in names:
+                    raise KBError(str(root / "products.yaml"), f"product name {name!r} is "
+                                  f"also a name of drug {names[name.casefold()]!r}")
+            for comp in prod.components:
+                side_ok(root / "products.yaml", f"product {prod.names[0]!r}", comp.drug, None)
+        for h in high:
+            side_ok(root / "high_alert.yaml", "high_alert", h.drug, h.drug_class)
+        for b in beers:
+            side_ok(root / "beers.yaml", "beers", b.drug, b.drug_class)
+
+        members = _class_members(drugs, classes)
+        kb = cls(drugs=drugs, classes=classes, interactions=tuple(interactions),
+                 high_alert=tuple(high), beers=tuple(beers), products=tuple(products),
+                 version=digest.hexdigest()[:16],
+                 _class_members=members)
+        kb._pairs.update(_index_pairs(interactions, drugs, members))
+        return kb
+
+    # ----------------------------------------------------------------- lookups
+    def members(self, klass: str) -> frozenset[str]:
+        """Drug ids in ``klass`` or any of its subclasses."""
+        return self._class_members.get(klass, frozenset())
+
+    def classes_of(self, drug: str) -> frozenset[str]:
+        """The drug's classes and all their ancestors."""
+        out: set[str] = set()
+        todo = list(self.drugs[drug].classes)
+        while todo:
+            c = todo.pop()
+            if c not in out:
+                out.add(c)
+                todo.extend(self.classes[c].parents)
+        return frozenset(out)
+
+    def interactions_between(self, a: str, b: str) -> tuple[Interaction, ...]:
+        """Contraindicated or major interactions between drugs ``a`` and ``b`` (either order),
+        most severe first."""
+        key = (a, b) if a <= b else (b, a)
+        return self._pairs.get(key, ())
+
+    def high_alert_for(self, drug: str) -> HighAlert | None:
+        classes = self.classes_of(drug)
+        for h in self.high_alert:
+            if h.drug == drug or (h.drug_class is not None and h.drug_class in classes):
+                return h
+        return None
+
+    def beers_for(self, drug: str) -> BeersEntry | None:
+        classes = self.classes_of(drug)
+        found = [b for b in self.beers
+                 if b.drug == drug or (b.drug_class is not None and b.drug_class in classes)]
+        found.sort(key=lambda b: b.recommendation != "avoid")
+        return found[0] if found else None
+
+    def pair_count(self) -> int:
+        """Distinct drug pairs covered by the interaction entries (class rules expanded)."""
+        return len(self._pairs)
+
+
+def _class_members(drugs: dict[str, Drug], classes: dict[str, DrugClass]
+                   ) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {c: set() for c in classes}
+    for d in drugs.values():
+        todo = list(d.classes)
+        seen: set[str] = set()
+        while todo:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            out[c].add(d.id)
+            todo.extend(classes[c].parents)
+    return {c: frozenset(m) for c, m in out.items()}
+
+
+def _expand(side: Side, members: dict[str, frozenset[str]]) -> Iterable[str]:
+    if side.drug is not None:
+        return (side.drug,)
+    return members.get(side.drug_class or "", frozenset())
+
+
+def _index_pairs(interactions: Sequence[Interaction], drugs: dict[str, Drug],
+                 members: dict[str, frozenset[str]]
+                 ) -> dict[tuple[str, str], tuple[Interaction, ...]]:
+    pairs: dict[tuple[str, str], list[Interaction]] = {}
+    for i in interactions:
+        for x in _expand(i.a, members):
+            for y in _expand(i.b, members):
+                if x == y:
+                    continue
+                key = (x, y) if x <= y else (y, x)
+                bucket = pairs.setdefault(key, [])
+                if i not in bucket:
+                    bucket.append(i)
+    rank = {"contraindicated": 0, "major": 1}
+    return {k: tuple(sorted(v, key=lambda i: rank[i.severity])) for k, v in pairs.items()}
+
+
+def _read(path: Path, model: type[Any], digest: Any) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KBError(str(path), f"cannot read: {exc.strerror}") from None
+    digest.update(path.name.encode() + b"\0" + raw)
+    node, data = parse_yaml(raw.decode("utf-8"), str(path), KBError)
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        raise KBError(str(path), err["msg"], line=line_of(node, loc),
+                      field=".".join(str(p) for p in loc)) from None
