@@ -92,6 +92,8 @@ _NOT_CURRENT = re.compile(
     r"|(?:停用|停了|已经停|不再|过敏|以前吃|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
 )
+_NOW = re.compile(r"\b(?:now|currently|still|again|these days|at the moment|today|started|"
+                  r"restarted|back on)\b|现在|目前|还在|又")
 _AFTER_NOT_CURRENT = re.compile(
     r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several) (?:days?|weeks?|months?|"
@@ -211,7 +213,10 @@ class DrugMatcher:
     def _context(text: str, m: Mention) -> Mention:
         before = _norm(text[max(0, m.span[0] - 60):m.span[0]])
         after = _norm(text[m.span[1]:m.span[1] + 30])
-        if _NOT_CURRENT.search(before) or _AFTER_NOT_CURRENT.search(after):
+        stop = _NOT_CURRENT.search(before)
+        if stop is not None and _NOW.search(before[stop.start():]):
+            stop = None  # "finished chemo last year and now I'm on tamoxifen"
+        if stop is not None or _AFTER_NOT_CURRENT.search(after):
             return replace(m, current=False)
         if _LOCAL_USE.search(_norm(text[m.span[1]:m.span[1] + 60])):
             # ear and eye drops, creams: not the systemic exposure that interactions and
@@ -302,7 +307,9 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"/\s?wk)\b|每周|每星期|一周一次"), "weekly"),
     (re.compile(r"\b(?:per day|a day|each day|every day|daily|/\s?day|/\s?d|once a day|"
                 r"once daily|qd|od|in 24 hours|in a day|a night|each night|nightly|at night|"
-                r"at bedtime|qhs|al d[ií]a|por d[ií]a|diari[oa]s?)\b|每天|每日|一天|一日"),
+                r"every (?:morning|evening|night)|each (?:morning|evening)|"
+                r"at bedtime|qhs|al d[ií]a|por d[ií]a|diari[oa]s?|todos los d[ií]as)\b|"
+                r"每天|每日|一天|一日"),
      "daily"),
     (re.compile(r"\b(?:at once|at a time|in one go|all at once|in one dose|single dose|per dose|"
                 r"each dose|stat)\b|一次|顿服"), "single"),
@@ -357,14 +364,18 @@ class Dose:
         return None if self.daily_total and self.per_day is None else self.amount
 
 
-def _frequency(clause: str) -> tuple[float | None, bool, bool]:
-    """(per_day, daily_total, weekly) said in ``clause``."""
+def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, bool]:
+    """(per_day, daily_total, weekly) said in ``clause``. Of several schedules, the first
+    one is taken, or with ``last`` the one nearest the end (the text before a dose:
+    "once a day at first, now three times a day, 2 tablets")."""
     per_day: float | None = None
     daily_total = weekly = False
-    for pattern, kind in _FREQ_PATTERNS:
-        m = pattern.search(clause)
-        if m is None:
-            continue
+    found = [(m, kind) for pattern, kind in _FREQ_PATTERNS for m in pattern.finditer(clause)]
+    if last:
+        found.sort(key=lambda mk: -mk[0].start())
+    else:
+        found.sort(key=lambda mk: mk[0].start())
+    for m, kind in found:
         if kind == "q" and per_day is None:
             hours = _to_number(m.group(1))
             if hours > 0:
@@ -451,7 +462,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
         before, after = _clause(norm, span[0], span[1])
         per_day, daily_total, weekly = _frequency(after)
         if per_day is None and not daily_total and not weekly:
-            per_day, daily_total, weekly = _frequency(before)
+            per_day, daily_total, weekly = _frequency(before, last=True)
         doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count))
 
     for m in _DOSE.finditer(norm):
@@ -732,6 +743,7 @@ _ALLERGY = re.compile(
     r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)\s*"
     r"(?:to|:|-)?\s*(?P<what>[^.;!?\n]{1,60})"
     r"|(?P<before>[^.;!?\n,]{1,25}?)\s*(?:allergy|allergies|allergic reaction)\b"
+    r"(?!\s*(?:to|:|-|with|from|after)\b)"
     r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
     r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?)(?:过敏|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"

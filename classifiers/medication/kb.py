@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from guard.errors import SourceError, line_of, parse_yaml
+from classifiers.sourcefile import SourceError, line_of, parse_yaml
 
 __all__ = [
     "DATA_DIR",
@@ -97,6 +98,12 @@ class PediatricLimit(_Strict):
     daily_per_kg: float | None = Field(default=None, gt=0)
     unit: Unit = "mg"
 
+    @model_validator(mode="after")
+    def _some_limit(self) -> PediatricLimit:
+        if self.single_per_kg is None and self.daily_per_kg is None:
+            raise ValueError("a paediatric limit needs single_per_kg or daily_per_kg")
+        return self
+
 
 class Dose(_Sourced):
     """Adult maximum doses by route. ``max_daily`` is the highest labelled daily dose for any
@@ -151,6 +158,8 @@ class Drug(_Strict):
     brands: list[str] = Field(default_factory=list)
     misspellings: list[str] = Field(default_factory=list)
     zh: list[str] = Field(default_factory=list, description="Chinese generic and brand names.")
+    es: list[str] = Field(default_factory=list, description="Spanish generic names (WHO INN "
+                          "Spanish list, DCI).")
     classes: list[str] = Field(min_length=1)
     doses: list[Dose] = Field(default_factory=list)
     min_age: AgeLimit | None = None
@@ -170,6 +179,7 @@ class Drug(_Strict):
         yield from self.brands
         yield from self.misspellings
         yield from self.zh
+        yield from self.es
 
 
 class DrugClass(_Strict):
@@ -481,11 +491,20 @@ def _read(path: Path, model: type[Any], digest: Any) -> Any:
     except OSError as exc:
         raise KBError(str(path), f"cannot read: {exc.strerror}") from None
     digest.update(path.name.encode() + b"\0" + raw)
-    node, data = parse_yaml(raw.decode("utf-8"), str(path), KBError)
+    text = raw.decode("utf-8")
+    try:
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError:
+        parse_yaml(text, str(path), KBError)  # raises with the line
+        raise
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = err["loc"]
+        node, _ = parse_yaml(text, str(path), KBError)  # line numbers, only on error
         raise KBError(str(path), err["msg"], line=line_of(node, loc),
                       field=".".join(str(p) for p in loc)) from None
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
