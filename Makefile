@@ -49,6 +49,7 @@ export PRIMUM_DATA_DIR
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.latency --requests 1000
 	$(BIN)/primum bench medsafetybench --data $(PRIMUM_DATA_DIR)
+	$(BIN)/primum bench medication --data $(PRIMUM_DATA_DIR)
 
 train: $(VENV)/.dev
 	$(BIN)/primum train harmful-request --data $(PRIMUM_DATA_DIR)

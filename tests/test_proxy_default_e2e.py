@@ -59,7 +59,7 @@ def test_phi_reaches_the_demo_model_as_placeholders_and_comes_back_restored(demo
     assert "415-555-0132" in content
     primum = r.json()["primum"]
     assert primum["action"] == "redact"
-    assert primum["policy"] == {"id": "primum-default", "version": "1.1.0"}
+    assert primum["policy"] == {"id": "primum-default", "version": "1.2.0"}
     assert "phi/person" in primum["categories"]
 
 
@@ -91,3 +91,13 @@ def test_models_and_store_at_the_default_path(demo: Demo) -> None:
         assert all("Jane" not in row["excerpt"] and "415-555" not in row["excerpt"]
                    for row in rows)
         assert store.list_cases()
+
+
+def test_a_dangerous_combination_is_answered_with_the_limit_and_its_source(demo: Demo) -> None:
+    r = demo.chat("I'm on warfarin for my heart. Can I take ibuprofen for back pain?")
+    assert r.status_code == 200, r.text
+    content = r.json()["choices"][0]["message"]["content"]
+    assert content.startswith("(primum-demo, an offline demo model) You asked:")
+    assert "Important medicine safety information:" in content
+    assert "ibuprofen + warfarin" in content and "Source:" in content
+    assert r.json()["primum"]["action"] == "annotate"
