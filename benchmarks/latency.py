@@ -291,9 +291,10 @@ guarded path: {actions}.
 | p99 of paired per-request differences | {a['p99_of_difference']:.1f} | |
 
 The guarded path runs the `default` policy: PHI (presidio + spaCy `en_core_web_sm` on the
-sentences that could hold a name, medical recognizers) and crisis (lexicon + MiniLM-L6 ONNX
-semantic layer, most of the added time) on input, PHI on output, and writes two audit
-rows per request (SQLite) and the metrics. The bare path runs the same proxy with a
+sentences that could hold a name, medical recognizers), crisis (lexicon + MiniLM-L6 ONNX
+semantic layer, most of the added time), harmful_request (sharing that embedding) and
+medication on input; PHI, harmful_compliance and medication on output; and writes two
+audit rows per request (SQLite) and the metrics. The bare path runs the same proxy with a
 policy without checks, so the difference is the guard's own cost. These machines are
 shared: compare the paths within one run, not across runs.
 """
