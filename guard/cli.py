@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from collections import Counter, deque
@@ -254,26 +255,24 @@ def _add_bench(sub: argparse._SubParsersAction[Any]) -> None:
     bench.set_defaults(handler=_usage(bench))
 
 
-def _bench_medsafetybench(args: argparse.Namespace) -> int:
-    try:
-        from benchmarks.medsafetybench import run
-    except ImportError as exc:
-        print(f"primum bench: error: the benchmarks package is not importable ({exc}). "
-              "Benchmarks ship with the source tree only: run this from a checkout's root "
-              "directory (or put it on PYTHONPATH).", file=sys.stderr)
-        return EXIT_USAGE
-    return run(args)
+def _bench_runner(module: str) -> Handler:
+    """A handler that imports ``benchmarks.<module>`` on use and calls its ``run(args)``."""
+
+    def handler(args: argparse.Namespace) -> int:
+        try:
+            run = importlib.import_module(f"benchmarks.{module}").run
+        except ImportError as exc:
+            print(f"primum bench: error: the benchmarks package is not importable ({exc}). "
+                  "Benchmarks ship with the source tree only: run this from a checkout's root "
+                  "directory (or put it on PYTHONPATH).", file=sys.stderr)
+            return EXIT_USAGE
+        return int(run(args))
+
+    return handler
 
 
-def _bench_medication(args: argparse.Namespace) -> int:
-    try:
-        from benchmarks.medication import run
-    except ImportError as exc:
-        print(f"primum bench: error: the benchmarks package is not importable ({exc}). "
-              "Benchmarks ship with the source tree only: run this from a checkout's root "
-              "directory (or put it on PYTHONPATH).", file=sys.stderr)
-        return EXIT_USAGE
-    return run(args)
+_bench_medsafetybench = _bench_runner("medsafetybench")
+_bench_medication = _bench_runner("medication")
 
 
 # ----------------------------------------------------------------------------------- kb

@@ -816,21 +816,9 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
     renal: str | None = None
     if egfr is not None:
         renal = "severe" if egfr < 30 else "moderate" if egfr < 60 else None
-    if renal is None and not _RENAL_NEG.search(norm):
-        if _RENAL_SEVERE.search(norm):
-            renal = "severe"
-        elif _RENAL_MODERATE.search(norm):
-            renal = "moderate"
-        elif _RENAL_ANY.search(norm):
-            renal = "any"
-    hepatic: str | None = None
-    if not _HEP_NEG.search(norm):
-        if _HEP_SEVERE.search(norm):
-            hepatic = "severe"
-        elif _HEP_MODERATE.search(norm):
-            hepatic = "moderate"
-        elif _HEP_ANY.search(norm):
-            hepatic = "any"
+    if renal is None:
+        renal = _grade(norm, _RENAL_NEG, _RENAL_SEVERE, _RENAL_MODERATE, _RENAL_ANY)
+    hepatic = _grade(norm, _HEP_NEG, _HEP_SEVERE, _HEP_MODERATE, _HEP_ANY)
 
     return Facts(
         age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
@@ -838,6 +826,17 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         breastfeeding=breastfeeding, egfr=egfr, renal=renal, hepatic=hepatic,
         allergies=frozenset(_allergies(text, norm, matcher)),
     )
+
+
+def _grade(norm: str, negation: re.Pattern[str], severe: re.Pattern[str],
+           moderate: re.Pattern[str], any_: re.Pattern[str]) -> str | None:
+    """'severe', 'moderate', 'any' or None (not said, or denied) for an organ."""
+    if negation.search(norm):
+        return None
+    for level, pattern in (("severe", severe), ("moderate", moderate), ("any", any_)):
+        if pattern.search(norm):
+            return level
+    return None
 
 
 _ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we)|take|takes|taking|on|which|so|"

@@ -232,35 +232,30 @@ class Interaction(_Sourced):
     management: str = Field(min_length=8, description="What to do instead, in plain words.")
 
 
-class HighAlert(_Sourced):
+class _DrugOrClass(_Sourced):
+    """An entry about one drug or one whole class (exactly one of ``drug`` and ``class``)."""
+
+    drug: str | None = None
+    drug_class: str | None = Field(default=None, alias="class")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _DrugOrClass:
+        if (self.drug is None) == (self.drug_class is None):
+            raise ValueError("give exactly one of 'drug' or 'class'")
+        return self
+
+
+class HighAlert(_DrugOrClass):
     """ISMP high-alert medication: a drug or class, and the monitoring a dosing answer needs."""
 
-    drug: str | None = None
-    drug_class: str | None = Field(default=None, alias="class")
     monitoring: str = Field(min_length=8)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> HighAlert:
-        if (self.drug is None) == (self.drug_class is None):
-            raise ValueError("give exactly one of 'drug' or 'class'")
-        return self
-
-
-class BeersEntry(_Sourced):
-    drug: str | None = None
-    drug_class: str | None = Field(default=None, alias="class")
+class BeersEntry(_DrugOrClass):
     recommendation: Literal["avoid", "caution"]
     rationale: str = Field(min_length=8)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> BeersEntry:
-        if (self.drug is None) == (self.drug_class is None):
-            raise ValueError("give exactly one of 'drug' or 'class'")
-        return self
 
 
 class Component(_Strict):
