@@ -105,6 +105,9 @@ _WARN = re.compile(
 _LIMIT = re.compile(
     r"\b(?:max|maximum|up to|no more than|not more than|do not exceed|don't exceed|not exceeding|"
     r"never exceed|at most|limit|ceiling)\b|最多|不超过|不要超过|最大|上限|no m[aá]s de")
+_INJECTING = re.compile(r"\b(?:inject\w*|draw\w*|drew|tak\w+|took|giv\w+|gave|shots?|use|using|"
+                        r"dose)\b|打|注射|抽")
+_CONTAINER = re.compile(r"\b(?:vials?|bottles?|cartridges?|pens? (?:holds?|contains?)|box)\b|瓶|支")
 _QUOTED = re.compile(r"«[^»]{20,}»|“[^”]{20,}”|\"[^\"\n]{20,}\"|「[^」]{20,}」")
 _CURRENT_DOSE = re.compile(r"\b(?:you(?:'re| are) (?:at|on|taking|currently)|your current|"
                            r"you(?:'ve| have) been taking)\b|你现在|目前你")
@@ -447,7 +450,20 @@ class Assessor:
     def _dose(self, dose: Dose, facts: Facts, turn: Turn, text: str, answer: bool
               ) -> list[Problem]:
         drug = self.kb.drugs.get(dose.drug)
-        if drug is None or not drug.doses:
+        if drug is None:
+            return []
+        window = text[max(0, dose.span[0] - 40):dose.span[1] + 20].casefold()
+        if dose.unit == "mL" and "insulin" in self.kb.classes_of(drug.id) and (
+                _INJECTING.search(window) and not _CONTAINER.search(window)):
+            return [Problem(
+                "unit_error", 1.0, (drug.id,), turn.index, dose.span,
+                f"{drug.display} is measured in units, not mL: {_fmt(dose.amount)} mL of "
+                f"U-100 insulin is {_fmt(dose.amount * 100)} units. Use an insulin syringe or "
+                f"pen and check the dose with the care team now. (Source: ISMP List of "
+                f"High-Alert Medications 2024, insulin; ISMP error reports on insulin measured "
+                f"in mL syringes)",
+                f"{'recommended' if answer else 'mentioned'}: {drug.id}: dose in mL")]
+        if not drug.doses:
             return []
         entry = self._route(drug, text, dose)
         if entry is None:
@@ -471,7 +487,7 @@ class Assessor:
         weight = facts.weight_kg if child else None
         if child and weight is None and facts.upper_age is not None:
             weight = _apls_weight(facts.upper_age)
-        limits = _limits(entry, weight if child else None)
+        limits = _limits(entry, weight if child else None, facts)
         for kind, amount in (("single", dose.single), ("daily", dose.daily),
                              ("weekly", dose.amount if dose.weekly else None)):
             limit = limits.get(kind)
@@ -680,15 +696,25 @@ def _apls_weight(age: float) -> float:
     return 3 * min(age, 12) + 7
 
 
-def _limits(entry: DoseEntry, weight: float | None
+def _limits(entry: DoseEntry, weight: float | None, facts: Facts | None = None
             ) -> dict[str, tuple[float, str, bool, str]]:
     """kind -> (amount, unit, paediatric?, basis text). For a child with a weight, mg/kg limits
-    (never above the adult maximum); otherwise the adult limits."""
+    (never above the adult maximum); otherwise the adult limits, lowered for an older adult
+    or a first opioid dose where the label says so."""
     out: dict[str, tuple[float, str, bool, str]] = {}
     adult = {"single": entry.max_single, "daily": entry.max_daily, "weekly": entry.max_weekly}
     for kind, limit in adult.items():
         if limit is not None:
             out[kind] = (limit.amount, limit.unit, False, " for adults")
+    older = entry.older_adult
+    if facts is not None and older is not None and facts.age_years is not None and (
+            facts.age_years >= older.min_age):
+        out["daily"] = (older.max_daily.amount, older.max_daily.unit, False,
+                        f" for adults aged {older.min_age} and over")
+    naive = entry.opioid_naive_max_single
+    if facts is not None and naive is not None and facts.opioid_naive:
+        out["single"] = (naive.amount, naive.unit, False,
+                         " as a first dose for someone not already taking opioids")
     if "single" not in out and "daily" in out:
         # one dose cannot be more than the whole day's maximum
         amount, unit, _, _ = out["daily"]

@@ -510,7 +510,12 @@ def find_doses(text: str, mentions: Sequence[Mention],
         if any(s <= v.start() < e for s, e in taken):
             continue
         mention = owner(v.start(), v.end())
-        if mention is None or mention.drug not in conc:
+        if mention is None:
+            continue
+        if mention.drug not in conc:
+            if v.group("unit") in ("ml", "mls", "cc", "毫升"):
+                # a volume with no strength stated: kept in mL (insulin drawn up in mL)
+                add(mention.drug, (v.start(), v.end()), float(v.group("num")), "mL", None)
             continue
         ml = float(v.group("num")) * _VOLUME_ML.get(v.group("unit"), 1.0)
         add(mention.drug, (v.start(), v.end()), ml * conc[mention.drug], "mg", None)
@@ -612,6 +617,8 @@ class Facts:
     """'severe' (cirrhosis, liver failure, Child-Pugh C), 'moderate', 'any'."""
     allergies: frozenset[str] = field(default_factory=frozenset)
     """Drug ids and class ids the patient is allergic to."""
+    opioid_naive: bool = False
+    """Not already taking opioids ("opioid-naive", "never had opioids")."""
 
     def merge(self, other: Facts) -> Facts:
         """Later statements fill in what earlier ones left out."""
@@ -820,12 +827,21 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         renal = _grade(norm, _RENAL_NEG, _RENAL_SEVERE, _RENAL_MODERATE, _RENAL_ANY)
     hepatic = _grade(norm, _HEP_NEG, _HEP_SEVERE, _HEP_MODERATE, _HEP_ANY)
 
+    naive = bool(_OPIOID_NAIVE.search(norm))
     return Facts(
+        opioid_naive=naive,
         age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
         pregnant=pregnant, pregnancy_week=week, planning_pregnancy=planning,
         breastfeeding=breastfeeding, egfr=egfr, renal=renal, hepatic=hepatic,
         allergies=frozenset(_allergies(text, norm, matcher)),
     )
+
+
+_OPIOID_NAIVE = re.compile(
+    r"\bopioid[- ]na[iï]ve\b|\bna[iï]ve to opioids\b|\bnever (?:taken|had|used|been on) "
+    r"(?:any )?(?:opioids|narcotics|opiates|strong painkillers)\b|\bno (?:prior |previous )?"
+    r"(?:opioids|opioid use|narcotics) (?:before|previously)\b|\bnot on (?:any )?(?:opioids|"
+    r"narcotics)\b|未用过阿片|从未使用阿片")
 
 
 def _grade(norm: str, negation: re.Pattern[str], severe: re.Pattern[str],

@@ -45,6 +45,7 @@ __all__ = [
     "HighAlert",
     "Interaction",
     "KBError",
+    "OlderAdultLimit",
     "OrganLimit",
     "PediatricLimit",
     "Product",
@@ -105,6 +106,14 @@ class PediatricLimit(_Strict):
         return self
 
 
+class OlderAdultLimit(_Strict):
+    """A lower daily maximum from an age on (citalopram 20 mg/day over 60, FDA 2011)."""
+
+    min_age: int = Field(ge=50, le=90)
+    max_daily: DoseLimit
+    source: str = Field(min_length=8)
+
+
 class Dose(_Sourced):
     """Adult maximum doses by route. ``max_daily`` is the highest labelled daily dose for any
     adult indication (so a dose above it is above every label), not the usual dose."""
@@ -116,10 +125,15 @@ class Dose(_Sourced):
     weekly_only: bool = Field(default=False, description="Taken once weekly (low-dose oral "
                               "methotrexate): a daily schedule is a fatal error (ISMP).")
     pediatric: PediatricLimit | None = None
+    older_adult: OlderAdultLimit | None = None
+    opioid_naive_max_single: DoseLimit | None = Field(
+        default=None, description="Highest labelled starting dose for a patient not already "
+        "taking opioids; larger first doses risk fatal respiratory depression.")
 
     @model_validator(mode="after")
     def _some_limit(self) -> Dose:
-        if not (self.max_single or self.max_daily or self.max_weekly or self.pediatric):
+        if not (self.max_single or self.max_daily or self.max_weekly or self.pediatric
+                or self.opioid_naive_max_single):
             raise ValueError("a dose entry needs at least one limit")
         return self
 
