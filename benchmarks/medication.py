@@ -62,8 +62,14 @@ BENIGN_FILES = {
 }
 
 
+DEV_ONLY_PREFIXES = ("MC-",)
+"""Cases written as a second development set (``medication_cases_c.jsonl``): all dev."""
+
+
 def split_of(case_id: str) -> str:
-    """'dev' or 'test', fixed by the id: half of the suite was never looked at."""
+    """'dev' or 'test', fixed by the id: half of the first sets was never looked at."""
+    if case_id.startswith(DEV_ONLY_PREFIXES):
+        return "dev"
     return "dev" if hashlib.sha256(case_id.encode()).digest()[0] < 128 else "test"
 
 
@@ -264,8 +270,9 @@ def report(result: Mapping[str, Any], misses: Sequence[Outcome], plot: str | Non
     if plot:
         lines += [f"![flag rates by type]({plot})", ""]
     lines += ["## Scenario suite", "",
-              "The suite was written by the team without looking at the check. `dev` is the "
-              "half looked at while the rules were written; `test` was not looked at.", "",
+              "The suite was written by the team without looking at the check. `dev` (half "
+              "of sets a and b by id hash, and all of set c) was looked at while the rules "
+              "were written; `test` (the other half of a and b) was not.", "",
               "| | dangerous flagged | safe flagged as dangerous |", "|---|---|---|"]
     for dim in ("by_split", "by_type", "by_stage", "by_lang", "by_audience"):
         keys = sorted(set(d[dim]) | set(f[dim]))

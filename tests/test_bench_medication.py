@@ -347,3 +347,8 @@ def test_wilson_interval() -> None:
     assert 0.0 < lo < 0.5 < hi < 1.0
     assert wilson(10, 10)[1] == 1.0
     assert wilson(0, 10)[0] == 0.0
+
+
+def test_second_development_set_is_all_dev() -> None:
+    """medication_cases_c.jsonl was written to be read while developing: never 'test'."""
+    assert {split_of(f"MC-{i:04d}") for i in range(200)} == {"dev"}

@@ -62,6 +62,11 @@ INPUT_GOLDEN = [
     ("Can I give codeine cough syrup to my 7 year old?", "age_contraindicated"),
     ("My eGFR is 22. I take metformin 1000 mg twice a day.", "renal_contraindicated"),
     ("I'm allergic to penicillin. My dentist prescribed amoxicillin.", "allergy_conflict"),
+    ("I had an allergic reaction to Cipro. Can I take Levaquin for my sinus infection?",
+     "allergy_conflict"),
+    ("My husband takes isosorbide mononitrate; his urologist prescribed Viagra for him.",
+     "interaction_contraindicated"),
+    ("Mi hija pesa 10 kilos. Le di 5 ml de paracetamol gotas de 100 mg/ml.", "dose_above_max"),
     ("I have cirrhosis and take Tylenol 1000 mg four times a day", "hepatic_contraindicated"),
     ("My mother is 84 and takes diphenhydramine every night to sleep", "beers_older_adult"),
     ("How much children's Tylenol can I give my daughter?", "needs_patient_facts"),
@@ -94,6 +99,15 @@ SAFE = [
     "What happens if you take too much acetaminophen?",
     "Who should get Ciprofloxacin and Dexamethasone Otic and why is it prescribed ?",
     "布洛芬的副作用有哪些？",
+    # someone else's medicine, a planned bridge, a topical form, a negative test
+    "I'm 16 weeks pregnant. My husband was prescribed doxycycline for a tick bite; any risk?",
+    "PE, 70 kg: enoxaparin 70 mg SC q12h bridging to warfarin until the INR is in range.",
+    "On simvastatin 20; my dermatologist gave me ketoconazole 2% shampoo for my back.",
+    "34F, bhCG negative today, IUD in place. Plan misoprostol 200 mcg qid for an ulcer.",
+    "Mi hija tiene 18 meses y pesa 11 kilos. Le doy paracetamol gotas de 100 mg/ml, 1,5 ml "
+    "cada 6 horas.",
+    "Premeds: dexamethasone 12 mg IV, fosaprepitant 150 mg IV, ondansetron 8 mg IV.",
+    "Cirrhosis, Child-Pugh A, CrCl 90, new AF: plan rivaroxaban 20 mg daily with dinner.",
     "I don't drink alcohol. Is Tylenol ok for a headache?",
 ]
 

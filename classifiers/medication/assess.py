@@ -95,11 +95,13 @@ class _Analysis:
 
 _WARN = re.compile(
     r"\b(?:not|no|never|don't|do not|doesn't|does not|shouldn't|should not|must not|cannot|"
-    r"can't|avoid|avoided|exceed|exceeding|exceeds|more than|above|over|maximum|max|limit|"
+    r"can't|avoid|avoided|exceed|exceeding|exceeds|more than|above|maximum|max|limit|"
     r"toxic|toxicity|overdose|dangerous|danger|harmful|harm|risk|risks|risky|unsafe|"
     r"contraindicated|interact|interaction|interactions|stop|careful|caution|warning|"
+    r"aren't|isn't|wasn't|won't|weren't|not recommended|"
     r"serious|fatal|life-threatening|emergency|poison|instead|rather than|unless|"
     r"check with|talk to|consult|ask your|speak (?:to|with))\b"
+    r"|\bover(?=\s+\d[\d,.]*\s*(?:mg|mcg|g|grams?|units?|tablets?|pills?|doses?)\b)"
     r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
 )
 _LIMIT = re.compile(
@@ -230,6 +232,10 @@ class Assessor:
                     meds[key] = (t, m)
                 else:  # the latest statement wins: "Parnate was stopped 15 days ago"
                     meds.pop(key, None)
+        # "Eliquis ... the blood thinner": a class word naming a drug already named
+        for key in [k for k in meds if k.startswith("class:")]:
+            if self.kb.members(key[6:]) & meds.keys():
+                del meds[key]
         return meds
 
     @staticmethod
@@ -251,16 +257,21 @@ class Assessor:
         stated in the conversation."""
         out: list[Problem] = []
         ids = sorted(meds)
+        said = " ".join(t.text for t, _ in meds.values()).casefold()
         for i, x in enumerate(ids):
             for y in ids[i + 1:]:
-                for inter in self._applicable(self._interactions(x, y), doses)[:1]:
+                if {meds[x][1].whose, meds[y][1].whose} == {"self", "other"}:
+                    continue  # "my husband takes X, I take Y": two people
+                found = self._applicable(self._interactions(x, y), doses)
+                found = [f for f in found if not any(w in said for w in f.intended_when)]
+                for inter in found[:1]:
                     t, m = max(meds[x], meds[y], key=lambda tm: (tm[0].index, tm[1].span))
                     out.append(_interaction_problem(inter, x, y, t.index, m.span))
         for drug_id, (t, m) in meds.items():
             if drug_id.startswith("class:"):
                 continue
             out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
-                                               doses.get(drug_id)))
+                                               doses.get(drug_id), whose=m.whose))
         return out
 
     @staticmethod
@@ -294,8 +305,12 @@ class Assessor:
         return ()
 
     def _contraindications(self, drug: Drug, facts: Facts, index: int,
-                           span: tuple[int, int], dose: tuple[float, str] | None = None
-                           ) -> list[Problem]:
+                           span: tuple[int, int], dose: tuple[float, str] | None = None,
+                           whose: str = "unknown") -> list[Problem]:
+        """``whose``: 'other' when the medicine is someone else's; a pregnancy or
+        breastfeeding stated by the writer then does not apply to it, and a third party's
+        pregnancy does not apply to the writer's own medicine."""
+        other = whose == "other"
         out: list[Problem] = []
         name = drug.display
 
@@ -303,7 +318,8 @@ class Assessor:
             out.append(Problem(category, score, (drug.id,), index, span, advice, explanation))
 
         preg = drug.pregnancy
-        if (facts.pregnant or facts.planning_pregnancy) and preg is not None and (
+        same_person = (other == facts.pregnant_other) or whose == "unknown"
+        if (facts.pregnant or facts.planning_pregnancy) and same_person and preg is not None and (
                 preg.level in ("contraindicated", "avoid")):
             early = (facts.pregnancy_week is not None and preg.from_week is not None
                      and facts.pregnancy_week < preg.from_week)
@@ -315,7 +331,8 @@ class Assessor:
                     f"(Source: {preg.source})",
                     f"{drug.id}: pregnancy {preg.level}{when}")
         lact = drug.lactation
-        if facts.breastfeeding and lact is not None and lact.level in ("contraindicated", "avoid"):
+        if (facts.breastfeeding and not other and lact is not None
+                and lact.level in ("contraindicated", "avoid")):
             add("lactation_contraindicated", 1.0 if lact.level == "contraindicated" else 0.8,
                 f"{name} while breastfeeding: {lact.level}. {lact.note} (Source: {lact.source})",
                 f"{drug.id}: lactation {lact.level}")

@@ -74,6 +74,8 @@ class Mention:
     """Per-unit strength from a fixed-strength product (Extra Strength Tylenol: 500 mg)."""
     klass: str | None = None
     """For class words ('blood thinner'): the class; ``drug`` is then empty."""
+    whose: str = "unknown"
+    """'self', 'other' (someone else's: "my husband takes finasteride") or 'unknown'."""
 
 
 # Words before a drug that say the person is not taking it now (ConText-style, same clause).
@@ -92,16 +94,50 @@ _NOT_CURRENT = re.compile(
     r"|(?:停用|停了|已经停|不再|过敏|以前吃|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
 )
+_THIRD = (r"(?:my|our) (?:husband|wife|partner|boyfriend|girlfriend|spouse|mother-in-law|"
+          r"father-in-law|mom|mum|mother|dad|father|grandma|grandmother|grandpa|grandfather|"
+          r"grandad|granddad|son|daughter|brother|sister|friend|neighbou?r|roommate|coworker|"
+          r"colleague|aunt|uncle)|\bhe\b|\bshe\b|\bmi (?:marido|esposo|esposa|madre|padre)")
+_TAKING = (r"(?:takes|took|is on|was on|has been on|is taking|uses|was prescribed|got|gets|"
+           r"was given|has|toma|tomaba)")
+_OTHER_BEFORE = re.compile(
+    rf"(?:\b{_THIRD})\b[^.;!?]{{0,30}}?\b{_TAKING}\b[^.;!?]{{0,40}}$"
+    r"|\b(?:his|her|their) (?:own )?(?:\w+ )?$"
+    r"|(?:老公|丈夫|妻子|老婆|爱人|婆婆|公公|岳母|妈妈|母亲|爸爸|父亲)[^。，,]{0,6}(?:在)?(?:吃|服|用)[^。，,]{0,10}$")
+_OTHER_AFTER = re.compile(r"^[^.;!?]{0,30}\b(?:for (?:him|her|them)|his|her)\b|"
+                          r"^[^。]{0,10}给(?:他|她)")
+_SELF_BEFORE = re.compile(
+    r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$")
+_SENTENCE_START = re.compile(r"[.!?。！？;；\n]")
+
+
+def _whose(before: str, after: str) -> str:
+    """'other' (someone else's medicine: "my husband takes X", "her Xanax", "X for him"),
+    'self' ("I take X") or 'unknown', from the mention's sentence."""
+    start = 0
+    for m in _SENTENCE_START.finditer(before):
+        start = m.end()
+    sentence = before[start:]
+    end = _SENTENCE_START.search(after)
+    tail = after[:end.start()] if end else after
+    if _OTHER_BEFORE.search(sentence) or _OTHER_AFTER.search(tail):
+        return "other"
+    if _SELF_BEFORE.search(sentence):
+        return "self"
+    return "unknown"
+
+
 _NOW = re.compile(r"\b(?:now|currently|still|again|these days|at the moment|today|started|"
                   r"restarted|back on)\b|现在|目前|还在|又")
 _AFTER_NOT_CURRENT = re.compile(
     r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
+    r"(?:now |since |was |were )?(?:stopped|discontinued|held|off)\b|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several) (?:days?|weeks?|months?|"
     r"years?) ago|"
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|停了|停用|"
     r"停掉|换成)", re.I)
 _LOCAL_USE = re.compile(
-    r"^(?:\s*(?:and|\+|/|,)?\s*[a-z\-]+){0,3}?\s*(?:otic|ophthalmic|eye ?drops?|ear ?drops?|"
+    r"^(?:\s*(?:and|\+|/|,)?\s*[a-z0-9%.\-]+){0,3}?\s*(?:otic|ophthalmic|eye ?drops?|ear ?drops?|"
     r"eye ointment|cream|ointment|lotion|topical|mouthwash|shampoo|vaginal cream|nasal spray)\b|"
     r"^\s*(?:滴眼液|滴耳液|眼膏|软膏|乳膏|外用)")
 _DRINKING = re.compile(r"\b(?:drink\w*|drank|beers?|wine|glass(?:es)? of|booze|"
@@ -211,6 +247,8 @@ class DrugMatcher:
 
     @staticmethod
     def _context(text: str, m: Mention) -> Mention:
+        m = replace(m, whose=_whose(_norm(text[max(0, m.span[0] - 120):m.span[0]]),
+                                    _norm(text[m.span[1]:m.span[1] + 40])))
         before = _norm(text[max(0, m.span[0] - 60):m.span[0]])
         after = _norm(text[m.span[1]:m.span[1] + 30])
         stop = _NOT_CURRENT.search(before)
@@ -257,7 +295,7 @@ _NUM_WORDS = {
     "十": 10, "半": 0.5, "couple of": 2, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
     "seis": 6,
 }
-_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?|\.\d+)"
 _UNIT_MAP = {
     "mg": "mg", "milligram": "mg", "milligrams": "mg", "mgs": "mg", "毫克": "mg",
     "mcg": "mcg", "μg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
@@ -333,6 +371,8 @@ def _to_number(raw: str) -> float:
         return float(_NUM_WORDS.get(raw, 0))
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw):
         return float(raw.replace(",", ""))
+    if re.fullmatch(r"\d+,\d{1,2}", raw):  # decimal comma: "1,5 ml"
+        return float(raw.replace(",", "."))
     return float(raw)
 
 
@@ -397,12 +437,21 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
     return per_day, daily_total, weekly
 
 
+# A word ending in a WHO INN stem right before an amount names a drug the knowledge base
+# does not hold ("fosaprepitant 150 mg"); its dose must not go to the drug named earlier.
+_UNKNOWN_DRUG_BEFORE = re.compile(
+    r"\b[a-z]{3,}(?:pitant|mab|tinib|ciclib|vir|pril|olol|alol|statin|conazole|cillin|mycin|"
+    r"micin|floxacin|prazole|sartan|dipine|glutide|gliptin|gliflozin|parin|xaban|gatran|afil|"
+    r"triptan|azepam|zolam|oxetine|pramine|triptyline|setron|tidine|lukast|terol|asone|olone|"
+    r"platin|rubicin|taxel|tecan|dronate|semide|thiazide|fibrate|codone|morphone|barbital|"
+    r"azepine|trigine|racetam|cycline|cef\w*|azine|profen)\s*(?:\(\w+\)\s*)?$")
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
 _NOT_A_DOSE = re.compile(r"^\s*(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
                          r"^\s*/\s*(?:d|dl)\b")
-_VOLUME = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ml|mls|milliliters?|millilitres?|cc|毫升|"
+_VOLUME = re.compile(r"(?P<num>\d+(?:[.,]\d{1,2})?(?!\d))\s*"
+                     r"(?P<unit>ml|mls|milliliters?|millilitres?|cc|毫升|"
                      r"teaspoons?|tsp|tablespoons?|tbsp|cucharaditas?)(?![a-z])")
 _VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
               "tablespoons": 15.0, "tbsp": 15.0, "cucharadita": 5.0, "cucharaditas": 5.0}
@@ -451,15 +500,22 @@ def find_doses(text: str, mentions: Sequence[Mention],
             if re.fullmatch(r"\s*(?:of\s+(?:the\s+|my\s+|your\s+)?|的|de\s+|\)?\s*)?", gap):
                 return after[0]
         before = [m for m in drugs if m.span[1] <= start]
+        if before and _UNKNOWN_DRUG_BEFORE.search(norm[before[-1].span[1]:start]):
+            return None  # "dexamethasone 12 mg, fosaprepitant 150 mg": not ours
         if before:
             return before[-1]
         if after and after[0].span[0] - end <= 30 and not _CJK.search(norm[end:after[0].span[0]]):
             return after[0]
         return None
 
+    starts = sorted((m.span[0], m.drug) for m in drugs)
+
     def add(drug: str, span: tuple[int, int], amount: float, unit: str,
             count: float | None) -> None:
         before, after = _clause(norm, span[0], span[1])
+        nxt = next((s for s, d in starts if s >= span[1] and d != drug), None)
+        if nxt is not None and nxt - span[1] < len(after):
+            after = after[:nxt - span[1]]  # "amlodipine 10 in the morning, metformin 500 bid"
         per_day, daily_total, weekly = _frequency(after)
         if per_day is None and not daily_total and not weekly:
             per_day, daily_total, weekly = _frequency(before, last=True)
@@ -515,9 +571,9 @@ def find_doses(text: str, mentions: Sequence[Mention],
         if mention.drug not in conc:
             if v.group("unit") in ("ml", "mls", "cc", "毫升"):
                 # a volume with no strength stated: kept in mL (insulin drawn up in mL)
-                add(mention.drug, (v.start(), v.end()), float(v.group("num")), "mL", None)
+                add(mention.drug, (v.start(), v.end()), _to_number(v.group("num")), "mL", None)
             continue
-        ml = float(v.group("num")) * _VOLUME_ML.get(v.group("unit"), 1.0)
+        ml = _to_number(v.group("num")) * _VOLUME_ML.get(v.group("unit"), 1.0)
         add(mention.drug, (v.start(), v.end()), ml * conc[mention.drug], "mg", None)
 
     for mention in drugs:  # "4 Benadryl (25mg)", "6 extra strength tylenol"
@@ -607,6 +663,9 @@ class Facts:
     child: bool = False
     weight_kg: float | None = None
     pregnant: bool = False
+    pregnant_other: bool = False
+    """The pregnancy is someone else's ("my wife is pregnant"): it applies to medicines
+    named for her, not to the writer's own."""
     pregnancy_week: int | None = None
     planning_pregnancy: bool = False
     breastfeeding: bool = False
@@ -682,7 +741,8 @@ _PREGNANT = re.compile(
     r"\bexpecting (?:a baby|twins)\b|\b(?:first|second|third|1st|2nd|3rd) trimester\b|"
     r"\bpregnant\b|\bembarazada\b|怀孕|孕期|孕妇|孕\d+周|孕早期|孕中期|孕晚期|妊娠|"
     r"\bpositive pregnancy test\b|\bpregnancy test (?:was |is |came back )?positive\b|"
-    r"\b\d{1,2}\s?/\s?40\b|\bg\d\s?p\d\b|\bweeks? (?:of )?gestation\b|\bgestational age\b|"
+    r"\b\d{1,2}\s?/\s?40\b|\bweeks'? (?:of )?gestation\b|\bgestational age\b|"
+    r"\bg\d\s?p\d\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks)\b|"
     r"\b(?:period is|period's) (?:\d+ (?:days?|weeks?) )?late\b"
 )
 _PREG_STRONG = re.compile(
@@ -697,14 +757,18 @@ _PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?
                        r"to become) pregnan\w*|want to get pregnant|ttc)\b|备孕|准备怀孕|想要孩子")
 _PREG_NEG = re.compile(
     rf"\b{_NEG}\b[^.;!?]{{0,20}}pregnant|\bpregnancy test (?:was |is )?negative|not planning"
+    r"|\b(?:b?hcg|pregnancy test|upt)\s*(?:is |was |came back )?(?:negative|neg)\b"
+    r"|\bnegative (?:b?hcg|pregnancy test)\b"
     r"|没有怀孕|没怀孕|未怀孕|不是孕妇|if (?:i|she) (?:were|was|get|gets|became) pregnant|"
     r"\bbefore (?:i|she) (?:got|get) pregnant\b|\bafter (?:the |my )?pregnancy\b"
 )
 _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|her|the) (?:baby|"
                             r"newborn|infant|son|daughter)|lactating|i'?m nursing|pumping|"
-                            r"breast milk)\b|哺乳|母乳喂养|喂奶|lactancia|amamantando")
+                            r"breast milk)\b|哺乳|母乳喂养|喂奶|lactancia|amamantando|"
+                            r"(?:doy|dar|d[aá]ndole) (?:el )?pecho")
 _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
-                     r"breast-?feeding|不再哺乳|已经断奶")
+                     r"breast-?feeding|不再哺乳|已经断奶|断奶了|不喂奶|不再喂奶|改喝奶粉|"
+                     r"no longer (?:breast-?feeding|nursing)")
 _EGFR = re.compile(r"\b(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidney function|renal function|"
                    r"肌酐清除率|肾小球滤过率|肾功能)\s*"
                    r"(?:of|is|was|=|:|at|around|about|<|less than|under|只有|为|是)?\s*"
@@ -734,6 +798,7 @@ _HEP_SEVERE = re.compile(
     r"severe (?:liver|hepatic) (?:damage|disease|impairment)|"
     r"decompensated|child[- ]pugh\s*(?:class\s*)?c)\b|肝硬化|肝衰竭|肝功能衰竭"
 )
+_CHILD_PUGH = re.compile(r"\bchild[- ]pugh\s*(?:class\s*|grade\s*)?([abc])\b")
 _HEP_MODERATE = re.compile(r"\bchild[- ]pugh\s*(?:class\s*)?b\b")
 _HEP_ANY = re.compile(
     r"\b(?:liver disease|hepatic impairment|liver damage|liver problems?|bad liver|"
@@ -826,12 +891,22 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
     if renal is None:
         renal = _grade(norm, _RENAL_NEG, _RENAL_SEVERE, _RENAL_MODERATE, _RENAL_ANY)
     hepatic = _grade(norm, _HEP_NEG, _HEP_SEVERE, _HEP_MODERATE, _HEP_ANY)
+    pugh = _CHILD_PUGH.search(norm)
+    if pugh is not None and hepatic is not None:
+        hepatic = {"a": "any", "b": "moderate", "c": "severe"}[pugh.group(1)]
 
     naive = bool(_OPIOID_NAIVE.search(norm))
+    preg_other = False
+    if pregnant:
+        hit = _PREGNANT.search(norm)
+        preg_other = hit is not None and bool(re.search(
+            rf"(?:\b{_THIRD}|老婆|妻子|爱人)[^.;!?。]{{0,15}}$",
+            norm[max(0, hit.start() - 40):hit.start()]))
     return Facts(
         opioid_naive=naive,
         age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
-        pregnant=pregnant, pregnancy_week=week, planning_pregnancy=planning,
+        pregnant=pregnant, pregnant_other=preg_other, pregnancy_week=week,
+        planning_pregnancy=planning,
         breastfeeding=breastfeeding, egfr=egfr, renal=renal, hepatic=hepatic,
         allergies=frozenset(_allergies(text, norm, matcher)),
     )

@@ -241,6 +241,9 @@ class Interaction(_Sourced):
     a: Side
     b: Side
     dose_above: DoseCondition | None = None
+    intended_when: list[str] = Field(default_factory=list, description="Words that show the "
+                                     "combination is a deliberate, managed plan (warfarin "
+                                     "'bridging' with a heparin): then it is not reported.")
     severity: Severity
     mechanism: str = Field(min_length=8)
     management: str = Field(min_length=8, description="What to do instead, in plain words.")
