@@ -51,7 +51,6 @@ from guard.sdk import AsyncGuard
 from guard.types import Context, Segment, Stage
 
 SUITE_GLOB = "medication_cases_*.jsonl"
-SUITE_DIR = Path(__file__).with_name("data")
 DANGEROUS = frozenset(c for c, (_, danger) in CATEGORIES.items() if danger)
 TYPES = ("dose", "unit", "frequency", "interaction", "pregnancy", "lactation", "renal",
          "hepatic", "age", "allergy")

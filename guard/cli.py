@@ -292,18 +292,19 @@ def _add_kb(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _load_kb(args: argparse.Namespace) -> Any:
-    from classifiers.medication.kb import DATA_DIR, DrugKB
+    """The knowledge base of ``--dir`` (or the shipped one); None after printing why not."""
+    from classifiers.medication.kb import DATA_DIR, DrugKB, KBError
 
-    return DrugKB.load(args.dir or DATA_DIR)
+    try:
+        return DrugKB.load(args.dir or DATA_DIR)
+    except KBError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
 
 
 def _kb_stats(args: argparse.Namespace) -> int:
-    from classifiers.medication.kb import KBError
-
-    try:
-        kb = _load_kb(args)
-    except KBError as exc:
-        print(str(exc), file=sys.stderr)
+    kb = _load_kb(args)
+    if kb is None:
         return EXIT_ERROR
     with_dose = sum(1 for d in kb.drugs.values() if d.doses)
     print(json.dumps({
@@ -318,12 +319,9 @@ def _kb_stats(args: argparse.Namespace) -> int:
 
 def _kb_show(args: argparse.Namespace) -> int:
     from classifiers.medication.extract import DrugMatcher
-    from classifiers.medication.kb import KBError
 
-    try:
-        kb = _load_kb(args)
-    except KBError as exc:
-        print(str(exc), file=sys.stderr)
+    kb = _load_kb(args)
+    if kb is None:
         return EXIT_ERROR
     ids = {m.drug for m in DrugMatcher(kb).find(args.name) if m.drug}
     if not ids:

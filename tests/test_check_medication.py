@@ -251,3 +251,15 @@ def test_default_policy_includes_medication_safety() -> None:
     engine = build_engine("default")
     assert any(name.startswith("medication-safety ") for name in engine.policy.included)
     assert "medication" in {c.id for c in engine.policy.checks}
+
+
+def test_a_policys_own_knowledge_base_is_loaded_once_and_used() -> None:
+    from pathlib import Path
+
+    mini = Path(__file__).parent / "data" / "medkb"
+    check = factory("m", frozenset({Stage.INPUT}), {"knowledge_base": str(mini)})
+    check.load()
+    assert len(check.assessor.kb.drugs) == 12  # the mini knowledge base, not the shipped one
+    segments = [Segment("I'm on warfarin, can I take ibuprofen?", "user", 0)]
+    assert {f.category for f in check.scan(segments, Context(stage=Stage.INPUT))} == {
+        "interaction_major"}

@@ -38,7 +38,6 @@ __all__ = [
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TOKEN = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:['\-][a-z0-9\u00c0-\u024f]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；\n])\s*|(?<=[.!?])\s+")
 
 
 def _norm(text: str) -> str:

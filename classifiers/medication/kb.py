@@ -410,12 +410,10 @@ class DrugKB:
             side_ok(root / "beers.yaml", "beers", b.drug, b.drug_class)
 
         members = _class_members(drugs, classes)
-        kb = cls(drugs=drugs, classes=classes, interactions=tuple(interactions),
-                 high_alert=tuple(high), beers=tuple(beers), products=tuple(products),
-                 version=digest.hexdigest()[:16],
-                 _class_members=members)
-        kb._pairs.update(_index_pairs(interactions, drugs, members))
-        return kb
+        return cls(drugs=drugs, classes=classes, interactions=tuple(interactions),
+                   high_alert=tuple(high), beers=tuple(beers), products=tuple(products),
+                   version=digest.hexdigest()[:16], _class_members=members,
+                   _pairs=_index_pairs(interactions, drugs, members))
 
     # ----------------------------------------------------------------- lookups
     def members(self, klass: str) -> frozenset[str]:

@@ -35,16 +35,17 @@ _ROLES = frozenset({"user", "system", "developer", "tool"})
 
 
 class MedicationCheck:
-    def __init__(self, name: str, stages: frozenset[Stage], kb_dir: Path | None = None) -> None:
+    def __init__(self, name: str, stages: frozenset[Stage], kb: DrugKB | None = None) -> None:
+        """``kb``: a knowledge base already loaded (a policy's own); None = the shipped one,
+        loaded by ``load()``."""
         self.name = name
         self.stages = stages
-        self._kb_dir = kb_dir
+        self._kb = kb
         self._assessor: Assessor | None = None
 
     def load(self) -> None:
         if self._assessor is None:
-            kb = DrugKB.shared() if self._kb_dir is None else DrugKB.load(self._kb_dir)
-            self._assessor = Assessor(kb)
+            self._assessor = Assessor(self._kb or DrugKB.shared())
 
     @property
     def assessor(self) -> Assessor:
@@ -89,13 +90,12 @@ def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> M
         if key != "knowledge_base":
             raise CheckParamsError(str(key), "unknown parameter (known: knowledge_base)")
     raw = params.get("knowledge_base")
-    kb_dir: Path | None = None
+    kb: DrugKB | None = None
     if raw is not None:
         if not isinstance(raw, str) or not raw:
             raise CheckParamsError("knowledge_base", "must be a directory path")
-        kb_dir = Path(raw)
-        try:
-            DrugKB.load(kb_dir)
+        try:  # loaded here so a bad file fails the policy, and kept: not read twice
+            kb = DrugKB.load(Path(raw))
         except KBError as exc:
             raise CheckParamsError("knowledge_base", str(exc)) from None
-    return MedicationCheck(name, stages, kb_dir)
+    return MedicationCheck(name, stages, kb)
