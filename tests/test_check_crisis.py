@@ -14,6 +14,7 @@ import random
 import string
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -645,6 +646,19 @@ def _rows(name: str, limit: int | None = None) -> list[dict[str, str]]:
     return rows
 
 
+def _benign_hits(
+    check: CrisisCheck, rows: list[dict[str, Any]]
+) -> list[tuple[str, list[str], str]]:
+    """Benign rows the check acts on, known true positives excepted: (id, categories, text)."""
+    hits = []
+    for row in rows:
+        text = row.get("text") or row["question"]
+        categories = {m.category for m in check.scan(text)} & ACTED_ON_CATEGORIES
+        if categories and row["id"] not in KNOWN_TRUE_POSITIVES:
+            hits.append((row["id"], sorted(categories), text[:120]))
+    return hits
+
+
 @pytest.mark.parametrize(
     ("name", "limit"),
     [
@@ -658,12 +672,7 @@ def test_false_positive_rate_on_benign_data(
     check: CrisisCheck, name: str, limit: int | None
 ) -> None:
     rows = _rows(name, limit)
-    hits = []
-    for row in rows:
-        text = row.get("text") or row["question"]
-        categories = {m.category for m in check.scan(text)} & ACTED_ON_CATEGORIES
-        if categories and row["id"] not in KNOWN_TRUE_POSITIVES:
-            hits.append((row["id"], sorted(categories), text[:120]))
+    hits = _benign_hits(check, rows)
     assert len(hits) / len(rows) <= MAX_RATE, hits
     assert hits == [], hits  # none today: any new hit must be inspected, then fixed or listed
 
@@ -915,12 +924,7 @@ def test_semantic_false_positive_rate_on_benign_data(
 ) -> None:
     """The brief's bound is 0.3% per set; measured 0. Any new hit must be inspected."""
     rows = _rows(name, limit)
-    hits = []
-    for row in rows:
-        text = row.get("text") or row["question"]
-        categories = {m.category for m in semantic_check.scan(text)} & ACTED_ON_CATEGORIES
-        if categories and row["id"] not in KNOWN_TRUE_POSITIVES:
-            hits.append((row["id"], sorted(categories), text[:120]))
+    hits = _benign_hits(semantic_check, rows)
     assert len(hits) / len(rows) <= 0.003, hits
     assert hits == [], hits
 
