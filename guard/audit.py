@@ -19,7 +19,7 @@ user still gets the answer; ``on_error`` lets the metrics count it so an alert f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +44,12 @@ __all__ = [
     "AuditStore",
     "StoreNotOpenError",
     "alembic_config",
+    "case_events",
+    "cases",
+    "decision_findings",
     "decision_row",
+    "decisions",
+    "finding_rows",
     "metadata",
 ]
 
@@ -112,10 +117,37 @@ decisions = sa.Table(
     sa.Column("upstream_ms", sa.Float(), nullable=True),
     sa.Column("excerpt", sa.Text(), nullable=False),
     sa.Column("case_id", sa.String(), nullable=True),
+    sa.Column("severity", sa.String(), nullable=False, server_default="none"),
     sa.Index("ix_decisions_created_at", "created_at"),
     sa.Index("ix_decisions_tenant_created_at", "tenant", "created_at"),
     sa.Index("ix_decisions_action_created_at", "action", "created_at"),
     sa.Index("ix_decisions_request_id", "request_id"),
+    sa.Index("ix_decisions_model_created_at", "model", "created_at"),
+    sa.Index("ix_decisions_severity_created_at", "severity", "created_at"),
+    sa.Index("ix_decisions_case_id", "case_id"),
+)
+
+# One row per finding of a decision, so that "every decision with a principle-4 finding
+# this week" is an index range scan instead of a JSON scan of a million rows. The findings
+# JSON on the decision stays the record a reviewer reads; this table is its index.
+decision_findings = sa.Table(
+    "decision_findings",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("decision_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+              sa.ForeignKey("decisions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("check", sa.String(), nullable=False),
+    sa.Column("category", sa.String(), nullable=False),
+    sa.Column("principle", sa.Integer(), nullable=True),
+    sa.Column("criterion", sa.String(), nullable=True),
+    sa.Column("score", sa.Float(), nullable=False),
+    sa.Index("ix_decision_findings_decision_id", "decision_id"),
+    sa.Index("ix_decision_findings_check_category_created_at", "check", "category",
+             "created_at"),
+    sa.Index("ix_decision_findings_principle_created_at", "principle", "created_at"),
+    sa.Index("ix_decision_findings_criterion_created_at", "criterion", "created_at"),
 )
 
 cases = sa.Table(
@@ -136,8 +168,29 @@ cases = sa.Table(
     sa.Column("meta", _json(), nullable=False),
     sa.Column("assignee", sa.String(), nullable=True),
     sa.Column("notes", sa.Text(), nullable=True),
+    sa.Column("model", sa.String(), nullable=False, server_default=""),
+    sa.Column("resolution", sa.String(), nullable=True),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
     sa.Index("ix_cases_status_priority_created_at", "status", "priority", "created_at"),
     sa.Index("ix_cases_tenant_created_at", "tenant", "created_at"),
+    sa.Index("ix_cases_request_id", "request_id"),
+    sa.Index("ix_cases_assignee_status", "assignee", "status"),
+)
+
+# A case's timeline: opened, every status change, assignment and reviewer note, with who
+# did it. Append-only; ``cases`` holds the current state.
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("case_id", sa.String(), sa.ForeignKey("cases.case_id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("detail", _json(), nullable=False),
+    sa.Index("ix_case_events_case_id_id", "case_id", "id"),
 )
 
 
@@ -203,7 +256,24 @@ def decision_row(
         "upstream_ms": record.upstream_ms,
         "excerpt": _Cap(excerpt_chars)(record.excerpt),
         "case_id": record.case_id,
+        "severity": record.severity,
     }
+
+
+def finding_rows(record: DecisionRecord, decision_id: int) -> list[dict[str, Any]]:
+    """The ``decision_findings`` index rows of a stored decision."""
+    return [
+        {
+            "decision_id": decision_id,
+            "created_at": record.time,
+            "check": f.check,
+            "category": f.category,
+            "principle": f.principle,
+            "criterion": f.criterion,
+            "score": float(f.score),
+        }
+        for f in record.verdict.findings
+    ]
 
 
 def _case_row(case: CaseRecord, excerpt_chars: int) -> dict[str, Any]:
@@ -223,6 +293,9 @@ def _case_row(case: CaseRecord, excerpt_chars: int) -> dict[str, Any]:
         "meta": dict(case.metadata),
         "assignee": None,
         "notes": None,
+        "model": case.model,
+        "resolution": None,
+        "resolved_at": None,
     }
 
 
@@ -305,6 +378,10 @@ class AuditStore:
         self.close()
 
     @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             raise StoreNotOpenError("AuditStore.open() was not called")
@@ -317,16 +394,31 @@ class AuditStore:
 
     # ----------------------------------------------------------------- Recorder
     async def record_decision(self, record: DecisionRecord) -> None:
-        row = decision_row(record, self.excerpt_chars)
-        await asyncio.to_thread(self._write, "record_decision", decisions.insert(), row)
+        await asyncio.to_thread(self.write_decision, record)
 
     async def open_case(self, case: CaseRecord) -> None:
-        row = _case_row(case, self.excerpt_chars)
-        await asyncio.to_thread(self._write, "open_case", cases.insert(), row)
+        await asyncio.to_thread(self.write_case, case)
 
-    def _write(self, operation: str, statement: sa.Insert, row: Mapping[str, Any]) -> None:
-        with self._failures_counted(operation), self._begin() as conn:
-            conn.execute(statement, dict(row))
+    def write_decision(self, record: DecisionRecord) -> int:
+        """Store one decision and its finding index rows in one transaction; its id."""
+        row = decision_row(record, self.excerpt_chars)
+        with self._failures_counted("record_decision"), self._begin() as conn:
+            decision_id = int(
+                conn.execute(decisions.insert().returning(decisions.c.id), row).scalar_one()
+            )
+            found = finding_rows(record, decision_id)
+            if found:
+                conn.execute(decision_findings.insert(), found)
+        return decision_id
+
+    def write_case(self, case: CaseRecord) -> None:
+        """Store a new case with the ``opened`` event of its timeline."""
+        row = _case_row(case, self.excerpt_chars)
+        event = {"case_id": case.case_id, "created_at": case.time, "actor": "primum",
+                 "kind": "opened", "detail": {"rule": case.rule, "priority": case.priority}}
+        with self._failures_counted("open_case"), self._begin() as conn:
+            conn.execute(cases.insert(), row)
+            conn.execute(case_events.insert(), event)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -346,27 +438,6 @@ class AuditStore:
             if self._on_error is not None:
                 self._on_error(operation)
             raise
-
-    # ----------------------------------------------------------------- review
-    def update_case(
-        self,
-        case_id: str,
-        *,
-        status: str | None = None,
-        assignee: str | None = None,
-        notes: str | None = None,
-    ) -> bool:
-        """Change a case's review state; ``False`` when no such case exists."""
-        values: dict[str, Any] = {"updated_at": self._clock()}
-        if status is not None:
-            values["status"] = status
-        if assignee is not None:
-            values["assignee"] = assignee
-        if notes is not None:
-            values["notes"] = notes
-        with self._failures_counted("update_case"), self._begin() as conn:
-            result = conn.execute(cases.update().where(cases.c.case_id == case_id).values(values))
-            return bool(result.rowcount)
 
     # ----------------------------------------------------------------- reads
     def list_decisions(

@@ -20,12 +20,15 @@ from __future__ import annotations
 import enum
 import os
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import values as _values
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
@@ -37,6 +40,8 @@ __all__ = [
     "MAX_LABEL_CHARS",
     "MAX_LABEL_VALUES",
     "UPSTREAM_BUCKETS",
+    "BacklogRow",
+    "CaseBacklogCollector",
     "Metrics",
     "clamp_label",
     "metrics_registry",
@@ -115,6 +120,16 @@ class Metrics:
         self.findings = Counter(
             "primum_findings", "Findings by check and category; action is that stage's verdict.",
             ["check", "category", "stage", "action"], registry=reg)
+        self.principle_findings = Counter(
+            "primum_principle_findings",
+            "Stage verdicts with a finding attributed to an AMA Principle of Medical Ethics "
+            "(1-9), once per principle; action is that stage's verdict.",
+            ["principle", "stage", "action"], registry=reg)
+        self.criterion_findings = Counter(
+            "primum_criterion_findings",
+            "Stage verdicts with a finding under a CSEDB safety criterion, once per criterion; "
+            "action is that stage's verdict.",
+            ["criterion", "stage", "action"], registry=reg)
         self.check_seconds = Histogram(
             "primum_check_seconds", "Wall time of each check run.",
             ["check", "stage"], buckets=CHECK_BUCKETS, registry=reg)
@@ -165,6 +180,16 @@ class Metrics:
                 stage=stage,
                 action=action,
             ).inc()
+        # Once per decision and principle (criterion): a request that four findings tie to
+        # principle 4 is one violation of it, not four.
+        for principle in sorted({f.principle for f in v.findings if f.principle is not None}):
+            self.principle_findings.labels(
+                principle=clamp_label(principle), stage=stage, action=action
+            ).inc()
+        for criterion in sorted({f.criterion for f in v.findings if f.criterion}):
+            self.criterion_findings.labels(
+                criterion=self._label("criterion", criterion), stage=stage, action=action
+            ).inc()
         for name, ms in v.latency_ms.items():
             self.check_seconds.labels(check=self._label("check", name), stage=stage).observe(
                 max(ms, 0.0) / 1000
@@ -201,6 +226,84 @@ class Metrics:
 
     def set_ready(self, ready: bool) -> None:
         self.ready.set(1 if ready else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogRow:
+    """Unresolved review cases of one priority and status, and how old the oldest is."""
+
+    priority: str
+    status: str
+    count: int
+    oldest_age_s: float
+
+
+class CaseBacklogCollector:
+    """``primum_cases_unresolved`` and ``primum_case_oldest_unresolved_age_seconds``, read from
+    the audit store when Prometheus scrapes.
+
+    The backlog lives in the database, shared by every worker and every replica, so it is
+    queried rather than counted in memory (a counter per worker cannot know that another
+    worker's reviewer resolved a case). The answer is cached for ``cache_s`` so frequent
+    scrapes of many workers cost one small indexed query each. A store that cannot answer
+    drops the two families from that scrape (Prometheus then sees them absent, which the
+    backlog alert treats as unknown, not as zero) and counts a store error.
+    """
+
+    def __init__(
+        self,
+        source: Callable[[], Sequence[BacklogRow] | None],
+        *,
+        cache_s: float = 15.0,
+        on_error: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._cache_s = cache_s
+        self._on_error = on_error
+        self._clock = clock
+        self._lock = Lock()
+        self._cached: tuple[float, Sequence[BacklogRow]] | None = None
+
+    def describe(self) -> list[Metric]:
+        # Registering must not query the store (it may not be open yet).
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        rows = self._rows()
+        if rows is None:
+            return
+        count = GaugeMetricFamily(
+            "primum_cases_unresolved",
+            "Review cases not yet resolved (open or in review), by priority and status.",
+            labels=["priority", "status"])
+        age = GaugeMetricFamily(
+            "primum_case_oldest_unresolved_age_seconds",
+            "Age of the oldest unresolved review case, by priority and status.",
+            labels=["priority", "status"])
+        for row in rows:
+            labels = [clamp_label(row.priority), clamp_label(row.status)]
+            count.add_metric(labels, row.count)
+            age.add_metric(labels, max(row.oldest_age_s, 0.0))
+        yield count
+        yield age
+
+    def _rows(self) -> Sequence[BacklogRow] | None:
+        with self._lock:
+            now = self._clock()
+            if self._cached is not None and now - self._cached[0] < self._cache_s:
+                return self._cached[1]
+            try:
+                found = self._source()
+            except Exception:
+                if self._on_error is not None:
+                    self._on_error("case_backlog")
+                return None
+            if found is None:
+                return None
+            rows = tuple(found)
+            self._cached = (now, rows)
+            return rows
 
 
 def metrics_registry(multiproc_dir: str | None) -> CollectorRegistry:

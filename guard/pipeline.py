@@ -223,6 +223,7 @@ class Pipeline:
                 policy_version=verdict.policy_version,
                 categories=verdict.categories,
                 excerpt=excerpt,
+                model=ctx.model or "",
             )
             await self.recorder.open_case(case)
             ids.append(case.case_id)
@@ -247,6 +248,8 @@ class Pipeline:
             excerpt=excerpt,
             case_id=case_ids[0] if case_ids else None,
             upstream_ms=upstream_ms,
+            case_priorities=tuple(self.engine.policy.escalations[name].priority
+                                  for name in verdict.escalations),
         )
         await self.recorder.record_decision(record)
 

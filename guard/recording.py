@@ -16,9 +16,39 @@ from typing import Protocol
 
 from guard.types import Action, Stage, Verdict
 
-__all__ = ["CaseRecord", "DecisionRecord", "MultiRecorder", "NullRecorder", "Recorder"]
+__all__ = [
+    "PRIORITIES",
+    "SEVERITIES",
+    "CaseRecord",
+    "DecisionRecord",
+    "MultiRecorder",
+    "NullRecorder",
+    "Recorder",
+    "severity_of",
+]
 
 log = logging.getLogger(__name__)
+
+PRIORITIES = ("critical", "high", "normal", "low")
+"""A review case's priority, most urgent first (an escalation rule's ``priority``)."""
+SEVERITIES = ("critical", "high", "normal", "low", "none")
+"""A decision's severity, most severe first: the more urgent of what its action implies
+(``_ACTION_SEVERITY``) and the priorities of the cases it opened. One scale lets a
+reviewer filter decisions and cases alike ("everything high or worse")."""
+_ACTION_SEVERITY = {
+    Action.BLOCK: "high",
+    Action.ESCALATE: "high",
+    Action.CLARIFY: "normal",
+    Action.REDACT: "normal",
+    Action.ANNOTATE: "low",
+    Action.ALLOW: "none",
+}
+
+
+def severity_of(action: Action, case_priorities: Sequence[str] = ()) -> str:
+    """The most urgent of the action's own severity and the opened cases' priorities."""
+    levels = {_ACTION_SEVERITY[action], *case_priorities}
+    return next(level for level in SEVERITIES if level in levels or level == "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +63,12 @@ class DecisionRecord:
     """The checked text with every PHI span replaced by its placeholder, truncated."""
     case_id: str | None = None
     upstream_ms: float | None = None
+    case_priorities: tuple[str, ...] = ()
+    """Priorities of the review cases this decision opened (their escalation rules')."""
+
+    @property
+    def severity(self) -> str:
+        return severity_of(self.verdict.action, self.case_priorities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +87,7 @@ class CaseRecord:
     excerpt: str = ""
     status: str = "open"
     metadata: dict[str, str] = field(default_factory=dict)
+    model: str = ""
 
 
 class Recorder(Protocol):

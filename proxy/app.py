@@ -23,10 +23,12 @@ from guard.metrics import Metrics, render_latest
 from guard.pipeline import Pipeline
 from guard.policy.loader import PolicyError
 from guard.recording import Recorder
+from guard.review import ReviewStore
 from proxy.auth import KeyRing
 from proxy.chat import ChatService
 from proxy.config import ProxyConfig
 from proxy.errors import ApiError, install_error_handlers
+from proxy.review import install_review
 from proxy.upstream import Upstream
 
 __all__ = ["Readiness", "create_app"]
@@ -63,6 +65,7 @@ def create_app(
     load_in_background: bool = True,
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
+    review: ReviewStore | None = None,
 ) -> FastAPI:
     """Build the proxy app.
 
@@ -70,7 +73,8 @@ def create_app(
     the lifespan). ``registry_for_metrics`` is the Prometheus registry served at
     /metrics. With ``load_in_background`` the server accepts connections at once and
     /readyz turns 200 when loading is done; without it start-up waits for loading and a
-    failure stops the server.
+    failure stops the server. ``review`` serves the review API and page at /review over
+    the audit store (the config's ``review.reviewers`` hold the keys).
     """
     missing = sorted({t.policy for t in config.tenants} - set(engines))
     if missing:
@@ -127,6 +131,7 @@ def create_app(
     app.state.pipelines = pipelines
     app.state.upstream = upstream
     install_error_handlers(app)
+    install_review(app, config, review, ready=lambda: readiness.ready)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -36,6 +36,8 @@ __all__ = [
     "MetricsConfig",
     "ModelEntry",
     "ProxyConfig",
+    "ReviewConfig",
+    "ReviewerConfig",
     "RouterSettings",
     "ServerConfig",
     "StoreConfig",
@@ -77,6 +79,18 @@ class ServerConfig(_Strict):
     )
 
 
+def _key_digests(values: list[str]) -> list[str]:
+    out = []
+    for value in values:
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            raise ValueError(
+                "each entry must be a 64-hex-digit sha256 of a key (run `primum hash-key "
+                "KEY`); plain keys are never stored"
+            )
+        out.append(value.lower())
+    return out
+
+
 class TenantConfig(_Strict):
     name: str = Field(pattern=_NAME, max_length=64, description="Bounded: used as a metric label.")
     key_sha256: list[str] = Field(
@@ -95,15 +109,41 @@ class TenantConfig(_Strict):
     @field_validator("key_sha256")
     @classmethod
     def _hex_digests(cls, values: list[str]) -> list[str]:
-        out = []
-        for value in values:
-            if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
-                raise ValueError(
-                    "each entry must be a 64-hex-digit sha256 of a key (run `primum hash-key "
-                    "KEY`); plain keys are never stored"
-                )
-            out.append(value.lower())
-        return out
+        return _key_digests(values)
+
+
+class ReviewerConfig(_Strict):
+    """A person (or team) of the safety team with a review key, separate from client keys."""
+
+    name: str = Field(pattern=_NAME, max_length=64,
+                      description="Shown as the actor in case timelines and as assignee.")
+    key_sha256: list[str] = Field(min_length=1, description="sha256 (hex) of each review key.")
+    role: Literal["reviewer", "admin"] = Field(
+        default="reviewer",
+        description="admin: every tenant, and may reopen resolved cases; reviewer: the "
+        "tenants granted below.")
+    tenants: list[str] | Literal["*"] = Field(
+        default_factory=list, description="Tenant names this reviewer may see, or '*'.")
+
+    @field_validator("key_sha256")
+    @classmethod
+    def _hex_digests(cls, values: list[str]) -> list[str]:
+        return _key_digests(values)
+
+    def granted(self, all_tenants: Sequence[str]) -> tuple[str, ...] | None:
+        """The tenants this reviewer may see; ``None`` means every tenant."""
+        if self.role == "admin" or self.tenants == "*":
+            return None
+        return tuple(t for t in self.tenants if t in all_tenants)
+
+
+class ReviewConfig(_Strict):
+    """The review API and web page at /review. Off (404) while no reviewer is configured."""
+
+    reviewers: list[ReviewerConfig] = Field(default_factory=list)
+    max_export_rows: int = Field(
+        default=100_000, gt=0, le=10_000_000,
+        description="Most rows one CSV/JSON export returns; narrow the filters for more.")
 
 
 class ModelEntry(BaseModel):
@@ -172,6 +212,7 @@ class ProxyConfig(_Strict):
     router_settings: RouterSettings = Field(default_factory=RouterSettings)
     store: StoreConfig = Field(default_factory=StoreConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
     source: str = Field(default=DEFAULT_CONFIG_NAME, exclude=True, repr=False)
 
     @model_validator(mode="after")
@@ -188,6 +229,7 @@ class ProxyConfig(_Strict):
         names = self.model_names()
         seen_tenants: set[str] = set()
         seen_keys: dict[str, str] = {}
+        seen_review_keys: dict[str, str] = {}
         for i, tenant in enumerate(self.tenants):
             if tenant.name in seen_tenants:
                 problems.append(
@@ -215,6 +257,32 @@ class ProxyConfig(_Strict):
                         f"this key hash is also listed for tenant {other!r}: a key must name "
                         "exactly one tenant",
                     ))
+        tenant_names = {t.name for t in self.tenants}
+        seen_reviewers: set[str] = set()
+        for i, reviewer in enumerate(self.review.reviewers):
+            where: list[str | int] = ["review", "reviewers", i]
+            if reviewer.name in seen_reviewers:
+                problems.append(([*where, "name"],
+                                 f"reviewer names must be unique: {reviewer.name!r}"))
+            seen_reviewers.add(reviewer.name)
+            if reviewer.role == "reviewer" and not reviewer.tenants:
+                problems.append(([*where, "tenants"],
+                                 "a reviewer must be granted tenants (a list of names, or '*')"))
+            if reviewer.tenants != "*":
+                for j, name in enumerate(reviewer.tenants):
+                    if name not in tenant_names:
+                        problems.append(([*where, "tenants", j], f"unknown tenant {name!r}"))
+            for j, digest in enumerate(reviewer.key_sha256):
+                if digest in seen_keys:
+                    problems.append((
+                        [*where, "key_sha256", j],
+                        f"this key hash is a client key of tenant {seen_keys[digest]!r}: review "
+                        "keys must be separate from client keys",
+                    ))
+                other = seen_review_keys.setdefault(digest, reviewer.name)
+                if other != reviewer.name:
+                    problems.append(([*where, "key_sha256", j],
+                                     f"this key hash is also listed for reviewer {other!r}"))
         for i, entry in enumerate(self.router_settings.fallbacks):
             for model, fallbacks in entry.items():
                 for name in (model, *fallbacks):

@@ -15,8 +15,11 @@ from fastapi import FastAPI
 from guard.audit import AuditStore
 from guard.build import build_engine
 from guard.checks import CheckRegistry
-from guard.metrics import Metrics, metrics_registry, multiprocess_enabled
+from guard.checks.phi import PhiCheck
+from guard.metrics import CaseBacklogCollector, Metrics, metrics_registry, multiprocess_enabled
 from guard.recording import MultiRecorder
+from guard.review import ReviewStore
+from guard.types import Stage
 from proxy.app import create_app
 from proxy.config import CONFIG_ENV, ProxyConfig, load_config
 from proxy.upstream import LiteLLMUpstream
@@ -45,6 +48,11 @@ def build_app(
     metrics = Metrics(registry)
     _ensure_sqlite_dir(config.store.url)
     store = AuditStore(config.store.url, on_error=metrics.store_error)
+    # Reviewer notes are the one free text a person adds to the store: PHI is replaced by
+    # placeholders before it is written (the analyzer loads on the first note).
+    notes = PhiCheck("review-notes", frozenset({Stage.INPUT}))
+    review = ReviewStore(store, redact=notes.redact_text)
+    registry.register(CaseBacklogCollector(review.backlog, on_error=metrics.store_error))
     engines = {pid: build_engine(path, check_registry) for pid, path in config.policies.items()}
     upstream = LiteLLMUpstream(
         config.router_model_list(),
@@ -62,6 +70,7 @@ def build_app(
         load_in_background=load_in_background,
         startup=[store.open],
         shutdown=[store.close],
+        review=review,
     )
 
 

@@ -44,7 +44,7 @@ def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS decisions, cases, alembic_version CASCADE"))
+            conn.execute(sa.text("DROP TABLE IF EXISTS case_events, decision_findings, decisions, cases, alembic_version CASCADE"))
     finally:
         engine.dispose()
 
@@ -134,7 +134,7 @@ def _head() -> str | None:
 
 
 def test_open_migrates_to_head(store: AuditStore) -> None:
-    assert _head() == "0001"
+    assert _head() == "0002"
     assert store.schema_revision() == _head()
     inspector = sa.inspect(store.engine)
     assert {"decisions", "cases", "alembic_version"} <= set(inspector.get_table_names())
@@ -161,7 +161,7 @@ async def test_migrating_twice_is_a_no_op(fresh_url: str) -> None:
         assert second.count_decisions() == 1
         with second.engine.connect() as conn:
             versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
-        assert versions == [("0001",)]
+        assert versions == [(_head(),)]
 
 
 _CHILD = """
@@ -186,7 +186,7 @@ def test_processes_migrating_together_do_not_collide(fresh_url: str) -> None:
     outputs = [child.communicate(timeout=60) for child in children]
     for child, (out, err) in zip(children, outputs, strict=True):
         assert child.returncode == 0, err
-        assert out.strip() == "0001"
+        assert out.strip() == _head()
     with AuditStore(fresh_url) as s, s.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
 
@@ -334,7 +334,7 @@ async def test_no_raw_text_is_stored_beyond_the_excerpt(store: AuditStore) -> No
     # The only free text column is the excerpt, exactly as the (redacting) caller gave it.
     text_columns = {k for k, v in stored.items() if isinstance(v, str)}
     assert text_columns == {"request_id", "tenant", "model", "stage", "action", "policy_id",
-                            "policy_version", "excerpt"}
+                            "policy_version", "excerpt", "severity"}
     assert stored["excerpt"] == "My name is [PERSON]"
 
 
@@ -360,15 +360,6 @@ async def test_cases_round_trip_queue_order_and_update(store: AuditStore) -> Non
     assert queue == ["c-crit-old", "c-crit-new", "c-high", "c-low"]
     assert [c["case_id"] for c in store.list_cases(tenant="clinic-b")] == ["c-crit-new"]
 
-    assert store.update_case("c-high", status="closed", assignee="dr.who", notes="reviewed")
-    assert not store.update_case("nope", status="closed")
-    closed = store.get_case("c-high")
-    assert closed is not None
-    assert (closed["status"], closed["assignee"], closed["notes"]) == (
-        "closed", "dr.who", "reviewed")
-    assert closed["updated_at"] > closed["created_at"]
-    assert [c["case_id"] for c in store.list_cases(status="open")] == [
-        "c-crit-old", "c-crit-new", "c-low"]
     assert [c["case_id"] for c in store.list_cases(status="open", limit=1)] == ["c-crit-old"]
 
 

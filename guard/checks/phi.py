@@ -87,7 +87,7 @@ from guard.checks.phi_recognizers import (
     MedicalAwareSpacyRecognizer,
     medical_recognizers,
 )
-from guard.redaction import PLACEHOLDER_RE
+from guard.redaction import PLACEHOLDER_RE, Vault, redact, spans_from_findings
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = [
@@ -322,6 +322,15 @@ class PhiCheck:
                 # recognizer loads its domain list lazily): pay it here, not on a request.
                 analyzer.analyze(text=_WARM_UP, language="en", entities=sorted(self.entities))
                 self._analyzer = analyzer
+
+    def redact_text(self, text: str) -> str:
+        """``text`` with every PHI span this check finds replaced by a placeholder.
+
+        Synchronous (call it from a worker thread): for free text that is stored rather
+        than sent on, such as a reviewer's note on a case.
+        """
+        findings = self._detect_sync([text])
+        return redact(text, spans_from_findings(findings, 0), Vault())
 
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         if not any(s.text.strip() for s in segments):
