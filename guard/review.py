@@ -45,6 +45,7 @@ __all__ = [
     "CursorError",
     "DecisionFilter",
     "InvalidTransitionError",
+    "InvalidUpdateError",
     "Page",
     "ReviewStore",
     "vocabulary",
@@ -76,6 +77,15 @@ class CaseNotFoundError(LookupError):
 
 class InvalidTransitionError(ValueError):
     """A workflow change the case's current state does not allow; ``str()`` says why."""
+
+
+class InvalidUpdateError(ValueError):
+    """A case update that is wrong whatever the case's state (an unknown status, an empty
+    note); ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,22 +252,24 @@ class ReviewStore:
         """Apply one reviewer action: a status change (with its resolution when resolving),
         an assignment (``None`` unassigns; ``False``, the default, leaves it) and/or a note.
         Each change becomes an event in the timeline, in one transaction; the case detail
-        is returned. Raises ``CaseNotFoundError`` (also for a tenant not in ``tenants``) and
-        ``InvalidTransitionError``.
+        is returned. Raises ``InvalidUpdateError`` (bad values), ``CaseNotFoundError`` (also
+        for a tenant not in ``tenants``) and ``InvalidTransitionError`` (not from this state).
         """
         if status is not None and status not in STATUSES:
-            raise InvalidTransitionError(f"unknown status {status!r} (one of {_list(STATUSES)})")
+            raise InvalidUpdateError("status",
+                                     f"unknown status {status!r} (one of {_list(STATUSES)})")
         if resolution is not None and resolution not in RESOLUTIONS:
-            raise InvalidTransitionError(
-                f"unknown resolution {resolution!r} (one of {_list(RESOLUTIONS)})")
+            raise InvalidUpdateError(
+                "resolution", f"unknown resolution {resolution!r} (one of {_list(RESOLUTIONS)})")
         if resolution is not None and status != "resolved":
-            raise InvalidTransitionError("a resolution is given only when resolving a case")
+            raise InvalidUpdateError("resolution", 'a resolution is given only with status '
+                                     '"resolved"')
         if note is not None:
             note = note.strip()
             if not note:
-                raise InvalidTransitionError("a note cannot be empty")
+                raise InvalidUpdateError("note", "a note cannot be empty")
             if len(note) > MAX_NOTE_CHARS:
-                raise InvalidTransitionError(f"a note is at most {MAX_NOTE_CHARS} characters")
+                raise InvalidUpdateError("note", f"a note is at most {MAX_NOTE_CHARS} characters")
             note = self._redact(note) if self._redact is not None else note
         now = self._clock()
         with self.store._failures_counted("update_case"), self.store._begin() as conn:
@@ -364,19 +376,24 @@ class ReviewStore:
         """Distinct values seen in the store, for filter menus (bounded by the store's
         vocabulary: policy-defined names, never text)."""
         def distinct(column: Any, table: Any, tenant_col: Any | None = None) -> list[Any]:
-            query = sa.select(column).distinct().where(column.is_not(None))
+            query = sa.select(column).select_from(table).distinct().where(column.is_not(None))
             if tenants is not None and tenant_col is not None:
                 query = query.where(tenant_col.in_(tenants))
             with self.store._connect() as conn:
                 return sorted(v for (v,) in conn.execute(query.limit(1000)))
 
         f = decision_findings
-        pairs = distinct(f.c.check + "/" + f.c.category, f)
+        if tenants is None:
+            found, found_tenant = f, None
+        else:  # a reviewer must not learn which categories other tenants trigger
+            found = f.join(decisions, decisions.c.id == f.c.decision_id)
+            found_tenant = decisions.c.tenant
+        pairs = distinct(f.c.check + "/" + f.c.category, found, found_tenant)
         return {
             "models": distinct(decisions.c.model, decisions, decisions.c.tenant),
             "checks": sorted({p.split("/", 1)[0] for p in pairs}),
             "categories": pairs,
-            "criteria": distinct(f.c.criterion, f),
+            "criteria": distinct(f.c.criterion, found, found_tenant),
             "rules": distinct(cases.c.rule, cases, cases.c.tenant),
         }
 

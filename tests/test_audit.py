@@ -44,7 +44,8 @@ def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS case_events, decision_findings, decisions, cases, alembic_version CASCADE"))
+            conn.execute(sa.text("DROP TABLE IF EXISTS case_events, decision_findings, "
+                                 "decisions, cases, alembic_version CASCADE"))
     finally:
         engine.dispose()
 

@@ -280,7 +280,12 @@ def test_facets(env: Env) -> None:
                                                        "and privacy"}
     assert facets["actions"][0] == "allow" and facets["statuses"] == [
         "open", "in_review", "resolved"]
-    assert env.get("/review/api/facets", REVIEWER_A).json()["tenants"] == ["clinic-a"]
+    mine = env.get("/review/api/facets", REVIEWER_NONE).json()
+    assert mine["tenants"] == ["clinic-b"]
+    # Only what clinic-b's traffic raised: the seeded clinic-a findings stay hidden.
+    assert "harmful_request/p4_rights_confidentiality" in facets["categories"]
+    assert "harmful_request/p4_rights_confidentiality" not in mine["categories"]
+    assert mine["criteria"] == [] and facets["criteria"] == ["dose_mismatched_to_organ_function"]
 
 
 def test_stats(env: Env) -> None:
@@ -301,6 +306,10 @@ def test_workflow_over_http(env: Env) -> None:
     _error(env.patch(path, {}, REVIEWER_A), 400, "invalid_request")
     _error(env.patch(path, {"assignee": ""}, REVIEWER_A), 400, "invalid_request")
     _error(env.patch(path, {"status": 3}, REVIEWER_A), 400, "invalid_request")
+    assert _error(env.patch(path, {"status": "closed"}, REVIEWER_A), 400, "invalid_request")[
+        "param"] == "status"
+    assert _error(env.patch(path, {"note": " "}, REVIEWER_A), 400, "invalid_request")[
+        "param"] == "note"
     r = env.http.patch(path, content=b"[1]", headers={"Authorization": f"Bearer {REVIEWER_A}"})
     _error(r, 400, "invalid_request")
 

@@ -26,6 +26,7 @@ from guard.review import (
     CursorError,
     DecisionFilter,
     InvalidTransitionError,
+    InvalidUpdateError,
     ReviewStore,
 )
 from guard.types import Action, Finding, Stage, Verdict
@@ -265,12 +266,13 @@ async def test_workflow(store: AuditStore) -> None:
 
     with pytest.raises(InvalidTransitionError, match="needs a resolution"):
         review.update_case("c1", "ana", status="resolved")
-    with pytest.raises(InvalidTransitionError, match="only when resolving"):
+    with pytest.raises(InvalidUpdateError, match="only with status"):
         review.update_case("c1", "ana", resolution="confirmed")
-    with pytest.raises(InvalidTransitionError, match="unknown status"):
+    with pytest.raises(InvalidUpdateError, match="unknown status"):
         review.update_case("c1", "ana", status="closed")
-    with pytest.raises(InvalidTransitionError, match="empty"):
+    with pytest.raises(InvalidUpdateError, match="empty") as info:
         review.update_case("c1", "ana", note="   ")
+    assert info.value.field == "note"
     with pytest.raises(CaseNotFoundError):
         review.update_case("c1", "ana", status="in_review", tenants=("clinic-b",))
     with pytest.raises(CaseNotFoundError):

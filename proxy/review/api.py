@@ -32,6 +32,7 @@ from guard.review import (
     CursorError,
     DecisionFilter,
     InvalidTransitionError,
+    InvalidUpdateError,
     Page,
     ReviewStore,
     vocabulary,
@@ -181,6 +182,8 @@ def install_review(
                 resolution=body.get("resolution"), assignee=assignee, note=body.get("note"),
                 tenants=who.tenants, allow_reopen=who.admin)
             return updated
+        except InvalidUpdateError as exc:
+            raise bad_request(exc.field, str(exc)) from None
         except CaseNotFoundError:
             raise ApiError(404, f"no case {case_id!r}", code="not_found") from None
         except InvalidTransitionError as exc:
