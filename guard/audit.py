@@ -434,7 +434,9 @@ class AuditStore:
     def _failures_counted(self, operation: str) -> Iterator[None]:
         try:
             yield
-        except Exception:
+        except (sa.exc.SQLAlchemyError, OSError):
+            # Only the database failing counts: a reviewer's refused workflow change raised
+            # inside a transaction is not a lost write.
             if self._on_error is not None:
                 self._on_error(operation)
             raise

@@ -383,6 +383,8 @@ class ReviewStore:
                 return sorted(v for (v,) in conn.execute(query.limit(1000)))
 
         f = decision_findings
+        found: Any
+        found_tenant: Any
         if tenants is None:
             found, found_tenant = f, None
         else:  # a reviewer must not learn which categories other tenants trigger

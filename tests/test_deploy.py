@@ -1,10 +1,11 @@
 """The deployment kit in deploy/: what can be checked without a container engine.
 
 - Prometheus: ``promtool check config``/``check rules`` and the alert unit tests in
-  deploy/prometheus/alerts_test.yml; every metric an alert uses is one the proxy exports.
+  deploy/prometheus/alerts_test.yml; every metric an alert or a Grafana dashboard uses is
+  one the proxy exports (the dashboards' structure: tests/test_grafana.py).
 - Dockerfile and compose.yaml: static checks (pinned base image, non-root user, health
   checks, hash-pinned model, offline settings, no plaintext secrets, sensible ports) and
-  cross-checks between them and the rest of the repository.
+  cross-checks between them and the rest of the repository (Grafana's provisioning too).
 - deploy/config.example.yaml validates with the proxy's own config loader.
 - End to end, outside a container: the image's start-up command (its ENTRYPOINT, with its
   environment) serves the example config, the image's HEALTHCHECK command passes against
@@ -39,6 +40,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import dashboards
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 PROM_DIR = DEPLOY / "prometheus"
@@ -48,6 +51,7 @@ EXAMPLE_CONFIG = DEPLOY / "config.example.yaml"
 ALERTS = PROM_DIR / "alerts.yml"
 ALERTS_TEST = PROM_DIR / "alerts_test.yml"
 PROMETHEUS_YML = PROM_DIR / "prometheus.yml"
+GRAFANA_DIR = DEPLOY / "grafana"
 
 # The metrics the proxy exports (guard/metrics.py), as their sample names.
 EXPORTED_METRICS = {
@@ -61,6 +65,11 @@ EXPORTED_METRICS = {
     "primum_store_errors_total",
     "primum_upstream_errors_total",
     "primum_ready",
+    "primum_principle_findings_total",
+    "primum_criterion_findings_total",
+    # guard.metrics.CaseBacklogCollector: the review queue, read from the audit store.
+    "primum_cases_unresolved",
+    "primum_case_oldest_unresolved_age_seconds",
 }
 HISTOGRAMS = {"primum_check_seconds", "primum_upstream_seconds"}
 OFFLINE_ENV = {
@@ -297,16 +306,17 @@ def test_prometheus_scrapes_the_proxy_every_15s_and_loads_the_alerts() -> None:
     assert config["rule_files"] == [ALERTS.name]
 
 
+def _is_exported(name: str) -> bool:
+    return name in EXPORTED_METRICS or re.sub(r"_(bucket|count|sum)$", "", name) in HISTOGRAMS
+
+
 def test_every_metric_in_the_alerts_is_one_the_proxy_exports() -> None:
     recorded = {rule["record"] for rule in _rules() if "record" in rule}
     used: set[str] = set()
     for rule in _rules():
         for name in re.findall(r"primum_[a-z_]+", rule["expr"]):
             used.add(name)
-            base = re.sub(r"_(bucket|count|sum)$", "", name)
-            if name in EXPORTED_METRICS:
-                continue
-            assert base in HISTOGRAMS, f"{rule.get('alert') or rule.get('record')}: {name}"
+            assert _is_exported(name), f"{rule.get('alert') or rule.get('record')}: {name}"
         for name in re.findall(r"primum:[a-z_:]+", rule["expr"]):
             assert name in recorded, f"{name} is used but no rule records it"
     # The alerts cover the safety signals, not a subset that happened to be easy.
@@ -319,7 +329,33 @@ def test_every_metric_in_the_alerts_is_one_the_proxy_exports() -> None:
         "primum_upstream_seconds_bucket",
         "primum_upstream_errors_total",
         "primum_ready",
+        "primum_requests_total",
+        "primum_case_oldest_unresolved_age_seconds",
+        "primum_cases_unresolved",
     } <= used
+
+
+def test_every_metric_in_the_dashboards_is_one_the_proxy_exports() -> None:
+    recorded = {rule["record"] for rule in _rules() if "record" in rule}
+    boards = dashboards.dashboards()
+    assert boards, "no dashboards in deploy/grafana/dashboards"
+    used: set[str] = set()
+    for board in boards.values():
+        for query in dashboards.queries(board):
+            names = dashboards.metric_names(query.expr)
+            assert names or "ALERTS" in query.expr or "up{" in query.expr, query.where
+            for name in names:
+                used.add(name)
+                if ":" in name:
+                    assert name in recorded, f"{query.where}: {name} is recorded by no rule"
+                else:
+                    assert _is_exported(name), f"{query.dashboard} {query.where}: {name}"
+    # Every exported metric is on a dashboard: a new metric gets a panel.
+    missing = {
+        name for name in EXPORTED_METRICS
+        if name not in used and not any(u.startswith(f"{name}_") for u in used)
+    }
+    assert not missing, f"exported but on no dashboard: {missing}"
 
 
 def test_exported_metric_names_match_the_proxy_code() -> None:
@@ -331,6 +367,7 @@ def test_exported_metric_names_match_the_proxy_code() -> None:
         pytest.skip("prometheus_client is in multiprocess mode in this process")
     registry = CollectorRegistry()
     metrics.Metrics(registry)
+    registry.register(metrics.CaseBacklogCollector(lambda: []))
     names = set()
     for family in registry.collect():
         names.add(f"{family.name}_total" if family.type == "counter" else family.name)
@@ -453,9 +490,9 @@ def test_dockerignore_sends_what_the_dockerfile_copies() -> None:
 
 
 # --------------------------------------------------------------------------- compose
-def test_compose_has_the_three_services_with_healthchecks() -> None:
+def test_compose_has_the_services_with_healthchecks() -> None:
     services = _compose()["services"]
-    assert {"primum", "postgres", "prometheus"} <= set(services)
+    assert {"primum", "postgres", "prometheus", "grafana"} <= set(services)
     for name, service in services.items():
         check = service.get("healthcheck")
         assert check and check.get("test"), f"{name}: no healthcheck"
@@ -513,6 +550,42 @@ def test_compose_mounts_what_the_image_and_prometheus_expect() -> None:
     assert (DEPLOY / mounts[config_path]).resolve() == EXAMPLE_CONFIG
     assert (DEPLOY / mounts["/etc/prometheus/prometheus.yml"]).resolve() == PROMETHEUS_YML
     assert (DEPLOY / mounts["/etc/prometheus/alerts.yml"]).resolve() == ALERTS
+
+
+def test_compose_grafana_gets_the_dashboards_and_this_prometheus() -> None:
+    grafana = _compose()["services"]["grafana"]
+    # Pinned by version; 10 or later reads the dashboards' schema.
+    version = re.fullmatch(r"grafana/grafana:(\d+)\.(\d+)\.(\d+)", grafana["image"])
+    assert version and int(version.group(1)) >= 10, grafana["image"]
+    mounts = dict(_split_volume(volume)[::-1] for volume in grafana["volumes"])
+    providers = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards.yaml").read_text())
+    (provider,) = providers["providers"]
+    dashboards_dir = provider["options"]["path"]
+    assert (DEPLOY / mounts[dashboards_dir]).resolve() == dashboards.DASHBOARD_DIR
+    provisioning = "/etc/grafana/provisioning"
+    mounted = {
+        target.removeprefix(provisioning + "/").split("/")[0]: (DEPLOY / source).resolve()
+        for target, source in mounts.items()
+        if target.startswith(provisioning + "/")
+    }
+    assert mounted == {
+        "datasources": GRAFANA_DIR / "provisioning" / "datasources.yaml",
+        "dashboards": GRAFANA_DIR / "provisioning" / "dashboards.yaml",
+    }
+    assert all(m.endswith(":ro") for m in grafana["volumes"] if "provisioning" in m)
+    env = _environment(grafana)
+    home = env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith(dashboards_dir + "/")
+    assert (dashboards.DASHBOARD_DIR / home.removeprefix(dashboards_dir + "/")).is_file()
+    assert env["GF_ANALYTICS_REPORTING_ENABLED"] == "false"
+    assert env["GF_ANALYTICS_CHECK_FOR_UPDATES"] == "false"
+    # The provisioned data source is this stack's Prometheus, on the port it listens on.
+    sources = yaml.safe_load((GRAFANA_DIR / "provisioning" / "datasources.yaml").read_text())
+    (prometheus,) = sources["datasources"]
+    port = re.search(r"--web\.listen-address=:(\d+)", " ".join(
+        _compose()["services"]["prometheus"]["command"]))
+    assert port
+    assert prometheus["url"] == f"http://prometheus:{port.group(1)}"
 
 
 def test_compose_passes_every_variable_the_example_config_needs() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,20 +20,13 @@ import httpx
 import pytest
 
 from proxy.auth import hash_key
-from tests.fakes.servers import wait_until
+from tests.fakes.servers import PrometheusProcess, free_port, stop_process, wait_until
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-scrape"
 REQUESTS = 24
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 class Served:
@@ -63,7 +55,7 @@ metrics: {{multiproc_dir: "{multiproc}"}}
 """)
     multiproc.mkdir()
     (multiproc / "counter_999999.db").write_bytes(b"stale")  # a previous run's leftovers
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR",
                                                              "PRIMUM_CONFIG")}
     log = (tmp / "serve.log").open("w")
@@ -96,12 +88,7 @@ metrics: {{multiproc_dir: "{multiproc}"}}
             c.get("/healthz")
             yield result
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 
@@ -125,32 +112,16 @@ def prometheus(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
     binary = os.environ.get("PRIMUM_TEST_PROMETHEUS_BIN")
     if not binary:
         pytest.skip("PRIMUM_TEST_PROMETHEUS_BIN is not set")
-    tmp = tmp_path_factory.mktemp("prometheus")
     target = served.url.removeprefix("http://")
-    (tmp / "prometheus.yml").write_text(f"""
+    config = f"""
 global: {{scrape_interval: 1s, evaluation_interval: 1s}}
 scrape_configs:
   - job_name: primum
     metrics_path: /metrics
     static_configs: [{{targets: ["{target}"]}}]
-""")
-    port = _free_port()
-    log = (tmp / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [binary, f"--config.file={tmp / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+"""
+    with PrometheusProcess(binary, tmp_path_factory.mktemp("prometheus"), config) as prometheus:
+        yield prometheus.url
 
 
 def test_real_prometheus_scrapes_the_proxy(served: Served, prometheus: str) -> None:

@@ -258,7 +258,9 @@ async def test_case_detail_has_decisions_and_timeline(store: AuditStore) -> None
     assert review.case("nope") is None
 
 
-async def test_workflow(store: AuditStore) -> None:
+async def test_workflow(url: str) -> None:
+    errors: list[str] = []
+    store = AuditStore(url, on_error=errors.append).open()
     await store.open_case(_case("c1", 1, "high"))
     clock = Clock(T0 + timedelta(hours=1))
     review = ReviewStore(store, redact=lambda t: t.replace("Jane Roe", "[PERSON_1]"),
@@ -308,6 +310,8 @@ async def test_workflow(store: AuditStore) -> None:
         ("status", "boss", {"from": "resolved", "to": "in_review", "resolution": None}),
     ]
     assert "Jane Roe" not in repr(review.case("c1"))
+    assert errors == []  # refused changes are not store failures
+    store.close()
 
 
 # ---------------------------------------------------------------------- stats, backlog
