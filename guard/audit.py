@@ -174,6 +174,7 @@ cases = sa.Table(
     sa.Index("ix_cases_status_priority_created_at", "status", "priority", "created_at"),
     sa.Index("ix_cases_tenant_created_at", "tenant", "created_at"),
     sa.Index("ix_cases_request_id", "request_id"),
+    sa.Index("ix_cases_created_at_case_id", "created_at", "case_id"),
     sa.Index("ix_cases_assignee_status", "assignee", "status"),
 )
 

@@ -2,11 +2,16 @@
 
     primum scan prompts.jsonl --text-field prompt --out verdicts.jsonl
     primum policy validate policies/*.yaml
+    primum policy test tests/golden/*.yaml [--policy NAME_OR_PATH]
+    primum cases export --false-positives --out golden.yaml [--store URL | --config FILE]
     primum bench medsafetybench --data DIR      (source checkout only: benchmarks/)
     primum train harmful-request --data DIR     (needs the 'train' extra)
 
 The proxy adds ``serve`` and ``hash-key`` to the same parser (``proxy.cli``), so every
 command shares one entry point; ``guard`` itself stays free of web-framework imports.
+Commands that read the deployment (``cases export``: its store URL, tenants and policies)
+take ``--store URL`` here; ``proxy.cli`` sets ``load_deployment`` so that ``--config`` (or
+``$PRIMUM_CONFIG``, or the embedded default) is read with the proxy's own config loader.
 Each subcommand sets ``handler`` (``Handler``) as its default; ``main`` dispatches to it.
 
 Scanning goes through ``guard.sdk.AsyncGuard``, i.e. the same ``Pipeline`` the proxy
@@ -53,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="primum",
         description="Primum: a safety guardrail for medical LLM traffic.",
     )
-    parser.set_defaults(handler=None, registry=None)
+    parser.set_defaults(handler=None, registry=None, load_deployment=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = sub.add_parser(
@@ -96,7 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.set_defaults(handler=_validate)
+    test = policy_sub.add_parser(
+        "test",
+        help="run golden cases (exported false positives) through a policy",
+        description="Run each case of the golden files (primum cases export) through its "
+        "policy, or --policy, with the SDK's pipeline. Prints PASS, FAIL, PENDING (a known "
+        "false positive still reproduced) or FIXED (a pending case that passes now) per "
+        "case; exits 1 if any case fails, errors or is FIXED. See guard/golden.py.",
+    )
+    test.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                      help="golden YAML files, or directories of them")
+    test.add_argument("--policy", default=None, metavar="NAME_OR_PATH",
+                      help="run every case with this policy (a shipped pack name or a "
+                           "file) instead of the one each case names")
+    test.set_defaults(handler=_policy_test)
     policy.set_defaults(handler=_usage(policy))
+    _add_cases(sub)
     _add_bench(sub)
     _add_train(sub)
     _add_kb(sub)
@@ -332,6 +352,152 @@ def _kb_show(args: argparse.Namespace) -> int:
                                                       exclude_none=True),
                          indent=1, ensure_ascii=False))
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- cases
+def _add_cases(sub: argparse._SubParsersAction[Any]) -> None:
+    cases = sub.add_parser("cases", help="work with review cases in the audit store",
+                           description="Work with the review cases in the audit store.")
+    cases_sub = cases.add_subparsers(dest="cases_command", metavar="ACTION")
+    export = cases_sub.add_parser(
+        "export",
+        help="write resolved cases as golden policy tests",
+        description="Write every case a reviewer resolved as false_positive as a golden "
+        "case (guard/golden.py): the request rebuilt from its redacted excerpts, and the "
+        "expectation that the policy now decides something less severe without the "
+        "escalation. Run them with `primum policy test FILE`. Cases whose excerpt was "
+        "withheld are skipped with a warning.",
+    )
+    export.add_argument("--false-positives", action="store_true",
+                        help="export cases resolved as false_positive (required: the only "
+                             "kind exported)")
+    export.add_argument("--config", default=None, metavar="FILE",
+                        help="proxy config: the store URL, tenants' audiences and policies "
+                             "(default: $PRIMUM_CONFIG, else the embedded default)")
+    export.add_argument("--store", default=None, metavar="URL",
+                        help="audit store URL (default: the config's store.url); given "
+                             "without --config, the config is not read: audiences default "
+                             "to patient and policies are found among the shipped packs")
+    export.add_argument("--tenant", action="append", default=None, metavar="NAME",
+                        help="only this tenant's cases (repeat for several)")
+    export.add_argument("--since", default=None, metavar="DATE",
+                        help="only cases resolved at or after DATE (ISO 8601; UTC unless "
+                             "an offset is given)")
+    export.add_argument("--policy", default=None, metavar="ID",
+                        help="only cases decided by the policy with this id "
+                             "(e.g. primum-default)")
+    export.add_argument("--pending", action="store_true",
+                        help="mark the cases pending: known false positives not fixed yet "
+                             "(runners report them without failing)")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE",
+                        help="golden YAML file to write")
+    export.set_defaults(handler=_cases_export)
+    cases.set_defaults(handler=_usage(cases))
+
+
+def _cases_export(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from guard.audit import AuditStore
+    from guard.golden import DeploymentError, dump_golden, export_false_positives
+    from guard.review import ReviewStore
+
+    def fail(message: str) -> int:
+        print(f"primum cases export: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if not args.false_positives:
+        return fail("say which cases to export: --false-positives (the only kind so far)")
+    since = None
+    if args.since is not None:
+        try:
+            since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            return fail(f"--since {args.since!r} is not an ISO 8601 date or time")
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    deployment = None
+    if args.load_deployment is not None and (args.config is not None or args.store is None):
+        try:
+            deployment = args.load_deployment(args.config)
+        except DeploymentError as exc:
+            return fail(str(exc))
+    elif args.config is not None:
+        return fail("--config needs the proxy's config loader: run the `primum` command "
+                    "installed with the proxy, or give --store URL")
+    url = args.store or (deployment.store_url if deployment is not None else None)
+    if url is None:
+        return fail("give the audit store: --store URL (or --config FILE)")
+    problem = _missing_sqlite(url)
+    if problem:
+        return fail(problem)
+    try:
+        store = AuditStore(url).open()
+    except Exception as exc:  # a driver error's text can hold the URL and its password
+        return fail(f"cannot open the audit store ({type(exc).__name__})")
+    try:
+        found, skipped = export_false_positives(
+            ReviewStore(store), deployment=deployment, tenants=args.tenant, since=since,
+            policy_id=args.policy, pending=args.pending, out_dir=args.out.parent)
+    finally:
+        store.close()
+    for skip in skipped:
+        print(f"warning: skipped case {skip.case_id}: {skip.reason}", file=sys.stderr)
+    for case in found:
+        if case.policy is None and case.origin is not None:
+            print(f"warning: case {case.origin.case_id}: no policy file with id "
+                  f"{case.origin.policy_id!r} found; run it with --policy", file=sys.stderr)
+    header = (f"Golden cases (format: guard/golden.py): {len(found)} review "
+              f"case{'s' * (len(found) != 1)} resolved as false_positive,\nexported by "
+              f"`primum cases export --false-positives` on {datetime.now(UTC):%Y-%m-%d}.\n"
+              f"Run them: primum policy test {args.out.name}")
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(dump_golden(found, header), encoding="utf-8")
+    except OSError as exc:
+        return fail(f"cannot write {args.out}: {exc.strerror}")
+    print(f"wrote {len(found)} case{'s' * (len(found) != 1)} to {args.out}"
+          f"{f' ({len(skipped)} skipped)' if skipped else ''}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _missing_sqlite(url: str) -> str | None:
+    """Exporting must not create an empty SQLite store where the operator mistyped a path."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return "the store URL is not a SQLAlchemy URL"
+    database = parsed.database
+    if (parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+            and not Path(str(database)).is_file()):
+        return f"no audit store at {database}"
+    return None
+
+
+def _policy_test(args: argparse.Namespace) -> int:
+    from guard.golden import GoldenError, GoldenRunner, iter_golden_files, load_golden
+
+    cases = []
+    for path in iter_golden_files(args.files):
+        try:
+            cases.extend(load_golden(path))
+        except GoldenError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_USAGE
+    if not cases:
+        print("primum policy test: no golden cases in the files given", file=sys.stderr)
+        return EXIT_USAGE
+    runner = GoldenRunner(args.registry, args.policy)
+    results = asyncio.run(runner.run(cases))
+    for result in results:
+        print(result.line())
+    counts = Counter(r.status for r in results)
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("pass", "fail", "pending", "fixed", "error")
+                        if counts[s])
+    print(f"{len(results)} case{'s' * (len(results) != 1)}: {summary}", file=sys.stderr)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
 
 
 # ------------------------------------------------------------------------ policy validate

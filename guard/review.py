@@ -583,7 +583,12 @@ def _after(order: _Order, keys: list[Any]) -> Any:
     for i, column in enumerate(order.columns):
         beyond = column < keys[i] if order.descending else column > keys[i]
         terms.append(sa.and_(*(order.columns[j] == keys[j] for j in range(i)), beyond))
-    return sa.or_(*terms)
+    # The OR alone is not turned into an index seek by SQLite or PostgreSQL (a page deep in
+    # a million rows then costs a scan of all before it); the redundant bound on the first
+    # column is, and makes every page cost the same.
+    first = order.columns[0]
+    bound = first <= keys[0] if order.descending else first >= keys[0]
+    return sa.and_(bound, sa.or_(*terms))
 
 
 # ---------------------------------------------------------------------- buckets

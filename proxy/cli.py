@@ -15,9 +15,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from proxy.auth import hash_key
 from proxy.config import CONFIG_ENV, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from guard.golden import Deployment
 
 __all__ = ["add_proxy_commands", "build_parser", "main"]
 
@@ -47,6 +51,19 @@ def add_proxy_commands(parser: argparse.ArgumentParser) -> None:
     )
     hashing.add_argument("key", help="the API key, or '-' for stdin")
     hashing.set_defaults(handler=_hash_key)
+    # `cases export --config FILE` reads the store URL and the tenants from the proxy config.
+    parser.set_defaults(load_deployment=_load_deployment)
+
+
+def _load_deployment(path: str | None) -> Deployment:
+    # Imported here: guard.golden -> guard.review -> guard.metrics imports
+    # prometheus_client, which `serve` must not import before it sets the multiprocess dir.
+    from guard.golden import DeploymentError, deployment_from_config
+
+    try:
+        return deployment_from_config(load_config(path))
+    except ConfigError as exc:
+        raise DeploymentError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -57,6 +58,7 @@ _PAGE_HEADERS = {
     "cache-control": "no-store",
 }
 _VOCAB = vocabulary()
+_FACETS_TTL_S = 60.0
 _DECISION_CSV = ("id", "time", "request_id", "tenant", "model", "stage", "action", "severity",
                  "policy_id", "policy_version", "categories", "principles", "criteria", "rules",
                  "failures", "check_ms", "upstream_ms", "case_id", "excerpt")
@@ -108,10 +110,19 @@ def install_review(
         who, _ = reviewer(request)
         return {"name": who.name, "role": who.role, "tenants": who.visible(tenants)}
 
+    # Menus may lag new categories by a minute; the distinct scans over a million-row
+    # store cost a few hundred ms, so each page load must not repeat them.
+    facet_cache: dict[tuple[str, ...] | None, tuple[float, dict[str, list[Any]]]] = {}
+
     @app.get("/review/api/facets")
     async def facets(request: Request) -> dict[str, Any]:
         who, rs = reviewer(request)
-        seen = await asyncio.to_thread(rs.facets, who.tenants)
+        cached = facet_cache.get(who.tenants)
+        if cached is not None and time.monotonic() - cached[0] < _FACETS_TTL_S:
+            seen = cached[1]
+        else:
+            seen = await asyncio.to_thread(rs.facets, who.tenants)
+            facet_cache[who.tenants] = (time.monotonic(), seen)
         return {
             "tenants": who.visible(tenants),
             **seen,

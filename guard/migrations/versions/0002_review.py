@@ -79,6 +79,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("resolution", sa.String(), nullable=True))
         batch.add_column(sa.Column("resolved_at", _ts(), nullable=True))
     op.create_index("ix_cases_request_id", "cases", ["request_id"])
+    op.create_index("ix_cases_created_at_case_id", "cases", ["created_at", "case_id"])
     op.create_index("ix_cases_assignee_status", "cases", ["assignee", "status"])
 
     op.create_table(
@@ -144,6 +145,7 @@ def _backfill() -> None:
 def downgrade() -> None:
     op.drop_table("case_events")
     op.drop_index("ix_cases_assignee_status", "cases")
+    op.drop_index("ix_cases_created_at_case_id", "cases")
     op.drop_index("ix_cases_request_id", "cases")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("resolved_at")
