@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,43 +31,10 @@ from guard.audit import (
 from guard.recording import CaseRecord, DecisionRecord
 from guard.types import Action, CheckFailure, Finding, Stage, Verdict
 
-PG_ENV = "PRIMUM_TEST_POSTGRES_URL"
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PHI_NAME = "Johanna Példa-Smith"
 PHI_MRN = "MRN 4471923"
-
-
-def _reset_postgres(url: str) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS case_events, decision_findings, "
-                                 "decisions, cases, alembic_version CASCADE"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'audit.db'}"
-        return
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} not set (start one with tests/pg/start_postgres.sh)")
-    _reset_postgres(url)
-    yield url
-    _reset_postgres(url)
-
-
-@pytest.fixture
-def store(fresh_url: str) -> Iterator[AuditStore]:
-    with AuditStore(fresh_url) as s:
-        yield s
 
 
 def _verdict(

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,39 +28,9 @@ from guard.review import (
 )
 from guard.types import Action, Finding, Stage, Verdict
 
-PG_ENV = "PRIMUM_TEST_POSTGRES_URL"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # As SQLite stores a naive UTC time (and PostgreSQL reads it as a literal).
 NAIVE_T0 = T0.replace(tzinfo=None).isoformat(sep=" ")
-TABLES = "case_events, decision_findings, decisions, cases, alembic_version"
-
-
-def _reset_postgres(url: str) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {TABLES} CASCADE"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'audit.db'}"
-        return
-    found = os.environ.get(PG_ENV)
-    if not found:
-        pytest.skip(f"{PG_ENV} not set (start one with tests/pg/start_postgres.sh)")
-    _reset_postgres(found)
-    yield found
-    _reset_postgres(found)
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[AuditStore]:
-    with AuditStore(url) as s:
-        yield s
 
 
 class Clock:
@@ -258,9 +225,9 @@ async def test_case_detail_has_decisions_and_timeline(store: AuditStore) -> None
     assert review.case("nope") is None
 
 
-async def test_workflow(url: str) -> None:
+async def test_workflow(fresh_url: str) -> None:
     errors: list[str] = []
-    store = AuditStore(url, on_error=errors.append).open()
+    store = AuditStore(fresh_url, on_error=errors.append).open()
     await store.open_case(_case("c1", 1, "high"))
     clock = Clock(T0 + timedelta(hours=1))
     review = ReviewStore(store, redact=lambda t: t.replace("Jane Roe", "[PERSON_1]"),
@@ -395,8 +362,8 @@ def test_backlog_collector_caches_between_scrapes() -> None:
 
 
 # ---------------------------------------------------------------------- migration
-def test_upgrade_from_0001_backfills(url: str) -> None:
-    engine = sa.create_engine(url)
+def test_upgrade_from_0001_backfills(fresh_url: str) -> None:
+    engine = sa.create_engine(fresh_url)
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0001")
@@ -419,7 +386,7 @@ def test_upgrade_from_0001_backfills(url: str) -> None:
                 "'[]', 'x', '{}')"), {"t": NAIVE_T0})
     finally:
         engine.dispose()
-    with AuditStore(url) as store:
+    with AuditStore(fresh_url) as store:
         review = ReviewStore(store)
         severity = {d["request_id"]: d["severity"]
                     for d in review.decisions(DecisionFilter()).items}
