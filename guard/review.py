@@ -89,17 +89,15 @@ class InvalidUpdateError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionFilter:
-    """Which decisions to read. Empty tuples mean "any"; ``tenants=None`` means every tenant
-    (an admin), while an empty tuple of tenants matches nothing (a reviewer granted none)."""
+class _Scope:
+    """What decision and case filters share. Empty tuples mean "any"; ``tenants=None``
+    means every tenant (an admin), while an empty tuple of tenants matches nothing (a
+    reviewer granted none). ``since`` is inclusive, ``until`` exclusive, both tz-aware."""
 
     tenants: tuple[str, ...] | None = None
     since: datetime | None = None
     until: datetime | None = None
     models: tuple[str, ...] = ()
-    stages: tuple[str, ...] = ()
-    actions: tuple[str, ...] = ()
-    severities: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     """Bare category names (``dose_above_max``) or ``check/category`` pairs."""
@@ -113,25 +111,19 @@ class DecisionFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseFilter:
-    tenants: tuple[str, ...] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    models: tuple[str, ...] = ()
+class DecisionFilter(_Scope):
+    stages: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter(_Scope):
     statuses: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
     resolutions: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
-    checks: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    principles: tuple[int, ...] = ()
-    criteria: tuple[str, ...] = ()
-    request_id: str | None = None
-
-    def __post_init__(self) -> None:
-        _aware(self.since, "since")
-        _aware(self.until, "until")
 
 
 @dataclass(frozen=True, slots=True)
