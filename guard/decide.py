@@ -31,11 +31,20 @@ class Decision:
     """Template -> the findings that matched the rules showing it (for ``{details}``)."""
 
 
+def category_matches(patterns: Sequence[str], category: str) -> bool:
+    """``*`` matches any category, ``emergency.*`` any that starts with ``emergency.``,
+    anything else only itself."""
+    return any(
+        p == "*" or p == category or (p.endswith("*") and category.startswith(p[:-1]))
+        for p in patterns
+    )
+
+
 def rule_matches(rule: Rule, finding: Finding, stage: Stage, audience: Audience) -> bool:
     when = rule.when
     return (
         when.check == finding.check
-        and ("*" in when.categories or finding.category in when.categories)
+        and category_matches(when.categories, finding.category)
         and finding.score >= when.min_score
         and (when.stages is None or stage in when.stages)
         and (when.audiences is None or audience in when.audiences)

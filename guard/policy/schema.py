@@ -65,7 +65,8 @@ class CheckConfig(_Strict):
 class Match(_Strict):
     check: str = Field(description="Check instance name the rule applies to.")
     categories: list[str] = Field(
-        default_factory=lambda: ["*"], min_length=1, description="Finding categories; '*' = any."
+        default_factory=lambda: ["*"], min_length=1,
+        description="Finding categories; '*' = any; 'emergency.*' = any starting with 'emergency.'."
     )
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     stages: list[Stage] | None = Field(default=None, description="Limit to stages; None = all.")

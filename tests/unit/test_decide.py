@@ -112,3 +112,17 @@ def test_details_renders_advice_once_per_distinct_text() -> None:
     c = replace(f("harm", "z"), advice="")
     assert render(policy, "note", "US", [a, b, c]) == (
         "Note:\n- Limit is 4,000 mg a day (Source: label).")
+
+
+@pytest.mark.parametrize(("patterns", "category", "expected"), [
+    (["*"], "anything", True),
+    (["emergency.*"], "emergency.acs", True),
+    (["emergency.*"], "urgent.uti", False),
+    (["emergency.*"], "emergency", False),
+    (["emergency.acs", "urgent.*"], "urgent.uti", True),
+    (["acs"], "emergency.acs", False),
+])
+def test_category_patterns(patterns: list[str], category: str, expected: bool) -> None:
+    from guard.decide import category_matches
+
+    assert category_matches(patterns, category) is expected
