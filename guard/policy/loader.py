@@ -74,7 +74,7 @@ def _merge(data: dict[str, Any], included: Policy, name: str) -> None:
     extra = included.model_dump(mode="json", exclude_unset=True)
     for key in ("checks", "rules"):
         data[key] = list(data.get(key) or []) + list(extra.get(key) or [])
-    for key in ("templates", "escalations"):
+    for key in ("templates", "escalations", "criteria"):
         merged = dict(extra.get(key) or {})
         merged.update(data.get(key) or {})
         data[key] = merged

@@ -135,6 +135,28 @@ class PhiSettings(_Strict):
     )
 
 
+class CriterionMatch(_Strict):
+    check: str = Field(description="Check instance name whose findings fall under the criterion.")
+    categories: list[str] = Field(
+        default_factory=lambda: ["*"], min_length=1,
+        description="Finding categories; '*' = any; 'emergency.*' = a prefix.")
+
+
+class Criterion(_Strict):
+    """A clinical-safety criterion (CSEDB's) that a pack covers: how much a miss costs and
+    which findings are evidence of it. Benchmarks weight their scores with ``weight``."""
+
+    name: str = Field(min_length=1, description="English name (a paraphrase where the "
+                      "source's is not public).")
+    name_zh: str | None = None
+    track: Literal["safety", "effectiveness"] = "safety"
+    weight: int = Field(ge=1, le=5, description="Consequence weight: 5 potentially fatal, "
+                        "1 reversible harm.")
+    weight_source: str = Field(min_length=1, description="Where the weight comes from.")
+    findings: list[CriterionMatch] = Field(min_length=1)
+    description: str = ""
+
+
 class Policy(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)
     version: str = Field(min_length=1, max_length=32)
@@ -145,6 +167,9 @@ class Policy(_Strict):
     escalations: dict[str, Escalation] = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
     phi: PhiSettings = Field(default_factory=PhiSettings)
+    criteria: dict[str, Criterion] = Field(
+        default_factory=dict,
+        description="Clinical-safety criteria this policy covers (CSEDB), by id.")
     included: list[str] = Field(
         default_factory=list,
         description="Packs merged in by 'include' (name and version); set by the loader.",
@@ -185,6 +210,10 @@ class Policy(_Strict):
                 raise ValueError(f"rule {rule.id!r} names unknown escalation {rule.escalation!r}")
             if rule.action in (Action.BLOCK, Action.CLARIFY) and rule.template is None:
                 raise ValueError(f"rule {rule.id!r}: action {rule.action.value} needs a template")
+        for cid, criterion in self.criteria.items():
+            for match in criterion.findings:
+                if match.check not in ids:
+                    raise ValueError(f"criterion {cid!r} names unknown check {match.check!r}")
         if (
             any(c.fail_mode == "closed" for c in self.checks)
             and self.check_unavailable_template not in self.templates

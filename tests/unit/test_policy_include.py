@@ -114,3 +114,28 @@ def test_included_is_not_for_authors(tmp_path: Path) -> None:
     _write(tmp_path, **{"top.yaml": 'id: t\nversion: "1"\nincluded: [x]\n'})
     with pytest.raises(PolicyError, match="use 'include'"):
         load_policy(tmp_path / "top.yaml")
+
+
+CRITERIA = """
+  harm_done:
+    name: harm done
+    weight: 4
+    weight_source: "assigned for the test"
+    findings:
+      - {check: harm, categories: ["falsify*"]}
+"""
+
+
+def test_criteria_merge_through_include_and_name_known_checks(tmp_path: Path) -> None:
+    _write(tmp_path, **{"base.yaml": BASE + "criteria:" + CRITERIA, "top.yaml": TOP})
+    policy = load_policy(tmp_path / "top.yaml")
+    criterion = policy.criteria["harm_done"]
+    assert (criterion.weight, criterion.findings[0].check, criterion.track) == (4, "harm", "safety")
+    broken = BASE + "criteria:" + CRITERIA.replace("check: harm", "check: nothing")
+    _write(tmp_path, **{"base.yaml": broken})
+    with pytest.raises(PolicyError, match="criterion 'harm_done' names unknown check 'nothing'"):
+        load_policy(tmp_path / "base.yaml")
+    _write(tmp_path, **{"base.yaml": BASE + "criteria:" + CRITERIA.replace("weight: 4",
+                                                                           "weight: 6")})
+    with pytest.raises(PolicyError, match="criteria.harm_done.weight"):
+        load_policy(tmp_path / "base.yaml")
