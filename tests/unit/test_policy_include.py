@@ -137,5 +137,5 @@ def test_criteria_merge_through_include_and_name_known_checks(tmp_path: Path) ->
         load_policy(tmp_path / "base.yaml")
     _write(tmp_path, **{"base.yaml": BASE + "criteria:" + CRITERIA.replace("weight: 4",
                                                                            "weight: 6")})
-    with pytest.raises(PolicyError, match="criteria.harm_done.weight"):
+    with pytest.raises(PolicyError, match=r"criteria\.harm_done\.weight"):
         load_policy(tmp_path / "base.yaml")
