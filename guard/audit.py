@@ -19,10 +19,12 @@ user still gets the answer; ``on_error`` lets the metrics count it so an alert f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -42,6 +44,7 @@ __all__ = [
     "DEFAULT_EXCERPT_CHARS",
     "DEFAULT_URL",
     "AuditStore",
+    "Outbox",
     "StoreNotOpenError",
     "alembic_config",
     "case_events",
@@ -51,6 +54,7 @@ __all__ = [
     "decisions",
     "finding_rows",
     "metadata",
+    "notifications",
 ]
 
 DEFAULT_URL = "sqlite:///primum-audit.db"
@@ -60,6 +64,11 @@ _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit key: it only has to be the same in every process that migrates.
 _PG_MIGRATION_LOCK = 0x7072696D756D  # "primum"
 _PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+_UNRESOLVED = ("open", "in_review")
+
+Outbox = Callable[[CaseRecord], Sequence[tuple[str, dict[str, Any]]]]
+"""``deliveries(case) -> [(webhook name, payload)]``: the notifications a new case sends,
+written in the case's own transaction (``guard.escalation.Notifier.deliveries``)."""
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -171,11 +180,14 @@ cases = sa.Table(
     sa.Column("model", sa.String(), nullable=False, server_default=""),
     sa.Column("resolution", sa.String(), nullable=True),
     sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.Column("merged_count", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("dedup_key", sa.String(), nullable=True),
     sa.Index("ix_cases_status_priority_created_at", "status", "priority", "created_at"),
     sa.Index("ix_cases_tenant_created_at", "tenant", "created_at"),
     sa.Index("ix_cases_request_id", "request_id"),
     sa.Index("ix_cases_created_at_case_id", "created_at", "case_id"),
     sa.Index("ix_cases_assignee_status", "assignee", "status"),
+    sa.Index("ix_cases_dedup_key_created_at", "dedup_key", "created_at"),
 )
 
 # A case's timeline: opened, every status change, assignment and reviewer note, with who
@@ -192,6 +204,28 @@ case_events = sa.Table(
     sa.Column("kind", sa.String(), nullable=False),
     sa.Column("detail", _json(), nullable=False),
     sa.Index("ix_case_events_case_id_id", "case_id", "id"),
+)
+
+# The outbox of webhook deliveries (guard.escalation): written in the transaction that
+# opens the case, so a crash cannot lose a notification; delivered by a background worker
+# that claims one row at a time. Rows are kept after delivery as the record of it.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("case_id", sa.String(), sa.ForeignKey("cases.case_id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("webhook", sa.String(), nullable=False),
+    sa.Column("event", sa.String(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("last_error", sa.String(), nullable=True),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Column("payload", _json(), nullable=False),
+    sa.Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    sa.Index("ix_notifications_case_id", "case_id"),
 )
 
 
@@ -297,6 +331,8 @@ def _case_row(case: CaseRecord, excerpt_chars: int) -> dict[str, Any]:
         "model": case.model,
         "resolution": None,
         "resolved_at": None,
+        "merged_count": 0,
+        "dedup_key": case.dedup_key,
     }
 
 
@@ -331,6 +367,10 @@ class AuditStore:
     Construction does no I/O. ``open()`` connects and migrates the schema to head;
     ``close()`` releases the connections. ``on_error(operation)`` is called before a
     failed write re-raises, so the caller can count store errors in its metrics.
+
+    ``merge_window_s``: a case with a ``dedup_key`` that matches an unresolved case of the
+    same tenant and rule opened at most this long before is merged into it (0: never).
+    ``deliveries``: the webhook notifications a new case sends, written with the case.
     """
 
     def __init__(
@@ -340,11 +380,17 @@ class AuditStore:
         excerpt_chars: int = DEFAULT_EXCERPT_CHARS,
         on_error: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        merge_window_s: float = 0.0,
+        deliveries: Outbox | None = None,
     ) -> None:
         if excerpt_chars < 0:
             raise ValueError("excerpt_chars must be >= 0")
+        if merge_window_s < 0:
+            raise ValueError("merge_window_s must be >= 0")
         self.url = url
         self.excerpt_chars = excerpt_chars
+        self.merge_window_s = merge_window_s
+        self._deliveries = deliveries
         self._on_error = on_error
         self._clock = clock
         self._engine: Engine | None = None
@@ -397,8 +443,8 @@ class AuditStore:
     async def record_decision(self, record: DecisionRecord) -> None:
         await asyncio.to_thread(self.write_decision, record)
 
-    async def open_case(self, case: CaseRecord) -> None:
-        await asyncio.to_thread(self.write_case, case)
+    async def open_case(self, case: CaseRecord) -> str | None:
+        return await asyncio.to_thread(self.write_case, case)
 
     def write_decision(self, record: DecisionRecord) -> int:
         """Store one decision and its finding index rows in one transaction; its id."""
@@ -412,14 +458,64 @@ class AuditStore:
                 conn.execute(decision_findings.insert(), found)
         return decision_id
 
-    def write_case(self, case: CaseRecord) -> None:
-        """Store a new case with the ``opened`` event of its timeline."""
+    def write_case(self, case: CaseRecord) -> str:
+        """Store a new case with the ``opened`` event of its timeline and its webhook
+        deliveries, in one transaction; or merge it into a recent unresolved duplicate.
+        The id of the case the escalation now belongs to."""
         row = _case_row(case, self.excerpt_chars)
         event = {"case_id": case.case_id, "created_at": case.time, "actor": "primum",
                  "kind": "opened", "detail": {"rule": case.rule, "priority": case.priority}}
+        outbox = list(self._deliveries(case)) if self._deliveries is not None else []
         with self._failures_counted("open_case"), self._begin() as conn:
+            if case.dedup_key is not None and self.merge_window_s > 0:
+                merged_into = self._merge(conn, case)
+                if merged_into is not None:
+                    return merged_into
             conn.execute(cases.insert(), row)
             conn.execute(case_events.insert(), event)
+            if outbox:
+                now = self._clock()
+                conn.execute(notifications.insert(), [
+                    {"id": uuid.uuid4().hex, "case_id": case.case_id, "webhook": webhook,
+                     "event": str(payload.get("event", "case.opened")), "created_at": now,
+                     "status": "pending", "attempts": 0, "next_attempt_at": now,
+                     "last_error": None, "sent_at": None, "payload": payload}
+                    for webhook, payload in outbox
+                ])
+        return case.case_id
+
+    def _merge(self, conn: Connection, case: CaseRecord) -> str | None:
+        """Merge ``case`` into the newest unresolved case with its key opened within the
+        window: a ``merged`` event and ``merged_count + 1``. Its id, or ``None``.
+
+        The key is locked first (PostgreSQL: an advisory lock on it; SQLite: the write
+        lock), so two workers escalating the same thing at once cannot both open a case.
+        """
+        key = case.dedup_key
+        assert key is not None
+        if conn.dialect.name == "postgresql":
+            lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        since = case.time - timedelta(seconds=self.merge_window_s)
+        existing = conn.execute(
+            sa.select(cases.c.case_id)
+            .where(cases.c.dedup_key == key, cases.c.tenant == case.tenant,
+                   cases.c.rule == case.rule, cases.c.status.in_(_UNRESOLVED),
+                   cases.c.created_at >= since)
+            .order_by(cases.c.created_at.desc(), cases.c.case_id.desc())
+            .limit(1)
+        ).scalar()
+        if existing is None:
+            return None
+        conn.execute(cases.update().where(cases.c.case_id == existing)
+                     .values(merged_count=cases.c.merged_count + 1, updated_at=case.time))
+        conn.execute(case_events.insert(), {
+            "case_id": existing, "created_at": case.time, "actor": "primum", "kind": "merged",
+            "detail": {"request_id": case.request_id, "categories": list(case.categories),
+                       "priority": case.priority}})
+        return str(existing)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:

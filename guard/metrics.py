@@ -21,7 +21,7 @@ import enum
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
@@ -43,6 +43,7 @@ __all__ = [
     "BacklogRow",
     "CaseBacklogCollector",
     "Metrics",
+    "NotificationBacklogCollector",
     "clamp_label",
     "metrics_registry",
     "multiprocess_enabled",
@@ -152,6 +153,11 @@ class Metrics:
         self.store_errors = Counter(
             "primum_store_errors", "Audit store operations that failed.",
             ["operation"], registry=reg)
+        self.notifications = Counter(
+            "primum_notifications",
+            "Webhook delivery attempts by webhook and outcome: sent, retry (to be tried "
+            "again), failed (given up: refused by the receiver or out of attempts).",
+            ["webhook", "outcome"], registry=reg)
         # livemax: any live worker ready means ready; worker_exited() drops a dead one's vote.
         self.ready = Gauge(
             "primum_ready", "1 when this server's policy and checks are loaded.",
@@ -161,8 +167,11 @@ class Metrics:
     async def record_decision(self, record: DecisionRecord) -> None:
         self.observe_decision(record)
 
-    async def open_case(self, case: CaseRecord) -> None:
+    async def open_case(self, case: CaseRecord) -> str | None:
+        # Every escalation counts, merged into an existing case or not: the rate of the
+        # signal matters to the alerts, not how the review queue groups it.
         self.escalations.labels(rule=self._label("rule", case.rule)).inc()
+        return None
 
     # ----------------------------------------------------------------- direct calls
     def observe_decision(self, record: DecisionRecord) -> None:
@@ -223,6 +232,12 @@ class Metrics:
     def store_error(self, operation: str) -> None:
         """Pass as ``AuditStore(on_error=...)`` so lost audit writes are visible and alertable."""
         self.store_errors.labels(operation=self._label("operation", operation)).inc()
+
+    def notification(self, webhook: str, outcome: str) -> None:
+        """One webhook delivery attempt (``guard.escalation.DeliveryWorker(on_outcome=...)``)."""
+        self.notifications.labels(
+            webhook=self._label("webhook", webhook), outcome=clamp_label(outcome)
+        ).inc()
 
     def set_ready(self, ready: bool) -> None:
         self.ready.set(1 if ready else 0)
@@ -304,6 +319,49 @@ class CaseBacklogCollector:
             rows = tuple(found)
             self._cached = (now, rows)
             return rows
+
+
+class NotificationBacklogCollector:
+    """``primum_notifications_pending``: webhook deliveries waiting in the outbox (due or
+    waiting for a retry), by webhook, read from the audit store when Prometheus scrapes and
+    cached for ``cache_s``, like ``CaseBacklogCollector``. A store that cannot answer drops
+    the family from that scrape and counts a store error."""
+
+    def __init__(
+        self,
+        source: Callable[[], Mapping[str, int]],
+        *,
+        cache_s: float = 15.0,
+        on_error: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._cache_s = cache_s
+        self._on_error = on_error
+        self._clock = clock
+        self._lock = Lock()
+        self._cached: tuple[float, Mapping[str, int]] | None = None
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            now = self._clock()
+            if self._cached is None or now - self._cached[0] >= self._cache_s:
+                try:
+                    self._cached = (now, dict(self._source()))
+                except Exception:
+                    if self._on_error is not None:
+                        self._on_error("notification_backlog")
+                    return
+            counts = self._cached[1]
+        pending = GaugeMetricFamily(
+            "primum_notifications_pending",
+            "Webhook deliveries not yet sent nor given up, by webhook.", labels=["webhook"])
+        for webhook, count in sorted(counts.items()):
+            pending.add_metric([clamp_label(webhook)], count)
+        yield pending
 
 
 def metrics_registry(multiproc_dir: str | None) -> CollectorRegistry:

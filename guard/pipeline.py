@@ -21,7 +21,7 @@ from typing import Any
 
 from guard.engine import Engine
 from guard.messages import input_segments, replace_segment_texts
-from guard.recording import CaseRecord, DecisionRecord, NullRecorder, Recorder
+from guard.recording import CaseRecord, DecisionRecord, NullRecorder, Recorder, dedup_key
 from guard.redaction import Vault, redact, restore, spans_from_findings
 from guard.types import Action, Context, Finding, Segment, Stage, Verdict, most_severe
 
@@ -45,6 +45,10 @@ class InputOutcome:
     case_ids: tuple[str, ...] = ()
     segments: tuple[Segment, ...] = ()
     """The request's segments as checked at the input stage (output checks see them)."""
+    subject: tuple[str | None, str] = (None, "")
+    """What a case opened for this request is about, for merging duplicates: the client's
+    ``user`` field (``ctx.metadata["user"]``) and the input's redacted excerpt ("" when
+    withheld). Only ever stored hashed (``guard.recording.dedup_key``)."""
 
     @property
     def answered(self) -> bool:
@@ -99,9 +103,11 @@ class Pipeline:
         outgoing = replace_segment_texts(messages, replacements)
 
         excerpt = self._excerpt(_shown(segments), segments, verdict)
-        case_ids = await self._open_cases(request_id, ctx, verdict, excerpt)
+        subject = (ctx.metadata.get("user") or None, "" if excerpt == _WITHHELD else excerpt)
+        case_ids = await self._open_cases(request_id, ctx, verdict, excerpt, subject)
         await self._record(request_id, ctx, verdict, excerpt, case_ids)
-        outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids, tuple(segments))
+        outcome = InputOutcome(request_id, verdict, outgoing, vault, case_ids, tuple(segments),
+                               subject)
         if outcome.answered:
             self._count(ctx, verdict.action)
         return outcome
@@ -116,7 +122,7 @@ class Pipeline:
         verdict = await self.engine.run(Stage.OUTPUT, [segment], ctx)
         outcome = self._compose(text, verdict, inp)
         excerpt = self._excerpt([segment], [segment], verdict)
-        case_ids = await self._open_cases(inp.request_id, ctx, verdict, excerpt)
+        case_ids = await self._open_cases(inp.request_id, ctx, verdict, excerpt, inp.subject)
         outcome.case_ids = case_ids
         await self._record(inp.request_id, ctx, verdict, excerpt, case_ids, upstream_ms)
         self._count(ctx, most_severe({inp.verdict.action, verdict.action}))
@@ -207,9 +213,13 @@ class Pipeline:
         return bool(phi_checks - failed)
 
     async def _open_cases(
-        self, request_id: str, ctx: Context, verdict: Verdict, excerpt: str
+        self, request_id: str, ctx: Context, verdict: Verdict, excerpt: str,
+        subject: tuple[str | None, str] = (None, ""),
     ) -> tuple[str, ...]:
+        """One case per escalation. The recorder (the audit store) may merge one into a
+        recent unresolved case about the same thing: then that case's id is returned."""
         ids: list[str] = []
+        user, text = subject
         for name in verdict.escalations:
             escalation = self.engine.policy.escalations[name]
             case = CaseRecord(
@@ -224,10 +234,11 @@ class Pipeline:
                 categories=verdict.categories,
                 excerpt=excerpt,
                 model=ctx.model or "",
+                dedup_key=dedup_key(ctx.tenant, name, user, text),
             )
-            await self.recorder.open_case(case)
-            ids.append(case.case_id)
-        return tuple(ids)
+            effective = await self.recorder.open_case(case)
+            ids.append(effective or case.case_id)
+        return tuple(dict.fromkeys(ids))
 
     async def _record(
         self,
@@ -343,7 +354,7 @@ class GuardedStream:
         excerpt = self._excerpt[: self._p.excerpt_chars] if self._p.has_phi_check(
             verdict) else _WITHHELD
         outcome.case_ids = await self._p._open_cases(
-            self._inp.request_id, self._ctx, verdict, excerpt
+            self._inp.request_id, self._ctx, verdict, excerpt, self._inp.subject
         )
         await self._p._record(self._inp.request_id, self._ctx, verdict, excerpt,
                               outcome.case_ids, upstream_ms)

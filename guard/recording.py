@@ -8,6 +8,7 @@ both consume it; the pipeline does not know which recorders exist.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ __all__ = [
     "MultiRecorder",
     "NullRecorder",
     "Recorder",
+    "dedup_key",
     "severity_of",
 ]
 
@@ -49,6 +51,29 @@ def severity_of(action: Action, case_priorities: Sequence[str] = ()) -> str:
     """The most urgent of the action's own severity and the opened cases' priorities."""
     levels = {_ACTION_SEVERITY[action], *case_priorities}
     return next(level for level in SEVERITIES if level in levels or level == "none")
+
+
+DEDUP_TEXT_CHARS = 200
+
+
+def dedup_key(tenant: str, rule: str, user: str | None, text: str) -> str | None:
+    """The key under which escalations count as "the same situation" for case merging.
+
+    sha256 of the tenant, the escalation rule and a subject: the client's OpenAI ``user``
+    field when it sent one (the same person, whatever they write), else the first
+    ``DEDUP_TEXT_CHARS`` characters of the request's PHI-redacted excerpt (the same message
+    sent again: a retry, a regenerate, a double click). ``None`` (never merged) when there
+    is neither (``text`` is empty when no excerpt could be kept). Only the hash is stored,
+    never the user id or the text.
+    """
+    if user:
+        subject = "user\x1f" + user
+    elif text:
+        subject = "text\x1f" + text[:DEDUP_TEXT_CHARS]
+    else:
+        return None
+    material = "\x1f".join((tenant, rule, subject))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +113,28 @@ class CaseRecord:
     status: str = "open"
     metadata: dict[str, str] = field(default_factory=dict)
     model: str = ""
+    dedup_key: str | None = None
+    """A hash naming "the same situation" (tenant, rule and who or what it is about): an
+    escalation whose key matches an unresolved case opened recently is merged into that
+    case instead of opening another (``AuditStore(merge_window_s=...)``). ``None``: never
+    merged. Never raw text or a raw user id (see ``guard.escalation.dedup_key``)."""
 
 
 class Recorder(Protocol):
     async def record_decision(self, record: DecisionRecord) -> None: ...
 
-    async def open_case(self, case: CaseRecord) -> None: ...
+    async def open_case(self, case: CaseRecord) -> str | None:
+        """Record an escalation; the id of the case it now belongs to (the new case, or
+        an existing one it was merged into), or ``None`` when this recorder does not
+        decide case ids (metrics)."""
+        ...
 
 
 class NullRecorder:
     async def record_decision(self, record: DecisionRecord) -> None:
         return None
 
-    async def open_case(self, case: CaseRecord) -> None:
+    async def open_case(self, case: CaseRecord) -> str | None:
         return None
 
 
@@ -113,10 +147,13 @@ class MultiRecorder:
     async def record_decision(self, record: DecisionRecord) -> None:
         await self._all("record_decision", record)
 
-    async def open_case(self, case: CaseRecord) -> None:
-        await self._all("open_case", case)
+    async def open_case(self, case: CaseRecord) -> str | None:
+        """The first case id a recorder answered (the audit store's), else ``None``: a
+        store that failed leaves the pipeline with the id it proposed."""
+        results = await self._all("open_case", case)
+        return next((r for r in results if isinstance(r, str)), None)
 
-    async def _all(self, method: str, item: DecisionRecord | CaseRecord) -> None:
+    async def _all(self, method: str, item: DecisionRecord | CaseRecord) -> list[object]:
         results = await asyncio.gather(
             *(getattr(r, method)(item) for r in self._recorders), return_exceptions=True
         )
@@ -124,6 +161,7 @@ class MultiRecorder:
             if isinstance(result, BaseException):
                 log.error("recorder %s failed in %s: %s", type(recorder).__name__, method,
                           type(result).__name__)
+        return list(results)
 
 
 def action_of(records: Sequence[DecisionRecord]) -> Action:

@@ -620,6 +620,7 @@ def _case_out(row: dict[str, Any]) -> dict[str, Any]:
     row["updated_at"] = _iso(row["updated_at"])
     row["resolved_at"] = _iso(row["resolved_at"]) if row.get("resolved_at") else None
     row.pop("meta", None)
+    row.pop("dedup_key", None)  # a hash for merging duplicates; nothing a reviewer reads
     return row
 
 

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -31,12 +31,21 @@ from proxy.errors import ApiError, install_error_handlers
 from proxy.review import install_review
 from proxy.upstream import Upstream
 
-__all__ = ["Readiness", "create_app"]
+__all__ = ["BackgroundWorker", "Readiness", "create_app"]
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], object]
 """A blocking start-up or shutdown step (e.g. ``AuditStore.open``); runs in a thread."""
+
+
+class BackgroundWorker(Protocol):
+    """A task that runs while the server does (the webhook delivery worker): started once
+    start-up is done, stopped before the shutdown hooks close what it uses."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self, grace_s: float = ...) -> None: ...
 
 
 class Readiness:
@@ -66,6 +75,7 @@ def create_app(
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
     review: ReviewStore | None = None,
+    workers: Sequence[BackgroundWorker] = (),
 ) -> FastAPI:
     """Build the proxy app.
 
@@ -74,7 +84,8 @@ def create_app(
     /metrics. With ``load_in_background`` the server accepts connections at once and
     /readyz turns 200 when loading is done; without it start-up waits for loading and a
     failure stops the server. ``review`` serves the review API and page at /review over
-    the audit store (the config's ``review.reviewers`` hold the keys).
+    the audit store (the config's ``review.reviewers`` hold the keys). ``workers`` start
+    when loading is done and stop on shutdown, before the ``shutdown`` hooks.
     """
     missing = sorted({t.policy for t in config.tenants} - set(engines))
     if missing:
@@ -96,6 +107,9 @@ def create_app(
             for hook in startup:
                 step = getattr(hook, "__qualname__", "a start-up step")
                 await asyncio.to_thread(hook)
+            for worker in workers:
+                step = type(worker).__name__
+                await worker.start()
         except Exception as exc:
             readiness.state = "failed"
             readiness.reason = f"start-up failed in {step}: {_describe(exc, step)}"
@@ -120,6 +134,9 @@ def create_app(
                 await task
             if metrics is not None:
                 metrics.set_ready(False)
+            for worker in workers:
+                with suppress(Exception):
+                    await worker.stop()
             for hook in shutdown:
                 await asyncio.to_thread(hook)
 

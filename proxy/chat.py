@@ -58,9 +58,13 @@ class ChatService:
             server.max_message_chars,
         )
         pipeline = self.pipelines[tenant.policy]
+        # The OpenAI ``user`` field names the end user: it lets duplicate escalations about
+        # one person merge into one review case (the store keeps only a hash of it).
+        user = chat.params.get("user")
         ctx = Context(
             stage=Stage.INPUT, tenant=tenant.name, audience=tenant.audience,
             country=tenant.country, model=chat.model,
+            metadata={"user": user} if isinstance(user, str) and user else {},
         )
         inp = await pipeline.guard_input(chat.messages, ctx, request_id=request_id)
         if inp.answered:

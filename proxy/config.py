@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigError",
     "MetricsConfig",
     "ModelEntry",
+    "NotificationsConfig",
     "ProxyConfig",
     "ReviewConfig",
     "ReviewerConfig",
@@ -42,6 +44,7 @@ __all__ = [
     "ServerConfig",
     "StoreConfig",
     "TenantConfig",
+    "WebhookConfig",
     "default_config_text",
     "load_config",
     "parse_config",
@@ -201,6 +204,71 @@ class MetricsConfig(_Strict):
     )
 
 
+class WebhookConfig(_Strict):
+    """An HTTP receiver told about new review cases (JSON, HMAC-signed, retried)."""
+
+    name: str = Field(pattern=_NAME, max_length=64,
+                      description="Names the webhook in the outbox, the logs and the metrics.")
+    url: str = Field(
+        repr=False,
+        description="http(s) URL the JSON is POSTed to; ${VAR} references are read from the "
+        "environment. Never logged.")
+    secret: str = Field(
+        repr=False,
+        description="HMAC-SHA256 key for X-Primum-Signature; required, normally "
+        "${PRIMUM_WEBHOOK_SECRET}. Never logged.")
+    escalations: list[str] | Literal["*"] = Field(
+        default="*", description="Escalation rule names whose cases are sent, or '*'.")
+    min_priority: Literal["low", "normal", "high", "critical"] = Field(
+        default="low", description="Only cases of at least this priority are sent.")
+    timeout_s: float = Field(default=5.0, gt=0, le=60,
+                             description="Per attempt; a timeout is retried.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if "${" not in url:  # checked again after ${VAR} expansion
+            problem = _url_problem(url)
+            if problem:
+                raise ValueError(problem)
+        return url
+
+    @field_validator("secret")
+    @classmethod
+    def _has_secret(cls, secret: str) -> str:
+        if not secret.strip():
+            raise ValueError("a webhook needs a secret (e.g. ${PRIMUM_WEBHOOK_SECRET})")
+        return secret
+
+
+class NotificationsConfig(_Strict):
+    """Webhooks for new review cases, and merging of duplicate escalations into one case."""
+
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
+    max_attempts: int = Field(
+        default=8, ge=1, le=50,
+        description="Attempts per delivery before it is marked failed (kept, and counted).")
+    merge_window_s: float = Field(
+        default=600.0, ge=0, le=7 * 24 * 3600,
+        description="An escalation duplicating an unresolved case opened within this many "
+        "seconds is merged into it (0: never merge).")
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable webhook URL (the message never quotes the URL: it may
+    hold credentials)."""
+    try:
+        parsed = urlsplit(url.strip())
+        parsed.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        return "a webhook url must be a valid http(s) URL"
+    if parsed.scheme not in ("http", "https"):
+        return "a webhook url must start with http:// or https://"
+    if not parsed.hostname:
+        return "a webhook url needs a host"
+    return None
+
+
 class ProxyConfig(_Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     policies: dict[str, str] = Field(
@@ -213,6 +281,7 @@ class ProxyConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     source: str = Field(default=DEFAULT_CONFIG_NAME, exclude=True, repr=False)
 
     @model_validator(mode="after")
@@ -283,6 +352,12 @@ class ProxyConfig(_Strict):
                 if other != reviewer.name:
                     problems.append(([*where, "key_sha256", j],
                                      f"this key hash is also listed for reviewer {other!r}"))
+        seen_webhooks: set[str] = set()
+        for i, webhook in enumerate(self.notifications.webhooks):
+            if webhook.name in seen_webhooks:
+                problems.append((["notifications", "webhooks", i, "name"],
+                                 f"webhook names must be unique: {webhook.name!r}"))
+            seen_webhooks.add(webhook.name)
         for i, entry in enumerate(self.router_settings.fallbacks):
             for model, fallbacks in entry.items():
                 for name in (model, *fallbacks):
@@ -332,7 +407,8 @@ def parse_config(
     environ: Mapping[str, str] | None = None,
 ) -> ProxyConfig:
     """Validate ``text``; resolve policy paths against ``base_dir`` and ``${VAR}`` in
-    ``litellm_params`` and ``store.url`` against ``environ`` (secrets stay out of the file)."""
+    ``litellm_params``, ``store.url`` and the webhooks' ``url`` and ``secret`` against
+    ``environ`` (secrets stay out of the file)."""
     env = os.environ if environ is None else environ
     base = base_dir or Path.cwd()
     root, data = parse_yaml(text, source, ConfigError)
@@ -382,7 +458,25 @@ def parse_config(
         store = config.store.model_copy(update={"url": _expand_env(config.store.url, env)})
     except KeyError as exc:
         raise error(f"environment variable {exc.args[0]} is not set", ["store", "url"]) from None
-    return config.model_copy(update={"policies": policies, "model_list": models, "store": store})
+    webhooks = []
+    for i, webhook in enumerate(config.notifications.webhooks):
+        where: list[str | int] = ["notifications", "webhooks", i]
+        expanded: dict[str, str] = {}
+        for key in ("url", "secret"):
+            try:
+                expanded[key] = _expand_env(getattr(webhook, key), env)
+            except KeyError as exc:
+                raise error(f"environment variable {exc.args[0]} is not set",
+                            [*where, key]) from None
+        problem = _url_problem(expanded["url"])
+        if problem:
+            raise error(problem, [*where, "url"])
+        if not expanded["secret"].strip():
+            raise error("the webhook secret is empty after ${VAR} expansion", [*where, "secret"])
+        webhooks.append(webhook.model_copy(update=expanded))
+    notifications = config.notifications.model_copy(update={"webhooks": webhooks})
+    return config.model_copy(update={"policies": policies, "model_list": models, "store": store,
+                                     "notifications": notifications})
 
 
 def _resolve_policy_ref(ref: str, base: Path) -> Path:

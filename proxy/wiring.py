@@ -16,12 +16,20 @@ from guard.audit import AuditStore
 from guard.build import build_engine
 from guard.checks import CheckRegistry
 from guard.checks.phi import PhiCheck
-from guard.metrics import CaseBacklogCollector, Metrics, metrics_registry, multiprocess_enabled
+from guard.engine import Engine
+from guard.escalation import DeliveryWorker, Notifier, Webhook, pending_by_webhook
+from guard.metrics import (
+    CaseBacklogCollector,
+    Metrics,
+    NotificationBacklogCollector,
+    metrics_registry,
+    multiprocess_enabled,
+)
 from guard.recording import MultiRecorder
 from guard.review import ReviewStore
 from guard.types import Stage
 from proxy.app import create_app
-from proxy.config import CONFIG_ENV, ProxyConfig, load_config
+from proxy.config import CONFIG_ENV, NotificationsConfig, ProxyConfig, load_config
 from proxy.upstream import LiteLLMUpstream
 
 __all__ = ["app_factory", "build_app", "build_app_from_config", "quiet_library_logs"]
@@ -47,13 +55,25 @@ def build_app(
     registry = metrics_registry(multiproc_dir)
     metrics = Metrics(registry)
     _ensure_sqlite_dir(config.store.url)
-    store = AuditStore(config.store.url, on_error=metrics.store_error)
+    engines = {pid: build_engine(path, check_registry) for pid, path in config.policies.items()}
+    webhooks = _webhooks(config.notifications, engines)
+    store = AuditStore(
+        config.store.url,
+        on_error=metrics.store_error,
+        merge_window_s=config.notifications.merge_window_s,
+        # The deliveries of a new case are written in the case's own transaction.
+        deliveries=Notifier(webhooks).deliveries if webhooks else None,
+    )
+    worker = DeliveryWorker(store, webhooks, max_attempts=config.notifications.max_attempts,
+                            on_outcome=metrics.notification)
+    if webhooks:
+        registry.register(NotificationBacklogCollector(
+            lambda: pending_by_webhook(store), on_error=metrics.store_error))
     # Reviewer notes are the one free text a person adds to the store: PHI is replaced by
     # placeholders before it is written (the analyzer loads on the first note).
     notes = PhiCheck("review-notes", frozenset({Stage.INPUT}))
     review = ReviewStore(store, redact=notes.redact_text)
     registry.register(CaseBacklogCollector(review.backlog, on_error=metrics.store_error))
-    engines = {pid: build_engine(path, check_registry) for pid, path in config.policies.items()}
     upstream = LiteLLMUpstream(
         config.router_model_list(),
         config.router_settings.as_kwargs(),
@@ -71,7 +91,28 @@ def build_app(
         startup=[store.open],
         shutdown=[store.close],
         review=review,
+        workers=[worker],
     )
+
+
+def _webhooks(config: NotificationsConfig, engines: dict[str, Engine]) -> list[Webhook]:
+    """The configured webhooks; an escalation name no policy defines is an error (a typo
+    would otherwise silently never page anyone)."""
+    known = {name for engine in engines.values() for name in engine.policy.escalations}
+    out = []
+    for webhook in config.webhooks:
+        if webhook.escalations != "*":
+            unknown = sorted(set(webhook.escalations) - known)
+            if unknown:
+                raise ValueError(
+                    f"notifications.webhooks {webhook.name!r}: no policy defines the "
+                    f"escalation(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        out.append(Webhook(
+            name=webhook.name, url=webhook.url, secret=webhook.secret,
+            escalations="*" if webhook.escalations == "*" else tuple(webhook.escalations),
+            min_priority=webhook.min_priority, timeout_s=webhook.timeout_s,
+        ))
+    return out
 
 
 def app_factory() -> FastAPI:

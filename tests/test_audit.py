@@ -100,7 +100,7 @@ def _head() -> str | None:
 
 
 def test_open_migrates_to_head(store: AuditStore) -> None:
-    assert _head() == "0002"
+    assert _head() == "0003"
     assert store.schema_revision() == _head()
     inspector = sa.inspect(store.engine)
     assert {"decisions", "cases", "alembic_version"} <= set(inspector.get_table_names())

@@ -70,6 +70,9 @@ EXPORTED_METRICS = {
     # guard.metrics.CaseBacklogCollector: the review queue, read from the audit store.
     "primum_cases_unresolved",
     "primum_case_oldest_unresolved_age_seconds",
+    # Webhook deliveries of review cases; the pending gauge is read from the store's outbox.
+    "primum_notifications_total",
+    "primum_notifications_pending",
 }
 HISTOGRAMS = {"primum_check_seconds", "primum_upstream_seconds"}
 OFFLINE_ENV = {
@@ -368,6 +371,7 @@ def test_exported_metric_names_match_the_proxy_code() -> None:
     registry = CollectorRegistry()
     metrics.Metrics(registry)
     registry.register(metrics.CaseBacklogCollector(lambda: []))
+    registry.register(metrics.NotificationBacklogCollector(lambda: {}))
     names = set()
     for family in registry.collect():
         names.add(f"{family.name}_total" if family.type == "counter" else family.name)

@@ -63,8 +63,8 @@ _DECISION_CSV = ("id", "time", "request_id", "tenant", "model", "stage", "action
                  "policy_id", "policy_version", "categories", "principles", "criteria", "rules",
                  "failures", "check_ms", "upstream_ms", "case_id", "excerpt")
 _CASE_CSV = ("case_id", "time", "updated_at", "request_id", "tenant", "model", "rule",
-             "priority", "status", "resolution", "resolved_at", "assignee", "policy_id",
-             "policy_version", "categories", "excerpt")
+             "priority", "status", "resolution", "resolved_at", "assignee", "merged_count",
+             "policy_id", "policy_version", "categories", "excerpt")
 
 
 def install_review(

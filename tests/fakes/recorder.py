@@ -13,5 +13,6 @@ class ListRecorder:
     async def record_decision(self, record: DecisionRecord) -> None:
         self.decisions.append(record)
 
-    async def open_case(self, case: CaseRecord) -> None:
+    async def open_case(self, case: CaseRecord) -> str | None:
         self.cases.append(case)
+        return case.case_id
