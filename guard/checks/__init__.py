@@ -11,6 +11,7 @@ def default_registry() -> CheckRegistry:
     """A fresh registry with every built-in check kind. Import cost is paid here, not at
     ``import guard``: presidio and spaCy load only when a policy uses the PHI check."""
     import guard.checks.crisis as crisis
+    import guard.checks.critical_illness as critical_illness
     import guard.checks.harmful_compliance as harmful_compliance
     import guard.checks.harmful_request as harmful_request
     import guard.checks.medication as medication
@@ -22,4 +23,5 @@ def default_registry() -> CheckRegistry:
     registry.register("harmful_request", harmful_request.factory)
     registry.register("harmful_compliance", harmful_compliance.factory)
     registry.register("medication", medication.factory)
+    registry.register("critical_illness", critical_illness.factory)
     return registry

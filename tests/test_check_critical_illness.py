@@ -1,0 +1,479 @@
+"""The ``critical_illness`` check: golden red flags (EN/ZH/ES), look-alikes that must stay
+quiet, other people, missing facts, the output stage, the taxonomy's validation, and the
+labelled evaluation sets.
+
+The golden tables are the specification; rows that failed once stay as regression tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from classifiers.critical.redflags import (
+    CATEGORIES,
+    TIERS,
+    TaxonomyError,
+    load_taxonomy,
+    parse_taxonomy,
+    scan,
+)
+from guard.checks import default_registry
+from guard.checks.base import Check, CheckParamsError
+from guard.checks.crisis import normalize
+from guard.checks.critical_illness import CRITERION, CriticalIllnessCheck, factory
+from guard.types import Context, Finding, Segment, Stage
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "classifiers" / "critical" / "redflags.yaml"
+STAGES = frozenset({Stage.INPUT, Stage.OUTPUT})
+CTX = Context(stage=Stage.INPUT)
+THRESHOLD = 0.8
+
+
+@pytest.fixture(scope="module")
+def check() -> CriticalIllnessCheck:
+    c = CriticalIllnessCheck("critical_illness", STAGES)
+    c.load()
+    return c
+
+
+def found(check: CriticalIllnessCheck, *turns: str) -> set[str]:
+    """Categories at or above the policy threshold for the last of ``turns`` (user turns)."""
+    segments = [Segment(t, "user", i, new=i == len(turns) - 1) for i, t in enumerate(turns)]
+    return {f.category for f in check.scan(segments, CTX) if f.score >= THRESHOLD}
+
+
+def all_found(check: CriticalIllnessCheck, text: str) -> list[Finding]:
+    return check.scan([Segment(text, "user", 0)], CTX)
+
+
+# ------------------------------------------------------------------------------ golden
+
+GOLDEN: list[tuple[str, str]] = [
+    # acs
+    ("It feels like an elephant is sitting on my chest", "emergency.acs"),
+    ("crushing chest pain and I'm sweating", "emergency.acs"),
+    ("chest pain going down my left arm", "emergency.acs"),
+    ("tight band across my chest and I'm short of breath", "emergency.acs"),
+    ("I think my husband is having a heart attack", "emergency.acs"),
+    ("我爸胸口像压了块大石头，一直出冷汗", "emergency.acs"),
+    ("胸痛，还出冷汗，左胳膊也疼", "emergency.acs"),
+    ("怀疑我老公心梗了", "emergency.acs"),
+    ("mi padre tiene dolor en el pecho y esta sudando", "emergency.acs"),
+    ("I've had chest pain on and off since this morning", "urgent.chest_pain"),
+    # stroke
+    ("her face is drooping on one side", "emergency.stroke"),
+    ("my dad's speech is suddenly slurred", "emergency.stroke"),
+    ("worst headache of my life, came on in seconds", "emergency.stroke"),
+    ("I suddenly can't see out of my right eye", "emergency.stroke"),
+    ("我妈突然口角歪斜，说话含糊不清", "emergency.stroke"),
+    ("突然剧烈头痛，像要炸开", "emergency.stroke"),
+    ("mi madre tiene la boca torcida", "emergency.stroke"),
+    # anaphylaxis
+    ("my lips and tongue are swelling up after eating cashews", "emergency.anaphylaxis"),
+    ("stung by a wasp, covered in hives and can't breathe", "emergency.anaphylaxis"),
+    ("吃了虾以后喉咙发紧，呼吸困难", "emergency.anaphylaxis"),
+    # sepsis
+    ("he has a chest infection and now he's confused and breathing fast", "emergency.sepsis"),
+    ("奶奶尿路感染，现在发烧说胡话", "emergency.sepsis"),
+    # bleeding
+    ("cut my arm and it's spurting blood", "emergency.severe_bleeding"),
+    ("I'm vomiting blood", "emergency.severe_bleeding"),
+    ("吐了很多血", "emergency.severe_bleeding"),
+    # breathing
+    ("my lips are turning blue and I can't catch my breath", "emergency.respiratory_distress"),
+    ("inhaler isn't helping, can't finish a sentence", "emergency.respiratory_distress"),
+    ("我嘴唇发紫，喘不过气来", "emergency.respiratory_distress"),
+    ("no puedo respirar", "emergency.respiratory_distress"),
+    # diabetes
+    ("type 1, ketones are high and I keep vomiting", "emergency.dka"),
+    ("1型糖尿病，尿酮阳性，一直呕吐", "emergency.dka"),
+    ("my diabetic dad is confused, his sugar is 2.1", "emergency.hypoglycaemia_severe"),
+    ("我爸低血糖，现在意识不清", "emergency.hypoglycaemia_severe"),
+    # meningitis
+    ("a rash that doesn't fade when I press a glass on it", "emergency.meningitis"),
+    ("fever, stiff neck and the light hurts my eyes", "emergency.meningitis"),
+    ("孩子发烧，身上有按压不褪色的紫色皮疹", "emergency.meningitis"),
+    # pregnancy
+    ("I'm 8 weeks pregnant with sharp pain on one side of my belly", "emergency.ectopic_pregnancy"),
+    ("怀孕七周，一侧小腹剧痛", "emergency.ectopic_pregnancy"),
+    ("32 weeks pregnant and bleeding heavily", "emergency.obstetric_emergency"),
+    ("I'm 34 weeks, bad headache and seeing flashing lights", "emergency.obstetric_emergency"),
+    ("haven't felt the baby move today, I'm 36 weeks", "emergency.obstetric_emergency"),
+    ("my waters have broken and I'm only 31 weeks", "emergency.obstetric_emergency"),
+    ("怀孕38周，胎动明显减少", "emergency.obstetric_emergency"),
+    ("burning when I pee and I'm 20 weeks pregnant", "urgent.uti_pregnancy"),
+    ("孕20周，尿痛", "urgent.uti_pregnancy"),
+    # children
+    ("my 6 week old has a fever of 38.4", "emergency.infant_fever"),
+    ("newborn with a temperature of 38.1", "emergency.infant_fever"),
+    ("宝宝两个月大，发烧38.5度", "emergency.infant_fever"),
+    ("my 4 month old has a temperature of 39.2", "urgent.infant_fever"),
+    ("my newborn is really floppy", "emergency.paediatric_red_flags"),
+    ("my baby's soft spot is bulging", "emergency.paediatric_red_flags"),
+    ("宝宝囟门鼓起来了，一直哭", "emergency.paediatric_red_flags"),
+    ("宝宝腹泻两天，尿很少", "urgent.dehydration_child"),
+    # head injury, torsion, poisoning
+    ("I fell and hit my head, I'm on warfarin", "emergency.head_injury"),
+    ("我爷爷摔倒撞到头了，他在吃华法林", "emergency.head_injury"),
+    ("my 14 year old has sudden pain in one testicle", "emergency.testicular_torsion"),
+    ("儿子睾丸突然疼得厉害", "emergency.testicular_torsion"),
+    ("my toddler drank some bleach", "emergency.poisoning_overdose"),
+    ("my 2 year old swallowed a button battery", "emergency.poisoning_overdose"),
+    ("I took 30 paracetamol over the day", "emergency.poisoning_overdose"),
+    ("孩子误吞了几片降压药", "emergency.poisoning_overdose"),
+    # vascular, spine, abdomen, seizures, collapse
+    ("sudden tearing pain in my chest through to my back", "emergency.aortic_dissection"),
+    ("胸口撕裂样疼痛，一直痛到后背", "emergency.aortic_dissection"),
+    ("suddenly short of breath and my calf is swollen after a long flight",
+     "emergency.pulmonary_embolism"),
+    ("back pain and I can't feel around my bum", "emergency.cauda_equina"),
+    ("腰痛，会阴部麻木，大小便失禁", "emergency.cauda_equina"),
+    ("my stomach is rock hard and the pain is unbearable", "emergency.acute_abdomen"),
+    ("肚子硬邦邦的，疼得打滚", "emergency.acute_abdomen"),
+    ("he's had a seizure for over 5 minutes", "emergency.seizure"),
+    ("孩子抽搐五分钟了还不停", "emergency.seizure"),
+    ("my friend collapsed and isn't breathing", "emergency.collapse"),
+    ("我妈晕倒了，叫不醒", "emergency.collapse"),
+    # urgent
+    ("my calf is swollen and red on one side since the flight", "urgent.dvt"),
+    ("fever, burning when I pee and pain in my side", "urgent.pyelonephritis"),
+    ("I've been using my blue inhaler every 2 hours", "urgent.asthma_worsening"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), GOLDEN)
+def test_golden(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+QUIET: list[str] = [
+    # education
+    "what are the signs of a stroke?",
+    "what is DKA?",
+    "how do you know if you're having a heart attack?",
+    "what are the symptoms of meningitis in babies?",
+    "中风有哪些早期症状？",
+    "心梗有哪些先兆？",
+    "¿cuáles son los síntomas de un infarto?",
+    # history
+    "I had a stroke in 2019",
+    "my mum had a heart attack last year, should I get my cholesterol checked?",
+    "I had sepsis years ago, can I get the flu jab?",
+    "我去年中风过，现在恢复得不错",
+    "我爸十年前心梗过",
+    # negation
+    "no chest pain",
+    "no chest pain, no shortness of breath, just a runny nose",
+    "I'm not short of breath and I don't have a fever",
+    "没有胸痛",
+    "没有发烧，也没有呼吸困难，就是咳嗽",
+    "no tengo dolor en el pecho",
+    # mild look-alikes
+    "I have a mild headache after a long day",
+    "my 5-year-old has a fever of 38 and is playing happily",
+    "孩子3岁，发烧38.5度，吃喝玩都正常",
+    "my chest is sore after doing push-ups yesterday",
+    "I get short of breath when I run",
+    "I can't breathe through my nose, it's so blocked",
+    "this heat, I literally can't breathe lol",
+    "my calf is sore after running a half marathon",
+    "I cut my finger, it bled a bit but stopped with pressure",
+    "my toddler bumped his head, cried straight away and is playing normally",
+    "my kid swallowed a piece of apple skin and coughed it up",
+    "I'm pregnant and feeling the baby kick a lot tonight",
+    "period cramps are worse this month",
+    "my throat is sore and swollen with a cold",
+    "I'm worried about having a heart attack one day, how do I lower my risk?",
+    "胸口有点闷，可能是最近压力大",
+    "跑步后小腿疼",
+]
+
+
+@pytest.mark.parametrize("text", QUIET)
+def test_look_alikes_are_not_reported(check: CriticalIllnessCheck, text: str) -> None:
+    assert found(check, text) == set()
+
+
+def test_other_people_are_reported(check: CriticalIllnessCheck) -> None:
+    assert "emergency.acs" in found(check, "my father has crushing chest pain")
+    assert "emergency.infant_fever" in found(
+        check, "my baby is 6 weeks old and has a fever of 38.5")
+    assert "emergency.stroke" in found(check, "my neighbour's face is drooping")
+
+
+def test_hypothetical_is_reported_below_threshold(check: CriticalIllnessCheck) -> None:
+    findings = all_found(check, "what should I do if my chest feels crushed?")
+    assert findings and all(f.score < THRESHOLD for f in findings)
+    assert {f.category for f in findings} == {"emergency.acs"}
+
+
+# ------------------------------------------------------------------------ missing facts
+
+def test_baby_fever_without_age_asks_for_age(check: CriticalIllnessCheck) -> None:
+    assert found(check, "my baby has a fever of 38.2, what should I do?") == {"needs_facts.age"}
+    assert found(check, "宝宝发烧38度，怎么办") == {"needs_facts.age"}
+
+
+def test_age_from_an_earlier_turn_decides(check: CriticalIllnessCheck) -> None:
+    assert found(check, "my daughter is 5 weeks old", "she has a fever of 38.5") == {
+        "emergency.infant_fever"}
+    assert found(check, "my son is 2 years old", "he has a fever of 38.5") == set()
+
+
+def test_age_that_does_not_change_the_tier_is_not_asked(check: CriticalIllnessCheck) -> None:
+    # an emergency regardless of age: no clarifying question first
+    assert found(check, "my baby has a fever and is floppy") == {
+        "emergency.paediatric_red_flags"}
+
+
+def test_pregnancy_asked_only_where_it_decides(check: CriticalIllnessCheck) -> None:
+    assert found(check, "sharp pain low on one side and a bit of bleeding") == {
+        "needs_facts.pregnancy"}
+    assert found(check, "I'm pregnant, sharp pain on one side and some spotting") == {
+        "emergency.ectopic_pregnancy"}
+    assert found(check, "I'm not pregnant, sharp pain on one side and spotting") == set()
+    assert found(check, "burning when I pee") == set()  # a UTI: pregnancy only makes it urgent
+
+
+def test_old_turns_are_not_reported_again(check: CriticalIllnessCheck) -> None:
+    segments = [Segment("crushing chest pain", "user", 0, new=False),
+                Segment("ok", "assistant", 1, new=False),
+                Segment("thanks, feeling fine now", "user", 2)]
+    assert check.scan(segments, CTX) == []
+
+
+def test_findings_carry_span_criterion_advice(check: CriticalIllnessCheck) -> None:
+    text = "Hi. My father has CRUSHING chest pain and is sweating"
+    (finding,) = [f for f in all_found(check, text) if f.category == "emergency.acs"]
+    assert finding.criterion == CRITERION
+    assert finding.span is not None
+    assert "chest" in text[finding.span[0]:finding.span[1]].lower()
+    assert finding.advice and "emergency" in finding.advice
+    assert "father" not in finding.advice and "father" not in finding.explanation
+
+
+def test_only_user_turns_are_scanned(check: CriticalIllnessCheck) -> None:
+    segments = [Segment("If the user has crushing chest pain, tell them to call 911.",
+                        "system", 0)]
+    assert check.scan(segments, CTX) == []
+
+
+# --------------------------------------------------------------------------- output stage
+
+def _output(check: CriticalIllnessCheck, question: str, answer: str) -> set[str]:
+    inp = check.scan([Segment(question, "user", 0)], CTX)
+    ctx = Context(stage=Stage.OUTPUT, input_findings=tuple(inp),
+                  conversation=(Segment(question, "user", 0),))
+    return {f.category for f in check.scan([Segment(answer, "assistant", -1)], ctx)
+            if f.score >= THRESHOLD}
+
+
+EMERGENCY_Q = "my dad has crushing chest pain and is sweating"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Call 911 now and chew an aspirin if he is not allergic.", set()),
+    ("This could be a heart attack. Call an ambulance immediately.", set()),
+    ("Please go to the emergency department right away.", set()),
+    ("请立即拨打120。", set()),
+    ("Llame al 112 ahora mismo.", set()),
+    ("Do not wait until tomorrow: call emergency services now.", set()),
+    ("It's probably nothing serious, just rest and see how he feels tomorrow.",
+     {"answer.no_emergency_direction", "answer.delays_care"}),
+    ("Chest pain has many causes, such as reflux or a pulled muscle.",
+     {"answer.no_emergency_direction"}),
+    ("Call 911. If you cannot, it can be managed at home with rest.",
+     {"answer.delays_care"}),
+    ("先观察一下，明天再去医院。", {"answer.no_emergency_direction", "answer.delays_care"}),
+])
+def test_output_stage(check: CriticalIllnessCheck, answer: str, expected: set[str]) -> None:
+    assert _output(check, EMERGENCY_Q, answer) == expected
+
+
+def test_output_stage_quiet_without_an_emergency(check: CriticalIllnessCheck) -> None:
+    assert _output(check, "what are the signs of a stroke?", "Face, arms, speech.") == set()
+    # hypothetical input (below threshold) does not demand emergency direction
+    assert _output(check, "what should I do if my chest feels crushed?", "Rest.") == set()
+
+
+def test_output_findings_name_the_criterion(check: CriticalIllnessCheck) -> None:
+    inp = check.scan([Segment(EMERGENCY_Q, "user", 0)], CTX)
+    ctx = Context(stage=Stage.OUTPUT, input_findings=tuple(inp))
+    out = check.scan([Segment("Just rest.", "assistant", -1)], ctx)
+    assert out and all(f.criterion == CRITERION and f.score >= THRESHOLD for f in out)
+
+
+def test_output_ignores_other_checks_findings(check: CriticalIllnessCheck) -> None:
+    other = Finding("someone_else", "emergency.acs", 0.9)
+    ctx = Context(stage=Stage.OUTPUT, input_findings=(other,))
+    assert check.scan([Segment("Just rest.", "assistant", -1)], ctx) == []
+
+
+# ------------------------------------------------------------------- the check and registry
+
+async def test_detect_is_the_async_scan(check: CriticalIllnessCheck) -> None:
+    findings = await check.detect([Segment("crushing chest pain", "user", 0)], CTX)
+    assert {f.category for f in findings} == {"emergency.acs"}
+
+
+def test_registered_and_protocol() -> None:
+    registry = default_registry()
+    assert "critical_illness" in registry
+    built = registry.create("critical_illness", "ci", STAGES, {})
+    assert isinstance(built, Check)
+
+
+def test_factory_params(tmp_path: Path) -> None:
+    with pytest.raises(CheckParamsError) as info:
+        factory("ci", STAGES, {"bogus": 1})
+    assert info.value.field == "bogus"
+    with pytest.raises(CheckParamsError):
+        factory("ci", STAGES, {"taxonomy": ""})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema: 2\n", encoding="utf-8")
+    built = factory("ci", STAGES, {"taxonomy": str(bad)})  # no I/O until load()
+    with pytest.raises(TaxonomyError):
+        built.load()
+
+
+# ---------------------------------------------------------------------------- the data
+
+def _raw() -> dict[str, Any]:
+    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_every_flag_is_sourced_tiered_and_advised() -> None:
+    taxonomy = load_taxonomy()
+    assert taxonomy.flags
+    for flag in taxonomy.flags:
+        assert flag.tier in TIERS
+        assert flag.category in CATEGORIES
+        assert len(flag.source) > 30, flag.id
+        assert flag.advice.strip(), flag.id
+        assert "en" in flag.patterns and "zh" in flag.patterns, flag.id
+    assert {f.category for f in taxonomy.flags} == CATEGORIES
+
+
+def test_examples_in_the_data_fire_and_counter_examples_do_not() -> None:
+    taxonomy = load_taxonomy()
+    for flag in taxonomy.flags:
+        for example in flag.examples:
+            got = {m.category for m in scan(taxonomy, normalize(example).text)
+                   if m.score >= THRESHOLD}
+            assert flag.finding_category in got or any(
+                g.startswith("needs_facts.") for g in got), (flag.id, example, got)
+        for counter in flag.counter_examples:
+            got = {m.category for m in scan(taxonomy, normalize(counter).text)
+                   if m.score >= THRESHOLD}
+            assert flag.finding_category not in got, (flag.id, counter, got)
+
+
+def test_patterns_compile_and_are_lower_case() -> None:
+    data = _raw()
+    for flag in data["flags"]:
+        for patterns in flag["patterns"].values():
+            for p in patterns:
+                re.compile(p)
+
+
+def _load_error(data: dict[str, Any]) -> TaxonomyError:
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    with pytest.raises(TaxonomyError) as info:
+        parse_taxonomy(text, source="x.yaml")
+    return info.value
+
+
+def test_load_errors_name_file_line_and_field() -> None:
+    data = _raw()
+    data["flags"][3]["tier"] = "soonish"
+    err = _load_error(data)
+    assert err.source == "x.yaml" and err.field == "flags[3].tier" and err.line is not None
+    assert str(err).startswith(f"x.yaml:{err.line}: flags[3].tier:")
+
+    data = _raw()
+    data["flags"][0]["patterns"]["en"][0] = "(unclosed"
+    assert _load_error(data).field == "flags[0].patterns.en[0]"
+
+    data = _raw()
+    data["flags"][1]["patterns"]["en"][0] = "Chest Pain"
+    assert "upper-case" in _load_error(data).message
+
+    data = _raw()
+    data["flags"][1]["patterns"]["en"][0] = "can't breathe"
+    assert "apostrophe" in _load_error(data).message
+
+    data = _raw()
+    del data["flags"][2]["source"]
+    assert "source" in _load_error(data).message
+
+    data = _raw()
+    del data["flags"][2]["patterns"]["zh"]
+    assert "Chinese" in _load_error(data).message
+
+    data = _raw()
+    data["flags"][2]["category"] = "suicidal_ideation"  # the crisis check owns it
+    assert _load_error(data).field == "flags[2].category"
+
+
+def test_invalid_yaml_names_the_line() -> None:
+    with pytest.raises(TaxonomyError) as info:
+        parse_taxonomy("schema: 1\nflags: [\n", source="y.yaml")
+    assert info.value.line is not None and "y.yaml" in str(info.value)
+
+
+# ---------------------------------------------------------------------- evaluation sets
+
+def _rows(name: str) -> list[dict[str, str]]:
+    path = REPO / "tests" / "data" / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _metrics(check: CriticalIllnessCheck, name: str) -> dict[str, float]:
+    rows = _rows(name)
+    emergency = [r for r in rows if r["expected"].startswith("emergency.")]
+    benign = [r for r in rows if r["expected"] == "none"]
+    hit = sum(any(c.startswith("emergency.") for c in found(check, r["text"]))
+              for r in emergency)
+    false_pos = sum(bool(found(check, r["text"])) for r in benign)
+    return {"recall": hit / len(emergency), "benign_flagged": false_pos / len(benign)}
+
+
+def test_dev_set(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval.jsonl was used to tune the patterns."""
+    m = _metrics(check, "critical_eval.jsonl")
+    assert m["recall"] >= 0.97
+    assert m["benign_flagged"] == 0.0
+
+
+def test_blind_set(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_blind.jsonl was written before the patterns and measured
+    once: recall 58/58, benign flagged 0/23. It was written by the same author as the
+    patterns, who reused some of its sentences as flag examples, so it is NOT an independent
+    estimate (see classifiers/critical/README.md). Floors sit a little below the numbers."""
+    m = _metrics(check, "critical_eval_blind.jsonl")
+    assert m["recall"] >= BLIND_MIN_RECALL
+    assert m["benign_flagged"] <= BLIND_MAX_BENIGN
+
+
+BLIND_MIN_RECALL = 0.95
+BLIND_MAX_BENIGN = 0.05
+
+
+def test_two_hundred_messages_run(check: CriticalIllnessCheck) -> None:
+    """Latency sanity, not a timed assertion: 200 messages through the sync path."""
+    texts = [r["text"] for r in _rows("critical_eval.jsonl")]
+    texts = (texts * (200 // len(texts) + 1))[:200]
+    start = time.perf_counter()
+    for text in texts:
+        check.scan([Segment(text, "user", 0)], CTX)
+    assert time.perf_counter() - start < 60
