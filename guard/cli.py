@@ -272,6 +272,26 @@ def _add_bench(sub: argparse._SubParsersAction[Any]) -> None:
     med.add_argument("--limit-benign", type=_positive_int, default=None, metavar="N",
                      help="at most N medication questions per benign set")
     med.set_defaults(handler=_bench_medication)
+    csedb = bench_sub.add_parser(
+        "csedb",
+        help="CSEDB-aligned high-risk items caught vs benign look-alikes over-flagged",
+        description="Run the CSEDB-aligned scenario suite (benchmarks/data/csedb_*.jsonl), or "
+        "items in the official CSEDB format (--items), through a policy; write a markdown "
+        "report, JSON and a PNG plot. See benchmarks/README.md.",
+    )
+    csedb.add_argument("--items", type=Path, default=None, metavar="FILE",
+                       help="items in the official CSEDB format, JSON or JSONL "
+                            "(default: the team suite)")
+    csedb.add_argument("--policy", default="default",
+                       help="shipped pack name or policy file (default: default)")
+    csedb.add_argument("--audience", choices=("patient", "clinician"), default="patient",
+                       help="audience for --items (default: patient)")
+    csedb.add_argument("--suite-dir", type=Path, default=Path("benchmarks/data"),
+                       metavar="DIR", help="directory of csedb_*.jsonl (default: benchmarks/data)")
+    csedb.add_argument("--out", type=Path, default=None,
+                       help="markdown report; .json and .png beside it (default: "
+                            "benchmarks/results/csedb.md, csedb-official.md with --items)")
+    csedb.set_defaults(handler=_bench_runner("csedb"))
     bench.set_defaults(handler=_usage(bench))
 
 

@@ -107,6 +107,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "api_base": f"http://127.0.0.1:{free_port()}/v1"}},
         ],
         "store": {"url": f"sqlite:///{tmp / 'audit.db'}"},
+        # A receiver that is down: every delivery is retried and stays pending, which
+        # feeds the notification panels.
+        "notifications": {"webhooks": [{
+            "name": "pager", "url": f"http://127.0.0.1:{free_port()}/hook",
+            "secret": "test-secret", "escalations": "*", "min_priority": "low",
+            "timeout_s": 1}]},
     }))
     port = free_port()
     env = {k: v for k, v in os.environ.items()
@@ -153,6 +159,8 @@ scrape_configs:
         _send_wave(url, result.actions, result.statuses)
         wait_until(lambda: scraped("sum(primum_requests_total)", 2 * per_wave), 30, 0.2)
         wait_until(lambda: scraped("sum(primum_escalations_total)", 2 * cases_per_wave), 30, 0.2)
+        wait_until(lambda: prometheus.query("primum_notifications_total"), 30, 0.2)
+        wait_until(lambda: prometheus.query("primum_notifications_pending"), 30, 0.2)
         yield result
     except Exception:
         print((tmp / "serve.log").read_text(errors="replace")[-3000:])

@@ -32,9 +32,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from guard.build import resolve_policy
+from guard.policy import load_policy
 from proxy.config import parse_config
 from proxy.wiring import build_app
 from tests.fakes.servers import ServerThread, wait_until
+
+DEFAULT_VERSION = load_policy(resolve_policy("default")).version
+"""The shipped default pack's version, as the proxy reports it."""
+
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Request
@@ -271,7 +277,7 @@ def test_a_reviewer_finds_reads_and_resolves_a_case(session: Session, proxy: Pro
     expect(page).to_have_url(re.compile(f"#/cases/{proxy.cases['crisis']}$"))
     expect(page.get_by_test_id("case-status")).to_have_text("Open")
     expect(page.get_by_test_id("case-tenant")).to_have_text("north-clinic")
-    expect(page.get_by_test_id("case-policy")).to_have_text("primum-default v1.2.0")
+    expect(page.get_by_test_id("case-policy")).to_have_text(f"primum-default v{DEFAULT_VERSION}")
     findings = page.get_by_test_id("finding-row")
     expect(findings.filter(has_text="suicidal_ideation")).to_have_count(1)
     expect(findings.filter(has_text="phi")).not_to_have_count(0)
@@ -370,7 +376,8 @@ def test_decisions_filter_detail_and_export(session: Session, proxy: Proxy) -> N
     card = page.get_by_test_id("decision-card")
     expect(card).to_contain_text("Block")
     expect(card.get_by_test_id("finding-row").filter(has_text="p3_respect_law")).to_have_count(1)
-    expect(card.get_by_test_id("decision-policy")).to_have_text("primum-default v1.2.0")
+    expect(card.get_by_test_id("decision-policy")).to_have_text(
+        f"primum-default v{DEFAULT_VERSION}")
     expect(page.get_by_test_id("decision-case-link")).to_have_text(proxy.cases["opioid"])
     session.screenshot("decision-detail")
 
