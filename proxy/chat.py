@@ -114,7 +114,7 @@ class ChatService:
             text if isinstance(text, str) else "", ctx, inp, upstream_ms=upstream_ms
         )
         summary = GuardResult(inp.request_id, inp.verdict, out.verdict,
-                               inp.case_ids + out.case_ids)
+                               _distinct(inp.case_ids + out.case_ids))
         extra = {} if out.finish_reason == "content_filter" else {
             k: message[k] for k in _PASSED_MESSAGE_FIELDS if message.get(k)
         }
@@ -223,7 +223,7 @@ class _StreamEvents:
             yield sse(error_body(err.message, err.type, err.param, err.code))
             return
         summary = GuardResult(self.inp.request_id, self.inp.verdict, outcome.verdict,
-                               self.inp.case_ids + outcome.case_ids)
+                               _distinct(self.inp.case_ids + outcome.case_ids))
         finish = outcome.finish_reason or self.finish_reason or "stop"
         yield self._event(finish_reason=finish, summary=summary)
         if self.chat.include_usage and self.usage is not None:
@@ -275,3 +275,8 @@ def _sse_response(events: AsyncIterator[bytes], headers: dict[str, str]) -> Stre
 
 def _zero_usage() -> dict[str, int]:
     return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def _distinct(case_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """An answer's failure merges into the case its question opened: name that case once."""
+    return tuple(dict.fromkeys(case_ids))

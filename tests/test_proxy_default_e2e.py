@@ -78,6 +78,23 @@ def test_crisis_message_gets_resources_first_and_a_case(demo: Demo) -> None:
     assert len(body["primum"]["case_ids"]) == 1
 
 
+def test_an_emergency_is_sent_to_emergency_care_first_with_one_case(demo: Demo) -> None:
+    body = demo.chat("My dad has crushing chest pain and is sweating a lot").json()
+    content = body["choices"][0]["message"]["content"]
+    assert content.startswith("This could be a medical emergency. Call 911 now")
+    primum = body["primum"]
+    assert (primum["input_action"], primum["action"]) == ("escalate", "escalate")
+    assert "critical_illness/emergency.acs" in primum["categories"]
+    # The demo model's answer gives no emergency direction: that failure joins the case the
+    # question opened, named once.
+    assert "critical_illness/answer.no_emergency_direction" in primum["categories"]
+    [case_id] = primum["case_ids"]
+    with AuditStore(f"sqlite:///{demo.workdir / 'var' / 'primum.db'}") as store:
+        case = store.get_case(case_id)
+        assert case is not None and (case["priority"], case["rule"]) == ("critical", "emergency")
+        assert case["merged_count"] == 1
+
+
 def test_streaming_with_the_demo_model(demo: Demo) -> None:
     r = demo.chat("What helps with a mild headache?", stream=True,
                   stream_options={"include_usage": True})
