@@ -68,6 +68,12 @@ CATEGORIES = frozenset({
     "testicular_torsion", "poisoning_overdose", "aortic_dissection", "pulmonary_embolism",
     "cauda_equina", "acute_abdomen", "seizure", "collapse", "uti_pregnancy", "dvt",
     "pyelonephritis", "dehydration_child", "asthma_worsening",
+    # 0.2.0
+    "shock", "altered_consciousness", "major_trauma", "eye_emergency", "airway_obstruction",
+    "severe_skin_reaction", "compartment_syndrome", "drug_toxicity", "metabolic_emergency",
+    "bowel_obstruction", "environmental", "cardiac_rhythm", "renal_emergency",
+    "neuro_emergency", "gynae_emergency", "travel_fever", "fracture",
+    "priapism",
 })
 """Every flag category; a finding's category is ``f"{tier}.{category}"``."""
 
