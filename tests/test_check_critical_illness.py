@@ -210,6 +210,16 @@ GOLDEN: list[tuple[str, str]] = [
     ("my period is 2 weeks late and I have sharp pain on one side", "emergency.ectopic_pregnancy"),
     ("my 84 year old mum fell, her hip hurts and she can't stand", "urgent.fracture"),
     ("老人摔倒后髋部疼，站不起来", "urgent.fracture"),
+    # 0.2.1: presentations that must keep firing next to the general-question rules
+    ("I think I may have accidentally overdosed on insulin, I feel weak and my heart is racing",
+     "emergency.poisoning_overdose"),
+    ("I have been vomiting blood", "emergency.severe_bleeding"),
+    ("I am having black, tarry stools", "emergency.severe_bleeding"),
+    ("severe headache, fever and a stiff neck", "emergency.meningitis"),
+    ("my face is drooping and my speech is slurred", "emergency.stroke"),
+    ("I think I'm having anaphylaxis, my lips are swelling", "emergency.anaphylaxis"),
+    ("my 6 week old baby has apnoea spells", "emergency.paediatric_red_flags"),
+    ("宝宝出现呼吸暂停，嘴唇发紫", "emergency.paediatric_red_flags"),
 ]
 
 
@@ -284,6 +294,30 @@ QUIET: list[str] = [
     "我去年做过化疗，现在复查都正常",
     "腹股沟有个包，躺下就没了",
     "烫了一下手指，起了个小水泡",
+    # 0.2.1: a condition named or asked about, not presented
+    "Can you survive anaphylaxis?",
+    "How to diagnose Acute adrenal crisis ?",
+    "Do I need to see a doctor for Cardiac arrest ?",
+    "How to prevent Anaphylaxis ?",
+    "Can you fully recover from aphasia?",
+    "What illness makes your lips blue?",
+    "Is slurred speech a stroke?",
+    "Does anxiety cause slurred speech?",
+    "Is vomiting blood a life threatening emergency?",
+    "What happens when you go in for reduced movements?",
+    "Doctor, I have been diagnosed with Necrotizing fasciitis. What medication do I need to take?",
+    "Necrotizing fasciitis: an indication for hyperbaric oxygenation therapy?",
+    "Hypotension in patients with coronary disease: can profound hypotensive events cause "
+    "myocardial ischaemic events?",
+    "When should I worry about flashers and floaters?",
+    # 0.2.1: adult (obstructive) sleep apnoea is not the infant red flag
+    "I have sleep apnea and snore a lot, what could help?",
+    "Does obstructive sleep apnea affect aerobic fitness?",
+    "I have been experiencing apnea and insomnia lately",
+    "我有睡眠呼吸暂停，晚上打鼾很厉害",
+    "过敏性休克能治好吗？",
+    "嘴唇发紫严重吗？",
+    "心脏骤停怎么预防？",
 ]
 
 

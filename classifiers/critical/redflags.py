@@ -111,8 +111,16 @@ class LanguageRules:
     education: re.Pattern[str] | None
     anchors: re.Pattern[str] | None
     pregnancy: re.Pattern[str] | None
-    age: tuple[re.Pattern[str], ...]
     temperature: re.Pattern[str] | None
+    question: re.Pattern[str] | None = None
+    """A general question even with a person in it ("do I need to see a doctor for X"): an
+    education question unless ``presents`` finds someone presenting it."""
+    names: re.Pattern[str] | None = None
+    """Condition names ("anaphylaxis", "cardiac arrest"): a match inside one is the name of
+    a condition, which is education unless ``presents`` finds someone presenting it."""
+    presents: re.Pattern[str] | None = None
+    """Cues of a current, personal presentation ("im having", "my son is in")."""
+    age: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +234,7 @@ _TOP_KEYS = {"schema", "name", "version", "description", "scores", "needs_facts"
              "languages", "flags", "answer"}
 _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "present",
                "clause_breaks", "conditional", "education", "anchors", "pregnancy",
-               "temperature")
+               "temperature", "question", "names", "presents")
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
               "also", "unless", "age_months", "ask_age", "temperature", "pregnancy",
@@ -627,6 +635,14 @@ def _context(rules: LanguageRules, text: str, start: int, end: int) -> str | Non
             return "history"
     if rules.education is not None and rules.education.search(sentence) and (
         rules.anchors is None or not rules.anchors.search(sentence)
+    ):
+        return "education"
+    presents = rules.presents is not None and rules.presents.search(sentence) is not None
+    if not presents and rules.question is not None and rules.question.search(sentence):
+        return "education"
+    if not presents and rules.names is not None and any(
+        m.start() <= start and end <= m.end()
+        for m in rules.names.finditer(text, s_left, s_right)
     ):
         return "education"
     if rules.conditional is not None:
