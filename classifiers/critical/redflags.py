@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 import yaml
 
+from classifiers.context import bounds, clause, negated
 from classifiers.sourcefile import SourceError, line_of, parse_yaml
 
 __all__ = [
@@ -558,8 +559,8 @@ def extract_facts(taxonomy: Taxonomy, texts: Sequence[str]) -> Facts:
             if pregnant is None and rules.pregnancy is not None:
                 said = rules.pregnancy.search(text)
                 if said is not None:
-                    left, _ = _bounds(_CLAUSE_END, text, said.start(), said.end())
-                    pregnant = not _negated(rules, text[left:said.start()])
+                    left, _ = bounds(_CLAUSE_END, text, said.start(), said.end())
+                    pregnant = not negated(rules, text[left:said.start()])
     return Facts(age, temp, pregnant)
 
 
@@ -581,57 +582,17 @@ def _temperature(text: str) -> float | None:
 # ---------------------------------------------------------------------------- matching
 
 
-def _bounds(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
-    left = 0
-    for m in pattern.finditer(text, 0, start):
-        left = m.end()
-    right = pattern.search(text, end)
-    return left, right.start() if right else len(text)
-
-
-def _clause(rules: LanguageRules, text: str, start: int, end: int) -> str:
-    left, right = _bounds(_CLAUSE_END, text, start, end)
-    if rules.clause_breaks is not None:
-        for m in rules.clause_breaks.finditer(text, left, start):
-            left = m.end()
-        after = rules.clause_breaks.search(text, end, right)
-        if after is not None:
-            right = after.start()
-    return text[left:right]
-
-
-def _negated(rules: LanguageRules, pre: str) -> bool:
-    """NegEx on ``pre`` (the clause text before the words): the nearest cue within the
-    window negates, unless it is a pseudo-negation or a scope breaker follows it."""
-    if rules.negation is None:
-        return False
-    cues = list(rules.negation.finditer(pre))
-    if not cues:
-        return False
-    pseudo = ([m.span() for m in rules.pseudo_negation.finditer(pre)]
-              if rules.pseudo_negation is not None else [])
-    for cue in reversed(cues):
-        gap = pre[cue.end():]
-        size = len(gap.split()) if rules.window_unit == "word" else len(gap.strip())
-        if size > rules.negation_window:
-            return False
-        if any(s <= cue.start() < e for s, e in pseudo):
-            continue
-        return not (rules.scope_breakers is not None and rules.scope_breakers.search(gap))
-    return False
-
-
 def _context(rules: LanguageRules, text: str, start: int, end: int) -> str | None:
     """Why the match at ``[start, end)`` is not a current presentation (``negated``,
     ``history``, ``education``), ``hypothetical``, or ``None`` for a report."""
-    c_left, _ = _bounds(_CLAUSE_END, text, start, end)
-    s_left, s_right = _bounds(_SENTENCE_END, text, start, end)
-    if _negated(rules, text[c_left:start]):
+    c_left, _ = bounds(_CLAUSE_END, text, start, end)
+    s_left, s_right = bounds(_SENTENCE_END, text, start, end)
+    if negated(rules, text[c_left:start]):
         return "negated"
     sentence = text[s_left:s_right]
-    if rules.history is not None and rules.history.search(_clause(rules, text, start, end)):
-        clause = _clause(rules, text, start, end)
-        if rules.present is None or not rules.present.search(clause):
+    if rules.history is not None:
+        here = clause(rules, _CLAUSE_END, text, start, end)
+        if rules.history.search(here) and (rules.present is None or not rules.present.search(here)):
             return "history"
     if rules.education is not None and rules.education.search(sentence) and (
         rules.anchors is None or not rules.anchors.search(sentence)
@@ -669,8 +630,8 @@ def _also_present(taxonomy: Taxonomy, also: Mapping[str, re.Pattern[str]], text:
             continue
         rules = taxonomy.languages[code]
         for m in pattern.finditer(text):
-            left, _ = _bounds(_CLAUSE_END, text, m.start(), m.end())
-            if not _negated(rules, text[left:m.start()]):
+            left, _ = bounds(_CLAUSE_END, text, m.start(), m.end())
+            if not negated(rules, text[left:m.start()]):
                 return True
     return False
 
@@ -723,7 +684,7 @@ def scan(taxonomy: Taxonomy, text: str, facts: Facts | None = None) -> list[Flag
 
 def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, start: int,
            end: int, facts: Facts, langs: Sequence[str]) -> FlagMatch | None:
-    sentence = text[slice(*_bounds(_SENTENCE_END, text, start, end))]
+    sentence = text[slice(*bounds(_SENTENCE_END, text, start, end))]
     for code in langs:
         unless = flag.unless.get(code)
         if unless is not None and unless.search(sentence):
@@ -769,8 +730,8 @@ def answer_directs(taxonomy: Taxonomy, text: str) -> tuple[int, int] | None:
             continue
         rules = taxonomy.languages[code]
         for m in pattern.finditer(text):
-            left, _ = _bounds(_CLAUSE_END, text, m.start(), m.end())
-            if not _negated(rules, text[left:m.start()]):
+            left, _ = bounds(_CLAUSE_END, text, m.start(), m.end())
+            if not negated(rules, text[left:m.start()]):
                 return m.span()
     return None
 
@@ -785,7 +746,7 @@ def answer_delays(taxonomy: Taxonomy, text: str) -> list[tuple[int, int]]:
             continue
         rules = taxonomy.languages[code]
         for m in pattern.finditer(text):
-            left, _ = _bounds(_CLAUSE_END, text, m.start(), m.end())
-            if not _negated(rules, text[left:m.start()]):
+            left, _ = bounds(_CLAUSE_END, text, m.start(), m.end())
+            if not negated(rules, text[left:m.start()]):
                 out.append(m.span())
     return sorted(out)

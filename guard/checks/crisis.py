@@ -45,6 +45,7 @@ from typing import Any, Literal
 
 import yaml
 
+from classifiers.context import bounds, clause, negated
 from guard.checks import crisis_semantic
 from guard.checks.base import CheckParamsError
 from guard.errors import SourceError, line_of, parse_yaml
@@ -557,62 +558,18 @@ class CrisisMatch:
     group: str
 
 
-def _bounds(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
-    """The unit (sentence or clause) of ``text`` that contains ``[start, end)``."""
-    left = 0
-    for m in pattern.finditer(text, 0, start):
-        left = m.end()
-    right_match = pattern.search(text, end)
-    return left, right_match.start() if right_match else len(text)
-
-
-def _clause(rules: LanguageRules, text: str, start: int, end: int) -> str:
-    """The clause around ``[start, end)``: punctuation, then conjunctions ("but", "和")."""
-    left, right = _bounds(_CLAUSE_END, text, start, end)
-    if rules.clause_breaks is not None:
-        for m in rules.clause_breaks.finditer(text, left, start):
-            left = m.end()
-        after = rules.clause_breaks.search(text, end, right)
-        if after is not None:
-            right = after.start()
-    return text[left:right]
-
-
-def _count(unit: str, text: str) -> int:
-    return len(text.split()) if unit == "word" else len(text.strip())
-
-
 def _negated(rules: LanguageRules, pre: str, post: str) -> bool:
     """NegEx on ``pre`` (the sentence up to the target) and ``post`` (after it).
 
-    The nearest cue within the window wins, unless it is part of a pseudo-negation
-    ("can't stop", "not sure") or a new subject or conjunction lies between it and the
-    target ("I can't do this anymore I'm going to ..."), in which case the scope is broken.
+    A ``post_negation`` at the start of ``post`` negates. Otherwise the nearest cue within
+    the window wins, unless it is part of a pseudo-negation ("can't stop", "not sure") or a
+    new subject or conjunction lies between it and the target ("I can't do this anymore I'm
+    going to ..."), in which case the scope is broken unless ``negation_carry`` carries it
+    (``classifiers.context.negated``).
     """
     if rules.post_negation is not None and rules.post_negation.match(post):
         return True
-    if rules.negation is None:
-        return False
-    cues = list(rules.negation.finditer(pre))
-    if not cues:
-        return False
-    pseudo = (
-        [m.span() for m in rules.pseudo_negation.finditer(pre)]
-        if rules.pseudo_negation is not None
-        else []
-    )
-    for cue in reversed(cues):
-        gap = pre[cue.end():]
-        if _count(rules.window_unit, gap) > rules.negation_window:
-            return False
-        if any(s <= cue.start() < e for s, e in pseudo):
-            continue
-        if rules.scope_breakers is not None and rules.scope_breakers.search(gap):
-            carried = rules.negation_carry is not None and rules.negation_carry.match(gap)
-            if not carried:
-                return False
-        return True
-    return False
+    return negated(rules, pre, rules.negation_carry)
 
 
 def _governs(cue: re.Pattern[str] | None, rules: LanguageRules, pre: str) -> str | None:
@@ -682,7 +639,7 @@ def _scan_group(lexicon: CrisisLexicon, group: PatternGroup, norm: NormalizedTex
         accepted = _evaluate(lexicon, group, m, text)
         if isinstance(accepted, str):
             if rejected is not None:
-                rejected.append((*_bounds(_SENTENCE_END, text, m.start(), m.end()), accepted))
+                rejected.append((*bounds(_SENTENCE_END, text, m.start(), m.end()), accepted))
             continue
         category, score = accepted
         out.append(CrisisMatch(category, score, norm.original_span(*m.span()), group.id))
@@ -700,7 +657,7 @@ def _evaluate(
 ) -> tuple[str, float] | str:
     """``(category, score)`` for an accepted match, else why it was turned down."""
     rules = lexicon.languages[group.language]
-    sent_start, sent_end = _bounds(_SENTENCE_END, text, m.start(), m.end())
+    sent_start, sent_end = bounds(_SENTENCE_END, text, m.start(), m.end())
     sentence = text[sent_start:sent_end]
     if group.unless is not None and group.unless.search(sentence):
         return "unless"
@@ -708,8 +665,8 @@ def _evaluate(
     if group.negatable and _negated(rules, text[sent_start:t_start], text[t_end:sent_end]):
         return "negated"
     if rules.history is not None and rules.history.search(sentence):
-        clause = _clause(rules, text, m.start(), m.end())
-        if rules.present is None or not rules.present.search(clause):
+        here = clause(rules, _CLAUSE_END, text, m.start(), m.end())
+        if rules.present is None or not rules.present.search(here):
             return "history"
     category, score = group.category, group.score
     if group.person == "self":

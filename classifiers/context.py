@@ -1,0 +1,104 @@
+"""ConText-style primitives shared by the crisis check and the red-flag matcher.
+
+Harkema et al., J Biomed Inform 2009;42:839-851; NegEx, Chapman et al. 2001. Pure functions
+over compiled regexes and the few language-rule fields they read (``NegationRules``,
+``ClauseRules``), so that ``guard.checks.crisis`` and ``classifiers.critical.redflags`` run
+the same code on their own ``LanguageRules``. Like all of ``classifiers`` this module never
+imports ``guard``.
+
+Texts are *normalised* (lower case, accents and apostrophes removed, whitespace collapsed);
+the sentence and clause boundary regexes are the caller's, as the two callers differ on
+them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+__all__ = ["ClauseRules", "NegationRules", "bounds", "clause", "count", "negated"]
+
+
+class ClauseRules(Protocol):
+    """The language-rule field ``clause`` reads."""
+
+    @property
+    def clause_breaks(self) -> re.Pattern[str] | None: ...
+
+
+class NegationRules(Protocol):
+    """The language-rule fields ``negated`` reads."""
+
+    @property
+    def window_unit(self) -> str: ...
+
+    @property
+    def negation_window(self) -> int: ...
+
+    @property
+    def negation(self) -> re.Pattern[str] | None: ...
+
+    @property
+    def pseudo_negation(self) -> re.Pattern[str] | None: ...
+
+    @property
+    def scope_breakers(self) -> re.Pattern[str] | None: ...
+
+
+def bounds(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
+    """The unit (sentence or clause, as ``pattern`` ends them) of ``text`` that contains
+    ``[start, end)``."""
+    left = 0
+    for m in pattern.finditer(text, 0, start):
+        left = m.end()
+    right_match = pattern.search(text, end)
+    return left, right_match.start() if right_match else len(text)
+
+
+def clause(rules: ClauseRules, clause_end: re.Pattern[str], text: str, start: int,
+           end: int) -> str:
+    """The clause around ``[start, end)``: punctuation (``clause_end``), then conjunctions
+    ("but", "和")."""
+    left, right = bounds(clause_end, text, start, end)
+    if rules.clause_breaks is not None:
+        for m in rules.clause_breaks.finditer(text, left, start):
+            left = m.end()
+        after = rules.clause_breaks.search(text, end, right)
+        if after is not None:
+            right = after.start()
+    return text[left:right]
+
+
+def count(unit: str, text: str) -> int:
+    """The size of ``text`` in the negation window's ``unit``: words, or characters."""
+    return len(text.split()) if unit == "word" else len(text.strip())
+
+
+def negated(rules: NegationRules, pre: str, carry: re.Pattern[str] | None = None) -> bool:
+    """NegEx on ``pre`` (the text before the words): the nearest cue within the window
+    negates, unless it is part of a pseudo-negation ("can't stop", "not sure") or a scope
+    breaker (a new subject or conjunction) lies between it and the words. With ``carry``,
+    a gap that ``carry`` matches from its start keeps the negation across a scope breaker.
+    """
+    if rules.negation is None:
+        return False
+    cues = list(rules.negation.finditer(pre))
+    if not cues:
+        return False
+    pseudo = (
+        [m.span() for m in rules.pseudo_negation.finditer(pre)]
+        if rules.pseudo_negation is not None
+        else []
+    )
+    for cue in reversed(cues):
+        gap = pre[cue.end():]
+        if count(rules.window_unit, gap) > rules.negation_window:
+            return False
+        if any(s <= cue.start() < e for s, e in pseudo):
+            continue
+        if rules.scope_breakers is not None and rules.scope_breakers.search(gap):
+            carried = carry is not None and carry.match(gap)
+            if not carried:
+                return False
+        return True
+    return False
