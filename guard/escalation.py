@@ -361,8 +361,11 @@ class DeliveryWorker:
 
 
 # ------------------------------------------------------------------- reading
-def pending_by_webhook(store: AuditStore) -> dict[str, int]:
-    """Deliveries not yet sent nor given up, by webhook (for the metrics)."""
+def pending_by_webhook(store: AuditStore) -> dict[str, int] | None:
+    """Deliveries not yet sent nor given up, by webhook (for the metrics); ``None`` while
+    the store is not open (start-up), which is not an error."""
+    if not store.is_open:
+        return None
     t = notifications
     with store._connect() as conn:
         rows = conn.execute(

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import values as _values
@@ -253,21 +254,26 @@ class BacklogRow:
     oldest_age_s: float
 
 
-class CaseBacklogCollector:
-    """``primum_cases_unresolved`` and ``primum_case_oldest_unresolved_age_seconds``, read from
-    the audit store when Prometheus scrapes.
+_Rows = TypeVar("_Rows")
 
-    The backlog lives in the database, shared by every worker and every replica, so it is
+
+class _StoreReadCollector(Generic[_Rows]):
+    """Gauge families read from the audit store when Prometheus scrapes.
+
+    What lives in the database is shared by every worker and every replica, so it is
     queried rather than counted in memory (a counter per worker cannot know that another
     worker's reviewer resolved a case). The answer is cached for ``cache_s`` so frequent
     scrapes of many workers cost one small indexed query each. A store that cannot answer
-    drops the two families from that scrape (Prometheus then sees them absent, which the
-    backlog alert treats as unknown, not as zero) and counts a store error.
+    drops the families from that scrape (Prometheus then sees them absent: unknown, not
+    zero) and counts a store error under ``operation``; a source that returns ``None``
+    (the store is not open yet, during start-up) drops them uncounted.
     """
+
+    operation = ""
 
     def __init__(
         self,
-        source: Callable[[], Sequence[BacklogRow] | None],
+        source: Callable[[], _Rows | None],
         *,
         cache_s: float = 15.0,
         on_error: Callable[[str], None] | None = None,
@@ -278,7 +284,7 @@ class CaseBacklogCollector:
         self._on_error = on_error
         self._clock = clock
         self._lock = Lock()
-        self._cached: tuple[float, Sequence[BacklogRow]] | None = None
+        self._cached: tuple[float, _Rows] | None = None
 
     def describe(self) -> list[Metric]:
         # Registering must not query the store (it may not be open yet).
@@ -286,8 +292,35 @@ class CaseBacklogCollector:
 
     def collect(self) -> Iterator[Metric]:
         rows = self._rows()
-        if rows is None:
-            return
+        if rows is not None:
+            yield from self._families(rows)
+
+    def _families(self, rows: _Rows) -> Iterator[Metric]:
+        raise NotImplementedError
+
+    def _rows(self) -> _Rows | None:
+        with self._lock:
+            now = self._clock()
+            if self._cached is not None and now - self._cached[0] < self._cache_s:
+                return self._cached[1]
+            try:
+                found = self._source()
+            except Exception:
+                if self._on_error is not None:
+                    self._on_error(self.operation)
+                return None
+            if found is not None:
+                self._cached = (now, found)
+            return found
+
+
+class CaseBacklogCollector(_StoreReadCollector[Sequence[BacklogRow]]):
+    """``primum_cases_unresolved`` and ``primum_case_oldest_unresolved_age_seconds``: the
+    review queue, by priority and status."""
+
+    operation = "case_backlog"
+
+    def _families(self, rows: Sequence[BacklogRow]) -> Iterator[Metric]:
         count = GaugeMetricFamily(
             "primum_cases_unresolved",
             "Review cases not yet resolved (open or in review), by priority and status.",
@@ -303,63 +336,18 @@ class CaseBacklogCollector:
         yield count
         yield age
 
-    def _rows(self) -> Sequence[BacklogRow] | None:
-        with self._lock:
-            now = self._clock()
-            if self._cached is not None and now - self._cached[0] < self._cache_s:
-                return self._cached[1]
-            try:
-                found = self._source()
-            except Exception:
-                if self._on_error is not None:
-                    self._on_error("case_backlog")
-                return None
-            if found is None:
-                return None
-            rows = tuple(found)
-            self._cached = (now, rows)
-            return rows
 
-
-class NotificationBacklogCollector:
+class NotificationBacklogCollector(_StoreReadCollector[Mapping[str, int]]):
     """``primum_notifications_pending``: webhook deliveries waiting in the outbox (due or
-    waiting for a retry), by webhook, read from the audit store when Prometheus scrapes and
-    cached for ``cache_s``, like ``CaseBacklogCollector``. A store that cannot answer drops
-    the family from that scrape and counts a store error."""
+    waiting for a retry), by webhook."""
 
-    def __init__(
-        self,
-        source: Callable[[], Mapping[str, int]],
-        *,
-        cache_s: float = 15.0,
-        on_error: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._source = source
-        self._cache_s = cache_s
-        self._on_error = on_error
-        self._clock = clock
-        self._lock = Lock()
-        self._cached: tuple[float, Mapping[str, int]] | None = None
+    operation = "notification_backlog"
 
-    def describe(self) -> list[Metric]:
-        return []
-
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            now = self._clock()
-            if self._cached is None or now - self._cached[0] >= self._cache_s:
-                try:
-                    self._cached = (now, dict(self._source()))
-                except Exception:
-                    if self._on_error is not None:
-                        self._on_error("notification_backlog")
-                    return
-            counts = self._cached[1]
+    def _families(self, rows: Mapping[str, int]) -> Iterator[Metric]:
         pending = GaugeMetricFamily(
             "primum_notifications_pending",
             "Webhook deliveries not yet sent nor given up, by webhook.", labels=["webhook"])
-        for webhook, count in sorted(counts.items()):
+        for webhook, count in sorted(rows.items()):
             pending.add_metric([clamp_label(webhook)], count)
         yield pending
 

@@ -41,6 +41,7 @@ from guard.escalation import (
     sign,
     verify_signature,
 )
+from guard.metrics import NotificationBacklogCollector
 from guard.pipeline import Pipeline
 from guard.policy import parse_policy
 from guard.recording import CaseRecord, MultiRecorder, NullRecorder, dedup_key
@@ -706,3 +707,15 @@ notifications:
     assert hit.payload["case_id"] == case_id and hit.payload["rule"] == "crisis"
     assert hit.payload["tenant"] == "clinic" and hit.payload["priority"] == "high"
     assert "end my life" not in hit.body.decode() and "patient-77" not in hit.body.decode()
+
+
+def test_pending_gauge_is_absent_not_an_error_before_the_store_opens(tmp_path: Path) -> None:
+    """A scrape during start-up must not count a store error (it would page someone)."""
+    store = AuditStore(f"sqlite:///{tmp_path / 'not-yet.db'}")
+    errors: list[str] = []
+    collector = NotificationBacklogCollector(lambda: pending_by_webhook(store),
+                                             on_error=errors.append)
+    assert list(collector.collect()) == [] and errors == []
+    with store:
+        [family] = collector.collect()
+        assert family.name == "primum_notifications_pending" and family.samples == []
