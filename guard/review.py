@@ -452,23 +452,32 @@ class ReviewStore:
 
 
 # ---------------------------------------------------------------------- conditions
-def _decision_conditions(where: DecisionFilter, *, findings_joined: bool = False) -> list[Any]:
-    d = decisions.c
+def _scope_conditions(where: _Scope, table: sa.Table,
+                      columns: Sequence[tuple[Any, Sequence[str]]]) -> list[Any]:
+    """What decision and case filters share: tenant grant, time range, model, request id,
+    and ``columns`` (column, allowed values) of the table's own."""
+    t = table.c
     conds: list[Any] = []
     if where.tenants is not None:
-        conds.append(d.tenant.in_(where.tenants))
+        conds.append(t.tenant.in_(where.tenants))
     if where.since is not None:
-        conds.append(d.created_at >= where.since)
+        conds.append(t.created_at >= where.since)
     if where.until is not None:
-        conds.append(d.created_at < where.until)
-    for column, values in ((d.model, where.models), (d.stage, where.stages),
-                           (d.action, where.actions), (d.severity, where.severities)):
+        conds.append(t.created_at < where.until)
+    for column, values in ((t.model, where.models), *columns):
         if values:
             conds.append(column.in_(values))
     if where.request_id is not None:
-        conds.append(d.request_id == where.request_id)
-    finding = _finding_conditions(where.checks, where.categories, where.principles,
-                                  where.criteria)
+        conds.append(t.request_id == where.request_id)
+    return conds
+
+
+def _decision_conditions(where: DecisionFilter, *, findings_joined: bool = False) -> list[Any]:
+    d = decisions.c
+    conds = _scope_conditions(where, decisions, ((d.stage, where.stages),
+                                                 (d.action, where.actions),
+                                                 (d.severity, where.severities)))
+    finding = _finding_conditions(where)
     if finding:
         if findings_joined:
             # Stats over findings: the joined finding row itself must match.
@@ -479,46 +488,35 @@ def _decision_conditions(where: DecisionFilter, *, findings_joined: bool = False
     return conds
 
 
-def _finding_conditions(checks: Sequence[str], categories: Sequence[str],
-                        principles: Sequence[int], criteria: Sequence[str]) -> list[Any]:
+def _finding_conditions(where: _Scope) -> list[Any]:
     f = decision_findings.c
     conds: list[Any] = []
-    if checks:
-        conds.append(f.check.in_(checks))
-    if categories:
+    if where.checks:
+        conds.append(f.check.in_(where.checks))
+    if where.categories:
         options: list[Any] = []
-        bare = [c for c in categories if "/" not in c]
+        bare = [c for c in where.categories if "/" not in c]
         if bare:
             options.append(f.category.in_(bare))
-        for pair in (c for c in categories if "/" in c):
+        for pair in (c for c in where.categories if "/" in c):
             check, category = pair.split("/", 1)
             options.append(sa.and_(f.check == check, f.category == category))
         conds.append(sa.or_(*options))
-    if principles:
-        conds.append(f.principle.in_(principles))
-    if criteria:
-        conds.append(f.criterion.in_(criteria))
+    if where.principles:
+        conds.append(f.principle.in_(where.principles))
+    if where.criteria:
+        conds.append(f.criterion.in_(where.criteria))
     return conds
 
 
 def _case_conditions(where: CaseFilter) -> list[Any]:
     c = cases.c
-    conds: list[Any] = []
-    if where.tenants is not None:
-        conds.append(c.tenant.in_(where.tenants))
-    if where.since is not None:
-        conds.append(c.created_at >= where.since)
-    if where.until is not None:
-        conds.append(c.created_at < where.until)
-    for column, values in ((c.model, where.models), (c.status, where.statuses),
-                           (c.priority, where.priorities), (c.resolution, where.resolutions),
-                           (c.rule, where.rules), (c.assignee, where.assignees)):
-        if values:
-            conds.append(column.in_(values))
-    if where.request_id is not None:
-        conds.append(c.request_id == where.request_id)
-    finding = _finding_conditions(where.checks, where.categories, where.principles,
-                                  where.criteria)
+    conds = _scope_conditions(where, cases, ((c.status, where.statuses),
+                                             (c.priority, where.priorities),
+                                             (c.resolution, where.resolutions),
+                                             (c.rule, where.rules),
+                                             (c.assignee, where.assignees)))
+    finding = _finding_conditions(where)
     if finding:
         f, d = decision_findings.c, decisions.c
         conds.append(sa.exists().where(d.request_id == c.request_id, f.decision_id == d.id,

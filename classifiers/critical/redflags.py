@@ -31,7 +31,7 @@ import importlib.resources
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -724,29 +724,24 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
 
 def answer_directs(taxonomy: Taxonomy, text: str) -> tuple[int, int] | None:
     """The first (not negated) direction to emergency care in a normalised answer."""
-    for code in _languages(taxonomy, text):
-        pattern = taxonomy.answer.direction.get(code)
-        if pattern is None:
-            continue
-        rules = taxonomy.languages[code]
-        for m in pattern.finditer(text):
-            left, _ = bounds(_CLAUSE_END, text, m.start(), m.end())
-            if not negated(rules, text[left:m.start()]):
-                return m.span()
-    return None
+    return next(_answer_spans(taxonomy, text, taxonomy.answer.direction), None)
 
 
 def answer_delays(taxonomy: Taxonomy, text: str) -> list[tuple[int, int]]:
     """Spans where a normalised answer reassures or delays care, not negated ("do not wait
     until tomorrow" is the opposite) and not inside a conditional ("if it gets better")."""
-    out: list[tuple[int, int]] = []
+    return sorted(_answer_spans(taxonomy, text, taxonomy.answer.delay))
+
+
+def _answer_spans(taxonomy: Taxonomy, text: str,
+                  patterns: Mapping[str, re.Pattern[str]]) -> Iterator[tuple[int, int]]:
+    """Matches of the answer's language(s) ``patterns`` that no cue in their clause negates."""
     for code in _languages(taxonomy, text):
-        pattern = taxonomy.answer.delay.get(code)
+        pattern = patterns.get(code)
         if pattern is None:
             continue
         rules = taxonomy.languages[code]
         for m in pattern.finditer(text):
             left, _ = bounds(_CLAUSE_END, text, m.start(), m.end())
             if not negated(rules, text[left:m.start()]):
-                out.append(m.span())
-    return sorted(out)
+                yield m.span()
