@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import math
 import os
@@ -52,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stats import hash_half, wilson
 from guard.build import resolve_policy
 from guard.sdk import AsyncGuard
 from guard.types import Action, Audience, Verdict
@@ -121,7 +121,7 @@ def criterion_key(name: str) -> str | None:
 
 def split_of(item_id: str) -> str:
     """'dev' or 'test', fixed by the sha256 of the id (as the medication bench)."""
-    return "dev" if hashlib.sha256(item_id.encode()).digest()[0] < 128 else "test"
+    return hash_half(item_id)
 
 
 # --------------------------------------------------------------------------- items
@@ -464,16 +464,6 @@ async def run_item(guards: Mapping[Any, AsyncGuard], item: Item
         verdict = (await guard.guard_output(item.response or "", input=inp)).verdict
         t_out = (time.perf_counter() - start) * 1000
     return judge(item, verdict, inp.verdict.action, t_in + (t_out or 0.0)), t_in, t_out
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 0.0)
-    z = 1.96
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _rate(k: int, n: int) -> dict[str, Any]:

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import math
 import os
 import platform
 import shlex
@@ -42,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stats import hash_half, wilson
 from classifiers.medication.assess import CATEGORIES
 from classifiers.medication.extract import DrugMatcher
 from classifiers.medication.kb import DrugKB
@@ -69,7 +69,7 @@ def split_of(case_id: str) -> str:
     """'dev' or 'test', fixed by the id: half of the first sets was never looked at."""
     if case_id.startswith(DEV_ONLY_PREFIXES):
         return "dev"
-    return "dev" if hashlib.sha256(case_id.encode()).digest()[0] < 128 else "test"
+    return hash_half(case_id)
 
 
 @dataclass(frozen=True)
@@ -134,16 +134,6 @@ async def run_case(guards: Mapping[str, AsyncGuard], check: str, case: Case) -> 
     found = [f for f in verdict.findings if f.check == check]
     flagged = any(f.category in DANGEROUS for f in found)
     return Outcome(case, flagged, verdict.action.value, tuple(sorted({f.category for f in found})))
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 0.0)
-    z = 1.96
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def rate(outcomes: Sequence[Outcome]) -> dict[str, Any]:
