@@ -7,16 +7,49 @@ the same code on their own ``LanguageRules``. Like all of ``classifiers`` this m
 imports ``guard``.
 
 Texts are *normalised* (lower case, accents and apostrophes removed, whitespace collapsed);
-the sentence and clause boundary regexes are the caller's, as the two callers differ on
-them.
+``compile_normalised`` refuses a data file's pattern that could never match such text. The
+sentence and clause boundary regexes are the caller's, as the two callers differ on them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Protocol
 
-__all__ = ["ClauseRules", "NegationRules", "bounds", "clause", "count", "negated"]
+__all__ = [
+    "APOSTROPHES",
+    "ClauseRules",
+    "NegationRules",
+    "bounds",
+    "clause",
+    "compile_normalised",
+    "count",
+    "negated",
+]
+
+APOSTROPHES = frozenset("'\u2019\u2018\u02bc\u00b4`\u2032")
+"""Apostrophes normalisation removes ("don't" -> "dont")."""
+_ESCAPE = re.compile(r"\\.|\(\?P[<=]")  # \S, \W, (?P<t> ... are not letters to match
+
+
+def compile_normalised(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled, or a ``ValueError`` saying why it could never match normalised
+    text (an apostrophe, an accented or upper-case letter) or does not compile."""
+    for ch in pattern:
+        if ch in APOSTROPHES:
+            raise ValueError("contains an apostrophe, which normalisation removes from the "
+                             "text: write dont, not don't")
+        if ch.isalpha() and unicodedata.normalize("NFKD", ch) != ch:
+            raise ValueError(f"contains accented letter {ch!r}, which never matches: text is "
+                             "de-accented before matching")
+    if any(ch.isupper() for ch in _ESCAPE.sub("", pattern)):
+        raise ValueError("contains upper-case letters, which never match: text is "
+                         "lower-cased before matching")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"regex does not compile: {exc}") from None
 
 
 class ClauseRules(Protocol):

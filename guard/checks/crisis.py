@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 import yaml
 
-from classifiers.context import bounds, clause, negated
+from classifiers.context import APOSTROPHES, bounds, clause, compile_normalised, negated
 from guard.checks import crisis_semantic
 from guard.checks.base import CheckParamsError
 from guard.errors import SourceError, line_of, parse_yaml
@@ -134,7 +134,6 @@ class NormalizedText:
         return offsets[start], offsets[end - 1] + 1
 
 
-_APOSTROPHES = frozenset("'\u2019\u2018\u02bc\u00b4`\u2032")
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s"}
 _LEET_CHAR = re.compile(r"[013457$]")
 _SPACED_LETTERS = re.compile(r"(?<![a-z])(?:[a-z][ .\-_*]){3,}[a-z](?![a-z])")
@@ -176,7 +175,7 @@ def _normalize_slow(text: str) -> NormalizedText:
     chars: list[str] = []
     offsets: list[int] = []
     for index, ch in enumerate(text):
-        if ch in _APOSTROPHES or unicodedata.category(ch) == "Cf":
+        if ch in APOSTROPHES or unicodedata.category(ch) == "Cf":
             continue
         if ch.isspace():
             folded = "\n" if ch in "\n\r\u2028\u2029\x85" else " "
@@ -194,7 +193,7 @@ def _normalize_slow(text: str) -> NormalizedText:
         decomposed = unicodedata.normalize("NFKD", ch)
         base = "".join(c for c in decomposed if not unicodedata.combining(c))
         for out in unicodedata.normalize("NFKC", base).lower():
-            if out in _APOSTROPHES or out.isspace():
+            if out in APOSTROPHES or out.isspace():
                 continue
             chars.append(out)
             offsets.append(index)
@@ -338,7 +337,6 @@ _GROUP_KEYS = {
     "person", "description", "examples", "anchors", "requires",
 }
 _REQUIRED_GROUP = {"id", "category", "score", "language", "source", "patterns"}
-_ESCAPE = re.compile(r"\\.|\(\?P[<=]")  # \S, \W, (?P<t> ... are not letters to match
 _GROUP_ID = re.compile(r"^[a-z]{2}\.[a-z0-9_]+$")
 
 
@@ -408,20 +406,10 @@ class _Parser:
 
     def regex(self, value: object, path: list[str | int], *, allow_target: bool = False) -> str:
         pattern = self.string(value, path)
-        for ch in pattern:
-            if ch in _APOSTROPHES:
-                raise self.fail(path, "contains an apostrophe, which normalisation removes from "
-                                      "the text: write dont, not don't")
-            if ch.isalpha() and unicodedata.normalize("NFKD", ch) != ch:
-                raise self.fail(path, f"contains accented letter {ch!r}, which never matches: "
-                                      "text is de-accented before matching")
-        if any(ch.isupper() for ch in _ESCAPE.sub("", pattern)):
-            raise self.fail(path, "contains upper-case letters, which never match: text is "
-                                  "lower-cased before matching")
         try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise self.fail(path, f"regex does not compile: {exc}") from None
+            compiled = compile_normalised(pattern)
+        except ValueError as exc:
+            raise self.fail(path, str(exc)) from None
         names = set(compiled.groupindex)
         if names - ({"t"} if allow_target else set()):
             allowed = "only (?P<t>...)" if allow_target else "none"
