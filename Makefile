@@ -51,6 +51,7 @@ bench: $(VENV)/.dev
 	$(BIN)/primum bench medsafetybench --data $(PRIMUM_DATA_DIR)
 	$(BIN)/primum bench medication --data $(PRIMUM_DATA_DIR)
 	$(BIN)/primum bench csedb
+	$(BIN)/primum bench risky-intent --data $(PRIMUM_DATA_DIR)
 	$(BIN)/python -m benchmarks.review_store --decisions 1000000 $(if $(PRIMUM_BENCH_POSTGRES_URL),--postgres "$(PRIMUM_BENCH_POSTGRES_URL)")
 
 train: $(VENV)/.dev

@@ -36,11 +36,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import platform
 import shlex
-import statistics
 import sys
 import time
 import warnings
@@ -51,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.stats import hash_half, wilson
+from benchmarks.stats import fmt_rate, hash_half, percentiles, proportion
 from guard.build import resolve_policy
 from guard.sdk import AsyncGuard
 from guard.types import Action, Audience, Verdict
@@ -466,11 +464,6 @@ async def run_item(guards: Mapping[Any, AsyncGuard], item: Item
     return judge(item, verdict, inp.verdict.action, t_in + (t_out or 0.0)), t_in, t_out
 
 
-def _rate(k: int, n: int) -> dict[str, Any]:
-    lo, hi = wilson(k, n)
-    return {"k": k, "n": n, "rate": k / n if n else 0.0, "ci95": [lo, hi]}
-
-
 def weighted(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     total = sum(o.item.weight for o in outcomes)
     got = sum(o.item.weight for o in outcomes if o.passed)
@@ -479,19 +472,19 @@ def weighted(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 
 def high_risk_stats(outs: Sequence[Outcome]) -> dict[str, Any]:
-    return {"caught": _rate(sum(o.caught for o in outs), len(outs)),
-            "action_met": _rate(sum(o.action_met for o in outs), len(outs)),
-            "category_met": _rate(sum(o.category_met for o in outs), len(outs)),
-            "escalated_or_blocked": _rate(sum(o.stopped for o in outs), len(outs)),
-            "any_finding": _rate(sum(bool(o.categories) for o in outs), len(outs)),
+    return {"caught": proportion(sum(o.caught for o in outs), len(outs)),
+            "action_met": proportion(sum(o.action_met for o in outs), len(outs)),
+            "category_met": proportion(sum(o.category_met for o in outs), len(outs)),
+            "escalated_or_blocked": proportion(sum(o.stopped for o in outs), len(outs)),
+            "any_finding": proportion(sum(bool(o.categories) for o in outs), len(outs)),
             "weighted": weighted(outs)}
 
 
 def lookalike_stats(outs: Sequence[Outcome]) -> dict[str, Any]:
-    return {"over_flagged": _rate(sum(o.over for o in outs), len(outs)),
-            "escalated": _rate(sum(o.action is Action.ESCALATE for o in outs), len(outs)),
-            "blocked": _rate(sum(o.action is Action.BLOCK for o in outs), len(outs)),
-            "emergency_finding": _rate(sum(o.emergency for o in outs), len(outs)),
+    return {"over_flagged": proportion(sum(o.over for o in outs), len(outs)),
+            "escalated": proportion(sum(o.action is Action.ESCALATE for o in outs), len(outs)),
+            "blocked": proportion(sum(o.action is Action.BLOCK for o in outs), len(outs)),
+            "emergency_finding": proportion(sum(o.emergency for o in outs), len(outs)),
             "weighted": weighted(outs)}
 
 
@@ -538,21 +531,7 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     return out
 
 
-def percentiles(times: Sequence[float]) -> dict[str, float]:
-    if not times:
-        return {"n": 0, "p50_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0}
-    s = sorted(times)
-    return {"n": len(s), "p50_ms": statistics.median(s),
-            "p99_ms": s[min(len(s) - 1, math.ceil(len(s) * 0.99) - 1)],
-            "mean_ms": statistics.fmean(s)}
-
-
 # --------------------------------------------------------------------------- report
-def _pct(r: Mapping[str, Any]) -> str:
-    lo, hi = r["ci95"]
-    return f"{100 * r['rate']:.1f}% ({r['k']}/{r['n']}; CI {100 * lo:.0f}-{100 * hi:.0f})"
-
-
 def _crit_label(key: str) -> str:
     c = CRITERIA.get(key)
     return f"{c.zh} / {c.en} (w{c.weight})" if c else key
@@ -585,19 +564,19 @@ def report(result: Mapping[str, Any], outcomes: Sequence[Outcome], plot: str | N
                                           for k in ("dev", "test")]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    row("high-risk caught (min_action and categories met)", lambda r: _pct(r["caught"]),
+    row("high-risk caught (min_action and categories met)", lambda r: fmt_rate(r["caught"]),
         "high_risk")
-    row("high-risk: action at least min_action", lambda r: _pct(r["action_met"]), "high_risk")
-    row("high-risk: escalated or blocked", lambda r: _pct(r["escalated_or_blocked"]),
+    row("high-risk: action at least min_action", lambda r: fmt_rate(r["action_met"]), "high_risk")
+    row("high-risk: escalated or blocked", lambda r: fmt_rate(r["escalated_or_blocked"]),
         "high_risk")
-    row("high-risk: any finding", lambda r: _pct(r["any_finding"]), "high_risk")
+    row("high-risk: any finding", lambda r: fmt_rate(r["any_finding"]), "high_risk")
     row("weighted safety score, high-risk (CSEDB weights)",
         lambda r: f"{r['weighted']['score']:.1f}", "high_risk")
-    row("look-alikes over-flagged (above max_action)", lambda r: _pct(r["over_flagged"]),
+    row("look-alikes over-flagged (above max_action)", lambda r: fmt_rate(r["over_flagged"]),
         "lookalike")
-    row("look-alikes escalated", lambda r: _pct(r["escalated"]), "lookalike")
-    row("look-alikes blocked", lambda r: _pct(r["blocked"]), "lookalike")
-    row("look-alikes with an emergency.* finding", lambda r: _pct(r["emergency_finding"]),
+    row("look-alikes escalated", lambda r: fmt_rate(r["escalated"]), "lookalike")
+    row("look-alikes blocked", lambda r: fmt_rate(r["blocked"]), "lookalike")
+    row("look-alikes with an emergency.* finding", lambda r: fmt_rate(r["emergency_finding"]),
         "lookalike")
     wa = s["weighted_all"]
     lines += [
@@ -629,9 +608,9 @@ def report(result: Mapping[str, Any], outcomes: Sequence[Outcome], plot: str | N
             name = _crit_label(k) if dim == "criterion" else k
             stop = (f"{lk['escalated']['k'] + lk['blocked']['k']}/{lk['over_flagged']['n']}"
                     if lk else "-")
-            cells = ([_pct(h["caught"]), _pct(h["escalated_or_blocked"]),
+            cells = ([fmt_rate(h["caught"]), fmt_rate(h["escalated_or_blocked"]),
                       f"{h['weighted']['score']:.1f}"] if h else ["-", "-", "-"])
-            cells += [_pct(lk["over_flagged"]), stop] if lk else ["-", "-"]
+            cells += [fmt_rate(lk["over_flagged"]), stop] if lk else ["-", "-"]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Which check caught it (findings view)", "",

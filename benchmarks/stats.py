@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-__all__ = ["hash_half", "wilson"]
+__all__ = ["fmt_rate", "hash_half", "percentiles", "proportion", "wilson"]
 
 
 def hash_half(item_id: str) -> str:
@@ -22,3 +25,25 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def proportion(k: int, n: int) -> dict[str, Any]:
+    """``k`` of ``n`` as a JSON-ready record: counts, rate and its Wilson 95% interval."""
+    lo, hi = wilson(k, n)
+    return {"k": k, "n": n, "rate": k / n if n else 0.0, "ci95": [lo, hi]}
+
+
+def fmt_rate(r: Mapping[str, Any]) -> str:
+    """A :func:`proportion` record for a report: ``12.5% (1/8; CI 2-47)``."""
+    lo, hi = r["ci95"]
+    return f"{100 * r['rate']:.1f}% ({r['k']}/{r['n']}; CI {100 * lo:.0f}-{100 * hi:.0f})"
+
+
+def percentiles(times: Sequence[float]) -> dict[str, float]:
+    """Median, p99 (nearest rank) and mean of timings in milliseconds."""
+    if not times:
+        return {"n": 0, "p50_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0}
+    s = sorted(times)
+    return {"n": len(s), "p50_ms": statistics.median(s),
+            "p99_ms": s[min(len(s) - 1, math.ceil(len(s) * 0.99) - 1)],
+            "mean_ms": statistics.fmean(s)}

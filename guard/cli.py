@@ -5,6 +5,7 @@
     primum policy test tests/golden/*.yaml [--policy NAME_OR_PATH]
     primum cases export --false-positives --out golden.yaml [--store URL | --config FILE]
     primum bench medsafetybench --data DIR      (source checkout only: benchmarks/)
+    primum bench risky-intent [--data DIR]      (also medication, csedb)
     primum train harmful-request --data DIR     (needs the 'train' extra)
 
 The proxy adds ``serve`` and ``hash-key`` to the same parser (``proxy.cli``), so every
@@ -292,6 +293,29 @@ def _add_bench(sub: argparse._SubParsersAction[Any]) -> None:
                        help="markdown report; .json and .png beside it (default: "
                             "benchmarks/results/csedb.md, csedb-official.md with --items)")
     csedb.set_defaults(handler=_bench_runner("csedb"))
+    risky = bench_sub.add_parser(
+        "risky-intent",
+        help="risky patient plans (misuse, stopping or delaying treatment, self-treatment, "
+        "false cures) met with a safety message vs look-alikes left alone",
+        description="Run the risky-intent suite (benchmarks/data/risky_intent_*.jsonl) through "
+        "a policy for a patient audience, and the first rows of the benign sets when a data "
+        "directory is given; write a markdown report, JSON and a PNG plot. See "
+        "benchmarks/README.md.",
+    )
+    risky.add_argument("--policy", default="default",
+                       help="shipped pack name or policy file (default: default)")
+    risky.add_argument("--suite-dir", type=Path, default=Path("benchmarks/data"),
+                       metavar="DIR",
+                       help="directory of risky_intent_*.jsonl (default: benchmarks/data)")
+    risky.add_argument("--data", type=Path, default=None, metavar="DIR",
+                       help="data directory holding benign/ (default: $PRIMUM_DATA_DIR; the "
+                            "benign sets are skipped when neither is given)")
+    risky.add_argument("--benign-limit", type=_positive_int, default=1500, metavar="N",
+                       help="first N rows of each benign set (default: 1500)")
+    risky.add_argument("--out", type=Path, default=Path("benchmarks/results/risky-intent.md"),
+                       help="markdown report; .json and .png beside it "
+                            "(default: benchmarks/results/risky-intent.md)")
+    risky.set_defaults(handler=_bench_runner("risky_intent"))
     bench.set_defaults(handler=_usage(bench))
 
 

@@ -16,6 +16,7 @@ def default_registry() -> CheckRegistry:
     import guard.checks.harmful_request as harmful_request
     import guard.checks.medication as medication
     import guard.checks.phi as phi
+    import guard.checks.risky_intent as risky_intent
 
     registry = CheckRegistry()
     registry.register("phi", phi.factory)
@@ -24,4 +25,5 @@ def default_registry() -> CheckRegistry:
     registry.register("harmful_compliance", harmful_compliance.factory)
     registry.register("medication", medication.factory)
     registry.register("critical_illness", critical_illness.factory)
+    registry.register("risky_intent", risky_intent.factory)
     return registry

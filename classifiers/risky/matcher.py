@@ -1,0 +1,742 @@
+"""Risky patient intent: recognise a plan that will hurt the person who writes it.
+
+Five kinds (``KINDS``): medication ``misuse``; ``treatment_abandonment`` (stopping or replacing
+an essential treatment); ``care_delay`` (waiting or avoiding care despite a warning sign);
+``self_treatment`` (treating a self-diagnosed serious illness alone); ``false_cure`` (a
+pseudoscientific or toxic "cure"). Each match has a severity (``high``, ``moderate``, ``low``),
+names what is involved (the essential treatment, the drug, the red flag, the remedy) and
+carries a safety message with its clinical source.
+
+A kind is recognised when its parts meet (README "How a plan is recognised"): a cue of the
+plan (``intent.yaml``, per language) and a clinical object (``knowledge.yaml``): an essential
+treatment or a drug misused (named in the medication knowledge base, found by its extractor),
+a warning sign (first the red-flag taxonomy of ``classifiers/critical``, then
+``knowledge.yaml``), a serious condition, a remedy with a disease. A negated cue (NegEx, the
+shared primitives of ``classifiers.context``) does not count; a clinician's decision ("my
+doctor said I can stop"), an accident ("I missed a dose"), disposal ("how do I get rid of
+leftover pills") and general questions with nobody in them are not plans.
+
+Pure: never imports ``guard``. Works on *normalised* text (lower case, NFKC, accents and
+apostrophes removed, whitespace collapsed; ``guard.checks.crisis.normalize``) and reports
+spans in it.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifiers.context import compile_normalised, negated
+from classifiers.critical.redflags import FlagMatch, Taxonomy, extract_facts, scan
+from classifiers.medication.extract import DrugMatcher
+from classifiers.medication.kb import DrugKB
+from classifiers.sourcefile import SourceError, parse_yaml
+
+__all__ = [
+    "KINDS",
+    "SEVERITIES",
+    "Answer",
+    "Intent",
+    "IntentError",
+    "Knowledge",
+    "RiskyMatcher",
+    "load_knowledge",
+]
+
+KINDS = ("misuse", "treatment_abandonment", "care_delay", "self_treatment", "false_cure")
+SEVERITIES = ("high", "moderate", "low")
+_RANK = {"low": 0, "moderate": 1, "high": 2}
+_PACKAGE = "classifiers.risky"
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SENTENCE_END = re.compile(r"[.!?\n。！？；;]+(?!\d)")
+_NEAR = 160
+"""Characters between a cue and its object when they are in adjacent sentences."""
+_POINTS_BACK = re.compile(
+    r"^\W*(?:\w+\s+)?(?:it|them|those|these|that|this|all\s+of\s+them|everything|her|him)\b"
+    r"|^\s*[^\w\s]*\s*$")
+"""A stop cue whose object is a pronoun (or nothing: "I'm stopping tonight"): the treatment may
+be named anywhere earlier in the message or in earlier turns."""
+
+
+class IntentError(SourceError):
+    """A cue or knowledge file that cannot be used; ``str()`` names file and field."""
+
+
+# ----------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One clinical object of ``knowledge.yaml``: an essential treatment, a misused drug group,
+    a remedy, a serious condition or a warning sign."""
+
+    id: str
+    name: str
+    severity: str
+    message: str
+    source: str
+    drugs: frozenset[str] = frozenset()
+    classes: frozenset[str] = frozenset()
+    words: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    toxic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """One language's cue regexes (``None`` where the file has none)."""
+
+    window_unit: str
+    negation_window: int
+    negation: re.Pattern[str] | None
+    pseudo_negation: re.Pattern[str] | None
+    scope_breakers: re.Pattern[str] | None
+    groups: Mapping[str, re.Pattern[str]]
+    """Dotted names: ``sanctioned``, ``misuse.purpose``, ``answer.safe_path.care_delay`` ..."""
+
+    def get(self, name: str) -> re.Pattern[str] | None:
+        return self.groups.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    version: str
+    essential: tuple[Entry, ...]
+    misuse: tuple[Entry, ...]
+    remedies: tuple[Entry, ...]
+    conditions: tuple[Entry, ...]
+    warning_signs: tuple[Entry, ...]
+    diseases: Mapping[str, re.Pattern[str]]
+    languages: Mapping[str, Cues]
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One recognised plan, in normalised offsets of the turn it was found in."""
+
+    kind: str
+    severity: str
+    """``high``, ``moderate``, ``low``, or ``unknown`` (a medicine not named: ask which)."""
+    span: tuple[int, int]
+    involves: str
+    advice: str
+    how: str
+
+    @property
+    def category(self) -> str:
+        if self.severity == "unknown":
+            return "needs_facts.medicine"
+        return f"{self.severity}.{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What an answer does with the plans of the conversation."""
+
+    goes_along: tuple[int, int] | None
+    """The first span where it helps with a plan (not negated)."""
+    safe_path: bool
+    """Whether it states the safe path for every kind of plan."""
+    missing: tuple[str, ...]
+    """Kinds whose safe path the answer does not state."""
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _resource(name: str) -> tuple[str, str]:
+    source = f"classifiers/risky/{name}"
+    try:
+        return importlib.resources.files(_PACKAGE).joinpath(name).read_text("utf-8"), source
+    except OSError as exc:
+        raise IntentError(source, f"cannot read ({exc.strerror or exc})") from None
+
+
+def _regex(patterns: Any, source: str, where: str) -> re.Pattern[str] | None:
+    if patterns is None:
+        return None
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        raise IntentError(source, "must be a list of regex strings", field=where)
+    for p in patterns:
+        try:
+            compile_normalised(p)
+        except ValueError as exc:
+            raise IntentError(source, f"{p[:60]!r}: {exc}", field=where) from None
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _words(raw: Any, source: str, where: str) -> dict[str, re.Pattern[str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise IntentError(source, "must map a language to regexes", field=where)
+    out = {}
+    for lang, patterns in raw.items():
+        pattern = _regex(patterns, source, f"{where}.{lang}")
+        if pattern is not None:
+            out[str(lang)] = pattern
+    return out
+
+
+def _entries(raw: Any, source: str, section: str, kb: DrugKB | None,
+             message_key: str, severity_key: str = "severity") -> tuple[Entry, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise IntentError(source, "must be a non-empty list", field=section)
+    out = []
+    seen = set()
+    for i, row in enumerate(raw):
+        where = f"{section}[{i}]"
+        if not isinstance(row, Mapping):
+            raise IntentError(source, "must be a mapping", field=where)
+        for key in ("id", "name", "source", message_key):
+            if not isinstance(row.get(key), str) or len(str(row.get(key)).strip()) < 2:
+                raise IntentError(source, f"needs {key}", field=where)
+        if row["id"] in seen:
+            raise IntentError(source, f"duplicate id {row['id']!r}", field=where)
+        seen.add(row["id"])
+        severity = row.get(severity_key, "moderate" if severity_key != "toxic" else None)
+        if section == "remedies":
+            severity = "high" if row.get("toxic") else "moderate"
+        elif section == "warning_signs":
+            severity = row.get("tier")
+        if severity not in ("high", "moderate", "unknown"):
+            raise IntentError(source, f"severity {severity!r}: high, moderate or unknown",
+                              field=where)
+        drugs = frozenset(row.get("drugs") or ())
+        classes = frozenset(row.get("classes") or ())
+        if kb is not None:
+            for d in drugs:
+                if d not in kb.drugs:
+                    raise IntentError(source, f"unknown drug {d!r} (medication KB)", field=where)
+            for c in classes:
+                if c not in kb.classes:
+                    raise IntentError(source, f"unknown class {c!r} (medication KB)",
+                                      field=where)
+        words = _words(row.get("words"), source, f"{where}.words")
+        if not (drugs or classes or words):
+            raise IntentError(source, "needs drugs, classes or words", field=where)
+        out.append(Entry(
+            id=str(row["id"]), name=str(row["name"]), severity=str(severity),
+            message=" ".join(str(row[message_key]).split()), source=str(row["source"]),
+            drugs=drugs, classes=classes, words=words, toxic=bool(row.get("toxic")),
+        ))
+    return tuple(out)
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{name}.")
+        else:
+            yield name, value
+
+
+_NEGATION_KEYS = ("window_unit", "negation_window", "negation", "pseudo_negation",
+                  "scope_breakers")
+
+
+def _languages(raw: Any, source: str) -> dict[str, Cues]:
+    if not isinstance(raw, Mapping) or "en" not in raw:
+        raise IntentError(source, "needs languages.en", field="languages")
+    out = {}
+    for lang, block in raw.items():
+        where = f"languages.{lang}"
+        if not isinstance(block, Mapping):
+            raise IntentError(source, "must be a mapping", field=where)
+        groups = {}
+        for name, patterns in _flatten({k: v for k, v in block.items()
+                                        if k not in _NEGATION_KEYS}):
+            pattern = _regex(patterns, source, f"{where}.{name}")
+            if pattern is not None:
+                groups[name] = pattern
+        unit = block.get("window_unit", "word")
+        if unit not in ("word", "char"):
+            raise IntentError(source, "word or char", field=f"{where}.window_unit")
+        out[str(lang)] = Cues(
+            window_unit=unit,
+            negation_window=int(block.get("negation_window", 4)),
+            negation=_regex(block.get("negation"), source, f"{where}.negation"),
+            pseudo_negation=_regex(block.get("pseudo_negation"), source,
+                                   f"{where}.pseudo_negation"),
+            scope_breakers=_regex(block.get("scope_breakers"), source,
+                                  f"{where}.scope_breakers"),
+            groups=groups,
+        )
+    return out
+
+
+def load_knowledge(kb: DrugKB | None = None) -> Knowledge:
+    """The shipped cue and knowledge files, validated (drug and class ids against ``kb``)."""
+    text, source = _resource("knowledge.yaml")
+    _, data = parse_yaml(text, source, IntentError)
+    if not isinstance(data, Mapping) or data.get("schema") != 1:
+        raise IntentError(source, "schema must be 1")
+    cue_text, cue_source = _resource("intent.yaml")
+    _, cues = parse_yaml(cue_text, cue_source, IntentError)
+    if not isinstance(cues, Mapping) or cues.get("schema") != 1:
+        raise IntentError(cue_source, "schema must be 1")
+    raw_diseases = data.get("diseases")
+    if not isinstance(raw_diseases, Mapping) or not raw_diseases.get("source"):
+        raise IntentError(source, "needs words per language and a source", field="diseases")
+    diseases = _words({k: v for k, v in raw_diseases.items() if k != "source"}, source,
+                      "diseases")
+    return Knowledge(
+        version=f"{data.get('version')}/{cues.get('version')}",
+        essential=_entries(data.get("essential"), source, "essential", kb, "if_stopped"),
+        misuse=_entries(data.get("misuse"), source, "misuse", kb, "danger"),
+        remedies=_entries(data.get("remedies"), source, "remedies", kb, "evidence"),
+        conditions=_entries(data.get("conditions"), source, "conditions", kb, "why"),
+        warning_signs=_entries(data.get("warning_signs"), source, "warning_signs", kb,
+                               "name"),
+        diseases=diseases,
+        languages=_languages(cues.get("languages"), cue_source),
+    )
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """An object (entry) or a cue found in the text."""
+
+    start: int
+    end: int
+    entry: Entry | None = None
+    group: str = ""
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    out = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start:m.start()].strip():
+            out.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return out or [(0, len(text))]
+
+
+class _Text:
+    """One normalised turn: its languages, sentences and cue hits, computed once."""
+
+    def __init__(self, text: str, knowledge: Knowledge) -> None:
+        self.text = text
+        langs = ["en"]
+        if _HAN.search(text) and "zh" in knowledge.languages:
+            langs.append("zh")
+        self.cues = [knowledge.languages[code] for code in langs if code in knowledge.languages]
+        self.langs = langs
+        self.sentences = _sentences(text)
+
+    def sentence_of(self, pos: int) -> int:
+        for i, (_, e) in enumerate(self.sentences):
+            if pos < e or i == len(self.sentences) - 1:
+                return i
+        return 0
+
+    def sentence_text(self, pos: int) -> str:
+        s, e = self.sentences[self.sentence_of(pos)]
+        return self.text[s:e]
+
+    def cue(self, group: str, *, negatable: bool = True) -> list[_Hit]:
+        """Matches of ``group`` in every language of the text, minus negated ones."""
+        hits = []
+        for cues in self.cues:
+            pattern = cues.get(group)
+            if pattern is None:
+                continue
+            for m in pattern.finditer(self.text):
+                if m.end() == m.start():
+                    continue
+                if negatable:
+                    s, _ = self.sentences[self.sentence_of(m.start())]
+                    if negated(cues, self.text[s:m.start()]):
+                        continue
+                hits.append(_Hit(m.start(), m.end(), group=group))
+        return hits
+
+    def has(self, group: str, where: str | None = None) -> bool:
+        text = self.text if where is None else where
+        return any((p := c.get(group)) is not None and p.search(text) for c in self.cues)
+
+    def near(self, a: _Hit, b: _Hit) -> bool:
+        """Same sentence, or adjacent sentences within ``_NEAR`` characters."""
+        sa, sb = self.sentence_of(a.start), self.sentence_of(b.start)
+        if sa == sb:
+            return True
+        gap = max(a.start, b.start) - min(a.end, b.end)
+        return abs(sa - sb) == 1 and gap <= _NEAR
+
+
+def _ancestors(kb: DrugKB, klass: str) -> frozenset[str]:
+    """``klass`` and every class above it (``parents``, transitively)."""
+    seen: set[str] = set()
+    todo = [klass]
+    while todo:
+        c = todo.pop()
+        if c in seen or c not in kb.classes:
+            continue
+        seen.add(c)
+        todo.extend(kb.classes[c].parents)
+    return frozenset(seen)
+
+
+class RiskyMatcher:
+    """Built once per knowledge base (a few ms); ``scan`` and ``answer`` are pure and
+    thread-safe."""
+
+    def __init__(self, knowledge: Knowledge, kb: DrugKB, taxonomy: Taxonomy) -> None:
+        self.knowledge = knowledge
+        self.kb = kb
+        self.taxonomy = taxonomy
+        self.drugs = DrugMatcher(kb)
+
+    # ------------------------------------------------------------------- objects
+
+    def _objects(self, t: _Text, entries: Sequence[Entry]) -> list[_Hit]:
+        """Entries named in the text: by drug or class (the medication extractor) or words."""
+        hits: list[_Hit] = []
+        wanted_d = {d: e for e in entries for d in e.drugs}
+        wanted_c = {c: e for e in entries for c in e.classes}
+        if wanted_d or wanted_c:
+            for m in self.drugs.find(t.text):
+                entry = None
+                if m.drug:
+                    entry = wanted_d.get(m.drug)
+                    if entry is None:
+                        classes = self.kb.classes_of(m.drug)
+                        entry = next((wanted_c[c] for c in wanted_c if c in classes), None)
+                elif m.klass:
+                    entry = wanted_c.get(m.klass)
+                    if entry is None:
+                        parents = _ancestors(self.kb, m.klass)
+                        entry = next((wanted_c[c] for c in wanted_c if c in parents), None)
+                if entry is not None:
+                    hits.append(_Hit(m.span[0], m.span[1], entry))
+        for entry in entries:
+            for code in t.langs:
+                pattern = entry.words.get(code)
+                if pattern is None:
+                    continue
+                hits.extend(_Hit(m.start(), m.end(), entry) for m in pattern.finditer(t.text)
+                            if m.end() > m.start())
+        hits.sort(key=lambda h: (h.start, -h.end))
+        return hits
+
+    # ------------------------------------------------------------------- context
+
+    def _excluded(self, t: _Text, hit: _Hit, *groups: str) -> bool:
+        """A clinician decided it, it was an accident, ... (``groups``) in the cue's
+        sentence, unless the sentence also says a clinician's decision is being avoided."""
+        sentence = t.sentence_text(hit.start)
+        if t.has("unsanctioned", sentence):
+            return False
+        return any(t.has(g, sentence) for g in groups)
+
+    def _general(self, t: _Text, hit: _Hit) -> bool:
+        """A general question with nobody in it ("what happens if someone stops insulin")."""
+        sentence = t.sentence_text(hit.start)
+        if not t.has("education", sentence):
+            return False
+        return not (t.has("first_person", sentence) or t.has("third_person", sentence))
+
+    # ------------------------------------------------------------------- kinds
+
+    def scan(self, text: str, earlier: Sequence[str] = ()) -> list[Intent]:
+        """The plans in one normalised user turn. ``earlier``: the conversation's earlier user
+        turns, latest first (normalised): warning signs and treatments named there count."""
+        t = _Text(text, self.knowledge)
+        found: list[Intent] = []
+        for kind in KINDS:
+            intent = getattr(self, f"_{kind}")(t, earlier)
+            if intent is not None:
+                found.append(intent)
+        return found
+
+    def _treatment_abandonment(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+        treatments = self._objects(t, self.knowledge.essential)
+        before: list[_Hit] = []
+        for previous in earlier:
+            hits = self._objects(_Text(previous, self.knowledge), self.knowledge.essential)
+            before.extend(_Hit(0, 0, h.entry) for h in hits)
+        if not treatments and not before:
+            return None
+        cues = t.cue("abandonment.stop") + t.cue("abandonment.replace")
+        best: tuple[int, Intent] | None = None
+        for cue in cues:
+            if self._excluded(t, cue, "sanctioned", "accidental", "disposal") or \
+                    self._general(t, cue):
+                continue
+            near = [h for h in treatments if t.near(cue, h)]
+            if not near and (_POINTS_BACK.match(t.text[cue.end:cue.end + 25]) or
+                             "zh" in t.langs):
+                near = [h for h in treatments if h.end <= cue.start] or before
+            if not near:
+                continue
+            named = [h for h in near if h.entry is not None and h.entry.severity != "unknown"]
+            pick = min(named or near, key=lambda h: abs(h.start - cue.start))
+            entry = pick.entry
+            assert entry is not None
+            severity = entry.severity
+            how = f"{cue.group.split('.')[1]} '{t.text[cue.start:cue.end]}'"
+            if severity == "unknown" and (cue.group == "abandonment.replace"
+                                          or self._remedy_near(t, cue)):
+                severity = "moderate"
+            span = (cue.start, cue.end) if pick.end == 0 else (
+                min(cue.start, pick.start), max(cue.end, pick.end))
+            intent = Intent(
+                kind="treatment_abandonment", severity=severity, span=span,
+                involves=entry.name, advice=f"{entry.message} ({entry.source})",
+                how=f"{how} + {entry.id}",
+            )
+            rank = _RANK.get(severity, -1)
+            if best is None or rank > best[0]:
+                best = (rank, intent)
+        return best[1] if best else None
+
+    def _remedy_near(self, t: _Text, cue: _Hit) -> bool:
+        return any(t.near(cue, h) for h in self._objects(t, self.knowledge.remedies))
+
+    def _misuse(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+        drugs = self._objects(t, self.knowledge.misuse)
+        if not drugs:
+            return None
+        best: tuple[int, Intent] | None = None
+        for group in ("route", "purpose", "extra", "supply"):
+            for cue in t.cue(f"misuse.{group}"):
+                skip = ("accidental", "disposal", "sanctioned") if group in (
+                    "extra", "supply") else ("accidental",)
+                if self._excluded(t, cue, *skip) or self._general(t, cue):
+                    continue
+                near = [h for h in drugs if t.near(cue, h)]
+                if group == "route":
+                    # injected or taken for weight by design: a route is not misuse there
+                    near = [h for h in near if h.entry is not None and h.entry.id not in (
+                        "weight_loss_misuse", "anabolic_agents")]
+                if group == "supply":
+                    # someone else's antibiotics: any prescription medicine counts
+                    near = [h for h in near if h.entry is not None]
+                if not near:
+                    continue
+                pick = min(near, key=lambda h: (
+                    -_RANK.get(h.entry.severity if h.entry else "low", 0),
+                    abs(h.start - cue.start)))
+                entry = pick.entry
+                assert entry is not None
+                severity = entry.severity
+                if group == "route" and entry.id in ("stimulant", "any_prescription"):
+                    severity = "high"
+                if group == "supply" and entry.id == "any_prescription":
+                    severity = "moderate"
+                if group == "purpose" and entry.id == "any_prescription":
+                    severity = "moderate"
+                intent = Intent(
+                    kind="misuse", severity=severity,
+                    span=(min(cue.start, pick.start), max(cue.end, pick.end)),
+                    involves=entry.name, advice=f"{entry.message} ({entry.source})",
+                    how=f"{group} '{t.text[cue.start:cue.end]}' + {entry.id}",
+                )
+                rank = _RANK[severity]
+                if best is None or rank > best[0]:
+                    best = (rank, intent)
+        return best[1] if best else None
+
+    def _signs(self, text: str) -> list[tuple[str, str, str, tuple[int, int]]]:
+        """Warning signs in one normalised text: (severity, name, advice, span)."""
+        out = []
+        facts = extract_facts(self.taxonomy, [text])
+        flag: FlagMatch
+        for flag in scan(self.taxonomy, text, facts):
+            if flag.score < 0.8 or flag.category.startswith("needs_facts."):
+                continue
+            tier = flag.category.split(".", 1)[0]
+            severity = "high" if tier == "emergency" else "moderate"
+            advice = f"{flag.flag.advice} ({flag.flag.source.split(';')[0]})"
+            out.append((severity, flag.flag.id.replace("_", " "), advice, flag.span))
+        t = _Text(text, self.knowledge)
+        for hit in self._objects(t, self.knowledge.warning_signs):
+            entry = hit.entry
+            assert entry is not None
+            s = t.sentences[t.sentence_of(hit.start)]
+            if self._negated_object(t, hit, s):
+                continue
+            out.append((entry.severity, entry.name, f"Warning sign: {entry.name} ({entry.source})",
+                        hit.span))
+        return out
+
+    def _negated_object(self, t: _Text, hit: _Hit, sentence: tuple[int, int]) -> bool:
+        pre = t.text[sentence[0]:hit.start]
+        return any(negated(c, pre) for c in t.cues)
+
+    def _care_delay(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+        cues = [c for c in t.cue("delay")
+                if not self._excluded(t, c, "sanctioned") and not self._general(t, c)]
+        if not cues or t.has("seen"):
+            return None
+        signs = self._signs(t.text)
+        for previous in earlier[:2]:
+            signs.extend((sev, name, advice, (0, 0))
+                         for sev, name, advice, _ in self._signs(previous))
+        if not signs:
+            return None
+        severity, name, advice, span = max(signs, key=lambda s: _RANK[s[0]])
+        cue = cues[0]
+        return Intent(
+            kind="care_delay", severity=severity,
+            span=(cue.start, cue.end) if span == (0, 0) else (min(cue.start, span[0]),
+                                                              max(cue.end, span[1])),
+            involves=name, advice=advice,
+            how=f"delay '{t.text[cue.start:cue.end]}' + {name}",
+        )
+
+    def _self_treatment(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+        strong = [c for c in t.cue("self_treatment.self_treat")
+                  if not self._excluded(t, c, "sanctioned", "disposal", "accidental")]
+        dosing = [c for c in t.cue("self_treatment.self_dose")
+                  if not self._excluded(t, c, "sanctioned", "disposal", "accidental")]
+        if not strong and not dosing:
+            return None
+        conditions = [h for h in self._objects(t, self.knowledge.conditions)
+                      if not self._negated_object(t, h, t.sentences[t.sentence_of(h.start)])]
+        diagnosed = bool(t.cue("self_treatment.self_diagnosis"))
+        for previous in earlier:
+            p = _Text(previous, self.knowledge)
+            conditions.extend(_Hit(0, 0, h.entry)
+                              for h in self._objects(p, self.knowledge.conditions))
+            diagnosed = diagnosed or bool(p.cue("self_treatment.self_diagnosis"))
+        urgent = any(sev == "high" for sev, *_ in self._signs(t.text))
+        best: tuple[int, Intent] | None = None
+        for cue in strong + (dosing if diagnosed else []):
+            if self._general(t, cue):
+                continue
+            near = [h for h in conditions if h.end == 0 or t.near(cue, h)] or (
+                conditions if diagnosed else [])
+            if near:
+                pick = max(near, key=lambda h: _RANK[h.entry.severity if h.entry else "low"])
+                entry = pick.entry
+                assert entry is not None
+                severity, name = entry.severity, entry.name
+                advice = f"{entry.message} ({entry.source})"
+                how = f"self-treat '{t.text[cue.start:cue.end]}' + {entry.id}"
+            elif cue in strong and self._prescription_near(t, cue):
+                severity, name = "moderate", "a prescription medicine without a diagnosis"
+                advice = ("Antibiotics and other prescription medicines need a diagnosis: the "
+                          "wrong drug, dose or length can harm and breeds resistance (NICE NG15 "
+                          "antimicrobial stewardship; NHS: never take medicines prescribed for "
+                          "someone else)")
+                how = f"self-treat '{t.text[cue.start:cue.end]}' + prescription medicine"
+            else:
+                continue
+            if urgent:
+                severity = "high"
+            intent = Intent(kind="self_treatment", severity=severity,
+                            span=(cue.start, cue.end), involves=name, advice=advice, how=how)
+            rank = _RANK[severity]
+            if best is None or rank > best[0]:
+                best = (rank, intent)
+        return best[1] if best else None
+
+    def _prescription_near(self, t: _Text, cue: _Hit) -> bool:
+        for m in self.drugs.find(t.text):
+            hit = _Hit(m.span[0], m.span[1])
+            if not t.near(cue, hit):
+                continue
+            classes = self.kb.classes_of(m.drug) if m.drug else frozenset({m.klass or ""})
+            if classes & {"antibiotic", "antidiabetic", "insulin", "thyroid", "corticosteroid",
+                          "antiviral", "stimulant", "antihypertensive", "beta_lactam",
+                          "penicillin", "cephalosporin", "macrolide", "fluoroquinolone",
+                          "tetracycline_class"}:
+                return True
+        return False
+
+    def _false_cure(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+        remedies = self._objects(t, self.knowledge.remedies)
+        if not remedies:
+            return None
+        diseases: list[_Hit] = []
+        for code in t.langs:
+            pattern = self.knowledge.diseases.get(code)
+            if pattern is not None:
+                diseases.extend(_Hit(m.start(), m.end()) for m in pattern.finditer(t.text)
+                                if m.end() > m.start())
+        replace = t.cue("false_cure.replace")
+        claim = t.cue("false_cure.claim")
+        plan = t.cue("false_cure.plan")
+        question = t.cue("false_cure.question", negatable=False)
+        ingest = t.cue("false_cure.ingest", negatable=False)
+        best: tuple[int, Intent] | None = None
+        for r in remedies:
+            entry = r.entry
+            assert entry is not None
+            if self._general(t, r) and not entry.toxic:
+                continue
+            sentence = t.sentence_text(r.start)
+            if t.has("sanctioned", sentence) and not entry.toxic:
+                continue
+            has_disease = any(t.near(r, d) for d in diseases) or (
+                entry.id == "chelation_stemcell")
+            near = {name: [c for c in cues if t.near(r, c)]
+                    for name, cues in (("replace", replace), ("claim", claim), ("plan", plan),
+                                       ("question", question))}
+            household = t.has("household", t.sentence_text(r.start))
+            ingested = any(t.near(r, c) for c in ingest)
+            if entry.toxic and not household and (has_disease or near["claim"] or ingested):
+                severity, why = "high", "toxic"
+            elif entry.toxic:
+                continue
+            elif entry.id == "chelation_stemcell" and not near["question"]:
+                severity, why = ("high" if near["replace"] else "moderate"), "plans it"
+            elif not has_disease:
+                continue
+            elif near["replace"]:
+                severity, why = "high", "instead of treatment"
+            elif near["plan"] and (near["claim"] or entry.id != "herbal_cure"):
+                severity, why = "moderate", "plans to use it"
+            elif near["claim"] and not near["question"]:
+                severity, why = "moderate", "believes it cures"
+            elif near["claim"] or near["question"]:
+                severity, why = "low", "asks whether it cures"
+            else:
+                continue
+            intent = Intent(
+                kind="false_cure", severity=severity, span=r.span, involves=entry.name,
+                advice=f"{entry.message} ({entry.source})",
+                how=f"{entry.id}: {why}",
+            )
+            rank = _RANK[severity]
+            if best is None or rank > best[0]:
+                best = (rank, intent)
+        return best[1] if best else None
+
+    # ------------------------------------------------------------------- answers
+
+    def answer(self, text: str, kinds: Iterable[str]) -> Answer:
+        """What a normalised answer does with plans of ``kinds``: helps with one (not negated)
+        and/or states the safe path of each."""
+        t = _Text(text, self.knowledge)
+        kinds = [k for k in KINDS if k in set(kinds)]
+        along: tuple[int, int] | None = None
+        missing = []
+        for kind in kinds:
+            if along is None:
+                hits = t.cue(f"answer.goes_along.{kind}")
+                if hits:
+                    along = hits[0].span
+            safe = bool(t.cue(f"answer.safe_path.{kind}"))
+            if not safe and kind == "care_delay":
+                from classifiers.critical.redflags import answer_directs
+                safe = answer_directs(self.taxonomy, text) is not None
+            if not safe:
+                missing.append(kind)
+        return Answer(goes_along=along, safe_path=not missing, missing=tuple(missing))

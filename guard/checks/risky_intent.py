@@ -1,0 +1,169 @@
+"""The ``risky_intent`` check: patients about to hurt themselves by accident or conviction.
+
+Input stage: every new ``user`` turn is read for a risky plan (``classifiers/risky``):
+medication ``misuse``, ``treatment_abandonment``, ``care_delay``, ``self_treatment`` and
+``false_cure``. Findings are ``<severity>.<kind>`` (``high.treatment_abandonment``,
+``moderate.misuse``, ``low.false_cure``), or ``needs_facts.medicine`` when someone means to stop
+a medicine they do not name (the answer depends on which: the ``clarify`` action). Each finding
+names what is involved (insulin, an opioid, coughing up blood, apricot kernels) in its
+explanation and carries the safety message with its source in ``advice``. Earlier user turns
+count for warning signs ("I've been coughing up blood" ... "I don't want to go to hospital").
+
+Output stage: when the input stage reported a plan at or above the threshold, each answer is
+checked for going along with it (``answer.goes_along``: "you can replace insulin with bitter
+melon", "it's probably nothing, rest and see") and for the safe path of each kind of plan
+(``answer.no_safe_path`` when it does not say: do not stop it, see a doctor today, there is no
+evidence, take only as prescribed).
+
+It reuses the medication knowledge base and extractor (drug names, brands, Chinese names) and
+the red-flag taxonomy of the ``critical_illness`` check. Regex-only: about half a millisecond
+for a typical message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from classifiers.critical.redflags import load_taxonomy
+from classifiers.medication.kb import DrugKB
+from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
+from guard.checks.base import CheckParamsError
+from guard.checks.crisis import NormalizedText, normalize
+from guard.types import Context, Finding, Segment, Stage
+
+__all__ = ["RiskyIntentCheck", "factory"]
+
+_INLINE_CHARS = 4000
+_THRESHOLD = 0.7
+_SCORE = {"high": 0.9, "moderate": 0.85, "low": 0.75, "unknown": 0.8}
+_EARLIER_TURNS = 3
+_ALONG_ADVICE = (
+    "The answer goes along with a plan that can harm the person; it must state the danger, "
+    "correct the belief and give the safe path instead."
+)
+_SAFE_PATH = {
+    "misuse": "take medicines only as prescribed; never crush, snort, inject or mix them for "
+              "an effect",
+    "treatment_abandonment": "do not stop or replace it without the prescriber; keep taking it "
+                             "and talk to them first",
+    "care_delay": "do not wait: see a doctor today, or call emergency services now for an "
+                  "emergency sign",
+    "self_treatment": "see a doctor for a diagnosis and the right treatment; do not use leftover "
+                      "or someone else's medicines",
+    "false_cure": "there is no evidence it works; keep the proven treatment and talk to the "
+                  "treating team",
+}
+
+
+class RiskyIntentCheck:
+    """Reports risky plans in user turns and answers that help with them or leave out the safe
+    path. Detects, never decides."""
+
+    def __init__(self, name: str, stages: frozenset[Stage]) -> None:
+        self.name = name
+        self.stages = stages
+        self._matcher: RiskyMatcher | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def matcher(self) -> RiskyMatcher:
+        matcher = self._matcher
+        if matcher is None:
+            with self._lock:
+                matcher = self._matcher
+                if matcher is None:
+                    kb = DrugKB.shared()
+                    matcher = self._matcher = RiskyMatcher(
+                        load_knowledge(kb), kb, load_taxonomy())
+        return matcher
+
+    def load(self) -> None:
+        """Read and compile the cue and knowledge files, the drug KB and the red flags."""
+        _ = self.matcher
+
+    async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
+        self.load()
+        if sum(len(s.text) for s in segments) > _INLINE_CHARS:
+            return await asyncio.to_thread(self.scan, segments, ctx)
+        return self.scan(segments, ctx)
+
+    def scan(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
+        """Synchronous ``detect`` (tests and benchmarks call it directly)."""
+        if ctx.stage is Stage.OUTPUT:
+            return self._output(segments, ctx)
+        return self._input(segments)
+
+    # ------------------------------------------------------------------------ input
+
+    def _input(self, segments: Sequence[Segment]) -> list[Finding]:
+        user = [(i, s) for i, s in enumerate(segments) if s.role == "user"]
+        if not any(s.new for _, s in user):
+            return []
+        norms = {i: normalize(s.text) for i, s in user}
+        findings: list[Finding] = []
+        for i, segment in user:
+            if not segment.new:
+                continue
+            earlier = [norms[j].text for j, _ in reversed(user) if j < i][:_EARLIER_TURNS]
+            for intent in self.matcher.scan(norms[i].text, earlier):
+                findings.append(self._finding(intent, norms[i], i))
+        return findings
+
+    def _finding(self, intent: Intent, norm: NormalizedText, index: int) -> Finding:
+        return Finding(
+            check=self.name,
+            category=intent.category,
+            score=_SCORE[intent.severity],
+            segment=index,
+            span=norm.original_span(*intent.span),
+            explanation=f"{intent.kind}: {intent.involves} ({intent.how})",
+            advice=intent.advice,
+        )
+
+    # ----------------------------------------------------------------------- output
+
+    def plans(self, ctx: Context) -> list[Finding]:
+        """This check's plan findings at input, at or above the threshold."""
+        return [f for f in ctx.input_findings
+                if f.check == self.name and f.score >= _THRESHOLD
+                and not f.category.startswith(("answer.", "needs_facts."))]
+
+    def _output(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
+        plans = self.plans(ctx)
+        if not plans:
+            return []
+        kinds = sorted({f.category.split(".", 1)[1] for f in plans})
+        what = ", ".join(kinds)
+        findings: list[Finding] = []
+        for i, segment in enumerate(segments):
+            if segment.role != "assistant" or not segment.text.strip():
+                continue
+            norm = normalize(segment.text)
+            answer = self.matcher.answer(norm.text, kinds)
+            if answer.goes_along is not None:
+                findings.append(Finding(
+                    check=self.name, category="answer.goes_along", score=0.85, segment=i,
+                    span=norm.original_span(*answer.goes_along),
+                    explanation=f"answer helps with the plan ({what})",
+                    advice=f"{_ALONG_ADVICE} {plans[0].advice}".strip(),
+                ))
+            if not answer.safe_path:
+                paths = "; ".join(_SAFE_PATH[k] for k in answer.missing)
+                findings.append(Finding(
+                    check=self.name, category="answer.no_safe_path", score=0.8, segment=i,
+                    span=None,
+                    explanation=f"answer does not give the safe path for "
+                                f"{', '.join(answer.missing)}",
+                    advice=f"Safe path: {paths}. {plans[0].advice}".strip(),
+                ))
+        return findings
+
+
+def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> RiskyIntentCheck:
+    """Build from policy params (none yet). The data files are read in ``load()``."""
+    for key in params:
+        raise CheckParamsError(str(key), "unknown parameter (risky_intent takes none)")
+    return RiskyIntentCheck(name, stages)
