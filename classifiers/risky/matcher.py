@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from classifiers.context import compile_normalised, negated
-from classifiers.critical.redflags import FlagMatch, Taxonomy, extract_facts, scan
-from classifiers.medication.extract import DrugMatcher
+from classifiers.critical.redflags import Taxonomy, answer_directs, extract_facts, scan
+from classifiers.medication.extract import DrugMatcher, Mention
 from classifiers.medication.kb import DrugKB
 from classifiers.sourcefile import SourceError, parse_yaml
 
@@ -54,6 +54,11 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?\n。！？；;]+(?!\d)")
 _NEAR = 160
 """Characters between a cue and its object when they are in adjacent sentences."""
+_PRESCRIPTION_CLASSES = frozenset({
+    "antibiotic", "antidiabetic", "insulin", "thyroid", "corticosteroid", "antiviral",
+    "stimulant", "antihypertensive", "beta_lactam", "penicillin", "cephalosporin", "macrolide",
+    "fluoroquinolone", "tetracycline_class"})
+"""Prescription-only classes that self-treatment with leftover or bought supply is about."""
 _POINTS_BACK = re.compile(
     r"^\W*(?:\w+\s+)?(?:it|them|those|these|that|this|all\s+of\s+them|everything|her|him)\b"
     r"|^\s*[^\w\s]*\s*$")
@@ -137,10 +142,13 @@ class Answer:
 
     goes_along: tuple[int, int] | None
     """The first span where it helps with a plan (not negated)."""
-    safe_path: bool
-    """Whether it states the safe path for every kind of plan."""
     missing: tuple[str, ...]
     """Kinds whose safe path the answer does not state."""
+
+    @property
+    def safe_path(self) -> bool:
+        """Whether it states the safe path for every kind of plan."""
+        return not self.missing
 
 
 # ----------------------------------------------------------------------------- loading
@@ -183,7 +191,7 @@ def _words(raw: Any, source: str, where: str) -> dict[str, re.Pattern[str]]:
 
 
 def _entries(raw: Any, source: str, section: str, kb: DrugKB | None,
-             message_key: str, severity_key: str = "severity") -> tuple[Entry, ...]:
+             message_key: str) -> tuple[Entry, ...]:
     if not isinstance(raw, list) or not raw:
         raise IntentError(source, "must be a non-empty list", field=section)
     out = []
@@ -198,7 +206,7 @@ def _entries(raw: Any, source: str, section: str, kb: DrugKB | None,
         if row["id"] in seen:
             raise IntentError(source, f"duplicate id {row['id']!r}", field=where)
         seen.add(row["id"])
-        severity = row.get(severity_key, "moderate" if severity_key != "toxic" else None)
+        severity = row.get("severity", "moderate")
         if section == "remedies":
             severity = "high" if row.get("toxic") else "moderate"
         elif section == "warning_signs":
@@ -327,11 +335,18 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return out or [(0, len(text))]
 
 
+_Sign = tuple[str, str, str, tuple[int, int]]
+"""A warning sign: (severity, name, advice, span)."""
+
+
 class _Text:
-    """One normalised turn: its languages, sentences and cue hits, computed once."""
+    """One normalised turn: its languages and sentences; its drug mentions and warning signs
+    once the matcher has looked for them (``RiskyMatcher._mentions``, ``_signs``)."""
 
     def __init__(self, text: str, knowledge: Knowledge) -> None:
         self.text = text
+        self.mentions: list[Mention] | None = None
+        self.signs: list[_Sign] | None = None
         langs = ["en"]
         if _HAN.search(text) and "zh" in knowledge.languages:
             langs.append("zh")
@@ -410,7 +425,7 @@ class RiskyMatcher:
         wanted_d = {d: e for e in entries for d in e.drugs}
         wanted_c = {c: e for e in entries for c in e.classes}
         if wanted_d or wanted_c:
-            for m in self.drugs.find(t.text):
+            for m in self._mentions(t):
                 entry = None
                 if m.drug:
                     entry = wanted_d.get(m.drug)
@@ -457,18 +472,19 @@ class RiskyMatcher:
         """The plans in one normalised user turn. ``earlier``: the conversation's earlier user
         turns, latest first (normalised): warning signs and treatments named there count."""
         t = _Text(text, self.knowledge)
+        before = [_Text(p, self.knowledge) for p in earlier]
         found: list[Intent] = []
         for kind in KINDS:
-            intent = getattr(self, f"_{kind}")(t, earlier)
+            intent = getattr(self, f"_{kind}")(t, before)
             if intent is not None:
                 found.append(intent)
         return found
 
-    def _treatment_abandonment(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+    def _treatment_abandonment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         treatments = self._objects(t, self.knowledge.essential)
         before: list[_Hit] = []
         for previous in earlier:
-            hits = self._objects(_Text(previous, self.knowledge), self.knowledge.essential)
+            hits = self._objects(previous, self.knowledge.essential)
             before.extend(_Hit(0, 0, h.entry) for h in hits)
         if not treatments and not before:
             return None
@@ -508,7 +524,7 @@ class RiskyMatcher:
     def _remedy_near(self, t: _Text, cue: _Hit) -> bool:
         return any(t.near(cue, h) for h in self._objects(t, self.knowledge.remedies))
 
-    def _misuse(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+    def _misuse(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         drugs = self._objects(t, self.knowledge.misuse)
         if not drugs:
             return None
@@ -552,11 +568,20 @@ class RiskyMatcher:
                     best = (rank, intent)
         return best[1] if best else None
 
-    def _signs(self, text: str) -> list[tuple[str, str, str, tuple[int, int]]]:
-        """Warning signs in one normalised text: (severity, name, advice, span)."""
-        out = []
+    def _mentions(self, t: _Text) -> list[Mention]:
+        """Drug mentions of ``t`` (the medication extractor), found once per text."""
+        if t.mentions is None:
+            t.mentions = self.drugs.find(t.text)
+        return t.mentions
+
+    def _signs(self, t: _Text) -> list[_Sign]:
+        """Warning signs in ``t``: the red-flag taxonomy's emergency (high) and urgent
+        (moderate) flags, then ``warning_signs``; found once per text."""
+        if t.signs is not None:
+            return t.signs
+        text = t.text
+        out: list[_Sign] = []
         facts = extract_facts(self.taxonomy, [text])
-        flag: FlagMatch
         for flag in scan(self.taxonomy, text, facts):
             if flag.score < 0.8 or flag.category.startswith("needs_facts."):
                 continue
@@ -564,27 +589,28 @@ class RiskyMatcher:
             severity = "high" if tier == "emergency" else "moderate"
             advice = f"{flag.flag.advice} ({flag.flag.source.split(';')[0]})"
             out.append((severity, flag.flag.id.replace("_", " "), advice, flag.span))
-        t = _Text(text, self.knowledge)
         for hit in self._objects(t, self.knowledge.warning_signs):
             entry = hit.entry
             assert entry is not None
-            s = t.sentences[t.sentence_of(hit.start)]
-            if self._negated_object(t, hit, s):
+            if self._negated_object(t, hit):
                 continue
             out.append((entry.severity, entry.name, f"Warning sign: {entry.name} ({entry.source})",
                         hit.span))
+        t.signs = out
         return out
 
-    def _negated_object(self, t: _Text, hit: _Hit, sentence: tuple[int, int]) -> bool:
-        pre = t.text[sentence[0]:hit.start]
+    def _negated_object(self, t: _Text, hit: _Hit) -> bool:
+        """NegEx over the words before ``hit`` in its sentence ("no chest pain")."""
+        start, _ = t.sentences[t.sentence_of(hit.start)]
+        pre = t.text[start:hit.start]
         return any(negated(c, pre) for c in t.cues)
 
-    def _care_delay(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+    def _care_delay(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         cues = [c for c in t.cue("delay")
                 if not self._excluded(t, c, "sanctioned") and not self._general(t, c)]
         if not cues or t.has("seen"):
             return None
-        signs = self._signs(t.text)
+        signs = list(self._signs(t))
         for previous in earlier[:2]:
             signs.extend((sev, name, advice, (0, 0))
                          for sev, name, advice, _ in self._signs(previous))
@@ -600,7 +626,7 @@ class RiskyMatcher:
             how=f"delay '{t.text[cue.start:cue.end]}' + {name}",
         )
 
-    def _self_treatment(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+    def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         strong = [c for c in t.cue("self_treatment.self_treat")
                   if not self._excluded(t, c, "sanctioned", "disposal", "accidental")]
         dosing = [c for c in t.cue("self_treatment.self_dose")
@@ -608,14 +634,13 @@ class RiskyMatcher:
         if not strong and not dosing:
             return None
         conditions = [h for h in self._objects(t, self.knowledge.conditions)
-                      if not self._negated_object(t, h, t.sentences[t.sentence_of(h.start)])]
+                      if not self._negated_object(t, h)]
         diagnosed = bool(t.cue("self_treatment.self_diagnosis"))
-        for previous in earlier:
-            p = _Text(previous, self.knowledge)
+        for p in earlier:
             conditions.extend(_Hit(0, 0, h.entry)
                               for h in self._objects(p, self.knowledge.conditions))
             diagnosed = diagnosed or bool(p.cue("self_treatment.self_diagnosis"))
-        urgent = any(sev == "high" for sev, *_ in self._signs(t.text))
+        urgent = any(sev == "high" for sev, *_ in self._signs(t))
         best: tuple[int, Intent] | None = None
         for cue in strong + (dosing if diagnosed else []):
             if self._general(t, cue):
@@ -648,19 +673,16 @@ class RiskyMatcher:
         return best[1] if best else None
 
     def _prescription_near(self, t: _Text, cue: _Hit) -> bool:
-        for m in self.drugs.find(t.text):
+        for m in self._mentions(t):
             hit = _Hit(m.span[0], m.span[1])
             if not t.near(cue, hit):
                 continue
             classes = self.kb.classes_of(m.drug) if m.drug else frozenset({m.klass or ""})
-            if classes & {"antibiotic", "antidiabetic", "insulin", "thyroid", "corticosteroid",
-                          "antiviral", "stimulant", "antihypertensive", "beta_lactam",
-                          "penicillin", "cephalosporin", "macrolide", "fluoroquinolone",
-                          "tetracycline_class"}:
+            if classes & _PRESCRIPTION_CLASSES:
                 return True
         return False
 
-    def _false_cure(self, t: _Text, earlier: Sequence[str]) -> Intent | None:
+    def _false_cure(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         remedies = self._objects(t, self.knowledge.remedies)
         if not remedies:
             return None
@@ -735,8 +757,7 @@ class RiskyMatcher:
                     along = hits[0].span
             safe = bool(t.cue(f"answer.safe_path.{kind}"))
             if not safe and kind == "care_delay":
-                from classifiers.critical.redflags import answer_directs
                 safe = answer_directs(self.taxonomy, text) is not None
             if not safe:
                 missing.append(kind)
-        return Answer(goes_along=along, safe_path=not missing, missing=tuple(missing))
+        return Answer(goes_along=along, missing=tuple(missing))
