@@ -27,6 +27,7 @@ says who it is about ("my baby"), the matcher reports what is missing (``needs_f
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import os
 import re
@@ -57,6 +58,7 @@ __all__ = [
     "load_taxonomy",
     "parse_taxonomy",
     "scan",
+    "shared_taxonomy",
 ]
 
 TIERS = ("emergency", "urgent", "routine")
@@ -200,6 +202,13 @@ class Facts:
 
 
 # ----------------------------------------------------------------------------- loading
+
+
+@functools.cache
+def shared_taxonomy() -> Taxonomy:
+    """The taxonomy shipped in this package, loaded once per process (immutable: the
+    critical-illness and risky-intent checks share it)."""
+    return load_taxonomy()
 
 
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:

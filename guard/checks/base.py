@@ -7,12 +7,13 @@ built in ``load()``, which the engine calls once before serving (``/readyz`` wai
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry"]
+__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "scan_inline"]
 
 
 @runtime_checkable
@@ -31,6 +32,19 @@ class Check(Protocol):
         ...
 
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]: ...
+
+
+INLINE_CHARS = 4000
+"""Up to this much text a regex-only scan runs inline (well under a millisecond); above it,
+in a worker thread so it does not stall other requests."""
+
+
+async def scan_inline(scan: Callable[[Sequence[Segment], Context], list[Finding]],
+                      segments: Sequence[Segment], ctx: Context) -> list[Finding]:
+    """``detect`` for a check whose synchronous ``scan`` is regex-fast."""
+    if sum(len(s.text) for s in segments) > INLINE_CHARS:
+        return await asyncio.to_thread(scan, segments, ctx)
+    return scan(segments, ctx)
 
 
 CheckFactory = Callable[[str, frozenset[Stage], Mapping[str, Any]], Check]

@@ -23,7 +23,6 @@ inline; long texts go to a worker thread.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -37,15 +36,15 @@ from classifiers.critical.redflags import (
     extract_facts,
     load_taxonomy,
     scan,
+    shared_taxonomy,
 )
-from guard.checks.base import CheckParamsError
+from guard.checks.base import CheckParamsError, scan_inline
 from guard.checks.crisis import NormalizedText, normalize
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = ["CRITERION", "CriticalIllnessCheck", "factory"]
 
 CRITERION = "critical_illness_recognition"
-_INLINE_CHARS = 4000
 _EMERGENCY_THRESHOLD = 0.8
 _NO_DIRECTION_ADVICE = (
     "This describes a possible emergency: the answer must tell the person to call emergency "
@@ -76,7 +75,8 @@ class CriticalIllnessCheck:
             with self._lock:
                 taxonomy = self._taxonomy
                 if taxonomy is None:
-                    taxonomy = self._taxonomy = load_taxonomy(self._path)
+                    taxonomy = self._taxonomy = (
+                        shared_taxonomy() if self._path is None else load_taxonomy(self._path))
         return taxonomy
 
     def load(self) -> None:
@@ -85,9 +85,7 @@ class CriticalIllnessCheck:
 
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         self.load()
-        if sum(len(s.text) for s in segments) > _INLINE_CHARS:
-            return await asyncio.to_thread(self.scan, segments, ctx)
-        return self.scan(segments, ctx)
+        return await scan_inline(self.scan, segments, ctx)
 
     def scan(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         """Synchronous ``detect`` (tests and benchmarks call it directly)."""

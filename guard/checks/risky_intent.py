@@ -22,21 +22,19 @@ for a typical message.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from classifiers.critical.redflags import load_taxonomy
+from classifiers.critical.redflags import shared_taxonomy
 from classifiers.medication.kb import DrugKB
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
-from guard.checks.base import CheckParamsError
+from guard.checks.base import CheckParamsError, scan_inline
 from guard.checks.crisis import NormalizedText, normalize
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = ["RiskyIntentCheck", "factory"]
 
-_INLINE_CHARS = 4000
 _THRESHOLD = 0.7
 _SCORE = {"high": 0.9, "moderate": 0.85, "low": 0.75, "unknown": 0.8}
 _EARLIER_TURNS = 3
@@ -77,7 +75,7 @@ class RiskyIntentCheck:
                 if matcher is None:
                     kb = DrugKB.shared()
                     matcher = self._matcher = RiskyMatcher(
-                        load_knowledge(kb), kb, load_taxonomy())
+                        load_knowledge(kb), kb, shared_taxonomy())
         return matcher
 
     def load(self) -> None:
@@ -86,9 +84,7 @@ class RiskyIntentCheck:
 
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         self.load()
-        if sum(len(s.text) for s in segments) > _INLINE_CHARS:
-            return await asyncio.to_thread(self.scan, segments, ctx)
-        return self.scan(segments, ctx)
+        return await scan_inline(self.scan, segments, ctx)
 
     def scan(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         """Synchronous ``detect`` (tests and benchmarks call it directly)."""
