@@ -49,12 +49,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.stats import fmt_rate, hash_half, percentiles, proportion
+from benchmarks.stats import fmt_rate, hash_half, percentiles, proportion, shown_path
 from guard.build import resolve_policy
 from guard.sdk import AsyncGuard
 from guard.types import Action, Audience, Verdict
 
-ROOT = Path(__file__).resolve().parent.parent
 SUITE_GLOB = "csedb_*.jsonl"
 DEFAULT_OUT = Path("benchmarks/results/csedb.md")
 DEFAULT_OFFICIAL_OUT = Path("benchmarks/results/csedb-official.md")
@@ -674,12 +673,6 @@ def plot_png(result: Mapping[str, Any], path: Path) -> bool:
 
 
 # ------------------------------------------------------------------------------ run
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the checkout when inside it."""
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -695,7 +688,7 @@ def command_line(args: argparse.Namespace) -> str:
 def load_items(args: argparse.Namespace) -> tuple[list[Item], dict[str, Any]]:
     if args.items:
         items = load_official(Path(args.items), args.audience)
-        return items, {"source": f"official CSEDB format, {_shown(Path(args.items))}"}
+        return items, {"source": f"official CSEDB format, {shown_path(Path(args.items))}"}
     paths = sorted(Path(args.suite_dir).glob(SUITE_GLOB))
     if not paths:
         raise ValueError(f"no {SUITE_GLOB} in {args.suite_dir}")

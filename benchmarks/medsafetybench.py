@@ -52,6 +52,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stats import shown_path
 from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 from guard.build import resolve_policy  # importing guard applies its offline settings
 from guard.messages import MessageError
@@ -796,11 +797,6 @@ def _generalisation_path(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -842,7 +838,7 @@ def _run(args: argparse.Namespace) -> int:
             f"policy {policy.id} {policy.version} has no input-stage check named "
             f"{args.check!r} (its input checks: {', '.join(input_checks) or 'none'}); "
             "choose one with --check")
-    source = _shown_path(resolve_policy(args.policy))
+    source = shown_path(resolve_policy(args.policy))
     print(f"{policy.id} {policy.version}: {len(test_items)} test items, "
           + ", ".join(f"{b.name} {len(b.items)}" for b in benign_sets if not b.missing)
           + (f", generalisation {len(gen_items)}" if gen_items is not None else ""),
@@ -898,7 +894,7 @@ def _run(args: argparse.Namespace) -> int:
         "benign": {b.name: summarise_benign(b, outs)
                    for b, outs in zip(benign_sets, benign_out, strict=True)},
         "generalisation": (
-            {"path": _shown_path(gen_path), **summarise_generalisation(gen_out)}
+            {"path": shown_path(gen_path), **summarise_generalisation(gen_out)}
             if gen_path is not None and gen_out is not None else None),
         "latency": latency,
         "judge": judged,

@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.stats import fmt_rate, hash_half, percentiles, proportion
+from benchmarks.stats import fmt_rate, hash_half, percentiles, proportion, shown_path
 from classifiers.harmful_request.splits import BENIGN_SETS
 from guard.build import resolve_policy
 from guard.messages import input_segments, normalize_messages
@@ -62,7 +62,6 @@ from guard.types import Action, Stage, Verdict
 CHECK = "risky_intent"
 """The check under test: its findings and rules are told apart from other checks'."""
 
-ROOT = Path(__file__).resolve().parent.parent
 SUITE_GLOB = "risky_intent_*.jsonl"
 DEFAULT_OUT = Path("benchmarks/results/risky-intent.md")
 DATA_ENV = "PRIMUM_DATA_DIR"
@@ -610,12 +609,6 @@ def _clip(text: str, n: int = 120) -> str:
     return flat if len(flat) <= n else flat[:n] + "…"
 
 
-def _shown(path: Path | str) -> str:
-    """A path as reports show it: relative to the checkout when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def _verdict(value: float, target: float, minimum: bool, n: int) -> str:
@@ -850,11 +843,11 @@ def plot_png(result: Mapping[str, Any], path: Path) -> bool:
 # ------------------------------------------------------------------------------ run
 def command_line(args: argparse.Namespace, with_data: bool) -> str:
     """The command that reproduces the run; the data directory as ``$PRIMUM_DATA_DIR``."""
-    parts = ["primum", "bench", "risky-intent", "--suite-dir", _shown(args.suite_dir),
-             "--policy", _shown(args.policy) if Path(str(args.policy)).suffix else args.policy]
+    parts = ["primum", "bench", "risky-intent", "--suite-dir", shown_path(args.suite_dir),
+             "--policy", shown_path(args.policy) if Path(str(args.policy)).suffix else args.policy]
     if with_data:
         parts += ["--data", DATA_TOKEN, "--benign-limit", str(args.benign_limit)]
-    parts += ["--out", _shown(args.out)]
+    parts += ["--out", shown_path(args.out)]
     return " ".join(p if p == DATA_TOKEN else shlex.quote(p) for p in parts)
 
 

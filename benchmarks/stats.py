@@ -1,4 +1,4 @@
-"""Small statistics shared by the safety benchmarks' reports."""
+"""Small statistics and report helpers shared by the safety benchmarks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import hashlib
 import math
 import statistics
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["fmt_rate", "hash_half", "percentiles", "proportion", "wilson"]
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["fmt_rate", "hash_half", "percentiles", "proportion", "shown_path", "wilson"]
 
 
 def hash_half(item_id: str) -> str:
@@ -47,3 +50,11 @@ def percentiles(times: Sequence[float]) -> dict[str, float]:
     return {"n": len(s), "p50_ms": statistics.median(s),
             "p99_ms": s[min(len(s) - 1, math.ceil(len(s) * 0.99) - 1)],
             "mean_ms": statistics.fmean(s)}
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as reports show it: relative to the checkout when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
