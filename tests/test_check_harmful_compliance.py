@@ -98,6 +98,8 @@ def test_medsafetybench_test_refusals_are_recognised(check: HarmfulComplianceChe
         ({}, {Stage.INPUT}, "stages"),
         ({"refusal_threshold": 1.5}, {Stage.OUTPUT}, "refusal_threshold"),
         ({"input_check": ""}, {Stage.OUTPUT}, "input_check"),
+        ({"defer_to": "crisis"}, {Stage.OUTPUT}, "defer_to"),
+        ({"defer_to": [""]}, {Stage.OUTPUT}, "defer_to"),
     ],
 )
 def test_bad_params(params: dict, stages: set[Stage], field: str) -> None:
@@ -111,3 +113,26 @@ def test_crisis_input_is_never_compliance(check: HarmfulComplianceCheck) -> None
     crisis = Finding("crisis", "suicidal_ideation", 0.9, segment=0)
     findings = _detect(check, ANSWERS[0], (BORDERLINE, crisis))
     assert all(f.category != "complied" for f in findings)
+
+
+def test_defer_to_is_configurable() -> None:
+    """Regression: a kind answer to a patient's risky plan ("don't stop your Keppra; talk to
+    your neurologist first") is not a refusal, and was withheld as "compliance" with the
+    borderline-scored request. The AMA pack now defers to risky_intent, whose own output
+    guarantee judges such answers (no going along, safe path present)."""
+    plan = Finding("risky_intent", "high.treatment_abandonment", 0.9, segment=0)
+    shipped = factory("c", frozenset({Stage.OUTPUT}), {"defer_to": ["crisis", "risky_intent"]})
+    shipped.load()
+    assert all(f.category != "complied" for f in _detect(shipped, ANSWERS[2], (BORDERLINE, plan)))
+    # Deferring is per policy: without it the same answer is reported.
+    default = factory("c", frozenset({Stage.OUTPUT}), {})
+    default.load()
+    assert [f.category for f in _detect(default, ANSWERS[2], (BORDERLINE, plan))] == ["complied"]
+
+
+def test_shipped_ama_pack_defers_to_crisis_and_risky_intent() -> None:
+    from guard.policy import load_policy
+
+    policy = load_policy(REPO / "policies" / "ama-ethics.yaml")
+    spec = next(c for c in policy.checks if c.kind == "harmful_compliance")
+    assert set(spec.params["defer_to"]) == {"crisis", "risky_intent"}

@@ -74,7 +74,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def trained(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("model")
-    config = TrainConfig(data_dir=data_dir, out_dir=out, supplement=None, folds=2,
+    config = TrainConfig(data_dir=data_dir, out_dir=out, supplements=(), folds=2,
                          benign_caps={"genmedgpt": 1000}, c_grid=(4.0,))
     return out, train(config)
 
@@ -129,11 +129,11 @@ def test_a_non_train_row_stops_training(data_dir: Path, tmp_path: Path) -> None:
     row = {"id": "x", "prompt": "p", "principle": 1, "split": "test", "safe_response": "no"}
     (bad / "medsafetybench" / "train.jsonl").write_text(json.dumps(row) + "\n")
     with pytest.raises(TrainingError, match="non-train row"):
-        load_training_set(TrainConfig(data_dir=bad, supplement=None))
+        load_training_set(TrainConfig(data_dir=bad, supplements=()))
 
 
 def test_wrapped_copies_share_the_original_group(data_dir: Path) -> None:
-    ts = load_training_set(TrainConfig(data_dir=data_dir, supplement=None, wrap_fraction=1.0))
+    ts = load_training_set(TrainConfig(data_dir=data_dir, supplements=(), wrap_fraction=1.0))
     originals = {g: t for g, t, w in zip(ts.group, ts.texts, ts.wrapped, strict=True) if not w}
     for g, text, wrapped in zip(ts.group, ts.texts, ts.wrapped, strict=True):
         if wrapped:
@@ -144,3 +144,24 @@ def test_shipped_spec_is_valid() -> None:
     spec = load_spec()
     assert spec.head_file.is_file()
     assert spec.thresholds["report"] <= spec.thresholds["block"]
+
+
+def test_report_threshold_does_not_sweep_in_ordinary_questions() -> None:
+    """Regression: with the recall rule alone the report threshold fell to 0.07, where a
+    tenth of PubMedQA's training part was "reported"; an answer to a reported request that
+    does not decline is withheld, so that refused ordinary questions at the output."""
+    import numpy as np
+
+    from classifiers.harmful_request.train import REPORT_BENIGN_RATE, _thresholds
+
+    rng = np.random.default_rng(0)
+    harmful = np.concatenate([rng.uniform(0.6, 1.0, 990), rng.uniform(0.0, 0.1, 10)])
+    benign = np.concatenate([rng.uniform(0.0, 0.05, 900), rng.uniform(0.05, 0.3, 100)])
+    p = np.concatenate([harmful, benign])
+    origin = np.array(["msb"] * 1000 + ["benign:pubmedqa"] * 1000)
+    plain = np.ones(2000, dtype=bool)
+    block, report = _thresholds(p, origin, plain, origin == "msb")
+    assert report <= block
+    assert (benign >= report).mean() <= REPORT_BENIGN_RATE
+    # Without the benign bound, the 99.7% recall rule alone would have gone to the floor.
+    assert (harmful >= report).mean() < 0.997

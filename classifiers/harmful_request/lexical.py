@@ -10,7 +10,11 @@ takes as its ``tfidf`` input. It is the text-to-numbers step, like the WordPiece
 before the encoder: the model itself runs in onnxruntime.
 
 ``tokens`` is the one definition of a word for training and serving: lower-cased runs of
-two or more word characters (letters of any script, digits, underscore).
+two or more word characters (letters of any script, digits, underscore), except that
+Chinese, Japanese and Korean script, written without spaces, is read as overlapping
+character pairs ("能不能帮我" -> 能不, 不能, 能帮, 帮我), the usual word proxy for CJK
+search; without it a whole Chinese sentence was one "word" that no vocabulary holds, and
+Chinese text reached the head through the (English) encoder alone.
 """
 
 from __future__ import annotations
@@ -30,10 +34,39 @@ import numpy.typing as npt
 __all__ = ["Lexical", "analyze", "tokens"]
 
 _WORD = re.compile(r"\w\w+")
+_ANALYZER = ("unigrams+bigrams of \\w\\w+ lower-cased (CJK as character pairs), "
+             "sublinear tf, l2")
+# Han (with extension A and compatibility ideographs), kana, hangul.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+
+def _split_cjk(word: str) -> list[str]:
+    """``word`` (a ``\\w\\w+`` run) with its CJK stretches as character pairs and what
+    lies between as ordinary words (two characters or more)."""
+    out: list[str] = []
+    at = 0
+    for run in _CJK.finditer(word):
+        if run.start() - at >= 2:
+            out.append(word[at:run.start()])
+        chars = run.group()
+        if len(chars) == 1:
+            out.append(chars)
+        else:
+            out.extend(chars[i:i + 2] for i in range(len(chars) - 1))
+        at = run.end()
+    if len(word) - at >= 2:
+        out.append(word[at:])
+    return out
 
 
 def tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    words = _WORD.findall(text.lower())
+    if not _CJK.search(text):
+        return words
+    out: list[str] = []
+    for word in words:
+        out.extend(_split_cjk(word) if _CJK.search(word) else (word,))
+    return out
 
 
 def analyze(text: str) -> list[str]:
@@ -63,7 +96,7 @@ class Lexical:
 
     def dump(self, path: str | os.PathLike[str]) -> bytes:
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        raw = json.dumps({"analyzer": "unigrams+bigrams of \\w\\w+ lower-cased, sublinear tf, l2",
+        raw = json.dumps({"analyzer": _ANALYZER,
                           "terms": terms, "idf": [round(float(x), 8) for x in self.idf]},
                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         Path(path).write_bytes(raw)

@@ -5,8 +5,8 @@
 Data (nothing from MedSafetyBench's test split is read):
 
 - harmful: MedSafetyBench ``train`` (900 requests, principle 1-9) and the team-written
-  supplement (``data/supplement.jsonl``: patient, clinician and administrator voices, long
-  messages; see data/README.md);
+  supplement (``data/supplement*.jsonl``: patient, clinician and administrator voices, long
+  messages, Chinese; see data/README.md);
 - benign: the supplement's hard negatives (dose and overdose questions, legitimate ethics,
   documentation and privacy questions, long consumer questions) and the *training part* of
   each benign control set (``splits.is_training_row``; the rest is reserved for the
@@ -29,8 +29,11 @@ training rows (a row and its wrapped copy are always in the same fold):
 - ``block``: the lowest threshold at which no benign control set (training part) is
   flagged more than ``BENIGN_FLAG_RATE`` out of fold: ordinary questions are answered;
 - ``report``: the highest threshold at which out-of-fold recall on MedSafetyBench train is
-  at least ``REPORT_RECALL``, never above ``block``; requests between the two are
-  answered with a note and the answer is checked (``harmful_compliance``);
+  at least ``REPORT_RECALL``, but never so low that a benign control set is reported more
+  than ``REPORT_BENIGN_RATE`` out of fold (an answer to a reported request that does not
+  decline is withheld, so a low ``report`` refuses ordinary questions at the output), and
+  never above ``block``; requests between the two are answered and the answer is checked
+  (``harmful_compliance``);
 - ``refusal``: 0.5.
 
 The three regressions are written as one ONNX graph (inputs ``tfidf`` [N, terms] and
@@ -49,6 +52,7 @@ import json
 import os
 import platform
 import random
+import re
 import sys
 import time
 import warnings
@@ -71,9 +75,11 @@ from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 __all__ = ["TrainConfig", "TrainingSet", "load_training_set", "main", "train"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SUPPLEMENT = PACKAGE_DIR / "data" / "supplement.jsonl"
+SUPPLEMENTS = tuple(sorted((PACKAGE_DIR / "data").glob("supplement*.jsonl")))
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 BENIGN_FLAG_RATE = 0.01
 REPORT_RECALL = 0.997
+REPORT_BENIGN_RATE = 0.03
 BENIGN_CAPS = {"medquad": 3000, "pubmedqa": 250, "healthsearchqa": 375, "genmedgpt": 250}
 C_GRID = (8.0, 32.0)
 MIN_DF = 2
@@ -89,7 +95,7 @@ class TrainingError(RuntimeError):
 class TrainConfig:
     data_dir: Path
     out_dir: Path = PACKAGE_DIR
-    supplement: Path | None = SUPPLEMENT
+    supplements: tuple[Path, ...] = SUPPLEMENTS
     folds: int = 5
     seed: int = 13
     benign_caps: dict[str, int] = field(default_factory=lambda: dict(BENIGN_CAPS))
@@ -105,7 +111,7 @@ class TrainingSet:
     harmful: list[int] = field(default_factory=list)
     principle: list[int] = field(default_factory=list)  # 0 for benign rows
     group: list[int] = field(default_factory=list)  # a row and its wrapped copy share one
-    origin: list[str] = field(default_factory=list)  # msb | supplement | benign:<set>
+    origin: list[str] = field(default_factory=list)  # msb | supplement[:zh] | benign:<set>
     wrapped: list[bool] = field(default_factory=list)
     refusal_texts: list[str] = field(default_factory=list)
     refusal_labels: list[int] = field(default_factory=list)
@@ -155,12 +161,15 @@ def load_training_set(config: TrainConfig) -> TrainingSet:
         # topic of a harmful request is not what makes a text a refusal.
         ts.refusal_texts.append(str(row["prompt"]))
         ts.refusal_labels.append(0)
-    if config.supplement is not None and config.supplement.exists():
-        for row in _read_jsonl(config.supplement, ts.files, "supplement.jsonl"):
+    for path in config.supplements:
+        for row in _read_jsonl(path, ts.files, path.name):
             harmful = row["label"] == "harmful"
-            base.append((str(row["text"]), int(harmful),
-                         int(row["principle"]) if harmful else 0, "supplement"))
-            ts.refusal_texts.append(str(row["text"]))
+            text = str(row["text"])
+            # Chinese rows are reported apart: the encoder is English, so how the head
+            # does on Chinese is its own question.
+            origin = "supplement:zh" if _CJK.search(text) else "supplement"
+            base.append((text, int(harmful), int(row["principle"]) if harmful else 0, origin))
+            ts.refusal_texts.append(text)
             ts.refusal_labels.append(0)
     for name, rel in BENIGN_SETS.items():
         path = data / rel
@@ -265,21 +274,25 @@ def _thresholds(p: npt.NDArray[np.float64], origin: npt.NDArray[np.str_],
                 plain: npt.NDArray[np.bool_], msb: npt.NDArray[np.bool_]) -> tuple[float, float]:
     """``block``: the lowest threshold (grid 0.01) at which every benign control set's
     out-of-fold flag rate is at most ``BENIGN_FLAG_RATE``; ``report``: the highest at
-    which out-of-fold recall on MedSafetyBench train is at least ``REPORT_RECALL``, never
-    above ``block``."""
+    which out-of-fold recall on MedSafetyBench train is at least ``REPORT_RECALL``, raised
+    to the lowest at which every benign set's rate is at most ``REPORT_BENIGN_RATE``,
+    never above ``block``."""
     sets = [o for o in sorted(set(origin.tolist())) if o.startswith("benign:")]
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    block = float(grid[-1])
-    for t in grid:
-        if all(_rate(p[(origin == o) & plain] >= t) <= BENIGN_FLAG_RATE for o in sets):
-            block = float(t)
-            break
+
+    def lowest_within(rate: float) -> float:
+        for t in grid:
+            if all(_rate(p[(origin == o) & plain] >= t) <= rate for o in sets):
+                return float(t)
+        return float(grid[-1])
+
+    block = lowest_within(BENIGN_FLAG_RATE)
     report = float(grid[0])
     for t in grid[::-1]:
         if _rate(p[msb & plain] >= t) >= REPORT_RECALL:
             report = float(t)
             break
-    return block, min(report, block)
+    return block, min(max(report, lowest_within(REPORT_BENIGN_RATE)), block)
 
 
 def _onnx_head(harm: _Combined, principle: _Combined, refusal: Any, terms: int) -> bytes:
@@ -501,8 +514,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: $PRIMUM_DATA_DIR)")
     parser.add_argument("--out", default=str(PACKAGE_DIR),
                         help="where to write the head, model_spec.json (default: the package)")
-    parser.add_argument("--supplement", default=str(SUPPLEMENT),
-                        help="team-written training rows (JSONL); 'none' to skip")
+    parser.add_argument("--supplement", action="append", default=None, metavar="FILE",
+                        help="team-written training rows (JSONL), repeatable; 'none' to skip "
+                        "(default: data/supplement*.jsonl in the package)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
 
@@ -515,8 +529,13 @@ def run(args: argparse.Namespace) -> int:
     if not (data / "medsafetybench" / "train.jsonl").is_file():
         print(f"error: {data}/medsafetybench/train.jsonl not found", file=sys.stderr)
         return 2
-    supplement = None if args.supplement == "none" else Path(args.supplement)
-    config = TrainConfig(data_dir=data, out_dir=Path(args.out), supplement=supplement,
+    chosen = args.supplement or [str(p) for p in SUPPLEMENTS]
+    supplements = tuple(Path(p) for p in chosen if p != "none")
+    for path in supplements:
+        if not path.is_file():
+            print(f"error: {path}: supplement not found", file=sys.stderr)
+            return 2
+    config = TrainConfig(data_dir=data, out_dir=Path(args.out), supplements=supplements,
                          folds=args.folds, seed=args.seed)
     try:
         train(config)

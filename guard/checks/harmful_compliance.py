@@ -84,7 +84,9 @@ class HarmfulComplianceCheck:
         if not answers:
             return []
         # A person in crisis is not making an unethical request: their answer carries crisis
-        # resources and must never be withheld as "compliance".
+        # resources and must never be withheld as "compliance". The same holds for the
+        # checks named in ``defer_to`` (policy param), whose packs judge the answer
+        # themselves (e.g. risky_intent: the answer must hold the safe path, not refuse).
         if any(f.check in self.defer_to for f in ctx.input_findings):
             requests = []
         else:
@@ -118,7 +120,7 @@ class HarmfulComplianceCheck:
         return findings
 
 
-_PARAMS = ("input_check", "refusal_threshold")
+_PARAMS = ("input_check", "refusal_threshold", "defer_to")
 
 
 def factory(
@@ -138,7 +140,11 @@ def factory(
         or not 0.0 < float(threshold) < 1.0
     ):
         raise CheckParamsError("refusal_threshold", "must be a number between 0 and 1")
+    defer_to = params.get("defer_to", ["crisis"])
+    if not isinstance(defer_to, list) or not all(isinstance(d, str) and d for d in defer_to):
+        raise CheckParamsError("defer_to", "must be a list of check names")
     return HarmfulComplianceCheck(
         name, stages, input_check=input_check,
         refusal_threshold=None if threshold is None else float(threshold),
+        defer_to=frozenset(defer_to),
     )

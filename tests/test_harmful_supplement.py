@@ -1,0 +1,86 @@
+"""The team-written training rows of the harmful-request classifier
+(classifiers/harmful_request/data/supplement*.jsonl): valid rows, no duplicates, and
+nothing shared with the evaluation suites, so a benchmark never scores a training text."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from classifiers.harmful_request.train import SUPPLEMENTS
+
+REPO = Path(__file__).resolve().parents[1]
+FIELDS = {"text", "label", "principle", "voice", "kind", "rationale", "source"}
+VOICES = {"patient", "family", "clinician", "administrator", "student", "other"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.lower()).strip()
+
+
+def _rows() -> list[tuple[str, int, dict]]:
+    rows = []
+    for path in SUPPLEMENTS:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            rows.append((path.name, n, json.loads(line)))
+    return rows
+
+
+ROWS = _rows()
+
+
+def test_the_shipped_supplements_are_the_ones_training_reads() -> None:
+    names = {p.name for p in SUPPLEMENTS}
+    assert "supplement.jsonl" in names
+    assert names == {p.name for p in (REPO / "classifiers/harmful_request/data").glob(
+        "supplement*.jsonl")}
+
+
+@pytest.mark.parametrize("where", sorted({name for name, _, _ in ROWS}))
+def test_rows_are_valid(where: str) -> None:
+    for name, n, row in ROWS:
+        if name != where:
+            continue
+        at = f"{name}:{n}"
+        assert set(row) == FIELDS, at
+        assert isinstance(row["text"], str) and len(row["text"].strip()) >= 4, at
+        assert row["label"] in ("harmful", "benign"), at
+        if row["label"] == "harmful":
+            assert row["principle"] in range(1, 10), at
+        else:
+            assert row["principle"] is None, at
+        assert row["voice"] in VOICES, at
+        assert isinstance(row["kind"], str) and row["kind"], at
+        assert isinstance(row["rationale"], str) and row["rationale"].strip(), at
+        assert row["source"] == "primum-team", at
+
+
+def test_no_duplicate_texts_across_files() -> None:
+    seen = Counter(_norm(row["text"]) for _, _, row in ROWS)
+    assert [t for t, c in seen.items() if c > 1] == []
+
+
+def test_both_languages_and_every_principle_are_covered() -> None:
+    harmful = [r for _, _, r in ROWS if r["label"] == "harmful"]
+    assert {r["principle"] for r in harmful} == set(range(1, 10))
+    zh = Counter(r["label"] for _, _, r in ROWS if _CJK.search(r["text"]))
+    # Chinese questions must be learnt from more than a handful of rows each way.
+    assert zh["harmful"] >= 100 and zh["benign"] >= 200, zh
+
+
+def test_no_training_text_is_in_an_evaluation_suite() -> None:
+    suites = set()
+    for path in (REPO / "benchmarks" / "data").glob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            for turn in row.get("messages") or []:
+                suites.add(_norm(str(turn.get("content", ""))))
+            if row.get("text"):
+                suites.add(_norm(str(row["text"])))
+    leaked = [row["text"] for _, _, row in ROWS if _norm(row["text"]) in suites]
+    assert leaked == []
