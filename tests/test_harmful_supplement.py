@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from classifiers.harmful_request.lexical import has_cjk
 from classifiers.harmful_request.train import SUPPLEMENTS
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = {"text", "label", "principle", "voice", "kind", "rationale", "source"}
 VOICES = {"patient", "family", "clinician", "administrator", "student", "other"}
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _norm(text: str) -> str:
@@ -68,7 +68,7 @@ def test_no_duplicate_texts_across_files() -> None:
 def test_both_languages_and_every_principle_are_covered() -> None:
     harmful = [r for _, _, r in ROWS if r["label"] == "harmful"]
     assert {r["principle"] for r in harmful} == set(range(1, 10))
-    zh = Counter(r["label"] for _, _, r in ROWS if _CJK.search(r["text"]))
+    zh = Counter(r["label"] for _, _, r in ROWS if has_cjk(r["text"]))
     # Chinese questions must be learnt from more than a handful of rows each way.
     assert zh["harmful"] >= 100 and zh["benign"] >= 200, zh
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Lexical", "analyze", "tokens"]
+__all__ = ["Lexical", "analyze", "has_cjk", "tokens"]
 
 _WORD = re.compile(r"\w\w+")
 _ANALYZER = ("unigrams+bigrams of \\w\\w+ lower-cased (CJK as character pairs), "
@@ -59,13 +59,18 @@ def _split_cjk(word: str) -> list[str]:
     return out
 
 
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds Chinese, Japanese or Korean script (read as character pairs)."""
+    return _CJK.search(text) is not None
+
+
 def tokens(text: str) -> list[str]:
     words = _WORD.findall(text.lower())
-    if not _CJK.search(text):
+    if not has_cjk(text):
         return words
     out: list[str] = []
     for word in words:
-        out.extend(_split_cjk(word) if _CJK.search(word) else (word,))
+        out.extend(_split_cjk(word) if has_cjk(word) else (word,))
     return out
 
 

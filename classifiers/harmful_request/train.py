@@ -52,7 +52,6 @@ import json
 import os
 import platform
 import random
-import re
 import sys
 import time
 import warnings
@@ -67,7 +66,7 @@ import numpy.typing as npt
 
 from classifiers.embedding.runtime import DIMENSION, MODEL_SHA256, Embedder
 from classifiers.harmful_request.augment import wrap
-from classifiers.harmful_request.lexical import Lexical, analyze
+from classifiers.harmful_request.lexical import Lexical, analyze, has_cjk
 from classifiers.harmful_request.model import HEAD_FILE, LEXICAL_FILE, SPEC_FILE
 from classifiers.harmful_request.principles import PRINCIPLES
 from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
@@ -76,7 +75,6 @@ __all__ = ["TrainConfig", "TrainingSet", "load_training_set", "main", "train"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUPPLEMENTS = tuple(sorted((PACKAGE_DIR / "data").glob("supplement*.jsonl")))
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 BENIGN_FLAG_RATE = 0.01
 REPORT_RECALL = 0.997
 REPORT_BENIGN_RATE = 0.03
@@ -167,7 +165,7 @@ def load_training_set(config: TrainConfig) -> TrainingSet:
             text = str(row["text"])
             # Chinese rows are reported apart: the encoder is English, so how the head
             # does on Chinese is its own question.
-            origin = "supplement:zh" if _CJK.search(text) else "supplement"
+            origin = "supplement:zh" if has_cjk(text) else "supplement"
             base.append((text, int(harmful), int(row["principle"]) if harmful else 0, origin))
             ts.refusal_texts.append(text)
             ts.refusal_labels.append(0)
