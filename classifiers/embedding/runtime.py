@@ -35,11 +35,10 @@ __all__ = [
 ]
 
 MODEL_FILE = "minilm-l6-v2.onnx"
-MODEL_SHA256 = "b823c23be2f7f0e70a54289d86454e876f0a4586c5e3a28ca97039347ffe06c0"
+MODEL_SHA256 = "ec63c6eb21f37781c096233d1a357384aae7bb9bee01ece9e818b56774b85a04"
 TOKENIZER_FILE = "tokenizer.json"
 MAX_TOKENS = 256
 DIMENSION = 384
-_BATCH = 32  # texts per onnxruntime call; padding cost grows with the longest text in it
 CACHE_SIZE = 4096
 """Texts whose embeddings ``embed`` keeps (LRU): several checks embed the same user turn."""
 
@@ -76,7 +75,7 @@ def cpu_session(path: Path, threads: int = 1) -> Any:
 class Embedder:
     """Lazy, thread-safe sentence embedder. ``load()`` reads and verifies the files once;
     ``embed()`` loads on first use. One instance can serve every thread: onnxruntime's
-    ``InferenceSession.run`` and the tokenizer's ``encode_batch`` are safe to call
+    ``InferenceSession.run`` and the tokenizer's ``encode`` are safe to call
     concurrently, and loading is guarded by a lock.
     """
 
@@ -147,7 +146,8 @@ class Embedder:
             except Exception as exc:
                 raise EmbeddingModelError(f"{self.tokenizer_path}: cannot load ({exc})") from None
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (not a secret)
+            # tokenizer.json pads every text to 128 tokens; one text per run needs none.
+            tokenizer.no_padding()
             try:
                 session = cpu_session(self.model_path, self.threads)
             except Exception as exc:
@@ -173,11 +173,11 @@ class Embedder:
                     out[i] = row
         if not missing:
             return out
-        # Shorter texts together: less padding per batch.
-        order = sorted(missing, key=lambda i: len(texts[i]))
-        for start in range(0, len(order), _BATCH):
-            chunk = order[start : start + _BATCH]
-            out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        # One text per run: the model quantises activations at run time with one scale per
+        # tensor, so in a batch a text's embedding would depend on its neighbours (and on
+        # their padding). Alone, it is the same wherever it is embedded.
+        for i in missing:
+            out[i] = self._embed_one(texts[i])
         if self.cache_size > 0:
             with self._cache_lock:
                 for i in missing:
@@ -186,18 +186,15 @@ class Embedder:
                     self._cache.popitem(last=False)
         return out
 
-    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask}
+    def _embed_one(self, text: str) -> npt.NDArray[np.float32]:
+        encoding = self._tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        result: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(
-            np.float32
-        )
+        hidden = self._session.run(None, feeds)[0][0]
+        pooled = hidden.mean(axis=0)
+        result: npt.NDArray[np.float32] = (
+            pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        ).astype(np.float32)
         return result
