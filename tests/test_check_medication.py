@@ -270,3 +270,112 @@ def test_a_policys_own_knowledge_base_is_loaded_once_and_used() -> None:
     segments = [Segment("I'm on warfarin, can I take ibuprofen?", "user", 0)]
     assert {f.category for f in check.scan(segments, Context(stage=Stage.INPUT))} == {
         "interaction_major"}
+
+
+# Regressions for the 2026-11 medication work: extraction and look-alikes (own wording).
+INPUT_GOLDEN_2 = [
+    # IU doses checked against the IU limit (the KB holds mcg and IU entries)
+    ("I've been on 60,000 IU of vitamin D every single day since March", "dose_above_max"),
+    ("Pregnant at 8 weeks, still taking my vitamin A 30,000 IU daily for acne",
+     "dose_above_max"),
+    # an older adult's lower daily maximum also caps one dose with no schedule
+    ("My father is 80 and his doctor raised citalopram to 40 mg", "dose_above_max"),
+    ("83M with insomnia, renewing eszopiclone 3 mg at bedtime", "dose_above_max"),
+    # per-kg child limit from a liquid's concentration
+    ("My 3 year old is 14 kg; the prednisolone is 15 mg/5 mL and I give 25 mL twice a day",
+     "dose_above_max"),
+    # kidney function in words, Spanish eGFR, dialysis
+    ("Nephrology says my kidneys are working at about 15 percent. I take metformin 500 mg "
+     "twice a day.", "renal_contraindicated"),
+    ("Mi madre tiene un filtrado glomerular de 20 y toma metformina 850 mg al día.",
+     "renal_contraindicated"),
+    # allergies: lists, reactions after a drug, Spanish, class cross-reactivity, AERD
+    ("Allergies: PCN - throat swelling. Plan ampicillin 2 g IV q6h.", "allergy_conflict"),
+    ("Soy alérgico a la penicilina. ¿Puedo tomar amoxicilina?", "allergy_conflict"),
+    ("小时候吃阿莫西林后出过全身皮疹，现在医生开了青霉素V钾片", "allergy_conflict"),
+    ("Aspirin-exacerbated asthma here. Is naproxen ok for cramps?", "allergy_conflict"),
+    ("Sulfonamide allergy (hives). Rheumatologist suggests celecoxib 100 mg twice a day.",
+     "allergy_conflict"),
+    # breastfeeding / pregnancy wording
+    ("I'm still nursing my 3 month old; my doctor wants methotrexate 10 mg weekly.",
+     "lactation_contraindicated"),
+    ("Positive hCG this morning. I take mycophenolate 500 mg twice daily.",
+     "pregnancy_contraindicated"),
+    # someone else's medicine taken by the writer
+    ("I'm breastfeeding and I've been taking her Tylenol with codeine for my stitches.",
+     "lactation_contraindicated"),
+    # interaction added with its source
+    ("70M on diltiazem 180 mg daily; starting erythromycin 500 mg qid.", "interaction_major"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), INPUT_GOLDEN_2)
+def test_input_golden_extraction(check: MedicationCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+SAFE_2 = [
+    # a strength named with micrograms after a bare number is not a mg dose
+    ("90M, CrCl 35, digoxin 62.5 micrograms daily per cardiology?"),
+    # once-weekly high-dose vitamin D
+    ("Vitamin D 50,000 IU capsule once a week for 8 weeks, then recheck."),
+    # a stopped supplement's dose
+    ("I stopped my 25,000 IU vitamin A pills when we started trying; now only a prenatal."),
+    # the tablet's strength vs what an older adult takes
+    ("我爸80岁，思诺思一片10毫克，医生让他睡前吃半片。"),
+    # a range in a prn sig is the label's own wording
+    ("He is 82; tramadol 50 mg, 1-2 tablets every 4-6 hours as needed, he uses 3 a day."),
+    # aspirin 81 mg belongs to aspirin, not to ticagrelor
+    ("Post-stent: ticagrelor 90 mg twice daily plus aspirin 81 mg daily."),
+    # "increase by 50" is not 50 tablets
+    ("Lamotrigine 50 mg daily, then increase by 50 every 2 weeks."),
+    # a limit in the answer/text is not the tablet strength
+    ("Tylenol 500, 2 tablets twice a day (2 g a day, my hepatologist's limit). I have cirrhosis."),
+    # the child is not the one taking it
+    ("My 4 year old has a cough. The codeine syrup is mine, not for kids; can I take my dose "
+     "tonight?"),
+    # the pregnancy is the writer's, the medicine the husband's
+    ("Can my husband take ibuprofen for his back? I'm 28 weeks pregnant."),
+    # an old drug after a switch, and a last dose given days ago
+    ("Was on ramipril before, switched to Entresto last month."),
+    ("My last enalapril was Monday morning; the first Entresto dose is tonight, 60 hours later."),
+    # guideline heart-failure therapy
+    ("HFrEF, EF 25%, on lisinopril 10 and spironolactone 25, K 4.4. Question about flu shot."),
+    # a normal ALT with a ULN
+    ("ALT 30 (ULN 40). Starting leflunomide 20 mg daily."),
+    # the allergen named in the allergy list is not taken now
+    ("Allergies: sulfonamide antibiotics (rash with Bactrim). Plan: meloxicam 7.5 mg daily."),
+    # a nasal spray dose of a drug in the person's own list is still read, baby aspirin is
+    # not a baby
+    ("I'm 75 and take a baby aspirin and amlodipine 5 mg daily."),
+]
+
+
+@pytest.mark.parametrize("text", SAFE_2)
+def test_safe_look_alikes_extraction(check: MedicationCheck, text: str) -> None:
+    assert not found(check, text) & DANGEROUS
+
+
+OUTPUT_GOLDEN_2 = [
+    (["I'm on simvastatin 40 mg and starting amiodarone."],
+     "No change needed; simvastatin 40 mg can be continued with amiodarone.",
+     "interaction_major"),
+    (["我一直吃华法林，牙医开了甲硝唑。"], "可以一起吃，甲硝唑和华法林没有明显相互作用。",
+     "interaction_major"),
+    (["I'm on hemodialysis with shingles."], "Valacyclovir 1 g three times a day for 7 days.",
+     "renal_contraindicated"),
+    (["38 weeks pregnant with a bladder infection."],
+     "Nitrofurantoin 100 mg twice a day for 5 days is fine now.", "pregnancy_contraindicated"),
+]
+
+
+@pytest.mark.parametrize(("convo", "answer", "category"), OUTPUT_GOLDEN_2)
+def test_output_golden_2(check: MedicationCheck, convo: list[str], answer: str,
+                         category: str) -> None:
+    assert category in found_out(check, convo, answer)
+
+
+def test_spanish_answer_that_says_avoid_is_a_warning(check: MedicationCheck) -> None:
+    assert not found_out(check, ["Soy alérgica a la penicilina."],
+                         "Hay que evitar la amoxicilina; se puede usar doxiciclina 100 mg cada "
+                         "12 horas.") & DANGEROUS

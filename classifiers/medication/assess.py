@@ -29,8 +29,8 @@ from classifiers.medication.extract import (
     find_facts,
     sentences,
 )
+from classifiers.medication.kb import CrossAllergy, Drug, DrugKB, Interaction, to_mg
 from classifiers.medication.kb import Dose as DoseEntry
-from classifiers.medication.kb import Drug, DrugKB, Interaction, to_mg
 
 __all__ = ["CATEGORIES", "Assessor", "Problem", "Turn"]
 
@@ -103,6 +103,7 @@ _WARN = re.compile(
     r"check with|talk to|consult|ask your|speak (?:to|with))\b"
     r"|\bover(?=\s+\d[\d,.]*\s*(?:mg|mcg|g|grams?|units?|tablets?|pills?|doses?)\b)"
     r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
+    r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?)\b"
 )
 _LIMIT = re.compile(
     r"\b(?:max|maximum|up to|no more than|not more than|do not exceed|don't exceed|not exceeding|"
@@ -134,7 +135,9 @@ _DISMISSED = re.compile(
     r"\b(?:no (?:dose )?adjustment|no need to|not (?:needed|necessary|required|significant|"
     r"clinically significant)|without any change|theoretical|rarely (?:significant|a problem)|"
     r"no (?:significant |real )?interaction|safe to (?:combine|take together)|can be continued "
-    r"(?:as is|unchanged|without))\b|无需调整|不需要调整|没有相互作用")
+    r"(?:as is|unchanged|without)|no (?:dose )?change(?:s)? (?:is )?(?:needed|necessary|required)|"
+    r"no change needed|(?:at|on) the same dose|can be continued)\b|无需调整|不需要调整|"
+    r"没有(?:明显的?|显著的?)?相互作用")
 _CLAUSE_BREAK = re.compile(r"[.;!?。；！？,，:]|\s(?:but|however|although|though)\s|\s[-–—]\s")
 
 
@@ -164,6 +167,21 @@ _DOSE_QUESTION = re.compile(
     r"what dose|dosage|dosing|dose of|can i give|should i give|how often)\b|多少|剂量|用量|怎么吃|"
     r"吃几|cu[aá]nto"
 )
+_INJECTED = re.compile(r"\b(?:shots?|inject\w*|injection|pens?|jab|needle)\b|打针|打了|在打|注射|"
+                       r"\binyecci[oó]n\b")
+_FOR_SELF = re.compile(
+    r"\b(?:for me|for myself|just for me|my own|can i (?:take|have|use|drink)|should i take|"
+    r"i(?:'m| am) (?:going to|gonna) take|para m[ií]|puedo tomar(?:lo|la)?)\b|"
+    r"我(?:自己)?(?:能|可以)(?:吃|喝|用|服)|我能喝吗|我能吃吗")
+_FOR_CHILD = re.compile(
+    r"\b(?:give|giving|gave|for) (?:it to )?(?:him|her|them|the baby|my (?:son|daughter|child|kid|"
+    r"baby|toddler)|the (?:child|kid|kids))\b|\b(?:darle|d[aá]rselo|para (?:mi|el|la) (?:hij|"
+    r"niñ|beb))|给(?:他|她|孩子|宝宝|儿子|女儿)")
+_NOT_FOR_CHILD = re.compile(
+    r"\b(?:not|never|won't|wouldn't|am not|i'm not|don't) (?:going to |gonna )?(?:give|giving) "
+    r"(?:\w+ )?(?:any|it|that|him|her)\b|\bnot for (?:kids|children)\b|"
+    r"\bno es para (?:niños|niñas)\b|不给(?:他|她|孩子|宝宝)")
+
 _ROUTES = [
     ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|静脉|静滴)\b")),
     ("im", re.compile(r"\b(?:im|i\.m\.|intramuscular\w*|肌注|肌肉注射)\b")),
@@ -216,6 +234,8 @@ class Assessor:
             for dose in a.doses:
                 if _STATED_LIMIT.search(_clause_around(norm, dose.span)):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
+                if not _dose_current(dose, a.mentions):
+                    continue  # "I stopped my 25,000 IU vitamin A": not taken now
                 problems.extend(self._dose(dose, facts_all, t, t.text, answer=False))
         all_meds = self._medicines(turns, analyses)
         old_turns = [t for t in turns if not t.new]
@@ -278,7 +298,8 @@ class Assessor:
             if drug_id.startswith("class:"):
                 continue
             out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
-                                               doses.get(drug_id), whose=m.whose))
+                                               doses.get(drug_id), whose=m.whose,
+                                               for_adult=_for_adult(t.text)))
         return out
 
     @staticmethod
@@ -313,10 +334,12 @@ class Assessor:
 
     def _contraindications(self, drug: Drug, facts: Facts, index: int,
                            span: tuple[int, int], dose: tuple[float, str] | None = None,
-                           whose: str = "unknown") -> list[Problem]:
+                           whose: str = "unknown", for_adult: bool = False) -> list[Problem]:
         """``whose``: 'other' when the medicine is someone else's; a pregnancy or
         breastfeeding stated by the writer then does not apply to it, and a third party's
-        pregnancy does not apply to the writer's own medicine."""
+        pregnancy does not apply to the writer's own medicine. ``for_adult``: the child
+        the conversation mentions is not the one taking it ("my son has a cough; can I take
+        my codeine syrup myself?"), so the age limit does not apply."""
         other = whose == "other"
         out: list[Problem] = []
         name = drug.display
@@ -346,7 +369,7 @@ class Assessor:
         age = drug.min_age
         upper = facts.upper_age
         if (age is not None and upper is not None and upper < age.min_years
-                and age.level in ("contraindicated", "avoid")):
+                and age.level in ("contraindicated", "avoid") and not for_adult):
             add("age_contraindicated", 1.0 if age.level == "contraindicated" else 0.8,
                 f"{name} is {age.level} under {age.min_years:g} years. {age.note} "
                 f"(Source: {age.source})",
@@ -461,9 +484,31 @@ class Assessor:
                 shared = groups & self.kb.classes_of(allergen)
                 if shared:
                     return self.kb.drugs[allergen].display
+        cross = self._cross_allergy(drug, facts)
+        if cross is not None:
+            return cross.allergen.replace("_", " ")
+        return None
+
+    def _cross_allergy(self, drug: Drug, facts: Facts) -> CrossAllergy | None:
+        """A recorded cross-reaction: an allergy to ``allergen`` (a drug, or any member of a
+        class) rules ``drug`` out."""
+        for x in drug.cross_allergies:
+            for allergen in facts.allergies:
+                if allergen == x.allergen or allergen == f"class:{x.allergen}":
+                    return x
+                if allergen.startswith("class:"):
+                    if x.allergen in self.kb.drugs and allergen[6:] in self.kb.classes_of(
+                            x.allergen):
+                        return x
+                elif x.allergen in self.kb.classes_of(allergen):
+                    return x
         return None
 
     def _allergy_source(self, drug: Drug, allergen: str) -> str:
+        cross = next((x for x in drug.cross_allergies
+                      if x.allergen.replace("_", " ") == allergen), None)
+        if cross is not None:
+            return cross.source
         for c in sorted(self.kb.classes_of(drug.id)):
             group = self.kb.classes[c].allergy_group
             if group:
@@ -512,6 +557,18 @@ class Assessor:
         if child and weight is None and facts.upper_age is not None:
             weight = _apls_weight(facts.upper_age)
         limits = _limits(entry, weight if child else None, facts)
+        if dose.weekly and entry.max_single is None and not limits.get("single", (0, "", True))[2]:
+            # a once-weekly dose is not compared with a daily limit ("50,000 IU once a week")
+            limits.pop("single", None)
+        if _STRENGTH_ONLY.search(text[max(0, dose.span[0] - 6):dose.span[0]].casefold()) or \
+                _STRENGTH_AFTER.match(text[dose.span[1]:dose.span[1] + 12].casefold()):
+            # "one tablet is 10 mg", "10 mg tablets": the strength, not what is taken at once;
+            # only the labelled per-dose maximum applies to it
+            if entry.max_single is not None:
+                limits["single"] = (entry.max_single.amount, entry.max_single.unit, False,
+                                    " for adults")
+            else:
+                limits.pop("single", None)
         for kind, amount in (("single", dose.single), ("daily", dose.daily),
                              ("weekly", dose.amount if dose.weekly else None)):
             limit = limits.get(kind)
@@ -546,14 +603,29 @@ class Assessor:
         """The dose entry for the route said near the dose; without one, the oral entry, else
         the most lenient."""
         window = text[max(0, dose.span[0] - 40):dose.span[1] + 40].casefold()
+
+        def fits(e: DoseEntry) -> bool:
+            """The entry's limits are in a unit the dose converts to (IU vs mcg)."""
+            units = [lim.unit for lim in (e.max_single, e.max_daily, e.max_weekly,
+                                          e.opioid_naive_max_single) if lim is not None]
+            if e.pediatric is not None:
+                units.append(e.pediatric.unit)
+            return not units or any(_convert(1.0, dose.unit, u) is not None for u in units)
+
+        route_said = None
         for route, pattern in _ROUTES:
             if pattern.search(window):
-                for entry in drug.doses:
-                    if entry.route == route:
-                        return entry
+                route_said = route
                 break
-        matching = [e for e in drug.doses if e.max_single or e.max_daily or e.max_weekly
-                    or e.pediatric]
+        if route_said is None and _INJECTED.search(window) and any(
+                e.route == "sc" for e in drug.doses):
+            route_said = "sc"  # "a shot every morning", "打了5天"
+        if route_said is not None:
+            same = [e for e in drug.doses if e.route == route_said]
+            if same:
+                return next((e for e in same if fits(e)), same[0])
+        matching = [e for e in drug.doses if (e.max_single or e.max_daily or e.max_weekly
+                    or e.pediatric) and fits(e)]
         if not matching:
             return None
         if len(matching) == 1:
@@ -620,7 +692,8 @@ class Assessor:
             if not m.drug:
                 continue
             sentence = next((norm[s:e] for s, e in spans if s <= m.span[0] < e), "")
-            if _WARN.search(sentence):
+            # "no change needed", "no significant interaction": reassurance, not a warning
+            if _WARN.search(_DISMISSED.sub(" ", sentence)):
                 warned.add(m.drug)
             elif m.current:
                 recommended.setdefault(m.drug, m)
@@ -652,7 +725,7 @@ class Assessor:
                     problems.append(_interaction_problem(inter, drug_id, other, answer.index,
                                                          m.span, answer=True))
             for p in self._contraindications(self.kb.drugs[drug_id], facts, answer.index,
-                                             m.span):
+                                             m.span, stated.get(drug_id)):
                 if p.category != "beers_older_adult" or drug_id not in meds:
                     problems.append(p)
         for dose in reply.doses:
@@ -665,6 +738,33 @@ class Assessor:
                     f"{dose.drug}: dose given for a high-alert drug without monitoring advice"))
                 break
         return _dedupe(problems)
+
+
+_STRENGTH_ONLY = re.compile(r"(?:一片|每片|一粒|每粒|per tablet|each tablet)\s*$")
+_STRENGTH_AFTER = re.compile(r"^\s*(?:tablets|tabs|pills|capsules|caps|片装)\b|"
+                             r"^\s*(?:/片|/粒)")
+_CHILD_OTHER = re.compile(
+    r"\b(?:my|our|mi|his|her) (?:\d{1,2}[- ](?:year|month|yr|mo)s?[- ]old|"
+    r"(?:little |baby |teenage )?(?:son|daughter|child|kid|baby|toddler|hijo|hija|niñ[oa]|"
+    r"beb[eé]))\b|孩子|宝宝|儿子|女儿")
+
+
+def _dose_current(dose: Dose, mentions: Sequence[Mention]) -> bool:
+    """False when the mention that owns the dose (the nearest one of the same drug) says the
+    person no longer takes it."""
+    same = [m for m in mentions if m.drug == dose.drug]
+    if not same:
+        return True
+    nearest = min(same, key=lambda m: abs(m.span[0] - dose.span[0]))
+    return nearest.current or nearest.local
+
+
+def _for_adult(text: str) -> bool:
+    """The writer asks about a medicine for themself while mentioning someone else's child."""
+    norm = text.casefold()
+    if not _CHILD_OTHER.search(norm) or not _FOR_SELF.search(norm):
+        return False
+    return not _FOR_CHILD.search(norm) or bool(_NOT_FOR_CHILD.search(norm))
 
 
 def _interaction_problem(inter: Interaction, x: str, y: str, index: int, span: tuple[int, int],
@@ -735,6 +835,12 @@ def _limits(entry: DoseEntry, weight: float | None, facts: Facts | None = None
             facts.age_years >= older.min_age):
         out["daily"] = (older.max_daily.amount, older.max_daily.unit, False,
                         f" for adults aged {older.min_age} and over")
+        single = out.get("single")
+        capped = _convert(single[0], single[1], older.max_daily.unit) if single else None
+        if capped is None or capped > older.max_daily.amount:
+            # one dose cannot be more than the whole day's maximum at this age
+            out["single"] = (older.max_daily.amount, older.max_daily.unit, False,
+                             f" (the daily maximum for adults aged {older.min_age} and over)")
     naive = entry.opioid_naive_max_single
     if facts is not None and naive is not None and facts.opioid_naive:
         out["single"] = (naive.amount, naive.unit, False,

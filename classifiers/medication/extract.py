@@ -73,6 +73,9 @@ class Mention:
     """Per-unit strength from a fixed-strength product (Extra Strength Tylenol: 500 mg)."""
     klass: str | None = None
     """For class words ('blood thinner'): the class; ``drug`` is then empty."""
+    local: bool = False
+    """Eye or ear drops, a cream, a nasal spray: not counted for combinations (``current`` is
+    False), but a dose stated for it is still checked."""
     whose: str = "unknown"
     """'self', 'other' (someone else's: "my husband takes finasteride") or 'unknown'."""
 
@@ -85,26 +88,36 @@ _NOT_CURRENT = re.compile(
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
     r"took (?:me |him |her )?off|years ago|last year|"
     r"in (?:19|20)\d\d)\b[^.;!?。，,]{0,40}$"
-    r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past)\s*$"
+    r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past|last)\s*$"
+    r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
+    r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
+    r"|\b(?:to|will|going to|gonna|plan to|planning to|told me to|said to) (?:stop|hold|pause)\s+"
+    r"(?:my |the |his |her |taking )?$"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|anaphylaxis|anaphylactic reaction|reaction|"
     r"rash|hives|angioedema) (?:with|to|from|after|on)\s*$"
     r"|\b(?:no|not(?! sure)|avoid|avoiding|without|never|don't|can't|cannot|shouldn't|must not|"
     r"should not)\s+(?:\w+\s+){0,2}$"
-    r"|(?:停用|停了|已经停|不再|过敏|以前吃|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
+    r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
 )
 _THIRD = (r"(?:my|our) (?:husband|wife|partner|boyfriend|girlfriend|spouse|mother-in-law|"
           r"father-in-law|mom|mum|mother|dad|father|grandma|grandmother|grandpa|grandfather|"
           r"grandad|granddad|son|daughter|brother|sister|friend|neighbou?r|roommate|coworker|"
           r"colleague|aunt|uncle)|\bhe\b|\bshe\b|\bmi (?:marido|esposo|esposa|madre|padre)")
-_TAKING = (r"(?:takes|took|is on|was on|has been on|is taking|uses|was prescribed|got|gets|"
+_TAKING = (r"(?:takes|took|is on|was on|has been on|is taking|uses|"
+           r"(?:was|is|has been|got|gets) (?:just |recently |newly )?prescribed|got|gets|"
            r"was given|has|toma|tomaba)")
 _OTHER_BEFORE = re.compile(
     rf"(?:\b{_THIRD})\b[^.;!?]{{0,30}}?\b{_TAKING}\b[^.;!?]{{0,40}}$"
     r"|\b(?:his|her|their) (?:own )?(?:\w+ )?$"
+    rf"|\b(?:can|could|should|may|is it (?:ok|okay|safe) for|is it (?:ok|okay|safe) if)\s+{_THIRD}"
+    r"\s+(?:\w+\s+)?(?:take|use|have|keep taking)\b[^.;!?]{0,40}$"
     r"|(?:老公|丈夫|妻子|老婆|爱人|婆婆|公公|岳母|妈妈|母亲|爸爸|父亲)[^。，,]{0,6}(?:在)?(?:吃|服|用)[^。，,]{0,10}$")
 _OTHER_AFTER = re.compile(r"^[^.;!?]{0,30}\b(?:for (?:him|her|them)|his|her)\b|"
                           r"^[^。]{0,10}给(?:他|她)")
+_SELF_TAKING_OTHERS = re.compile(
+    r"\b(?:i|i've|i'm|i have|i am|i've been)\b[^.;!?]{0,20}\b(?:taking|take|took|using|used|"
+    r"borrowed|had|tried)\s+(?:some of\s+|one of\s+)?(?:his|her|their)\s+(?:\w+\s+)?$")
 _SELF_BEFORE = re.compile(
     r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$")
 _SENTENCE_START = re.compile(r"[.!?。！？;；\n]")
@@ -119,6 +132,8 @@ def _whose(before: str, after: str) -> str:
     sentence = before[start:]
     end = _SENTENCE_START.search(after)
     tail = after[:end.start()] if end else after
+    if _SELF_TAKING_OTHERS.search(sentence):
+        return "self"  # "I've been taking his Tylenol 3"
     if _OTHER_BEFORE.search(sentence) or _OTHER_AFTER.search(tail):
         return "other"
     if _SELF_BEFORE.search(sentence):
@@ -133,7 +148,11 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:now |since |was |were )?(?:stopped|discontinued|held|off)\b|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several) (?:days?|weeks?|months?|"
     r"years?) ago|"
-    r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|停了|停用|"
+    r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
+    r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
+    r"swapped) (?:over )?to)\b|"
+    r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
     r"停掉|换成)", re.I)
 _LOCAL_USE = re.compile(
     r"^(?:\s*(?:and|\+|/|,)?\s*[a-z0-9%.\-]+){0,3}?\s*(?:otic|ophthalmic|eye ?drops?|ear ?drops?|"
@@ -153,6 +172,7 @@ class DrugMatcher:
         self._latin: dict[tuple[str, ...], tuple[str, str, Product | None]] = {}
         self._upper_only: set[tuple[str, ...]] = set()
         self._cjk: list[tuple[str, str, str, Product | None]] = []
+        self._cjk_sorted: list[tuple[str, str, str, Product | None]] | None = None
         self._max_n = 1
         for drug in kb.drugs.values():
             for name in drug.all_names():
@@ -176,6 +196,7 @@ class DrugMatcher:
              overwrite: bool = True) -> None:
         if _CJK.search(name):
             self._cjk.append((name, drug, via, product))
+            self._cjk_sorted = None
             return
         key = tuple(_TOKEN.findall(_norm(name)))
         if not key or (not overwrite and key in self._latin):
@@ -214,15 +235,23 @@ class DrugMatcher:
             i += n
         if _CJK.search(text):
             taken: list[tuple[int, int]] = []
-            for name, drug, via, product in sorted(self._cjk, key=lambda e: -len(e[0])):
-                for m in re.finditer(re.escape(name), text):
-                    span = (m.start(), m.end())
-                    if any(s < span[1] and span[0] < e for s, e in taken):
-                        continue
-                    taken.append(span)
-                    found.extend(self._mentions(drug, via, product, span))
+            # Longest names first; plain substring search (a regex per name went through
+            # re's compile cache, which hundreds of names overflow: ~12 ms a message).
+            for name, drug, via, product in self._cjk_longest_first():
+                at = text.find(name)
+                while at != -1:
+                    span = (at, at + len(name))
+                    if not any(s < span[1] and span[0] < e for s, e in taken):
+                        taken.append(span)
+                        found.extend(self._mentions(drug, via, product, span))
+                    at = text.find(name, span[1])
         found.sort(key=lambda m: m.span)
         return [self._context(text, m) for m in found]
+
+    def _cjk_longest_first(self) -> list[tuple[str, str, str, Product | None]]:
+        if self._cjk_sorted is None:
+            self._cjk_sorted = sorted(self._cjk, key=lambda e: -len(e[0]))
+        return self._cjk_sorted
 
     def _mentions(self, drug: str, via: str, product: Product | None,
                   span: tuple[int, int]) -> list[Mention]:
@@ -248,7 +277,7 @@ class DrugMatcher:
     def _context(text: str, m: Mention) -> Mention:
         m = replace(m, whose=_whose(_norm(text[max(0, m.span[0] - 120):m.span[0]]),
                                     _norm(text[m.span[1]:m.span[1] + 40])))
-        before = _norm(text[max(0, m.span[0] - 60):m.span[0]])
+        before = re.sub(r"(?<=\d),(?=\d{3})", "", _norm(text[max(0, m.span[0] - 60):m.span[0]]))
         after = _norm(text[m.span[1]:m.span[1] + 30])
         stop = _NOT_CURRENT.search(before)
         if stop is not None and _NOW.search(before[stop.start():]):
@@ -258,7 +287,7 @@ class DrugMatcher:
         if _LOCAL_USE.search(_norm(text[m.span[1]:m.span[1] + 60])):
             # ear and eye drops, creams: not the systemic exposure that interactions and
             # contraindications are about
-            return replace(m, current=False)
+            return replace(m, current=False, local=True)
         if m.drug == "ethanol" or m.klass == "alcohol":
             # "alcohol" is a drink only when someone drinks it (not "alcohol swabs",
             # "naltrexone for alcohol", "I don't drink")
@@ -316,9 +345,9 @@ _COUNT_BEFORE = re.compile(
     r"(?:the\s+|my\s+|more\s+)?$"
 )
 _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bq\s?(\d{1,2})\s?(?:-\s?\d{1,2}\s?)?h(?:rs?|ours?)?\b"), "q"),
+    (re.compile(r"\bq\s?(\d{1,2})\s?(?:-\s?(\d{1,2})\s?)?h(?:rs?|ours?)?\b"), "q"),
     (re.compile(r"\bevery\s+(\d{1,2}|one|two|three|four|five|six|eight|twelve)"
-                r"(?:\s*(?:-|to|or)\s*\d{1,2})?\s*(?:hours?|hrs?|h)\b"), "q"),
+                r"(?:\s*(?:-|to|or)\s*(\d{1,2}))?\s*(?:hours?|hrs?|h)\b"), "q"),
     (re.compile(r"\bevery\s+(?:hour|hr)\b"), "hourly"),
     (re.compile(r"每\s*(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时"), "q"),
     (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
@@ -416,7 +445,9 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
         found.sort(key=lambda mk: mk[0].start())
     for m, kind in found:
         if kind == "q" and per_day is None:
-            hours = _to_number(m.group(1))
+            # of a range ("every 4-6 hours") the longer interval: the label's own wording
+            hours = _to_number(m.group(2) if m.lastindex and m.lastindex >= 2 and m.group(2)
+                               else m.group(1))
             if hours > 0:
                 per_day = 24 / hours
         elif kind == "hourly" and per_day is None:
@@ -458,18 +489,19 @@ _N = (r"\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|one|two|three|four|
       r"eight|nine|ten|eleven|twelve|fifteen|twenty|[一两二三四五六七八九十半]+|dos|tres|cuatro|"
       r"cinco|seis")
 _COUNT_EVENT = re.compile(
-    rf"(?<![a-z0-9.])(?P<n>{_N})\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
+    rf"(?<![a-z0-9.\-])(?P<n>{_N})(?:\s*(?:-|to|or)\s*(?:{_N}))?\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
     rf"tabletas?|comprimidos?|c[aá]psulas?)(?![a-z])|of (?:them|those|these|it|the (?:tablets|"
     rf"pills|caps|capsules)|my (?:pills|tablets))\b)"
     rf"|(?:\btake|\btaking|\btook|\btakes|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
     rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|tomo|tomando)\s*(?P<n2>{_N})(?:\s*more)?"
     rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
     rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
-    rf"|(?<![a-z0-9.])(?P<n3>{_N})\s+(?=every|each (?:time|dose)|at once|at a time|a day|per day|"
+    rf"|(?<![a-z0-9.])(?<!by )(?<!to )(?P<n3>{_N})\s+(?=every|each (?:time|dose)|at once|"
+    rf"at a time|a day|per day|"
     rf"twice|three times|four times|in the morning)"
 )
 _BARE = re.compile(r"^\s*(?:de|of|的|#)?\s*(?P<num>\d{1,4}(?:\.\d+)?)s?"
-                   r"(?![\d.,]|\s*(?:%|mg|mcg|μg|g\b|"
+                   r"(?![\d.,]|\s*(?:%|mg|mcg|μg|ug\b|micrograms?|milligrams?|mgs\b|g\b|"
                    r"gm|grams?|ml|cc|units?|iu|u\b|kg|lbs?|years?|yrs?|yo|y/o|days?|weeks?|wks?|"
                    r"months?|hours?|hrs?|h\b|min|times|x\b|am\b|pm\b|/|-|mmol|meq|毫|克|岁|天|次|小时|"
                    r"月|周|年|kilos?|años|horas|días))")
@@ -493,6 +525,9 @@ def find_doses(text: str, mentions: Sequence[Mention],
     taken: list[tuple[int, int]] = []
 
     def owner(start: int, end: int) -> Mention | None:
+        inside = [m for m in drugs if m.span[0] < start < m.span[1]]
+        if inside:
+            return inside[0]  # "aspirin 81 mg": the product name holds the amount
         after = [m for m in drugs if m.span[0] >= end]
         if after:
             gap = norm[end:after[0].span[0]]
@@ -515,6 +550,11 @@ def find_doses(text: str, mentions: Sequence[Mention],
         nxt = next((s for s, d in starts if s >= span[1] and d != drug), None)
         if nxt is not None and nxt - span[1] < len(after):
             after = after[:nxt - span[1]]  # "amlodipine 10 in the morning, metformin 500 bid"
+        lo = span[0] - len(before)
+        prv = max((m.span[1] for m in drugs if m.drug != drug and lo <= m.span[1] <= span[0]),
+                  default=None)
+        if prv is not None:
+            before = norm[prv:span[0]]  # "metformin 500 twice a day, methotrexate 2.5 mg"
         per_day, daily_total, weekly = _frequency(after)
         if per_day is None and not daily_total and not weekly:
             per_day, daily_total, weekly = _frequency(before, last=True)
@@ -541,8 +581,11 @@ def find_doses(text: str, mentions: Sequence[Mention],
                 conc[mention.drug] = mg / float(vol or 1)
             continue
         count = _count_before(norm, start)
-        strengths.setdefault(mention.drug, (amount, unit))
         add(mention.drug, (start, end), amount * (count or 1), unit, count)
+        if not _DAILY_AFTER.match(norm[end:end + 14]) and not _LIMIT_BEFORE.search(
+                norm[max(0, start - 30):start]):
+            # "2 g a day" or "at most 15 mg" is not the strength of one tablet
+            strengths.setdefault(mention.drug, (amount, unit))
 
     for mention in drugs:
         if mention.strength_mg is not None:
@@ -609,6 +652,12 @@ def find_doses(text: str, mentions: Sequence[Mention],
     return doses
 
 
+_DAILY_AFTER = re.compile(r"\s*(?:a|per|each|every)\s+day\b|\s*daily\b|\s*/\s*d(?:ay)?\b|"
+                          r"\s*(?:每天|每日|一天)")
+_LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|up to|no more than|not more than|at most|"
+                           r"limit of|exceed)|最多|不超过|最大|上限)[^.;!?。，,]{0,12}$")
+
+
 def _count_before(sentence: str, pos: int) -> float | None:
     """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
     m = re.search(r"(?:^|[\s(])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -669,6 +718,8 @@ class Facts:
     planning_pregnancy: bool = False
     breastfeeding: bool = False
     egfr: float | None = None
+    dialysis: bool = False
+    """On dialysis or in kidney failure: below every renal threshold (CrCl < 15)."""
     renal: str | None = None
     """'severe' (dialysis, failure, CKD 4-5, eGFR < 30), 'moderate' (CKD 3), 'any'."""
     hepatic: str | None = None
@@ -725,7 +776,7 @@ _AGE_MONTHS = [
 ]
 _CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
     (re.compile(r"\b(?:newborn|neonate)s?\b|新生儿"), 0.1),
-    (re.compile(r"\b(?:infant|baby|babies|bebé)\b|婴儿|宝宝"), 1.0),
+    (re.compile(r"\b(?:infant|baby(?! aspirin)|babies|bebé)\b|婴儿|宝宝"), 1.0),
     (re.compile(r"\b(?:toddler)s?\b|幼儿"), 3.0),
     (re.compile(r"\b(?:my|our|her|his|the)\s+(?:child|kid|son|daughter|little one|boy|girl)\b|"
                 r"\b(?:children|kids|pediatric|paediatric|niño|niña|hijo|hija)\b|孩子|儿童|小孩|"
@@ -739,7 +790,10 @@ _PREGNANT = re.compile(
     r"|\bpregnant (?:with|woman|women|patient|lady|pt)\b|\b(?:my|her|during|in) pregnancy\b|"
     r"\bexpecting (?:a baby|twins)\b|\b(?:first|second|third|1st|2nd|3rd) trimester\b|"
     r"\bpregnant\b|\bembarazada\b|怀孕|孕期|孕妇|孕\d+周|孕早期|孕中期|孕晚期|妊娠|"
-    r"\bpositive pregnancy test\b|\bpregnancy test (?:was |is |came back )?positive\b|"
+    r"\bpositive pregnancy test\b|\bpositive (?:serum |urine )?b?-?hcg\b|"
+    r"\bb?-?hcg (?:is |was |came back )?positive\b|"
+    r"\b(?:ob|obstetric|antenatal|prenatal|l&d|labou?r and delivery)\b[^.;]{0,40}\bat \d{1,2} ?"
+    r"(?:weeks|wks)\b|\bpregnancy test (?:was |is |came back )?positive\b|"
     r"\b\d{1,2}\s?/\s?40\b|\bweeks'? (?:of )?gestation\b|\bgestational age\b|"
     r"\bg\d\s?p\d\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks)\b|"
     r"\b(?:period is|period's) (?:\d+ (?:days?|weeks?) )?late\b"
@@ -749,7 +803,9 @@ _PREG_STRONG = re.compile(
     r"\b\d{1,2}\s*(?:weeks?|wks?)\s+pregnant\b|trimester|怀孕了|孕\d+周")
 _PREG_WEEK = re.compile(r"\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|along)\b|"
                         r"\b(\d{1,2})\s?/\s?40\b|\bat (\d{1,2}) weeks\b|"
-                        r"孕\s*(\d{1,2})\s*周|\b(\d{1,2})\s*weeks? into (?:my|the|her) pregnancy")
+                        r"孕\s*(\d{1,2})\s*周|\b(\d{1,2})\s*weeks? into (?:my|the|her) pregnancy|"
+                        r"~\s*(\d{1,2})\s*(?:weeks?|wks?)\b|\b(\d{1,2})\s*semanas\b|"
+                        r"\bat (\d{1,2}) wks\b")
 _TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd) trimester\b|孕(早|中|晚)期")
 _PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?:start )?trying "
                        r"for a baby|planning (?:a|to get|"
@@ -762,29 +818,43 @@ _PREG_NEG = re.compile(
     r"\bbefore (?:i|she) (?:got|get) pregnant\b|\bafter (?:the |my )?pregnancy\b"
 )
 _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|her|the) (?:baby|"
-                            r"newborn|infant|son|daughter)|lactating|i'?m nursing|pumping|"
-                            r"breast milk)\b|哺乳|母乳喂养|喂奶|lactancia|amamantando|"
+                            r"newborn|infant|son|daughter)|lactating|"
+                            r"(?:i'?m|i am|im) (?:still |currently |exclusively )?nursing|"
+                            r"still nursing|nursing (?:him|her) (?:morning|at night|every)|pumping|"
+                            r"breast milk)\b|哺乳|母乳喂养|喂奶|喂母乳|吃母乳|lactancia|"
+                            r"amamantando|"
                             r"(?:doy|dar|d[aá]ndole) (?:el )?pecho")
 _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
                      r"breast-?feeding|不再哺乳|已经断奶|断奶了|不喂奶|不再喂奶|改喝奶粉|"
                      r"no longer (?:breast-?feeding|nursing)")
 _EGFR = re.compile(r"\b(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidney function|renal function|"
+                   r"filtrado glomerular|tasa de filtraci[oó]n glomerular|tfg|"
+                   r"aclaramiento de creatinina|"
+                   r"kidneys? (?:are |is )?(?:work(?:ing|s)?|function(?:ing|s)?) (?:at )?|"
                    r"肌酐清除率|肾小球滤过率|肾功能)\s*"
-                   r"(?:of|is|was|=|:|at|around|about|<|less than|under|只有|为|是)?\s*"
+                   r"(?:of|is|was|=|:|at|around|about|<|less than|under|de|es|只有|为|是)?\s*"
                    r"(?:only |just |down to |about |around |~\s*)*"
                    r"(\d{1,3}(?:\.\d+)?)")
 _RENAL_SEVERE = re.compile(
     r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
     r"kidney)|esrd|esrf|ckd\s*(?:stage\s*)?(?:4|5|iv|v)\b|stage\s*(?:4|5|iv|v)\s*(?:ckd|kidney|"
     r"chronic kidney)|kidneys? (?:are |have )?(?:failing|shut down|stopped working)|"
-    r"kidney transplant waiting)|透析|肾衰|尿毒症|肾功能衰竭|终末期肾"
+    r"kidney transplant waiting)|\bdi[aá]lisis\b|insuficiencia renal (?:cr[oó]nica )?(?:grave|"
+    r"terminal|avanzada)|透析|肾衰|尿毒症|肾功能衰竭|终末期肾"
 )
+_DIALYSIS = re.compile(
+    r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
+    r"kidney)|esrd|esrf|ckd\s*(?:stage\s*)?(?:5|v)d?\b|stage\s*(?:5|v)\s*(?:ckd|kidney|chronic "
+    r"kidney))|\bdi[aá]lisis\b|透析|尿毒症|肾衰竭|肾功能衰竭|终末期肾")
 _RENAL_MODERATE = re.compile(r"\bckd\s*(?:stage\s*)?(?:3a?b?|iii)\b|\bstage\s*(?:3|iii)\s*(?:ckd|"
                              r"kidney)|慢性肾病\s*3期")
 _RENAL_ANY = re.compile(
     r"\b(?:kidney disease|renal disease|renal impairment|renal insufficiency|kidney problems?|"
     r"kidney issues?|bad kidneys|weak kidneys|kidney function is (?:low|poor|reduced|bad)|"
-    r"poor kidney function|reduced kidney function|impaired renal|ckd|chronic kidney)\b|"
+    r"poor kidney function|reduced kidney function|impaired renal|ckd|chronic kidney|"
+    r"kidneys? (?:are |is )?(?:bad|weak|poor|not (?:great|good|working well))|"
+    r"(?:ri[nñ]ones|ri[nñ][oó]n) (?:le |me )?funcionan? mal|insuficiencia renal|"
+    r"enfermedad renal)\b|"
     r"肾功能不全|肾病|肾不好|肾功能差|肾功能下降|肾功能异常"
 )
 _RENAL_NEG = re.compile(
@@ -802,8 +872,13 @@ _HEP_MODERATE = re.compile(r"\bchild[- ]pugh\s*(?:class\s*)?b\b")
 _HEP_ANY = re.compile(
     r"\b(?:liver disease|hepatic impairment|liver damage|liver problems?|bad liver|"
     r"hepatitis|fatty liver|elevated liver enzymes|liver function is (?:abnormal|bad|poor)|"
-    r"hepatic dysfunction|child[- ]pugh)\b|肝功能不全|肝病|肝炎|肝功能异常|肝不好|脂肪肝"
+    r"hepatic dysfunction|child[- ]pugh|hepatitis b|hbsag(?: is)? positive|positive hbsag|"
+    r"(?:liver enzymes|lfts|transaminases|alt|ast) (?:were |are |was |is |came back )?(?:a bit |"
+    r"slightly |mildly |quite |very |a little )?(?:high|elevated|raised|up|abnormal))\b|"
+    r"乙肝|肝功能不全|肝病|肝炎|肝功能异常|肝不好|脂肪肝"
 )
+_ALT_ULN = re.compile(r"\b(?:alt|ast|sgpt|sgot)\s*(?:of |is |was |=|:)?\s*(\d{2,4})\s*\(?\s*"
+                     r"(?:uln|upper limit(?: of normal)?|normal <|ref(?:erence)? <?)\s*(\d{2,3})")
 _HEP_NEG = re.compile(
     rf"\b{_NEG}\b[^.;!?]{{0,25}}(?:liver|hepat)|\b(?:normal|healthy|good|fine)\s+liver|"
     r"\b(?:liver|hepatic) (?:enzymes|tests?|function|panel|lfts?)[^.;!?]{0,25}\bnormal\b|"
@@ -811,15 +886,27 @@ _HEP_NEG = re.compile(
     r"liver (?:is|was|tests? (?:are|were)) (?:fine|normal|ok|okay|good)|肝功能正常"
 )
 _ALLERGY = re.compile(
-    r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)\s*"
+    r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)"
+    r"(?:\s+(?:list|history)\s+(?:says|shows|includes|has|lists|of))?\s*"
     r"(?:to|:|-)?\s*(?P<what>[^.;!?\n]{1,60})"
     r"|(?P<before>[^.;!?\n,]{1,25}?)\s*(?:allergy|allergies|allergic reaction)\b"
-    r"(?!\s*(?:to|:|-|with|from|after)\b)"
+    r"(?!\s*(?:(?:to|with|from|after|list|history)\b|[:\-]))"
     r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
     r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?)(?:过敏|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
     r"anaphylactic|angioedema|hives|rash)\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
+    r"|\b(?:al[eé]rgic[oa]s?|alergia|alergias)\s+(?:a|al|a la|a los)\s+"
+    r"(?P<what3>[^.;!?\n:]{1,40})"
+    r"|(?P<rx>[^.;!?\n,]{1,30}?)\s+(?:gave|give|gives) (?:me|him|her|them) (?:a |an )?"
+    r"(?:bad |severe )?(?:rash|hives|anaphylaxis|sjs|angioedema|swelling)\b"
+    r"|(?P<rx2>[^.;!?\n,]{1,30}?)\s+(?:caused|causes|triggered|made (?:me|him|her) (?:break out|"
+    r"swell up))\b"
+    r"|(?:吃|服|服用|用|打|注射)(?P<zh3>[^。，,；]{1,12}?)(?:后|之后)?(?:起过|出过|出现过?|引起|发生过?)"
+    r"(?:了)?(?:全身)?(?:荨麻疹|皮疹|红疹|风团|过敏|药物超敏|超敏|药疹|sjs|dress|剥脱性皮炎|"
+    r"喉头水肿|休克)"
 )
+_AERD = re.compile(r"\baspirin[- ](?:exacerbated|induced|sensitive|intolerant|allergic)\b|"
+                   r"\bsamter'?s\b|\baerd\b|\bn-?erd\b|阿司匹林(?:哮喘|不耐受|过敏)")
 
 
 def find_facts(text: str, matcher: DrugMatcher) -> Facts:
@@ -889,7 +976,14 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         renal = "severe" if egfr < 30 else "moderate" if egfr < 60 else None
     if renal is None:
         renal = _grade(norm, _RENAL_NEG, _RENAL_SEVERE, _RENAL_MODERATE, _RENAL_ANY)
+    dialysis = bool(_DIALYSIS.search(norm)) and not _RENAL_NEG.search(norm)
+    if dialysis:
+        renal = "severe"
     hepatic = _grade(norm, _HEP_NEG, _HEP_SEVERE, _HEP_MODERATE, _HEP_ANY)
+    enzymes = _ALT_ULN.search(norm)
+    if hepatic is None and enzymes is not None and float(enzymes.group(1)) >= 2 * float(
+            enzymes.group(2)):
+        hepatic = "any"  # ALT or AST at least twice the upper limit of normal
     pugh = _CHILD_PUGH.search(norm)
     if pugh is not None and hepatic is not None:
         hepatic = {"a": "any", "b": "moderate", "c": "severe"}[pugh.group(1)]
@@ -906,7 +1000,8 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
         pregnant=pregnant, pregnant_other=preg_other, pregnancy_week=week,
         planning_pregnancy=planning,
-        breastfeeding=breastfeeding, egfr=egfr, renal=renal, hepatic=hepatic,
+        breastfeeding=breastfeeding, egfr=egfr, dialysis=dialysis, renal=renal,
+        hepatic=hepatic,
         allergies=frozenset(_allergies(text, norm, matcher)),
     )
 
@@ -934,12 +1029,27 @@ _ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we)|take|takes|taking|o
 
 
 def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[str]:
+    aerd = _AERD.search(norm)
+    if aerd is not None and not re.search(rf"\b{_NEG}\b\W*(?:\w+\W+){{0,2}}$",
+                                          norm[max(0, aerd.start() - 25):aerd.start()]):
+        # aspirin-exacerbated respiratory disease: every COX-1 inhibiting NSAID can trigger it
+        yield "class:nsaid"
     for m in _ALLERGY.finditer(norm):
         if m.group("what"):
             start, what, last_only = m.start("what"), m.group("what"), False
             stop = _ALLERGY_STOP.search(what)
             if stop is not None:
                 what = what[:stop.start()]
+        elif m.group("what3"):
+            start, what, last_only = m.start("what3"), m.group("what3"), False
+            stop = re.search(r"\b(?:pero|y (?:yo|tomo)|tomo|toma|que)\b", what)
+            if stop is not None:
+                what = what[:stop.start()]
+        elif m.group("rx") or m.group("rx2"):
+            key = "rx" if m.group("rx") else "rx2"
+            start, what, last_only = m.start(key), m.group(key), True
+        elif m.group("zh3"):
+            start, what, last_only = m.start("zh3"), m.group("zh3"), True
         elif m.group("before"):
             start, what, last_only = m.start("before"), m.group("before"), True
         elif m.group("what2"):

@@ -138,6 +138,14 @@ class Dose(_Sourced):
         return self
 
 
+class CrossAllergy(_Sourced):
+    """An allergy to another drug or class that also rules this drug out, although the drug is
+    not in that class (celecoxib with a sulfonamide allergy, oxcarbazepine after a
+    carbamazepine hypersensitivity reaction)."""
+
+    allergen: str = Field(min_length=2, description="Drug id or class id.")
+
+
 class AgeLimit(_Sourced):
     """Not for children younger than ``min_years`` (Reye's syndrome, respiratory depression)."""
 
@@ -181,6 +189,7 @@ class Drug(_Strict):
     lactation: ReproLimit | None = None
     renal: OrganLimit | None = None
     hepatic: OrganLimit | None = None
+    cross_allergies: list[CrossAllergy] = Field(default_factory=list)
     source: str = Field(min_length=8, description="Source of the names and classes.")
 
     @property
@@ -369,6 +378,9 @@ class DrugKB:
                 if d.id in drugs:
                     raise KBError(str(path), f"drug {d.id!r} is defined twice")
                 unknown = [c for c in d.classes if c not in classes]
+                unknown += [x.allergen for x in d.cross_allergies
+                            if x.allergen not in classes and x.allergen not in {
+                                e.id for _, es in drugs_by_file for e in es}]
                 if unknown:
                     raise KBError(str(path), f"drug {d.id!r}: unknown classes {unknown}")
                 for name in d.all_names():
