@@ -326,6 +326,111 @@ def test_look_alikes_are_not_reported(check: CriticalIllnessCheck, text: str) ->
     assert found(check, text) == set()
 
 
+# 0.3.0 flags: for each, a presentation that fires, and a negated, historical or look-alike
+# mention that must stay quiet (written for these tests, not copied from any eval set).
+GOLDEN_030: list[tuple[str, str]] = [
+    ("his tummy is tense and hard as a board and he screams when I touch it",
+     "emergency.acute_abdomen"),
+    ("腹痛，查体有压痛反跳痛，腹肌紧张", "emergency.acute_abdomen"),
+    ("POD4 after a Whipple, febrile and tachycardic", "emergency.acute_abdomen"),
+    ("我爸前天做了胃切除手术，今天发高烧", "emergency.acute_abdomen"),
+    ("not passed any wind since Sunday and I keep being sick", "emergency.bowel_obstruction"),
+    ("肚子胀，不排气，吐了三次", "emergency.bowel_obstruction"),
+    ("my belly button hernia has gone dark and tense", "emergency.bowel_obstruction"),
+    ("pain in the top of my tummy boring through to my back, been vomiting since last night",
+     "emergency.acute_abdomen"),
+    ("her eyes have gone yellow, she has a high temperature and pain under the ribs",
+     "emergency.sepsis"),
+    ("stools have been jet black and like tar since Tuesday", "emergency.severe_bleeding"),
+    ("拉的大便黑得像柏油", "emergency.severe_bleeding"),
+    ("my nose has been pouring blood for 40 minutes and won't stop", "emergency.severe_bleeding"),
+    ("she breathed in a bead and now her breathing is noisy", "emergency.airway_obstruction"),
+    ("I can't open my mouth and can't swallow my saliva, my throat is swollen on one side",
+     "emergency.airway_obstruction"),
+    ("all of a sudden I can't see out of my right eye", "emergency.eye_emergency"),
+    ("got drain cleaner in my eye", "emergency.eye_emergency"),
+    ("洁厕灵溅到眼睛里了", "emergency.eye_emergency"),
+    ("my grandfather drank weedkiller", "emergency.poisoning_overdose"),
+    ("我叔叔误服了百草枯", "emergency.poisoning_overdose"),
+    ("she's sweating buckets and has a heavy ache down her left arm", "emergency.acs"),
+    ("胸口发闷，一直冒冷汗", "emergency.acs"),
+    ("troponin is rising and the pain hasn't settled", "emergency.acs"),
+    ("coughing up pink frothy sputum and can't lie flat", "emergency.respiratory_distress"),
+    ("third degree heart block on the monitor", "emergency.cardiac_rhythm"),
+    ("his speech suddenly went muddled and his left hand went useless", "emergency.stroke"),
+    ("奶奶突然右边手脚不听使唤", "emergency.stroke"),
+    ("I'm 36 weeks pregnant and my blood pressure is 170/112", "emergency.obstetric_emergency"),
+    ("the baby's ribs are sucking in with every breath and she's grunting",
+     "emergency.respiratory_distress"),
+    ("my toddler has had no wet nappies since this morning and is floppy",
+     "emergency.paediatric_red_flags"),
+    ("type 1 and my blood ketones are 3.6, feel sick", "emergency.dka"),
+    ("glucose 36 mmol and he's very drowsy", "emergency.metabolic_emergency"),
+    ("haven't peed in over 24 hours", "emergency.renal_emergency"),
+    ("fever and now his lips look bluish and he isn't making sense", "emergency.sepsis"),
+    ("the redness is spreading fast and there are dark blisters", "emergency.severe_skin_reaction"),
+    ("found him freezing cold and mumbling, he's confused", "emergency.environmental"),
+    ("he banged his head on the kerb and has vomited twice", "emergency.head_injury"),
+    ("took a whole box of sleeping pills", "emergency.poisoning_overdose"),
+    ("his mouth has gone crooked and he's drooling", "emergency.stroke"),
+    ("怀孕33周，下面突然出血很多", "emergency.obstetric_emergency"),
+    ("she threw up what looked like a cup of blood", "emergency.severe_bleeding"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), GOLDEN_030)
+def test_golden_030(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+QUIET_030: list[str] = [
+    # negated
+    "my stomach isn't hard and I'm passing wind normally",
+    "no black stools, no vomiting blood",
+    "没有黑便，也没有吐血",
+    "no sweating and no pain in my arm, just tired",
+    # history
+    "I had a perforated ulcer in 2012 and I'm fine now",
+    "my dad had a strangulated hernia years ago",
+    "I had my gallbladder out two years ago",
+    "十年前得过急性胰腺炎",
+    "my mother had a STEMI in 2018 and now takes aspirin",
+    # education / general questions
+    "what is mesenteric ischaemia?",
+    "how is orbital cellulitis treated?",
+    "what does ST elevation mean on an ECG?",
+    "胃穿孔怎么治疗？",
+    # mild look-alikes on the same topics
+    "my stomach feels bloated and hard after a big dinner",
+    "肚子有点胀，不疼，能放屁",
+    "a bit constipated, no vomiting",
+    "my nosebleed stopped after ten minutes of pinching",
+    "I took a lot of vitamins this winter",
+    "my eye is red and itchy from hay fever",
+    "some soap got in my eye",
+    "I sleep propped up on pillows because of acid reflux",
+    "my heart rate went to 170 on the treadmill",
+    "my arm went numb this morning because I slept on it",
+    "I'm 30 weeks pregnant and my BP is 112/70",
+    "I'm on a keto diet and my ketones are 1.2",
+    "my glucose was 7.9 after lunch",
+    "my baby grunts while doing a poo",
+    "I bumped my head on a cupboard last week and feel fine",
+    "my hands are always freezing cold in winter",
+    "孕30周，偶尔肚子发紧，不疼",
+    "眼皮有点肿，早上起来就这样",
+    "I'm 20 weeks pregnant and had lots of blood tests today",
+    "I was vomiting yesterday and the GP took blood tests",
+    "how is orbital cellulitis treated?",
+    "我没有吐血，也没有黑便",
+]
+
+
+@pytest.mark.parametrize("text", QUIET_030)
+def test_look_alikes_030_are_not_reported(check: CriticalIllnessCheck, text: str) -> None:
+    assert found(check, text) == set()
+
+
 def test_other_people_are_reported(check: CriticalIllnessCheck) -> None:
     assert "emergency.acs" in found(check, "my father has crushing chest pain")
     assert "emergency.infant_fever" in found(
@@ -591,6 +696,22 @@ def test_blind_set(check: CriticalIllnessCheck) -> None:
 
 BLIND_MIN_RECALL = 0.95
 BLIND_MAX_BENIGN = 0.05
+
+
+def test_development_set_4(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_4.jsonl (0.3.0): 172 emergencies, 5 urgent and 79 look-alikes
+    across departments, ~40% Chinese, written from published guidance BEFORE the 0.3.0
+    patterns and measured once then: emergency recall 114/172 (66%), look-alikes flagged 0/79.
+    The 0.3.0 patterns were then written to cover its phrasing families, so it is a tuned
+    set now (172/172, 0/79): the floors guard regressions, they do not estimate recall on
+    new text (see classifiers/critical/README.md for the untuned probe numbers)."""
+    m = _metrics(check, "critical_eval_4.jsonl")
+    assert m["recall"] >= DEV4_MIN_RECALL
+    assert m["benign_flagged"] <= DEV4_MAX_BENIGN
+
+
+DEV4_MIN_RECALL = 0.97
+DEV4_MAX_BENIGN = 0.02
 
 
 def test_two_hundred_messages_run(check: CriticalIllnessCheck) -> None:
