@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,14 @@ SEVERITIES = ("high", "moderate", "low")
 _RANK = {"low": 0, "moderate": 1, "high": 2}
 _PACKAGE = "classifiers.risky"
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ES_MARKS = re.compile(r"[¿¡]")
+_ES_WORDS = re.compile(
+    r"\b(?:que|el|la|los|las|de|del|y|con|para|por|una|unos|unas|pero|muy|mis|tengo|tiene|estoy|"
+    r"esta|estan|puedo|puede|quiero|quiere|voy|va|vamos|hace|desde|sin|hay|le|les|lo|se|su|sus|ya|"
+    r"como|cuando|porque|tambien|mas|al|ni|yo|mi|me|es|son|si|dolor|medico|pastillas|dejar|tomar)\b")
+_EN_WORDS = re.compile(
+    r"\b(?:the|and|i|im|ive|my|to|is|it|its|of|you|for|with|on|in|this|that|can|do|dont|have|"
+    r"was|be|are|what|how|should|if|or|but|not|just|so|at|am|will|would)\b")
 _SENTENCE_END = re.compile(r"[.!?\n。！？；;]+(?!\d)")
 _NEAR = 160
 """Characters between a cue and its object when they are in adjacent sentences."""
@@ -59,6 +67,9 @@ _PRESCRIPTION_CLASSES = frozenset({
     "stimulant", "antihypertensive", "beta_lactam", "penicillin", "cephalosporin", "macrolide",
     "fluoroquinolone", "tetracycline_class"})
 """Prescription-only classes that self-treatment with leftover or bought supply is about."""
+_ALL_OF_THEM = re.compile(r"^\W*(?:all\s+(?:of\s+)?(?:them|these|those|it|her|his|my)|everything|"
+                          r"them\s+all|the\s+lot)\b")
+"""A stop cue whose object is every treatment named before: the most severe counts."""
 _POINTS_BACK = re.compile(
     r"^\W*(?:\w+\s+)?(?:it|them|those|these|that|this|all\s+of\s+them|everything|her|him)\b"
     r"|^\s*[^\w\s]*\s*$")
@@ -323,6 +334,24 @@ class _Hit:
         return self.start, self.end
 
 
+def languages_of(text: str, known: Collection[str] = ("en", "es", "zh")) -> list[str]:
+    """The cue languages to run on normalised ``text``: ``zh`` with Han characters; ``es`` with
+    an inverted question or exclamation mark, or at least two Spanish function words that
+    outnumber the English ones (both with three Spanish words among more English ones); ``en``
+    for every other text, beside ``zh`` (drug names, code-switching) and beside ``es`` when
+    English words are there too. Cheap: three scans."""
+    han = "zh" in known and _HAN.search(text) is not None
+    langs = ["en"]
+    if "es" in known:
+        es = len(_ES_WORDS.findall(text))
+        en = len(_EN_WORDS.findall(text))
+        if _ES_MARKS.search(text) or (es >= 2 and es > en):
+            langs = ["es", "en"] if en >= 2 else ["es"]
+        elif es >= 3:
+            langs = ["en", "es"]  # code-switching: "tengo dolor de pecho but I won't go"
+    return [*langs, "zh"] if han else langs
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     out = []
     start = 0
@@ -347,11 +376,12 @@ class _Text:
         self.text = text
         self.mentions: list[Mention] | None = None
         self.signs: list[_Sign] | None = None
-        langs = ["en"]
-        if _HAN.search(text) and "zh" in knowledge.languages:
-            langs.append("zh")
-        self.cues = [knowledge.languages[code] for code in langs if code in knowledge.languages]
+        langs = languages_of(text, knowledge.languages)
+        self.cues = [knowledge.languages[code] for code in langs]
         self.langs = langs
+        self.word_langs = langs if "en" in langs else ["en", *langs]
+        """Languages of the knowledge words: ``en`` always (drug and disease words, the Spanish
+        ones among them, are ``words.en`` items)."""
         self.sentences = _sentences(text)
 
     def sentence_of(self, pos: int) -> int:
@@ -362,6 +392,17 @@ class _Text:
 
     def sentence_text(self, pos: int) -> str:
         s, e = self.sentences[self.sentence_of(pos)]
+        return self.text[s:e]
+
+    def clause_context(self, pos: int) -> str:
+        """The sentence of ``pos``, with the clause before it when only a semicolon parts
+        them ("the oncologist decided; we stop chemo after this cycle")."""
+        i = self.sentence_of(pos)
+        s, e = self.sentences[i]
+        if i > 0:
+            ps, pe = self.sentences[i - 1]
+            if ";" in self.text[pe:s] and "." not in self.text[pe:s]:
+                return self.text[ps:e]
         return self.text[s:e]
 
     def cue(self, group: str, *, negatable: bool = True) -> list[_Hit]:
@@ -384,6 +425,18 @@ class _Text:
     def has(self, group: str, where: str | None = None) -> bool:
         text = self.text if where is None else where
         return any((p := c.get(group)) is not None and p.search(text) for c in self.cues)
+
+    def affirmed(self, group: str, where: str) -> bool:
+        """``group`` matches ``where`` somewhere not negated ("not seen by a doctor",
+        "没去医院确诊" are no clinician's decision)."""
+        for cues in self.cues:
+            pattern = cues.get(group)
+            if pattern is None:
+                continue
+            for m in pattern.finditer(where):
+                if not negated(cues, where[:m.start()]):
+                    return True
+        return False
 
     def near(self, a: _Hit, b: _Hit) -> bool:
         """Same sentence, or adjacent sentences within ``_NEAR`` characters."""
@@ -440,7 +493,7 @@ class RiskyMatcher:
                 if entry is not None:
                     hits.append(_Hit(m.span[0], m.span[1], entry))
         for entry in entries:
-            for code in t.langs:
+            for code in t.word_langs:
                 pattern = entry.words.get(code)
                 if pattern is None:
                     continue
@@ -454,10 +507,10 @@ class RiskyMatcher:
     def _excluded(self, t: _Text, hit: _Hit, *groups: str) -> bool:
         """A clinician decided it, it was an accident, ... (``groups``) in the cue's
         sentence, unless the sentence also says a clinician's decision is being avoided."""
-        sentence = t.sentence_text(hit.start)
+        sentence = t.clause_context(hit.start)
         if t.has("unsanctioned", sentence):
             return False
-        return any(t.has(g, sentence) for g in groups)
+        return any(t.affirmed(g, sentence) for g in groups)
 
     def _general(self, t: _Text, hit: _Hit) -> bool:
         """A general question with nobody in it ("what happens if someone stops insulin")."""
@@ -494,14 +547,23 @@ class RiskyMatcher:
             if self._excluded(t, cue, "sanctioned", "accidental", "disposal") or \
                     self._general(t, cue):
                 continue
+            if cue.group == "abandonment.replace" and self._excluded(
+                    t, cue, "timing", "alongside"):
+                continue  # "at night instead of the morning", "along with my medication"
             near = [h for h in treatments if t.near(cue, h)]
-            if not near and (_POINTS_BACK.match(t.text[cue.end:cue.end + 25]) or
-                             "zh" in t.langs):
+            after = t.text[cue.end:cue.end + 25]
+            back = bool(_ALL_OF_THEM.match(after))
+            if not near and (_POINTS_BACK.match(after) or "zh" in t.langs):
                 near = [h for h in treatments if h.end <= cue.start] or before
+                back = True
             if not near:
                 continue
             named = [h for h in near if h.entry is not None and h.entry.severity != "unknown"]
-            pick = min(named or near, key=lambda h: abs(h.start - cue.start))
+            # a pronoun ("stop all of them") may stand for every treatment named before:
+            # the most severe counts; a named object, the nearest
+            pick = (max(named or near, key=lambda h: _RANK.get(
+                h.entry.severity if h.entry else "low", -1)) if back else
+                min(named or near, key=lambda h: abs(h.start - cue.start)))
             entry = pick.entry
             assert entry is not None
             severity = entry.severity
@@ -527,15 +589,25 @@ class RiskyMatcher:
     def _misuse(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         drugs = self._objects(t, self.knowledge.misuse)
         if not drugs:
+            # the drug named in the previous turn ("how long does klonopin last" ... "so if I
+            # take 2mg at noon I can start drinking for the party"): at position 0
+            for previous in earlier[:1]:
+                drugs = [_Hit(0, 0, h.entry) for h in self._objects(previous,
+                                                                    self.knowledge.misuse)
+                         if h.entry is not None and h.entry.id != "any_prescription"]
+        if not drugs:
             return None
         best: tuple[int, Intent] | None = None
         for group in ("route", "purpose", "extra", "supply"):
             for cue in t.cue(f"misuse.{group}"):
+                # a purpose with a clinician's decision in the sentence ("as directed on exam
+                # days", "the dentist prescribed it: will it be addictive") is use, not misuse
                 skip = ("accidental", "disposal", "sanctioned") if group in (
-                    "extra", "supply") else ("accidental",)
+                    "extra", "supply") else ("accidental", "sanctioned") if group == "purpose" \
+                    else ("accidental",)
                 if self._excluded(t, cue, *skip) or self._general(t, cue):
                     continue
-                near = [h for h in drugs if t.near(cue, h)]
+                near = [h for h in drugs if h.end == 0 or t.near(cue, h)]
                 if group == "route":
                     # injected or taken for weight by design: a route is not misuse there
                     near = [h for h in near if h.entry is not None and h.entry.id not in (
@@ -559,7 +631,8 @@ class RiskyMatcher:
                     severity = "moderate"
                 intent = Intent(
                     kind="misuse", severity=severity,
-                    span=(min(cue.start, pick.start), max(cue.end, pick.end)),
+                    span=(cue.start, cue.end) if pick.end == 0 else (
+                        min(cue.start, pick.start), max(cue.end, pick.end)),
                     involves=entry.name, advice=f"{entry.message} ({entry.source})",
                     how=f"{group} '{t.text[cue.start:cue.end]}' + {entry.id}",
                 )
@@ -627,10 +700,9 @@ class RiskyMatcher:
         )
 
     def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
-        strong = [c for c in t.cue("self_treatment.self_treat")
-                  if not self._excluded(t, c, "sanctioned", "disposal", "accidental")]
-        dosing = [c for c in t.cue("self_treatment.self_dose")
-                  if not self._excluded(t, c, "sanctioned", "disposal", "accidental")]
+        skip = ("sanctioned", "disposal", "accidental", "side_effect")
+        strong = [c for c in t.cue("self_treatment.self_treat") if not self._excluded(t, c, *skip)]
+        dosing = [c for c in t.cue("self_treatment.self_dose") if not self._excluded(t, c, *skip)]
         if not strong and not dosing:
             return None
         conditions = [h for h in self._objects(t, self.knowledge.conditions)
@@ -654,6 +726,11 @@ class RiskyMatcher:
                 severity, name = entry.severity, entry.name
                 advice = f"{entry.message} ({entry.source})"
                 how = f"self-treat '{t.text[cue.start:cue.end]}' + {entry.id}"
+            elif cue in strong and (sign := self._sign_near(t, cue)) is not None:
+                # treating a warning sign at home ("freeze off the mole that changed colour",
+                # "castor oil packs for the breast lump"): the sign is the serious condition
+                severity, name, advice, _ = sign
+                how = f"self-treat '{t.text[cue.start:cue.end]}' + warning sign {name}"
             elif cue in strong and self._prescription_near(t, cue):
                 severity, name = "moderate", "a prescription medicine without a diagnosis"
                 advice = ("Antibiotics and other prescription medicines need a diagnosis: the "
@@ -672,6 +749,11 @@ class RiskyMatcher:
                 best = (rank, intent)
         return best[1] if best else None
 
+    def _sign_near(self, t: _Text, cue: _Hit) -> _Sign | None:
+        """The most severe warning sign in the cue's sentence or the next."""
+        near = [s for s in self._signs(t) if t.near(cue, _Hit(s[3][0], s[3][1]))]
+        return max(near, key=lambda s: _RANK[s[0]]) if near else None
+
     def _prescription_near(self, t: _Text, cue: _Hit) -> bool:
         for m in self._mentions(t):
             hit = _Hit(m.span[0], m.span[1])
@@ -687,7 +769,7 @@ class RiskyMatcher:
         if not remedies:
             return None
         diseases: list[_Hit] = []
-        for code in t.langs:
+        for code in t.word_langs:
             pattern = self.knowledge.diseases.get(code)
             if pattern is not None:
                 diseases.extend(_Hit(m.start(), m.end()) for m in pattern.finditer(t.text)
