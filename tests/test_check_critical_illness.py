@@ -375,6 +375,7 @@ GOLDEN_030: list[tuple[str, str]] = [
     ("his mouth has gone crooked and he's drooling", "emergency.stroke"),
     ("怀孕33周，下面突然出血很多", "emergency.obstetric_emergency"),
     ("she threw up what looked like a cup of blood", "emergency.severe_bleeding"),
+    ("my nose has been bleeding for 40 minutes and I take apixaban", "emergency.severe_bleeding"),
 ]
 
 
@@ -423,6 +424,10 @@ QUIET_030: list[str] = [
     "I was vomiting yesterday and the GP took blood tests",
     "how is orbital cellulitis treated?",
     "我没有吐血，也没有黑便",
+    # A bruise after a knock is not a meningococcal rash; first aid that worked is not an
+    # uncontrolled bleed (NHS: A&E when a nosebleed lasts longer than 10-15 minutes).
+    "banged my thigh on the desk, there's a big purple bruise but I can walk on it fine",
+    "had a nosebleed, held my nose for 10 minutes and then it stopped. anything to prevent it?",
 ]
 
 
