@@ -379,3 +379,59 @@ def test_spanish_answer_that_says_avoid_is_a_warning(check: MedicationCheck) -> 
     assert not found_out(check, ["Soy alérgica a la penicilina."],
                          "Hay que evitar la amoxicilina; se puede usar doxiciclina 100 mg cada "
                          "12 horas.") & DANGEROUS
+
+
+# ---------------------------------------------- repeated doses, children's liquids, ER forms
+STRUCTURAL_DANGEROUS = [
+    # doses of one drug repeated through one day, added up
+    ("Took Imitrex 100 at 8am, another at 10, and a third at 2pm. Can I take a fourth one?",
+     "dose_above_max"),
+    ("Wellbutrin XL 300, I take one in the morning and another one at lunch.", "dose_above_max"),
+    ("I took 2 extra strength Tylenol at 6am, 2 more at 10, another 2 at 2pm, 2 more at 6pm "
+     "and 2 at bedtime.", "dose_above_max"),
+    ("tomé 2 pastillas de paracetamol de 500 mg a las 8, otras dos a las 12, otras dos a las 4, "
+     "otras dos a las 8 y otras dos a las 11", "dose_above_max"),
+    # children's liquids of a standard concentration
+    ("my 4 yo (about 38 lb) has a fever. I've been giving Children's Motrin 10 ml every 4 hours",
+     "dose_above_max"),
+    ("My 2yo (26 lb) has a fever. I used a tablespoon of Children's Advil.", "dose_above_max"),
+    ("gave my 1 year old (10 kg) 5 mL of infants' Motrin", "dose_above_max"),
+    ("My 3 year old weighs 14 kg. I gave him 10 mL of Children's Tylenol.", "dose_above_max"),
+    # extended-release forms taken more often than labelled
+    ("my ER metformin three times a day", "frequency_error"),
+    ("The surgeon gave me OxyContin 20 mg every 12 hours. The pain comes back, so I've been "
+     "taking one every 4 hours instead.", "frequency_error"),
+    ("二甲双胍缓释片一天吃三次", "frequency_error"),
+    ("Delsym 12 hour, I'm doing 20 mL every 4 hours.", "frequency_error"),
+    # alendronate 70 mg is once weekly
+    ("I take alendronate 70 mg every day", "frequency_error"),
+    ("医生开了福善美（阿仑膦酸钠70毫克）。她以为跟钙片一样，每天早上吃一片", "frequency_error"),
+]
+
+STRUCTURAL_SAFE = [
+    "I took 2 Advil at 8 and 2 at 2pm",
+    "I took one extra strength Tylenol at 8am and another at 2pm.",
+    "I take 2 Advil at 8 and another 2 yesterday at noon",
+    "5 mL of Children's Motrin for my 4-year-old who weighs 16 kg",
+    "gave my 1 year old (10 kg) 1.25 mL of infants' Motrin",
+    "My 3 year old weighs 14 kg. I gave him 5 mL of Children's Tylenol.",
+    "Delsym 12 hour, 10 mL every 12 hours",
+    "I take metformin ER 500 mg once daily with dinner",
+    "二甲双胍缓释片一天一次",
+    "OxyContin 20 mg every 12 hours plus oxycodone IR 5 mg every 4 hours as needed for "
+    "breakthrough",
+    "I went to the ER after taking metformin three times a day",
+    "I take alendronate 70 mg once a week on Sundays",
+    "Fosamax 70 mg",
+    "alendronate 10 mg daily",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), STRUCTURAL_DANGEROUS)
+def test_structural_dangerous(check: MedicationCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", STRUCTURAL_SAFE)
+def test_structural_safe_lookalikes(check: MedicationCheck, text: str) -> None:
+    assert not found(check, text) & DANGEROUS

@@ -216,6 +216,26 @@ def test_golden_methotrexate_oral_is_weekly_only(kb: DrugKB) -> None:
     assert kb.high_alert_for("methotrexate") is not None
 
 
+def test_golden_alendronate_70_mg_is_once_weekly_only(kb: DrugKB) -> None:
+    dose = _dose(kb.drugs["alendronate"])
+    assert dose.max_single_intermittent is not None
+    assert dose.max_single_intermittent.amount == 70
+    assert dose.max_daily is not None and dose.max_daily.amount < 70
+
+
+def test_liquid_products_have_a_volume_and_amounts(kb: DrugKB) -> None:
+    liquids = [p for p in kb.products if p.volume_ml is not None]
+    assert len(liquids) >= 8
+    for p in liquids:
+        assert all(c.amount is not None for c in p.components), p.names[0]
+
+
+def test_extended_release_entries_have_sources(kb: DrugKB) -> None:
+    ers = {d.id: d.extended_release for d in kb.drugs.values() if d.extended_release}
+    assert ers["oxycodone"] is not None and ers["oxycodone"].max_times_daily == 2
+    assert all(len(e.source) >= 20 for e in ers.values() if e is not None)
+
+
 def test_golden_acetaminophen_oral_max_daily_4000_mg(kb: DrugKB) -> None:
     dose = _dose(kb.drugs["acetaminophen"])
     assert dose.max_daily is not None

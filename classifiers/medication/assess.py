@@ -25,8 +25,10 @@ from classifiers.medication.extract import (
     DrugMatcher,
     Facts,
     Mention,
+    ReleaseUse,
     find_doses,
     find_facts,
+    find_release,
     sentences,
 )
 from classifiers.medication.kb import CrossAllergy, Drug, DrugKB, Interaction, to_mg
@@ -91,6 +93,7 @@ class _Analysis:
     mentions: tuple[Mention, ...]
     doses: tuple[Dose, ...]
     facts: Facts
+    release: tuple[ReleaseUse, ...] = ()
 
 
 _WARN = re.compile(
@@ -204,7 +207,8 @@ class Assessor:
     def _analyse(self, text: str) -> _Analysis:
         mentions = tuple(self.matcher.find(text))
         doses = tuple(find_doses(text, mentions, self._strength_unit)) if mentions else ()
-        return _Analysis(mentions, doses, find_facts(text, self.matcher))
+        release = tuple(find_release(text, mentions, self.kb)) if mentions else ()
+        return _Analysis(mentions, doses, find_facts(text, self.matcher), release)
 
     @functools.cache  # noqa: B019 (one assessor per knowledge base, kept for the process)
     def _strength_unit(self, drug_id: str) -> str | None:
@@ -237,6 +241,9 @@ class Assessor:
                 if not _dose_current(dose, a.mentions):
                     continue  # "I stopped my 25,000 IU vitamin A": not taken now
                 problems.extend(self._dose(dose, facts_all, t, t.text, answer=False))
+            for use in a.release:
+                if not _STATED_LIMIT.search(_clause_around(norm, use.span)):
+                    problems.extend(self._release(use, t.index, answer=False))
         all_meds = self._medicines(turns, analyses)
         old_turns = [t for t in turns if not t.new]
         old_meds = self._medicines(old_turns, analyses)
@@ -516,6 +523,21 @@ class Assessor:
         return drug.source
 
     # ------------------------------------------------------------------ doses
+    def _release(self, use: ReleaseUse, index: int, answer: bool) -> list[Problem]:
+        """An extended-release form taken more often than any of its labels allows."""
+        drug = self.kb.drugs[use.drug]
+        er = drug.extended_release
+        if er is None or use.per_day <= er.max_times_daily:
+            return []
+        times = {1: "once", 2: "twice"}.get(er.max_times_daily, f"{er.max_times_daily} times")
+        return [Problem(
+            "frequency_error", 1.0, (drug.id,), index, use.span,
+            f"{drug.display} extended-release is taken at most {times} a day: each tablet "
+            f"releases a long interval's dose, so taking it more often can cause an overdose. "
+            f"{er.note} (Source: {er.source})".replace("  ", " "),
+            f"{'recommended' if answer else 'mentioned'}: {drug.id} extended-release "
+            f"{use.per_day:g} times a day vs at most {er.max_times_daily}")]
+
     def _dose(self, dose: Dose, facts: Facts, turn: Turn, text: str, answer: bool
               ) -> list[Problem]:
         drug = self.kb.drugs.get(dose.drug)
@@ -552,11 +574,30 @@ class Assessor:
                 f"has caused fatal overdoses. {src}",
                 f"{drug.id}: weekly-only drug with a daily schedule")
             return out
+        weekly_dose = entry.max_single_intermittent
+        if weekly_dose is not None and entry.max_single is not None:
+            amount = _convert(dose.amount, dose.unit, weekly_dose.unit)
+            daily_cap = _convert(entry.max_single.amount, entry.max_single.unit,
+                                 weekly_dose.unit)
+            scheduled_daily = not dose.weekly and (dose.per_day is not None or dose.daily_total)
+            if (amount is not None and daily_cap is not None and scheduled_daily
+                    and daily_cap < amount <= weekly_dose.amount):
+                add("frequency_error",
+                    f"{name} {_fmt(dose.amount)} {dose.unit} is a once-WEEKLY dose; taken every "
+                    f"day it is several times the daily maximum of {_fmt(entry.max_single.amount)} "
+                    f"{entry.max_single.unit}. {entry.note} {src}",
+                    f"{drug.id}: weekly-only strength {_fmt(amount)} {weekly_dose.unit} on a "
+                    f"daily schedule")
+                return out
         child = facts.is_child and entry.pediatric is not None
         weight = facts.weight_kg if child else None
         if child and weight is None and facts.upper_age is not None:
             weight = _apls_weight(facts.upper_age)
         limits = _limits(entry, weight if child else None, facts)
+        if weekly_dose is not None and not (dose.per_day is not None or dose.daily_total):
+            # a weekly schedule, or none stated: the once-weekly strength is allowed
+            limits["single"] = (weekly_dose.amount, weekly_dose.unit, False,
+                                " (the once-weekly dose)")
         if dose.weekly and entry.max_single is None and not limits.get("single", (0, "", True))[2]:
             # a once-weekly dose is not compared with a daily limit ("50,000 IU once a week")
             limits.pop("single", None)
@@ -708,6 +749,10 @@ class Assessor:
             if _LIMIT.search(clause) and dose.per_day is None and not dose.weekly:
                 dose = dataclasses.replace(dose, daily_total=True)
             problems.extend(self._dose(dose, facts, answer, answer.text, answer=True))
+        for use in reply.release:
+            if use.drug in warned or _WARN.search(_clause_around(norm, use.span)):
+                continue
+            problems.extend(self._release(use, answer.index, answer=True))
         meds = self._medicines(convo, analyses)
         stated = self._daily_doses([*analyses.values(), reply])
         managed = bool(_MANAGEMENT.search(norm)) and not _DISMISSED.search(norm)

@@ -31,8 +31,10 @@ __all__ = [
     "DrugMatcher",
     "Facts",
     "Mention",
+    "ReleaseUse",
     "find_doses",
     "find_facts",
+    "find_release",
     "sentences",
 ]
 
@@ -71,6 +73,8 @@ class Mention:
     product: Product | None = None
     strength_mg: float | None = None
     """Per-unit strength from a fixed-strength product (Extra Strength Tylenol: 500 mg)."""
+    conc_mg_per_ml: float | None = None
+    """A liquid product's standard concentration (Children's Motrin: 20 mg/mL)."""
     klass: str | None = None
     """For class words ('blood thinner'): the class; ``drug`` is then empty."""
     local: bool = False
@@ -262,6 +266,11 @@ class DrugMatcher:
         out = []
         for comp in product.components:
             strength = to_mg(comp.amount, comp.unit) if comp.amount is not None else None
+            if product.volume_ml is not None:  # a liquid: mg per mL, not per tablet
+                conc = strength / product.volume_ml if strength is not None else None
+                out.append(Mention(comp.drug, span, "product", product=product,
+                                   conc_mg_per_ml=conc))
+                continue
             out.append(Mention(comp.drug, span, "product", product=product,
                                strength_mg=strength))
         return out
@@ -356,7 +365,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"(?:a|per|each|/)\s*(?:day|daily|d)\b"), "n"),
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*daily\b"),
      "n"),
-    (re.compile(r"(?:每天|每日|一天|一日)\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"), "n"),
+    (re.compile(r"(?:每天|每日|一天|一日)\s*(?:吃|服|服用|用|喝)?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
+     "n"),
     (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b"),
      "2"),
     (re.compile(r"\b(?:three times|thrice)\s*(?:a|per|each)?\s*(?:day|daily)\b|\btid\b|"
@@ -480,9 +490,11 @@ _CONC_AFTER = re.compile(
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
 _NOT_A_DOSE = re.compile(r"^\s*(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
                          r"^\s*/\s*(?:d|dl)\b")
-_VOLUME = re.compile(r"(?P<num>\d+(?:[.,]\d{1,2})?(?!\d))\s*"
+_VOLUME = re.compile(r"(?P<num>\d+(?:[.,]\d{1,2})?(?!\d)|\b(?:half an?|an?|one|two|three))\s*"
                      r"(?P<unit>ml|mls|milliliters?|millilitres?|cc|毫升|"
                      r"teaspoons?|tsp|tablespoons?|tbsp|cucharaditas?)(?![a-z])")
+_SPOON_WORDS = {"half a": 0.5, "half an": 0.5, "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0,
+                "three": 3.0}
 _VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
               "tablespoons": 15.0, "tbsp": 15.0, "cucharadita": 5.0, "cucharaditas": 5.0}
 _N = (r"\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|one|two|three|four|five|six|seven|"
@@ -501,7 +513,7 @@ _COUNT_EVENT = re.compile(
     rf"twice|three times|four times|in the morning)"
 )
 _BARE = re.compile(r"^\s*(?:de|of|的|#)?\s*(?P<num>\d{1,4}(?:\.\d+)?)s?"
-                   r"(?![\d.,]|\s*(?:%|mg|mcg|μg|ug\b|micrograms?|milligrams?|mgs\b|g\b|"
+                   r"(?![\d.]|,\d|\s*(?:%|mg|mcg|μg|ug\b|micrograms?|milligrams?|mgs\b|g\b|"
                    r"gm|grams?|ml|cc|units?|iu|u\b|kg|lbs?|years?|yrs?|yo|y/o|days?|weeks?|wks?|"
                    r"months?|hours?|hrs?|h\b|min|times|x\b|am\b|pm\b|/|-|mmol|meq|毫|克|岁|天|次|小时|"
                    r"月|周|年|kilos?|años|horas|días))")
@@ -607,15 +619,23 @@ def find_doses(text: str, mentions: Sequence[Mention],
     for v in _VOLUME.finditer(norm):
         if any(s <= v.start() < e for s, e in taken):
             continue
+        word = _SPOON_WORDS.get(v.group("num"))
+        if word is not None and v.group("unit") not in _VOLUME_ML:
+            continue  # "a ml" is not a volume; "a teaspoon" is
         mention = owner(v.start(), v.end())
         if mention is None:
             continue
+        number = word if word is not None else _to_number(v.group("num"))
+        ml = number * _VOLUME_ML.get(v.group("unit"), 1.0)
         if mention.drug not in conc:
-            if v.group("unit") in ("ml", "mls", "cc", "毫升"):
+            # a named liquid of one standard concentration (Children's Motrin), each component
+            liquid = [x for x in drugs if x.span == mention.span and x.conc_mg_per_ml]
+            for x in liquid:
+                add(x.drug, (v.start(), v.end()), ml * (x.conc_mg_per_ml or 0), "mg", None)
+            if not liquid and v.group("unit") in ("ml", "mls", "cc", "毫升"):
                 # a volume with no strength stated: kept in mL (insulin drawn up in mL)
-                add(mention.drug, (v.start(), v.end()), _to_number(v.group("num")), "mL", None)
+                add(mention.drug, (v.start(), v.end()), number, "mL", None)
             continue
-        ml = _to_number(v.group("num")) * _VOLUME_ML.get(v.group("unit"), 1.0)
         add(mention.drug, (v.start(), v.end()), ml * conc[mention.drug], "mg", None)
 
     for mention in drugs:  # "4 Benadryl (25mg)", "6 extra strength tylenol"
@@ -649,7 +669,181 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue
         amount, unit = strengths[mention.drug]
         add(mention.drug, (start, c.end()), amount * count, unit, count)
+    doses.extend(_same_day_totals(norm, doses, strengths))
     return doses
+
+
+# ------------------------------------------------------------ repeated doses in one day
+_RN = (r"\d{1,4}(?:\.\d+)?|one|two|three|four|five|six|a couple of|couple of|"
+       r"[一两二三四五六七八九十]+|dos|tres|cuatro")
+_REPEAT_UNIT = (rf"(?:\s*(?:mg|mcg)?\s*(?:{_COUNT_UNITS}|ones?|doses?|liquicaps?|gummies|"
+                r"shots?|pastillas?|tabletas?|comprimidos?))?")
+_REPEAT_NEXT = (r"(?=\s*(?:at|around|about|before|after|in the|this|that|later|when|because|"
+                r"and|then|an hour|\w+ hours? later|\d|[,.;!?]|$))")
+_REPEAT = re.compile(
+    rf"\b(?:another|one more)(?:\s+(?P<n1>{_RN}))?{_REPEAT_UNIT}{_REPEAT_NEXT}"
+    rf"|(?<![a-z0-9.])(?P<n2>{_RN})\s+more{_REPEAT_UNIT}{_REPEAT_NEXT}"
+    rf"|\b(?:a|the|my) (?:second|third|fourth|fifth|2nd|3rd|4th|5th)"
+    rf"(?:\s+(?P<n5>{_RN}))?{_REPEAT_UNIT}{_REPEAT_NEXT}"
+    rf"|(?:,|\band|\bthen)\s+(?P<n6>{_RN}){_REPEAT_UNIT}\s+(?=(?:at|around) (?:\d|noon|night|"
+    r"bedtime|lunch|dinner|midnight)|before (?:bed|dinner|lunch)|in the (?:morning|afternoon|"
+    r"evening))"
+    r"|\b(?:and |then )?again (?=at|around|before|after|in the|this|that|later)"
+    r"|\b(?:took|take|gave|had) (?:it|them|one|some)? ?again\b"
+    rf"|\botras?(?:\s+(?P<n3>{_RN}))?(?=\s*(?:a las|más tarde|después|por la|en la|[,.;]|$))"
+    r"|又(?:吃|服|喝|用|喂)了?(?P<n4>[一两二三四五六七八九十\d]+)?(?:片|粒|颗|次|袋)?")
+_SAME_DAY = re.compile(
+    r"\bat \d|\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midnight|lunch|"
+    r"breakfast|dinner|supper|bed|bedtime|morning|afternoon|evening|tonight|today|later|"
+    r"so far|an hour|hours? later)\b|小时后|早上|中午|下午|晚上|今天|睡前|上午|凌晨|"
+    r"\ba las \d|\bhoy\b|\bluego\b|\bdespu[eé]s\b")
+_DAY_CHANGE = re.compile(
+    r"\b(?:yesterday|tomorrow|next day|following day|day after|day before|days? later|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|last night|week|weekly|every other day)\b|"
+    r"昨天|明天|第二天|隔天|次日|\bayer\b|\bmañana\b")
+
+
+def _same_day_totals(norm: str, doses: Sequence[Dose],
+                     strengths: dict[str, tuple[float, str]]) -> list[Dose]:
+    """Doses of one drug repeated through a day ("2 Advil at 8, another 2 at noon and 2 more
+    at 4", "Imitrex 100 at 8am, another at 10 and a third at 2pm", "吃了一片，两小时后又吃了
+    一片"), added up as what was taken that day. Only when the text marks the times of day and
+    names no other day; a repeat without a number repeats the previous amount."""
+    if not doses or not _REPEAT.search(norm) or _DAY_CHANGE.search(norm):
+        return []
+    events: list[tuple[int, int, str, float, str, float | None, bool]] = []
+    for d in sorted(doses, key=lambda d: d.span):
+        if d.per_day is None and not d.weekly and not d.daily_total and not any(
+                e[0] < d.span[1] and d.span[0] < e[1] for e in events):
+            events.append((d.span[0], d.span[1], d.drug, d.amount, d.unit, d.count, False))
+    counted = {e[2] for e in events if e[5] is not None}
+    # "Viagra 100 ... I take one before dinner": the bare number was the strength
+    events = [e for e in events if e[5] is not None or e[2] not in counted]
+    if not events:
+        return []
+    taken = [(d.span[0], d.span[1]) for d in doses]
+    for r in _REPEAT.finditer(norm):
+        sentence_end = re.search(r"[.!?。！？\n]|$", norm[r.end():])
+        tail = norm[r.end():r.end() + (sentence_end.end() if sentence_end else 0)]
+        head = norm[max(0, r.start() - 40):r.start()]
+        if tail.rstrip().endswith(("?", "？")) and re.search(
+                r"\b(?:can|could|should|may|is it|would)\b[^.!?]*$|可以|能", head):
+            continue  # "can I take a fourth one?": asked about, not taken
+        before = [e for e in events if e[1] <= r.start()]
+        if not before:
+            continue
+        prev = max(before, key=lambda e: e[1])
+        if any(s <= r.start() < e or r.start() <= s < r.end() for s, e in taken):
+            # already counted as a dose ("took 2 more"); it still marks a repeat
+            events = [(*e[:6], True) if e[0] >= r.start() and e[0] < r.end() + 2 else e
+                      for e in events]
+            continue
+        raw = next((r.group(k) for k in ("n1", "n2", "n3", "n4", "n5", "n6") if r.group(k)), None)
+        drug, amount, unit, count = prev[2], prev[3], prev[4], prev[5]
+        if raw is not None:
+            try:
+                n = _to_number(raw)
+            except (ValueError, KeyError):
+                continue
+            strength = strengths.get(drug)
+            if strength is not None and (n == strength[0] or n > 12):
+                amount, unit, count = n, strength[1], None
+            elif strength is not None and 0 < n <= 12:
+                amount, unit, count = n * strength[0], strength[1], n
+            else:
+                continue
+        events.append((r.start(), r.end(), drug, amount, unit, count, True))
+    out: list[Dose] = []
+    for drug in {e[2] for e in events}:
+        mine = sorted(e for e in events if e[2] == drug)
+        if len(mine) < 2 or not any(e[6] for e in mine[1:]):
+            continue
+        region = norm[mine[0][0]:mine[-1][1] + 30]
+        if not _SAME_DAY.search(region):
+            continue
+        unit = mine[0][4]
+        total = 0.0
+        for e in mine:
+            value = e[3] if e[4] == unit else _mass(e[3], e[4], unit)
+            if value is None:
+                break
+            total += value
+        else:
+            counts = [e[5] for e in mine]
+            count = sum(c for c in counts if c is not None) if all(
+                c is not None for c in counts) else None
+            out.append(Dose(drug, (mine[0][0], mine[-1][1]), total, unit, None, True, False,
+                            count))
+    return out
+
+
+def _mass(amount: float, unit: str, target: str) -> float | None:
+    mg, factor = to_mg(amount, unit), to_mg(1.0, target)
+    return None if mg is None or factor is None else mg / factor
+
+
+# ------------------------------------------------------------ extended release
+_ER_AFTER = re.compile(
+    r"^[\s\-]*(?:\d+(?:\.\d+)?\s*(?:mg|mcg|毫克)?\s*)?(?:(?:er|xr|xl|sr|cr)\b|"
+    r"(?:extended|sustained|modified|controlled|slow|prolonged)[- ]release|"
+    r"(?:8|12|24)[- ]?(?:hour|hr)\b(?!s)|缓释|控释)")
+_ER_AFTER_UPPER = re.compile(r"^[\s\-]*(?:\d+(?:\.\d+)?\s*(?:mg)?\s*)?(?:LA|CD|XT|MR)\b")
+_ER_BEFORE = re.compile(r"(?:\b(?:extended|sustained|modified|controlled|slow|prolonged)"
+                        r"[- ]release|\blong[- ]acting|缓释|控释)\s*$")
+_ER_BEFORE_UPPER = re.compile(r"\b(?:ER|XR|XL|SR|CR)\s*$")
+_NOT_ER_USE = re.compile(r"\b(?:breakthrough|prn|as needed|rescue|immediate[- ]release|ir|"
+                         r"instead of|rather than|not|never|don't|do not|no more (?:often )?than|"
+                         r"at least)\b|短效|必要时|不要|不能|至少")
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseUse:
+    """An extended-release form and how often the text says it is taken."""
+
+    drug: str
+    span: tuple[int, int]
+    per_day: float
+    """The most frequent schedule said for it."""
+
+
+def find_release(text: str, mentions: Sequence[Mention], kb: DrugKB) -> list[ReleaseUse]:
+    """Extended-release forms ("OxyContin", "metformin ER", "硝苯地平控释片") and the most
+    frequent schedule said for each, up to the next drug named."""
+    norm = _norm(text)
+    out: list[ReleaseUse] = []
+    named = sorted(m.span for m in mentions if m.drug or m.klass)
+    for m in mentions:
+        drug = kb.drugs.get(m.drug)
+        if drug is None or drug.extended_release is None or not m.current:
+            continue
+        er = drug.extended_release
+        surface = norm[m.span[0]:m.span[1]]
+        after_raw = text[m.span[1]:m.span[1] + 30]
+        if not (surface in {n.casefold() for n in er.names}
+                or _ER_AFTER.match(norm[m.span[1]:m.span[1] + 30])
+                or _ER_AFTER_UPPER.match(after_raw)
+                or _ER_AFTER.match(surface[len(surface.split()[0]):] if " " in surface else "")
+                or _ER_BEFORE.search(norm[max(0, m.span[0] - 30):m.span[0]])
+                or _ER_BEFORE_UPPER.search(text[max(0, m.span[0] - 6):m.span[0]])):
+            continue
+        end = next((s for s, _ in named if s >= m.span[1]), len(norm))
+        window = norm[m.span[1]:min(end, m.span[1] + 300)]
+        best = 0.0
+        last = 0
+        for pattern, kind in _FREQ_PATTERNS:
+            if kind not in ("q", "n", "2", "3", "4", "hourly"):
+                continue
+            for f in pattern.finditer(window):
+                lead = window[max(0, f.start() - 40):f.start()]
+                brk = max(lead.rfind(c) for c in ".;!?。；！？,，")
+                if _NOT_ER_USE.search(lead[brk + 1:] + " " + window[f.start():f.end() + 25]):
+                    continue
+                per_day, _, _ = _frequency(f.group(0))
+                if per_day is not None and per_day > best:
+                    best, last = per_day, f.end()
+        if best:
+            out.append(ReleaseUse(m.drug, (m.span[0], m.span[1] + last), best))
+    return out
 
 
 _DAILY_AFTER = re.compile(r"\s*(?:a|per|each|every)\s+day\b|\s*daily\b|\s*/\s*d(?:ay)?\b|"

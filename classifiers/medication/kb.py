@@ -42,6 +42,7 @@ __all__ = [
     "Drug",
     "DrugClass",
     "DrugKB",
+    "ExtendedRelease",
     "HighAlert",
     "Interaction",
     "KBError",
@@ -122,6 +123,11 @@ class Dose(_Sourced):
     max_single: DoseLimit | None = None
     max_daily: DoseLimit | None = None
     max_weekly: DoseLimit | None = None
+    max_single_intermittent: DoseLimit | None = Field(
+        default=None, description="Highest single dose labelled only for once-weekly (or "
+        "rarer) use, above the daily-schedule ``max_single`` (alendronate 70 mg once weekly, "
+        "40 mg a day at most): on a daily schedule it is a frequency error; with a weekly "
+        "schedule, or none stated, it is the single-dose limit.")
     weekly_only: bool = Field(default=False, description="Taken once weekly (low-dose oral "
                               "methotrexate): a daily schedule is a fatal error (ISMP).")
     pediatric: PediatricLimit | None = None
@@ -135,7 +141,24 @@ class Dose(_Sourced):
         if not (self.max_single or self.max_daily or self.max_weekly or self.pediatric
                 or self.opioid_naive_max_single):
             raise ValueError("a dose entry needs at least one limit")
+        if self.max_single_intermittent is not None and (
+                self.max_single is None or self.max_weekly is None):
+            raise ValueError("max_single_intermittent needs max_single (the daily-schedule "
+                             "limit) and max_weekly")
         return self
+
+
+class ExtendedRelease(_Sourced):
+    """How often an extended- or modified-release form may be taken: the most administrations
+    in 24 hours that any label (US or UK) allows for the drug's ER forms. Taking it more often
+    ("OxyContin every 4 hours", "ER metformin three times a day") is a frequency error: each
+    tablet releases a long interval's dose."""
+
+    max_times_daily: int = Field(ge=1, le=4)
+    names: list[str] = Field(default_factory=list, description="Names that mean the ER form "
+                             "by themselves (OxyContin, MS Contin, 拜新同); any name of the "
+                             "drug followed or preceded by ER, XR, XL, SR, CR, LA, "
+                             "'extended-release', 缓释 or 控释 also counts.")
 
 
 class CrossAllergy(_Sourced):
@@ -190,6 +213,7 @@ class Drug(_Strict):
     renal: OrganLimit | None = None
     hepatic: OrganLimit | None = None
     cross_allergies: list[CrossAllergy] = Field(default_factory=list)
+    extended_release: ExtendedRelease | None = None
     source: str = Field(min_length=8, description="Source of the names and classes.")
 
     @property
@@ -203,6 +227,8 @@ class Drug(_Strict):
         yield from self.misspellings
         yield from self.zh
         yield from self.es
+        if self.extended_release is not None:
+            yield from self.extended_release.names
 
 
 class DrugClass(_Strict):
@@ -298,7 +324,12 @@ class Product(_Strict):
     names: list[str] = Field(min_length=1)
     zh: list[str] = Field(default_factory=list)
     components: list[Component] = Field(min_length=1)
+    volume_ml: float | None = Field(default=None, gt=0, le=30, description="A liquid: each "
+                                    "component's amount is per this many mL (children's "
+                                    "ibuprofen 100 mg per 5 mL), so a dose in mL or teaspoons "
+                                    "converts to mg.")
     source: str = Field(min_length=8)
+    note: str = ""
 
 
 class _ClassesFile(_Strict):
