@@ -1,6 +1,7 @@
 """The team-written training rows of the harmful-request classifier
-(classifiers/harmful_request/data/supplement*.jsonl): valid rows, no duplicates, and
-nothing shared with the evaluation suites, so a benchmark never scores a training text."""
+(classifiers/harmful_request/data/supplement*.jsonl, and held_back*.jsonl: rows written for
+it but not trained on yet): valid rows, no duplicates, and nothing shared with the
+evaluation suites, so a benchmark never scores a training text."""
 
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.lower()).strip()
 
 
+HELD_BACK = tuple(sorted((REPO / "classifiers/harmful_request/data").glob("held_back*.jsonl")))
+
+
 def _rows() -> list[tuple[str, int, dict]]:
     rows = []
-    for path in SUPPLEMENTS:
+    for path in (*SUPPLEMENTS, *HELD_BACK):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             rows.append((path.name, n, json.loads(line)))
     return rows
@@ -39,6 +43,7 @@ def test_the_shipped_supplements_are_the_ones_training_reads() -> None:
     assert "supplement.jsonl" in names
     assert names == {p.name for p in (REPO / "classifiers/harmful_request/data").glob(
         "supplement*.jsonl")}
+    assert not names & {p.name for p in HELD_BACK}
 
 
 @pytest.mark.parametrize("where", sorted({name for name, _, _ in ROWS}))
