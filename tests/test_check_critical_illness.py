@@ -376,6 +376,16 @@ GOLDEN_030: list[tuple[str, str]] = [
     ("怀孕33周，下面突然出血很多", "emergency.obstetric_emergency"),
     ("she threw up what looked like a cup of blood", "emergency.severe_bleeding"),
     ("my nose has been bleeding for 40 minutes and I take apixaban", "emergency.severe_bleeding"),
+    # 0.3.1
+    ("started as an ache by my navel this morning, now it's shifted to the lower right and I "
+     "can't stand up straight", "urgent.acute_abdomen"),
+    ("the bulge by my belly button has been out since lunch and I can't push it back in, "
+     "feeling sick", "emergency.bowel_obstruction"),
+    ("dog bite on my hand yesterday, now a red streak is creeping up my forearm and I've got "
+     "the chills", "emergency.sepsis"),
+    ("my daughter wears contact lenses and her eye is red and sore and she says everything "
+     "looks blurry", "urgent.eye_emergency"),
+    ("戴美瞳两天，左眼很红很疼，看东西模糊", "urgent.eye_emergency"),
 ]
 
 
@@ -428,6 +438,13 @@ QUIET_030: list[str] = [
     # uncontrolled bleed (NHS: A&E when a nosebleed lasts longer than 10-15 minutes).
     "banged my thigh on the desk, there's a big purple bruise but I can walk on it fine",
     "had a nosebleed, held my nose for 10 minutes and then it stopped. anything to prevent it?",
+    # 0.3.1 look-alikes
+    "my knee cap slipped out and won't go back in properly, it clicks",
+    "which contact lens solution is best for sensitive eyes?",
+    "is it normal for my eyes to feel tired after wearing contacts all day?",
+    "the cat scratched my arm and left a thin red line, it doesn't hurt",
+    "how does appendicitis pain usually start?",
+    "I had a bad asthma attack back in the spring, fine since",
 ]
 
 
