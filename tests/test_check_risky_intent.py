@@ -110,6 +110,20 @@ def test_treatment_named_in_an_earlier_turn(check: RiskyIntentCheck) -> None:
     assert "high.treatment_abandonment" in cats
 
 
+def test_bare_stop_with_a_time_refers_to_the_earlier_treatment(check: RiskyIntentCheck) -> None:
+    # "stopping tomorrow" / "after this box" has no object: the treatment the conversation is
+    # about (named in the earlier turn) is what is being stopped.
+    assert "high.treatment_abandonment" in found(
+        check, "does risperidone make you put on weight?",
+        "figures. stopping tomorrow, the voices have been gone for months")
+    assert "high.treatment_abandonment" in found(
+        check, "how long is the course of TB tablets?",
+        "that's way too long, I feel great, quitting after this box")
+    # ... but "stopping now" to leave the conversation is not a plan about the medicine
+    assert not found(check, "can I inject my insulin in my thigh?",
+                     "ok thanks, stopping now, my bus is here")
+
+
 def test_unnamed_medicine_asks_which(check: RiskyIntentCheck) -> None:
     assert "needs_facts.medicine" in found(check, "I want to stop taking my pills, I feel fine")
 

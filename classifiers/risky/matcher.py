@@ -72,9 +72,12 @@ _ALL_OF_THEM = re.compile(r"^\W*(?:all\s+(?:of\s+)?(?:them|these|those|it|her|hi
 """A stop cue whose object is every treatment named before: the most severe counts."""
 _POINTS_BACK = re.compile(
     r"^\W*(?:\w+\s+)?(?:it|them|those|these|that|this|all\s+of\s+them|everything|her|him)\b"
-    r"|^\s*[^\w\s]*\s*$")
-"""A stop cue whose object is a pronoun (or nothing: "I'm stopping tonight"): the treatment may
-be named anywhere earlier in the message or in earlier turns."""
+    r"|^\s*[^\w\s]*\s*$"
+    r"|^\s*(?:tonight|today|tomorrow|for\s+good|cold\s+turkey|this\s+week"
+    r"|after\s+(?:this|the|my)\s+(?:pack|packet|course|box|bottle|prescription|week|month"
+    r"|refill))\b")
+"""A stop cue whose object is a pronoun (or nothing: "I'm stopping tonight", "stopping after
+this pack"): the treatment may be named anywhere earlier in the message or in earlier turns."""
 
 
 class IntentError(SourceError):
