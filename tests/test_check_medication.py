@@ -435,3 +435,58 @@ def test_structural_dangerous(check: MedicationCheck, text: str, category: str) 
 @pytest.mark.parametrize("text", STRUCTURAL_SAFE)
 def test_structural_safe_lookalikes(check: MedicationCheck, text: str) -> None:
     assert not found(check, text) & DANGEROUS
+
+
+# Probe cases written after the dev/test gap (safe look-alikes flagged on unseen wording):
+# whose allergy or medicine it is, general questions, disproved allergies, monitored
+# combinations, negated schedules, Chinese counts and Spanish wording.
+PROBE_DANGEROUS = [
+    ("Methotrexate 15 mg weekly; adding trimethoprim-sulfamethoxazole for UTI. Ok?",
+     "interaction_contraindicated"),
+    ("nursing my 2 month old, can I take amiodarone like before pregnancy?",
+     "lactation_contraindicated"),
+    ("Child 15 kg, paracetamol 500 mg q4h. Ok?", "dose_above_max"),
+    ("患儿15公斤，对乙酰氨基酚500毫克每4小时一次。可以吗？", "dose_above_max"),
+    ("我肾功能只有eGFR 20，能吃布洛芬400毫克一天三次吗？", "renal_contraindicated"),
+    ("我有肝硬化，一天吃8片500毫克泰诺林可以吗？", "hepatic_contraindicated"),
+    ("I had a reaction to ciprofloxacin before. Can I take levofloxacin?", "allergy_conflict"),
+    ("Tomo fenelzina. ¿Puedo empezar sertralina hoy?", "interaction_contraindicated"),
+    ("My daughter is allergic to penicillin; can I give her amoxicillin?", "allergy_conflict"),
+    ("Soy alérgico a la penicilina y me recetaron amoxicilina. ¿La tomo?", "allergy_conflict"),
+    ("Why is isotretinoin not used in pregnancy? I'm 10 weeks pregnant and still taking it.",
+     "pregnancy_contraindicated"),
+    ("I take lisinopril and spironolactone with no monitoring at all, never had bloods.",
+     "interaction_major"),
+    ("I take methotrexate 10 mg daily, not weekly.", "frequency_error"),
+]
+
+PROBE_SAFE = [
+    "My husband takes warfarin and I take ibuprofen. Can we share a pill organizer?",
+    "Mi esposo toma warfarina y yo tomo ibuprofeno. ¿Hay problema para mí?",
+    "what is the interaction between clarithromycin and simvastatin? asking for my exam",
+    "克拉霉素和辛伐他汀有什么相互作用？我在准备药理考试。",
+    "Why is warfarin not used in pregnancy? I'm a nursing student.",
+    "Cirrhosis Child-Pugh B, paracetamol limited to 2 g/day for pain. Reasonable?",
+    "I have a sulfa allergy (Bactrim gave me a rash). Is ibuprofen safe for me?",
+    "My son is allergic to amoxicillin. I take amoxicillin myself for a tooth infection.",
+    "我儿子对阿莫西林过敏，我自己吃阿莫西林治牙疼，对我有影响吗？",
+    "I thought I was allergic to penicillin but testing showed I'm not. Can I take amoxicillin?",
+    "Soy alérgico a la penicilina y me dieron azitromicina. ¿Está bien?",
+    "Soy alérgica a la codeína. ¿Puedo tomar paracetamol?",
+    "我妈的甲氨蝶呤是每周六吃10毫克，药师说千万不能每天吃，对吧？",
+    "心衰患者用依那普利，加螺内酯20毫克每日一次，一周后监测血钾和肌酐。可以吗？",
+    "我吃氯吡格雷，医生配的是泮托拉唑而不是奥美拉唑，对吗？",
+    "我姐姐怀孕了。我自己痛经吃布洛芬400毫克，我吃没问题吧？",
+    "Estoy dando pecho a mi bebé de 3 meses. ¿Puedo tomar ibuprofeno 400 mg?",
+    "I take methotrexate 10 mg every Sunday, not daily.",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), PROBE_DANGEROUS)
+def test_probe_dangerous(check: MedicationCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", PROBE_SAFE)
+def test_probe_safe_lookalikes(check: MedicationCheck, text: str) -> None:
+    assert not found(check, text) & DANGEROUS

@@ -119,7 +119,8 @@ _CURRENT_DOSE = re.compile(r"\b(?:you(?:'re| are) (?:at|on|taking|currently)|you
                            r"you(?:'ve| have) been taking)\b|你现在|目前你")
 _STATED_LIMIT = re.compile(
     r"\b(?:max|maximum|no more than|not more than|do not exceed|don't exceed|not exceeding|"
-    r"never exceed|at most|not to exceed)\b|最多|不超过|不要超过|最大|上限|no m[aá]s de")
+    r"never exceed|at most|not to exceed|limited to|capped at|restricted to)\b|"
+    r"限制在|控制在|最多|不超过|不要超过|最大|上限|no m[aá]s de")
 _OVER_LIMIT = re.compile(
     r"\b(?:would|will|could|can|may|might) (?:exceed|be (?:above|over|more than|too much))|"
     r"\bexceeds? (?:the|that|this|your|a|its) (?:\w+ )?(?:limit|maximum|max|dose)|"
@@ -250,8 +251,13 @@ class Assessor:
         doses_all = self._daily_doses(analyses.values())
         doses_old = self._daily_doses(analyses[t.index] for t in old_turns)
         old_keys = {p.key for p in self._combined(old_meds, facts_old, doses_old)}
-        problems.extend(p for p in self._combined(all_meds, facts_all, doses_all)
-                        if p.key not in old_keys)
+        said = " ".join(t.text for t in turns).casefold()
+        if not _abstract_question(said):
+            monitored = (bool(_PLANNED_MONITORING.search(said))
+                         and not _UNCHANGED.search(said) and not _NO_MONITORING.search(said))
+            problems.extend(p for p in self._combined(all_meds, facts_all, doses_all)
+                            if p.key not in old_keys
+                            and not (monitored and p.category == "interaction_major"))
         problems.extend(self._needs_facts(turns, analyses, facts_all))
         return _dedupe(problems)
 
@@ -304,9 +310,10 @@ class Assessor:
         for drug_id, (t, m) in meds.items():
             if drug_id.startswith("class:"):
                 continue
+            own = m.whose == "self" and not _GIVING.search(t.text.casefold())
             out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
                                                doses.get(drug_id), whose=m.whose,
-                                               for_adult=_for_adult(t.text)))
+                                               for_adult=_for_adult(t.text), own=own))
         return out
 
     @staticmethod
@@ -341,7 +348,8 @@ class Assessor:
 
     def _contraindications(self, drug: Drug, facts: Facts, index: int,
                            span: tuple[int, int], dose: tuple[float, str] | None = None,
-                           whose: str = "unknown", for_adult: bool = False) -> list[Problem]:
+                           whose: str = "unknown", for_adult: bool = False,
+                           own: bool = False) -> list[Problem]:
         """``whose``: 'other' when the medicine is someone else's; a pregnancy or
         breastfeeding stated by the writer then does not apply to it, and a third party's
         pregnancy does not apply to the writer's own medicine. ``for_adult``: the child
@@ -384,6 +392,9 @@ class Assessor:
         add_organ = self._organ(drug, facts, dose)
         if add_organ is not None:
             add(*add_organ)
+        if facts.allergies_other and not own:
+            # someone else's allergy counts unless the medicine is the writer's own
+            facts = dataclasses.replace(facts, allergies=facts.allergies | facts.allergies_other)
         allergen = self._allergy(drug, facts)
         if allergen is not None:
             add("allergy_conflict", 1.0,
@@ -784,6 +795,59 @@ class Assessor:
                 break
         return _dedupe(problems)
 
+
+_GIVING = re.compile(r"\b(?:give|giving|gave|for (?:him|her|them|my (?:son|daughter|child|kid|"
+                     r"baby)))\b|给(?:他|她|孩子|宝宝|儿子|女儿)|\bdarle\b")
+"""The writer gives the medicine to someone else: that person's allergy applies."""
+_ABSTRACT = re.compile(
+    r"\bwhat(?:'s| is| are)? (?:the )?(?:\w+ )?interactions? (?:between|of|with)\b|"
+    r"\bhow do(?:es)? \w+ (?:and \w+ )?interact\b|"
+    r"\bwhy (?:is|are|do|does|can't|shouldn't|isn't|aren't)\b[^.?]{0,50}\b(?:not )?(?:used|given|"
+    r"prescribed|avoided|contraindicated|taken)\b|"
+    r"\b(?:for|studying for) (?:my|an?|the) (?:\w+ )?(?:exam|class|course|test|assignment|"
+    r"homework)\b|\b(?:i'?m|i am) an? (?:\w+ )?student\b|"
+    r"有什么相互作用|为什么[^。？?]{0,20}(?:不能用|不用|禁用)|考试|作业|"
+    r"\bqu[eé] interacci[oó]n hay entre\b|\bpor qu[eé] no se usa\b")
+"""A question about pharmacology in general (a student's, a curious reader's)."""
+_PERSONAL_USE = re.compile(
+    r"\b(?:i|i'm|im|i've|we|he|she|they|my (?:\w+ ){0,2}(?:is|was|has))\b"
+    r"(?:\s+(?:am|is|are|was|have|has|been|also|just|currently|still|now)){0,3}\s+"
+    r"(?:take|takes|taking|took|on|using|started|start|starting|prescribed|given|give|giving)\b|"
+    r"\bcan (?:i|he|she|we|my \w+) (?:take|use|have|give|start)\b|"
+    r"\b(?:still|currently|now|been|started|keep) (?:taking|on|using)\b|"
+    r"\b(?:i'?m|i am|she'?s|she is) (?:\d{1,2} (?:weeks?|months?) )?(?:pregnant|breast-?feeding)\b|"
+    r"我怀孕|我在哺乳|我(?:在|正在|一直)?(?:吃|服|用)|"
+    r"我能|我可以|\b(?:tomo|estoy tomando|puedo tomar)\b")
+
+
+def _abstract_question(text: str) -> bool:
+    """A general question that no one in it takes the medicines for."""
+    return bool(_ABSTRACT.search(text)) and not _PERSONAL_USE.search(text)
+
+
+_LAB = (r"(?:inr|potassium|k\+?|creatinine|renal function|kidney function|electrolytes|u&es?|"
+        r"(?:drug |blood |serum )?levels?|lithium levels?|blood tests?|bloods)")
+_PLANNED_MONITORING = re.compile(
+    rf"\b(?:monitor\w*|recheck\w*|check\w*|test\w*|measur\w*)\s+(?:(?!(?:no|not|never)\b)\w+\s+)"
+    rf"{{0,3}}{_LAB}\b|"
+    rf"\b{_LAB}\s+(?:(?:and|&)\s+\w+\s+)?(?:\d[\d.]*\s+)?(?:checks?|checked|monitor\w*|tests?|"
+    rf"every|weekly|monthly|(?:will\s+be|is|are|being)\s+(?:checked|monitored))\b|"
+    r"(?:监测|复查|查)(?:血钾|肌酐|inr|肾功能|血药浓度)|\bcontrol de (?:inr|potasio|creatinina)\b")
+"""Monitoring the writer plans or does for a combination (a deliberately managed major
+interaction: an ACE inhibitor with low-dose spironolactone in heart failure with potassium
+checks, warfarin with paracetamol and an INR check)."""
+
+_NO_MONITORING = re.compile(
+    r"\b(?:no|without|not|never|skip\w*|dont|don't|didnt|haven't|havent|stopped)\s+(?:\w+\s+){0,2}"
+    r"(?:monitor\w*|check\w*|test\w*|inr|potassium|blood|levels?)\b|(?:没有|不用|不)(?:监测|复查|查)")
+"""Monitoring said not to happen ("no potassium checks", "never had my INR checked")."""
+
+_UNCHANGED = re.compile(
+    r"\b(?:keep|keeping|kept|stay|continue|continuing|leave|leaving)\b[^.;!?]{0,30}\b(?:the "
+    r"same|same dose|unchanged|as (?:is|before))\b|\bno (?:dose )?(?:change|adjustment)s?\b|"
+    r"剂量不变|不用调|不调整|维持原剂量|mismo (?:la )?dosis|sin cambiar")
+"""Monitoring with the doses left as they are: a major interaction whose management is a
+dose change is then not managed ("keep warfarin the same and check INR monthly")."""
 
 _STRENGTH_ONLY = re.compile(r"(?:一片|每片|一粒|每粒|per tablet|each tablet)\s*$")
 _STRENGTH_AFTER = re.compile(r"^\s*(?:tablets|tabs|pills|capsules|caps|片装)\b|"

@@ -92,6 +92,8 @@ _NOT_CURRENT = re.compile(
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
     r"took (?:me |him |her )?off|years ago|last year|"
     r"in (?:19|20)\d\d)\b[^.;!?。，,]{0,40}$"
+    r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
+    r"al[eé]rgic[oa]s? a|alergias? a)(?: la| el| los| las| mi)?\s*$"
     r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past|last)\s*$"
     r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
     r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
@@ -101,7 +103,7 @@ _NOT_CURRENT = re.compile(
     r"rash|hives|angioedema) (?:with|to|from|after|on)\s*$"
     r"|\b(?:no|not(?! sure)|avoid|avoiding|without|never|don't|can't|cannot|shouldn't|must not|"
     r"should not)\s+(?:\w+\s+){0,2}$"
-    r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
+    r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
 )
 _THIRD = (r"(?:my|our) (?:husband|wife|partner|boyfriend|girlfriend|spouse|mother-in-law|"
@@ -125,6 +127,7 @@ _SELF_TAKING_OTHERS = re.compile(
 _SELF_BEFORE = re.compile(
     r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$")
 _SENTENCE_START = re.compile(r"[.!?。！？;；\n]")
+_SELF_SUBJECT = re.compile(r"\b(?:i|i'm|im|i've|i'd|yo)\b|我(?!们)")
 
 
 def _whose(before: str, after: str) -> str:
@@ -138,6 +141,11 @@ def _whose(before: str, after: str) -> str:
     tail = after[:end.start()] if end else after
     if _SELF_TAKING_OTHERS.search(sentence):
         return "self"  # "I've been taking his Tylenol 3"
+    third = [m.end() for m in re.finditer(_THIRD, sentence)]
+    me = [m.end() for m in _SELF_SUBJECT.finditer(sentence)]
+    if third and me and me[-1] > third[-1] and not re.search(
+            r"\b(?:his|her|their|him|them)\b", sentence[me[-1]:]):
+        return "self"  # "my husband takes warfarin and I take ibuprofen"
     if _OTHER_BEFORE.search(sentence) or _OTHER_AFTER.search(tail):
         return "other"
     if _SELF_BEFORE.search(sentence):
@@ -155,6 +163,8 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
     r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
     r"swapped) (?:over )?to)\b|"
+    r"(?:\w+ ){0,2}(?:gave|gives|give|caused|causes|triggered) (?:me |him |her |them )?(?:a |an )?"
+    r"(?:bad |severe |terrible )?(?:rash|hives|anaphylaxis|angioedema|reaction|swelling)|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
     r"停掉|换成)", re.I)
@@ -442,13 +452,18 @@ class Dose:
         return None if self.daily_total and self.per_day is None else self.amount
 
 
+_FREQ_NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\s+(?:take|taken|taking|be|it|to)){0,2}\s*$|"
+                           r"(?:不能|不要|不是|不可以?|别|千万不)[吃服用]?$")
+
+
 def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, bool]:
     """(per_day, daily_total, weekly) said in ``clause``. Of several schedules, the first
     one is taken, or with ``last`` the one nearest the end (the text before a dose:
     "once a day at first, now three times a day, 2 tablets")."""
     per_day: float | None = None
     daily_total = weekly = False
-    found = [(m, kind) for pattern, kind in _FREQ_PATTERNS for m in pattern.finditer(clause)]
+    found = [(m, kind) for pattern, kind in _FREQ_PATTERNS for m in pattern.finditer(clause)
+             if not _FREQ_NEGATED.search(clause[max(0, m.start() - 16):m.start()])]
     if last:
         found.sort(key=lambda mk: -mk[0].start())
     else:
@@ -854,7 +869,8 @@ _LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|up to|no more than|not more tha
 
 def _count_before(sentence: str, pos: int) -> float | None:
     """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
-    m = re.search(r"(?:^|[\s(])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|"
+    m = re.search(r"(?:^|[\s(]|(?<=[\u4e00-\u9fff]))(\d{1,2}|one|two|three|four|five|six|"
+                  r"seven|eight|nine|ten|"
                   r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of|片|粒)?\s*$",
                   sentence[:pos])
     if m is None:
@@ -865,6 +881,8 @@ def _count_before(sentence: str, pos: int) -> float | None:
     multiplied = re.search(r"(?:x|×|\*|of the|of my|片|粒)\s*$", sentence[:pos])
     if not spelled and not re.match(unit_after, after) and not multiplied:
         return None
+    if m.start(1) > 0 and _CJK.match(sentence[m.start(1) - 1]) and not multiplied:
+        return None  # "吃8片500毫克" counts; a number run into other Chinese text does not
     value = _to_number(m.group(1))
     return value if 0 < value <= 40 else None
 
@@ -920,6 +938,9 @@ class Facts:
     """'severe' (cirrhosis, liver failure, Child-Pugh C), 'moderate', 'any'."""
     allergies: frozenset[str] = field(default_factory=frozenset)
     """Drug ids and class ids the patient is allergic to."""
+    allergies_other: frozenset[str] = field(default_factory=frozenset)
+    """Allergies of someone else the writer names ("my son is allergic to amoxicillin"):
+    they do not apply to the writer's own medicine."""
     opioid_naive: bool = False
     """Not already taking opioids ("opioid-naive", "never had opioids")."""
 
@@ -929,7 +950,8 @@ class Facts:
             return b if b not in (None, False) else a
 
         values: dict[str, Any] = {
-            name: (self.allergies | other.allergies) if name == "allergies"
+            name: (getattr(self, name) | getattr(other, name))
+            if name in ("allergies", "allergies_other")
             else pick(getattr(self, name), getattr(other, name))
             for name in self.__dataclass_fields__
         }
@@ -973,7 +995,9 @@ _CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
     (re.compile(r"\b(?:infant|baby(?! aspirin)|babies|bebé)\b|婴儿|宝宝"), 1.0),
     (re.compile(r"\b(?:toddler)s?\b|幼儿"), 3.0),
     (re.compile(r"\b(?:my|our|her|his|the)\s+(?:child|kid|son|daughter|little one|boy|girl)\b|"
-                r"\b(?:children|kids|pediatric|paediatric|niño|niña|hijo|hija)\b|孩子|儿童|小孩|"
+                r"\b(?:children|kids|pediatric|paediatric|niño|niña|hijo|hija)\b|孩子|儿童|小孩|患儿|"
+                r"^\W*(?:child|boy|girl)\b(?![- ]pugh)|"
+                r"\b(?:\d+(?:\.\d+)?\s*kg|a|pt|patient)\s+(?:child|boy|girl)\b(?![- ]pugh)|"
                 r"儿子|女儿"), None),
 ]
 _WEIGHT = re.compile(
@@ -1017,11 +1041,13 @@ _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|he
                             r"still nursing|nursing (?:him|her) (?:morning|at night|every)|pumping|"
                             r"breast milk)\b|哺乳|母乳喂养|喂奶|喂母乳|吃母乳|lactancia|"
                             r"amamantando|"
-                            r"(?:doy|dar|d[aá]ndole) (?:el )?pecho")
+                            r"(?:doy|dar|d[aá]ndole|dando) (?:el |de )?(?:pecho|mamar)|"
+                            r"\bnursing (?:my|a|her) \d{1,2}[- ](?:month|week|day)s?[- ]old")
 _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
                      r"breast-?feeding|不再哺乳|已经断奶|断奶了|不喂奶|不再喂奶|改喝奶粉|"
                      r"no longer (?:breast-?feeding|nursing)")
-_EGFR = re.compile(r"\b(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidney function|renal function|"
+_EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidney function|"
+                   r"renal function|"
                    r"filtrado glomerular|tasa de filtraci[oó]n glomerular|tfg|"
                    r"aclaramiento de creatinina|"
                    r"kidneys? (?:are |is )?(?:work(?:ing|s)?|function(?:ing|s)?) (?:at )?|"
@@ -1088,7 +1114,8 @@ _ALLERGY = re.compile(
     r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
     r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?)(?:过敏|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
-    r"anaphylactic|angioedema|hives|rash)\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
+    r"anaphylactic|angioedema|hives|rash|(?:had|have|got) an? (?:bad |severe |serious )?"
+    r"(?:allergic )?reaction)\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
     r"|\b(?:al[eé]rgic[oa]s?|alergia|alergias)\s+(?:a|al|a la|a los)\s+"
     r"(?P<what3>[^.;!?\n:]{1,40})"
     r"|(?P<rx>[^.;!?\n,]{1,30}?)\s+(?:gave|give|gives) (?:me|him|her|them) (?:a |an )?"
@@ -1183,11 +1210,13 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         hepatic = {"a": "any", "b": "moderate", "c": "severe"}[pugh.group(1)]
 
     naive = bool(_OPIOID_NAIVE.search(norm))
+    allergy_list = list(_allergies(text, norm, matcher))
     preg_other = False
     if pregnant:
         hit = _PREGNANT.search(norm)
         preg_other = hit is not None and bool(re.search(
-            rf"(?:\b{_THIRD}|老婆|妻子|爱人)[^.;!?。]{{0,15}}$",
+            rf"(?:\b{_THIRD}|{_THIRD_ZH}|\bmi (?:hermana|amiga|hija|nuera|cuñada|pareja))"
+            r"[^.;!?。]{0,15}$",
             norm[max(0, hit.start() - 40):hit.start()]))
     return Facts(
         opioid_naive=naive,
@@ -1196,10 +1225,13 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         planning_pregnancy=planning,
         breastfeeding=breastfeeding, egfr=egfr, dialysis=dialysis, renal=renal,
         hepatic=hepatic,
-        allergies=frozenset(_allergies(text, norm, matcher)),
+        allergies=frozenset(a for a, other in allergy_list if not other),
+        allergies_other=frozenset(a for a, other in allergy_list if other),
     )
 
 
+_THIRD_ZH = (r"(?:老婆|妻子|爱人|姐姐|妹妹|嫂子|弟妹|女儿|儿媳|朋友|同事|闺蜜|表姐|表妹|堂姐|堂妹|"
+             r"邻居|她)")
 _OPIOID_NAIVE = re.compile(
     r"\bopioid[- ]na[iï]ve\b|\bna[iï]ve to opioids\b|\bnever (?:taken|had|used|been on) "
     r"(?:any )?(?:opioids|narcotics|opiates|strong painkillers)\b|\bno (?:prior |previous )?"
@@ -1222,12 +1254,41 @@ _ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we)|take|takes|taking|o
                            r"since|because|can|could|should|is|was)\b|但|可以|能")
 
 
-def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[str]:
+_ALLERGY_OWNER_OTHER = re.compile(
+    rf"(?:\b{_THIRD}|{_THIRD_ZH}|儿子|孩子|宝宝|老公|丈夫|妈妈|爸爸|母亲|父亲|他|"
+    r"\bmi (?:hij[oa]|beb[eé]|marido|esposo|esposa|madre|padre|hermana|hermano))")
+_ALLERGY_DISPROVED = re.compile(
+    r"\b(?:thought (?:i|he|she) (?:was|were|had)|used to think)\b[^.;!?]{0,40}$")
+_ALLERGY_DISPROVED_AFTER = re.compile(
+    r"^[^.;!?\n]{0,80}\b(?:but|however|until)\b[^.;!?\n]{0,50}(?:\b(?:not|isn't|wasn't|"
+    r"negative|ruled out|cleared|de-?labell?ed|removed)\b)|"
+    r"^[^.;!?\n]{0,40}\ballerg\w*\s+(?:was |has been |is |got )?(?:ruled out|removed|"
+    r"de-?labell?ed|disproven)\b|"
+    r"^[^。；！？\n]{0,30}(?:但|后来)[^。；！？\n]{0,20}(?:阴性|排除|不过敏|没有过敏)")
+
+
+def _allergy_owner_other(norm: str, start: int) -> bool:
+    """The allergy is said of someone else ("my son is allergic to ...", "我儿子对...过敏")."""
+    lo = 0
+    for m in _SENTENCE_START.finditer(norm, 0, start):
+        lo = m.end()
+    before = norm[lo:start]
+    third = [m.end() for m in _ALLERGY_OWNER_OTHER.finditer(before)]
+    me = [m.end() for m in _SELF_SUBJECT.finditer(before)]
+    return bool(third) and (not me or third[-1] > me[-1])
+
+
+def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[str, bool]]:
+    """(drug or class id, someone else's?) for each allergy stated and not disproved."""
+    yield from _allergy_ids(text, norm, matcher)
+
+
+def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[str, bool]]:
     aerd = _AERD.search(norm)
     if aerd is not None and not re.search(rf"\b{_NEG}\b\W*(?:\w+\W+){{0,2}}$",
                                           norm[max(0, aerd.start() - 25):aerd.start()]):
         # aspirin-exacerbated respiratory disease: every COX-1 inhibiting NSAID can trigger it
-        yield "class:nsaid"
+        yield "class:nsaid", False
     for m in _ALLERGY.finditer(norm):
         if m.group("what"):
             start, what, last_only = m.start("what"), m.group("what"), False
@@ -1236,7 +1297,8 @@ def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[str]:
                 what = what[:stop.start()]
         elif m.group("what3"):
             start, what, last_only = m.start("what3"), m.group("what3"), False
-            stop = re.search(r"\b(?:pero|y (?:yo|tomo)|tomo|toma|que)\b", what)
+            stop = re.search(r"\b(?:pero|y (?:yo|tomo|me|mi|el|la m[eé]dic\w*|ahora)|tomo|toma|que|"
+                             r"me (?:dieron|dio|recetaron|recet[oó]))\b", what)
             if stop is not None:
                 what = what[:stop.start()]
         elif m.group("rx") or m.group("rx2"):
@@ -1257,8 +1319,15 @@ def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[str]:
         if re.search(rf"\b{_NEG}\b|\bno known\b|\bnkda\b|没有|无", what[:12]) or re.search(
                 r"\b(?:no|nkda|no known)\s*$", norm[max(0, m.start() - 12):m.start()]):
             continue
+        if (_ALLERGY_DISPROVED.search(norm[max(0, m.start() - 40):m.start()])
+                or _ALLERGY_DISPROVED_AFTER.search(norm[m.start():m.end() + 80])) and re.search(
+                    r"\b(?:test\w*|skin test|challenge|allergist)\b|测试|皮试|检测",
+                    norm[m.start():m.end() + 80]):
+            continue  # "I thought I was allergic to penicillin but testing showed I'm not"
+
         found = [x for x in matcher.find(text[start:start + len(what)]) if x.drug or x.klass]
         if last_only:
             found = found[-1:]
         for mention in found:
-            yield f"class:{mention.klass}" if mention.klass else mention.drug
+            other = _allergy_owner_other(norm, start + mention.span[0])
+            yield (f"class:{mention.klass}" if mention.klass else mention.drug), other
