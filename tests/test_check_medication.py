@@ -458,6 +458,11 @@ PROBE_DANGEROUS = [
     ("I take lisinopril and spironolactone with no monitoring at all, never had bloods.",
      "interaction_major"),
     ("I take methotrexate 10 mg daily, not weekly.", "frequency_error"),
+    # "check" that is not a lab check does not make a combination a managed one
+    ("I'm on warfarin and want to check if I can take ibuprofen for my back",
+     "interaction_major"),
+    ("on warfarin, will check with my pharmacist later, but can I have naproxen now?",
+     "interaction_major"),
 ]
 
 PROBE_SAFE = [
