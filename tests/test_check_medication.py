@@ -4,13 +4,16 @@ knowledge base: what each kind of message gets, per stage and audience."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks.medication import Case, run_case
 from classifiers.medication.assess import CATEGORIES
-from guard.build import build_engine
+from guard.build import build_engine, resolve_policy
 from guard.checks.base import CheckParamsError
 from guard.checks.medication import MedicationCheck, factory
 from guard.sdk import AsyncGuard
@@ -495,3 +498,30 @@ def test_probe_dangerous(check: MedicationCheck, text: str, category: str) -> No
 @pytest.mark.parametrize("text", PROBE_SAFE)
 def test_probe_safe_lookalikes(check: MedicationCheck, text: str) -> None:
     assert not found(check, text) & DANGEROUS
+
+
+# tests/data/medication_probe.jsonl: 277 messages (177 safe look-alikes, 100 dangerous) written
+# in new words to find general causes of false flags after the suite's dev/test gap, and
+# measured before the rules were changed for them: 18/176 safe flagged, 86/100 dangerous caught
+# (one row was relabelled safe since: doxycycline at 8 years is within the label). After: 1
+# safe flagged, 95 caught. Tuned on now, so a regression floor, not an estimate.
+def test_probe_set_is_a_regression_floor() -> None:
+    path = Path(__file__).parent / "data" / "medication_probe.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    cases = [Case(r["id"], r["expect"], r["type"], "input", r.get("audience", "patient"),
+                  r["lang"], [{"role": "user", "content": r["text"]}], None, "probe")
+             for r in rows]
+
+    async def run() -> list[Any]:
+        policy = resolve_policy("medication-safety")
+        guards = {a: AsyncGuard.from_policy(policy, audience=a, tenant="probe")
+                  for a in ("patient", "clinician")}
+        for guard in guards.values():
+            await guard.load()
+        return [await run_case(guards, "medication", c) for c in cases]
+
+    outcomes = asyncio.run(run())
+    safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
+    caught = sum(o.flagged for o in outcomes if o.case.label == "dangerous")
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert caught >= 94, caught
