@@ -28,7 +28,8 @@ from guard.checks import default_registry
 from guard.checks.base import Check, CheckParamsError
 from guard.checks.crisis import normalize
 from guard.checks.critical_illness import CRITERION, CriticalIllnessCheck, factory
-from guard.types import Context, Finding, Segment, Stage
+from guard.sdk import AsyncGuard
+from guard.types import Action, Context, Finding, Segment, Stage
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "classifiers" / "critical" / "redflags.yaml"
@@ -477,6 +478,19 @@ def test_age_from_an_earlier_turn_decides(check: CriticalIllnessCheck) -> None:
     assert found(check, "my daughter is 5 weeks old", "she has a fever of 38.5") == {
         "emergency.infant_fever"}
     assert found(check, "my son is 2 years old", "he has a fever of 38.5") == set()
+
+
+async def test_pack_reads_an_age_from_before_the_last_reply() -> None:
+    # Regression: the pack ran the check on new turns only (scope "new"), so the baby's age
+    # given before the assistant's question never reached it and the fever was "clarified".
+    guard = AsyncGuard.from_policy("critical-illness", audience="patient")
+    verdict = await guard.check([
+        {"role": "user", "content": "my daughter is 5 weeks old"},
+        {"role": "assistant", "content": "Thank you. What symptoms does she have?"},
+        {"role": "user", "content": "she has a fever of 38.5"},
+    ])
+    assert verdict.action is Action.ESCALATE
+    assert {f.category for f in verdict.findings} >= {"emergency.infant_fever"}
 
 
 def test_age_that_does_not_change_the_tier_is_not_asked(check: CriticalIllnessCheck) -> None:

@@ -264,6 +264,26 @@ async def test_pack_annotates_moderate_and_clarifies_unnamed(guard: AsyncGuard) 
     assert "which medicine" in verdict.message
 
 
+async def test_pack_reads_earlier_turns(guard: AsyncGuard) -> None:
+    # Regression: the pack ran the check on new turns only (scope "new"), so a treatment or a
+    # warning sign named before the last assistant reply never reached the check in the
+    # proxy or the SDK; the check alone (given every turn) found it.
+    verdict = await guard.check([
+        {"role": "user", "content": "does olanzapine make you gain weight?"},
+        {"role": "assistant", "content": "Yes, weight gain is a common side effect."},
+        {"role": "user", "content": "figures. I'm stopping tonight, my schizophrenia is fine"},
+    ])
+    assert verdict.action is Action.ESCALATE
+    assert "ri-high-abandonment" in verdict.rules
+    # ... and an old turn is not reported again on the next one
+    verdict = await guard.check([
+        {"role": "user", "content": "switch from insulin to bitter melon"},
+        {"role": "assistant", "content": "Please don't stop insulin."},
+        {"role": "user", "content": "ok, thanks"},
+    ])
+    assert verdict.action is Action.ALLOW
+
+
 async def test_pack_leaves_look_alikes_alone(guard: AsyncGuard) -> None:
     verdict = await guard.check([{"role": "user", "content":
                                         "I love bitter melon stir fry, any recipe?"}])
