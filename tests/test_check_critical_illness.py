@@ -387,6 +387,11 @@ GOLDEN_030: list[tuple[str, str]] = [
     ("my daughter wears contact lenses and her eye is red and sore and she says everything "
      "looks blurry", "urgent.eye_emergency"),
     ("戴美瞳两天，左眼很红很疼，看东西模糊", "urgent.eye_emergency"),
+    # "treated" closes an episode only when it comes after the symptom and nothing reopens it
+    ("I was discharged 3 days ago after a c-section and I'm soaking a pad every hour",
+     "emergency.gynae_emergency"),
+    ("they sent me home from A&E but my throat is swelling again", "emergency.anaphylaxis"),
+    ("I've got crushing chest pain, my wife told me it was nothing serious", "emergency.acs"),
 ]
 
 
@@ -446,6 +451,11 @@ QUIET_030: list[str] = [
     "the cat scratched my arm and left a thin red line, it doesn't hurt",
     "how does appendicitis pain usually start?",
     "I had a bad asthma attack back in the spring, fine since",
+    # an episode already assessed and closed ("treated" context, 0.3.1)
+    "my lips swelled up after prawns on Sunday, the ER gave me steroids and sent me home. "
+    "when can I stop the antihistamines?",
+    "had chest pain at work so I went to A&E, the doctor said my heart is fine",
+    "我爸上周心梗住院，已经出院了，现在吃什么药比较好",
 ]
 
 

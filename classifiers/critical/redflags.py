@@ -120,6 +120,10 @@ class LanguageRules:
     a condition, which is education unless ``presents`` finds someone presenting it."""
     presents: re.Pattern[str] | None = None
     """Cues of a current, personal presentation ("im having", "my son is in")."""
+    treated: re.Pattern[str] | None = None
+    """Cues that the episode was already assessed and closed ("they sent me home", "was
+    discharged", "said my heart is fine"): a match followed by one in its sentence is history
+    unless ``present`` says it is happening again."""
     age: tuple[re.Pattern[str], ...] = ()
 
 
@@ -241,7 +245,7 @@ _TOP_KEYS = {"schema", "name", "version", "description", "scores", "needs_facts"
              "languages", "flags", "answer"}
 _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "present",
                "clause_breaks", "conditional", "education", "anchors", "pregnancy",
-               "temperature", "question", "names", "presents")
+               "temperature", "question", "names", "presents", "treated")
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
               "also", "unless", "age_months", "ask_age", "temperature", "pregnancy",
@@ -586,6 +590,12 @@ def _context(rules: LanguageRules, text: str, start: int, end: int) -> str | Non
     if negated(rules, text[c_left:start]):
         return "negated"
     sentence = text[s_left:s_right]
+    # "X ... they sent me home": closed. "Sent home after surgery, heavy bleeding": the cue
+    # comes before the symptom, which is a new problem after discharge.
+    if rules.treated is not None and rules.treated.search(text, end, s_right) and (
+        rules.present is None or not rules.present.search(sentence)
+    ):
+        return "history"
     if rules.history is not None:
         here = clause(rules, _CLAUSE_END, text, start, end)
         if rules.history.search(here) and (rules.present is None or not rules.present.search(here)):
