@@ -64,6 +64,7 @@ __all__ = [
     "PatternGroup",
     "factory",
     "load_lexicon",
+    "new_user_turns",
     "normalize",
     "parse_lexicon",
     "scan_normalized",
@@ -163,6 +164,21 @@ def normalize(text: str) -> NormalizedText:
         if not _SPACED_LETTERS.search(folded):
             return NormalizedText(folded, None, text)
     return _normalize_slow(text)
+
+
+def new_user_turns(
+    segments: Sequence[Segment],
+) -> list[tuple[int, NormalizedText, list[NormalizedText]]]:
+    """Each new user turn (its index in ``segments`` and normalised text) with the earlier
+    user turns normalised, latest first: the context checks read for what a turn leaves out
+    (a treatment, a warning sign or an age named before). Nothing is normalised when no user
+    turn is new."""
+    user = [(i, s) for i, s in enumerate(segments) if s.role == "user"]
+    if not any(s.new for _, s in user):
+        return []
+    norms = {i: normalize(s.text) for i, s in user}
+    return [(i, norms[i], [norms[j] for j, _ in reversed(user) if j < i])
+            for i, s in user if s.new]
 
 
 def _fold_space(m: re.Match[str]) -> str:

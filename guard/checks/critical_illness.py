@@ -39,7 +39,7 @@ from classifiers.critical.redflags import (
     shared_taxonomy,
 )
 from guard.checks.base import CheckParamsError, scan_inline
-from guard.checks.crisis import NormalizedText, normalize
+from guard.checks.crisis import NormalizedText, new_user_turns, normalize
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = ["CRITERION", "CriticalIllnessCheck", "factory"]
@@ -97,19 +97,12 @@ class CriticalIllnessCheck:
 
     def _input(self, segments: Sequence[Segment]) -> list[Finding]:
         taxonomy = self.taxonomy
-        user = [(i, s) for i, s in enumerate(segments) if s.role == "user"]
-        if not user:
-            return []
-        norms = {i: normalize(s.text) for i, s in user}
         findings: list[Finding] = []
-        for i, segment in user:
-            if not segment.new:
-                continue
+        for i, norm, earlier in new_user_turns(segments):
             # this turn first, then earlier user turns, latest first: facts only
-            earlier = [norms[j].text for j, _ in reversed(user) if j < i]
-            facts = extract_facts(taxonomy, [norms[i].text, *earlier])
-            for match in scan(taxonomy, norms[i].text, facts):
-                findings.append(self._finding(match, norms[i], i))
+            facts = extract_facts(taxonomy, [norm.text, *(e.text for e in earlier)])
+            for match in scan(taxonomy, norm.text, facts):
+                findings.append(self._finding(match, norm, i))
         return findings
 
     def _finding(self, match: FlagMatch, norm: NormalizedText, index: int) -> Finding:

@@ -30,7 +30,7 @@ from classifiers.critical.redflags import shared_taxonomy
 from classifiers.medication.kb import DrugKB
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
 from guard.checks.base import CheckParamsError, scan_inline
-from guard.checks.crisis import NormalizedText, normalize
+from guard.checks.crisis import NormalizedText, new_user_turns, normalize
 from guard.types import Context, Finding, Segment, Stage
 
 __all__ = ["RiskyIntentCheck", "factory"]
@@ -95,17 +95,11 @@ class RiskyIntentCheck:
     # ------------------------------------------------------------------------ input
 
     def _input(self, segments: Sequence[Segment]) -> list[Finding]:
-        user = [(i, s) for i, s in enumerate(segments) if s.role == "user"]
-        if not any(s.new for _, s in user):
-            return []
-        norms = {i: normalize(s.text) for i, s in user}
         findings: list[Finding] = []
-        for i, segment in user:
-            if not segment.new:
-                continue
-            earlier = [norms[j].text for j, _ in reversed(user) if j < i][:_EARLIER_TURNS]
-            for intent in self.matcher.scan(norms[i].text, earlier):
-                findings.append(self._finding(intent, norms[i], i))
+        for i, norm, earlier in new_user_turns(segments):
+            context = [e.text for e in earlier[:_EARLIER_TURNS]]
+            for intent in self.matcher.scan(norm.text, context):
+                findings.append(self._finding(intent, norm, i))
         return findings
 
     def _finding(self, intent: Intent, norm: NormalizedText, index: int) -> Finding:
