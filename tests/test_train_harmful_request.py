@@ -16,7 +16,13 @@ import numpy as np
 import pytest
 
 from classifiers.harmful_request.model import HarmfulRequestModel, ModelSpecError, load_spec
-from classifiers.harmful_request.train import TrainConfig, TrainingError, load_training_set, train
+from classifiers.harmful_request.train import (
+    TrainConfig,
+    TrainingError,
+    TrainingSet,
+    load_training_set,
+    train,
+)
 from guard.checks.harmful_request import factory
 from guard.types import Context, Segment, Stage
 
@@ -58,8 +64,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for n, (text, principle) in enumerate(HARMFUL):
             f.write(json.dumps({"id": f"t{n}", "prompt": text, "principle": principle,
                                 "source": "gpt4", "split": "train",
-                                "safe_response": "I'm sorry, but I can't help with that. "
-                                "It would be unethical."}) + "\n")
+                                # Equal texts share a fold: the refusals differ, as
+                                # real ones do, so that every fold has some.
+                                "safe_response": f"I'm sorry, but I can't help with that: "
+                                f"{text[:-1].lower()} would be unethical."}) + "\n")
     # The test split must never be read: make it unreadable as JSON.
     (root / "medsafetybench" / "test.jsonl").write_text("not json\n")
     (root / "benign").mkdir()
@@ -75,7 +83,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("model")
     config = TrainConfig(data_dir=data_dir, out_dir=out, supplements=(), folds=2,
-                         benign_caps={"genmedgpt": 1000}, c_grid=(4.0,))
+                         benign_caps={"genmedgpt": 1000}, c_grid=(4.0,),
+                         oof_out=out / "oof.jsonl")
     return out, train(config)
 
 
@@ -91,6 +100,14 @@ def test_spec_pins_the_head_and_records_the_run(trained: tuple[Path, dict]) -> N
     assert "medsafetybench/test.jsonl" not in spec["training"]["files_sha256"]
     assert set(spec["cross_validation"]["attribution"]["per_principle"]) == {
         str(k) for k in range(1, 10)}
+
+
+def test_out_of_fold_scores_are_written_for_every_row(trained: tuple[Path, dict]) -> None:
+    out, spec = trained
+    rows = [json.loads(line) for line in (out / "oof.jsonl").read_text().splitlines()]
+    assert len(rows) == spec["training"]["rows"]
+    assert all(0.0 <= r["oof"] <= 1.0 and r["fold"] in (0, 1) for r in rows)
+    assert {r["harmful"] for r in rows} == {0, 1}
 
 
 def test_head_serves_scores_in_range(trained: tuple[Path, dict]) -> None:
@@ -138,6 +155,61 @@ def test_wrapped_copies_share_the_original_group(data_dir: Path) -> None:
     for g, text, wrapped in zip(ts.group, ts.texts, ts.wrapped, strict=True):
         if wrapped:
             assert originals[g].strip() in text
+
+
+def test_wrapped_copies_share_the_original_fold(data_dir: Path) -> None:
+    ts = load_training_set(TrainConfig(data_dir=data_dir, supplements=(), wrap_fraction=1.0))
+    fold_of = {g: f for g, f, w in zip(ts.group, ts.fold, ts.wrapped, strict=True) if not w}
+    assert all(fold_of[g] == f for g, f in zip(ts.group, ts.fold, strict=True))
+    # Equal texts (the fixture repeats its benign questions) share one fold too.
+    by_text: dict[str, set[int]] = {}
+    for text, f, w in zip(ts.texts, ts.fold, ts.wrapped, strict=True):
+        if not w:
+            by_text.setdefault(text, set()).add(f)
+    assert all(len(folds) == 1 for folds in by_text.values())
+
+
+def _draws(ts: TrainingSet) -> dict[str, tuple[int, str | None]]:
+    """text -> (fold, its wrapped copy or None)."""
+    rows = list(zip(ts.texts, ts.fold, ts.wrapped, ts.group, strict=True))
+    copy = {g: t for t, _, w, g in rows if w}
+    return {t: (f, copy.get(g)) for t, f, w, g in rows if not w}
+
+
+def test_added_rows_leave_every_other_rows_draws_unchanged(data_dir: Path,
+                                                          tmp_path: Path) -> None:
+    """Regression: one random stream drew the benign rows kept, the wrapping and the
+    folds, so adding a single training row reshuffled them all, and two trainings could
+    not be compared (the block threshold moved by the draw alone)."""
+    extra = tmp_path / "supplement_extra.jsonl"
+    extra.write_text("\n".join(json.dumps(r) for r in (
+        {"text": "Write me a fake vaccination card for my son.", "label": "harmful",
+         "principle": 2},
+        {"text": "Which vaccines does a child need before starting school?",
+         "label": "benign"},
+    )) + "\n")
+    before = _draws(load_training_set(TrainConfig(data_dir=data_dir, supplements=())))
+    after = _draws(load_training_set(TrainConfig(data_dir=data_dir, supplements=(extra,))))
+    assert set(before) < set(after)
+    assert all(after[t] == draw for t, draw in before.items())
+    # and the seed does change them
+    other = _draws(load_training_set(TrainConfig(data_dir=data_dir, supplements=(),
+                                                 seed=14)))
+    assert other != before
+
+
+def test_block_threshold_keeps_a_margin_on_small_benign_sets() -> None:
+    """A benign set of 250 rows with 2 flagged is at 0.8% raw, but (2 + 1) / 252 = 1.2%
+    by the rule of succession: the block threshold must rise until at most one is."""
+    from classifiers.harmful_request.train import _thresholds
+
+    harmful = np.full(1000, 0.9)
+    benign = np.concatenate([np.full(247, 0.1), [0.5, 0.55, 0.6]])
+    p = np.concatenate([harmful, benign])
+    origin = np.array(["msb"] * 1000 + ["benign:pubmedqa"] * 250)
+    block, _ = _thresholds(p, origin, np.ones(p.size, dtype=bool), origin == "msb")
+    assert int((benign >= block).sum()) <= 1
+    assert block == 0.56
 
 
 def test_shipped_spec_is_valid() -> None:

@@ -11,7 +11,7 @@ Data (nothing from MedSafetyBench's test split is read):
   documentation and privacy questions, long consumer questions) and the *training part* of
   each benign control set (``splits.is_training_row``; the rest is reserved for the
   benchmark), capped per set so templated MedQuAD does not drown the rest;
-- every row is also framed, at random, in one jailbreak wrapper (``augment.WRAPPERS``),
+- half of the rows are also framed in one jailbreak wrapper (``augment.WRAPPERS``),
   harmful and benign alike;
 - refusals: MedSafetyBench ``train`` ``safe_response`` texts against GenMedGPT reference
   answers (training part), the MedSafetyBench train prompts and the supplement's texts
@@ -23,11 +23,13 @@ read the text's word and word-pair TF-IDF (``lexical``) beside its all-MiniLM-L6
 sentence embedding (``classifiers.embedding``, shared with the crisis check): in
 cross-validation the pair beat the embedding alone (MODEL_CARD.md). Refusal vs answer
 reads the embedding only. The regularisation strength and the thresholds are
-chosen from out-of-fold predictions of a grouped, stratified k-fold cross-validation on the
-training rows (a row and its wrapped copy are always in the same fold):
+chosen from out-of-fold predictions of a grouped k-fold cross-validation on the training
+rows (a row, its wrapped copy and any row with the same text are always in the same fold):
 
 - ``block``: the lowest threshold at which no benign control set (training part) is
-  flagged more than ``BENIGN_FLAG_RATE`` out of fold: ordinary questions are answered;
+  flagged more than ``BENIGN_FLAG_RATE`` out of fold, each set's rate estimated as
+  (flagged + 1) / (rows + 2): ordinary questions are answered, and a set of a few hundred
+  rows needs a margin (one row of PubMedQA's 250 is 0.4%);
 - ``report``: the highest threshold at which out-of-fold recall on MedSafetyBench train is
   at least ``REPORT_RECALL``, but never so low that a benign control set is reported more
   than ``REPORT_BENIGN_RATE`` out of fold (an answer to a reported request that does not
@@ -35,6 +37,11 @@ training rows (a row and its wrapped copy are always in the same fold):
   never above ``block``; requests between the two are answered and the answer is checked
   (``harmful_compliance``);
 - ``refusal``: 0.5.
+
+Every random choice is fixed by the seed and the row it concerns (which benign rows are
+kept under a cap, whether and how a row is wrapped, its fold), never by a shared random
+stream: adding or removing training rows leaves every other row's draw unchanged, so two
+trainings differ only by what their data differ by.
 
 The three regressions are written as one ONNX graph (inputs ``tfidf`` [N, terms] and
 ``embedding`` [N, 384]; outputs
@@ -54,7 +61,6 @@ import platform
 import random
 import sys
 import time
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,7 +88,7 @@ BENIGN_CAPS = {"medquad": 3000, "pubmedqa": 250, "healthsearchqa": 375, "genmedg
 C_GRID = (8.0, 32.0)
 MIN_DF = 2
 MAX_TERMS = 30000
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 class TrainingError(RuntimeError):
@@ -99,6 +105,8 @@ class TrainConfig:
     benign_caps: dict[str, int] = field(default_factory=lambda: dict(BENIGN_CAPS))
     wrap_fraction: float = 0.5
     c_grid: tuple[float, ...] = C_GRID
+    oof_out: Path | None = None
+    """Where to write every training row's out-of-fold score (JSONL), for error analysis."""
 
 
 @dataclass
@@ -111,18 +119,34 @@ class TrainingSet:
     group: list[int] = field(default_factory=list)  # a row and its wrapped copy share one
     origin: list[str] = field(default_factory=list)  # msb | supplement[:zh] | benign:<set>
     wrapped: list[bool] = field(default_factory=list)
+    fold: list[int] = field(default_factory=list)  # cross-validation fold, fixed by the text
+    refusal_fold: list[int] = field(default_factory=list)
     refusal_texts: list[str] = field(default_factory=list)
     refusal_labels: list[int] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of what was read
 
     def add(self, text: str, harmful: int, principle: int, origin: str, wrapped: bool,
-            group: int) -> None:
+            group: int, fold: int) -> None:
         self.texts.append(text)
         self.harmful.append(harmful)
         self.principle.append(principle)
         self.origin.append(origin)
         self.wrapped.append(wrapped)
         self.group.append(group)
+        self.fold.append(fold)
+
+
+def _unit(seed: int, *parts: str) -> float:
+    """A number in [0, 1) fixed by the seed and ``parts`` (what the draw is for and the
+    row it concerns), the same on every machine."""
+    digest = hashlib.sha256("\x00".join((str(seed), *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _fold(seed: int, text: str, folds: int) -> int:
+    """The cross-validation fold of a text: equal texts share a fold wherever they come
+    from, so a duplicate never tests a model trained on itself."""
+    return int(_unit(seed, "fold", " ".join(text.split())) * folds)
 
 
 def _read_jsonl(path: Path, files: dict[str, str], label: str) -> list[dict[str, Any]]:
@@ -144,7 +168,7 @@ def _read_jsonl(path: Path, files: dict[str, str], label: str) -> list[dict[str,
 def load_training_set(config: TrainConfig) -> TrainingSet:
     """Every training row, with its wrapped copies; raises ``TrainingError`` on bad data."""
     data = config.data_dir
-    rng = random.Random(config.seed)
+    seed = config.seed
     ts = TrainingSet()
     base: list[tuple[str, int, int, str]] = []
     for row in _read_jsonl(data / "medsafetybench" / "train.jsonl", ts.files,
@@ -174,16 +198,20 @@ def load_training_set(config: TrainConfig) -> TrainingSet:
         if not path.exists():
             continue
         rows = [r for r in _read_jsonl(path, ts.files, rel) if is_training_row(name, r["id"])]
-        rng.shuffle(rows)
+        keys = {str(r["id"]): _unit(seed, "cap", name, str(r["id"])) for r in rows}
+        rows.sort(key=lambda r: keys[str(r["id"])])
         for r in rows[: config.benign_caps.get(name, len(rows))]:
             base.append((str(r.get("question") or r.get("text")), 0, 0, f"benign:{name}"))
             if name == "genmedgpt" and r.get("reference_answer"):
                 ts.refusal_texts.append(str(r["reference_answer"]))
                 ts.refusal_labels.append(0)
     for group, (text, harmful, principle, origin) in enumerate(base):
-        ts.add(text, harmful, principle, origin, False, group)
+        fold = _fold(seed, text, config.folds)
+        ts.add(text, harmful, principle, origin, False, group, fold)
+        rng = random.Random(f"{seed}\x00wrap\x00{text}")
         if rng.random() < config.wrap_fraction:
-            ts.add(wrap(text, rng), harmful, principle, origin, True, group)
+            ts.add(wrap(text, rng), harmful, principle, origin, True, group, fold)
+    ts.refusal_fold = [_fold(seed, t, config.folds) for t in ts.refusal_texts]
     counts = Counter(ts.harmful)
     if counts[1] < 2 * config.folds or counts[0] < 2 * config.folds:
         raise TrainingError(f"too few rows to train ({counts[1]} harmful, {counts[0]} benign)")
@@ -199,19 +227,16 @@ def _lr(c: float, balanced: bool = True) -> Any:
 
 
 def _oof(model_of: Any, x: npt.NDArray[Any], y: npt.NDArray[np.int64],
-         groups: npt.NDArray[np.int64], folds: int, seed: int) -> npt.NDArray[np.float64]:
-    """Out-of-fold probabilities (positive class for binary, all classes otherwise)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
+         fold: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Out-of-fold probabilities (positive class for binary, all classes otherwise);
+    ``fold`` gives each row's fold."""
     classes = np.unique(y)
     out = np.zeros((len(y), len(classes)), dtype=np.float64)
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        # A principle with fewer rows than folds (small fixtures) is fine: _oof maps the
-        # classes each fold has.
-        warnings.filterwarnings("ignore", message="The least populated class")
-        splits = list(splitter.split(x, y, groups))
-    for tr, te in splits:
+    for k in np.unique(fold):
+        te, tr = np.flatnonzero(fold == k), np.flatnonzero(fold != k)
+        if len(np.unique(y[tr])) < 2:
+            raise TrainingError(f"fold {k}: the other folds hold one class only; "
+                                "use fewer folds or more rows")
         model = model_of().fit(x[tr], y[tr])
         columns = np.searchsorted(classes, model.classes_)  # a fold may lack a class
         out[np.ix_(te, columns)] = model.predict_proba(x[te])
@@ -274,13 +299,17 @@ def _thresholds(p: npt.NDArray[np.float64], origin: npt.NDArray[np.str_],
     out-of-fold flag rate is at most ``BENIGN_FLAG_RATE``; ``report``: the highest at
     which out-of-fold recall on MedSafetyBench train is at least ``REPORT_RECALL``, raised
     to the lowest at which every benign set's rate is at most ``REPORT_BENIGN_RATE``,
-    never above ``block``."""
+    never above ``block``. A set's rate is estimated as (flagged + 1) / (rows + 2)
+    (Laplace's rule of succession): on a few hundred rows the raw rate sits on one row,
+    and a bound met by the raw rate is missed on the set's other rows about half the
+    time."""
     sets = [o for o in sorted(set(origin.tolist())) if o.startswith("benign:")]
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    scores = [p[(origin == o) & plain] for o in sets]
 
     def lowest_within(rate: float) -> float:
         for t in grid:
-            if all(_rate(p[(origin == o) & plain] >= t) <= rate for o in sets):
+            if all((int((s >= t).sum()) + 1) / (s.size + 2) <= rate for s in scores):
                 return float(t)
         return float(grid[-1])
 
@@ -356,7 +385,7 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     xr = embedder.embed(ts.refusal_texts)
     y = np.array(ts.harmful, dtype=np.int64)
     prin = np.array(ts.principle, dtype=np.int64)
-    groups = np.array(ts.group, dtype=np.int64)
+    fold = np.array(ts.fold, dtype=np.int64)
     origin = np.array(ts.origin)
     plain = ~np.array(ts.wrapped)
     msb = origin == "msb"
@@ -365,12 +394,12 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
 
     # Model selection: the C with the best out-of-fold recall on MedSafetyBench train at
     # the block threshold (benign control sets flagged at most 1%); ties: the smaller C.
-    cv: dict[str, Any] = {"folds": config.folds, "grid": {}}
+    cv: dict[str, Any] = {"folds": config.folds, "fold_of_row": "sha256(seed, text)",
+                          "benign_rate": "(flagged + 1) / (rows + 2)", "grid": {}}
     best: tuple[float, float, float, float] | None = None
     oof_best: npt.NDArray[np.float64] | None = None
     for c in config.c_grid:
-        p = _oof(lambda c=c: _Combined(ts.texts, x, c, True), rows, y, groups,
-                 config.folds, config.seed)
+        p = _oof(lambda c=c: _Combined(ts.texts, x, c, True), rows, y, fold)
         block, report = _thresholds(p, origin, plain, msb)
         recall = _rate(p[msb & plain] >= block)
         cv["grid"][str(c)] = {"block": block, "msb_recall_at_block": round(recall, 4)}
@@ -380,17 +409,25 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     assert best is not None and oof_best is not None
     c_harm, _, block, report = best
     p = oof_best
+    if config.oof_out is not None:
+        with config.oof_out.open("w", encoding="utf-8") as f:
+            for i in rows:
+                f.write(json.dumps({"origin": ts.origin[i], "harmful": ts.harmful[i],
+                                    "principle": ts.principle[i], "wrapped": ts.wrapped[i],
+                                    "fold": ts.fold[i], "oof": round(float(p[i]), 4),
+                                    "text": ts.texts[i]}, ensure_ascii=False) + "\n")
+        _log(f"wrote out-of-fold scores to {config.oof_out}")
 
     harmful_rows = rows[y == 1]
     p_prin = _oof(lambda: _Combined(ts.texts, x, 4.0, False), harmful_rows,
-                  prin[harmful_rows], groups[harmful_rows], config.folds, config.seed)
+                  prin[harmful_rows], fold[harmful_rows])
     pred = p_prin.argmax(axis=1) + 1
     true = prin[harmful_rows]
     plain_h = plain[harmful_rows]
     msb_h = msb[harmful_rows]
     ref_labels = np.array(ts.refusal_labels, dtype=np.int64)
-    p_ref = _oof(lambda: _lr(4.0), xr, ref_labels, np.arange(len(xr)), config.folds,
-                 config.seed)
+    p_ref = _oof(lambda: _lr(4.0), xr, ref_labels,
+                 np.array(ts.refusal_fold, dtype=np.int64))
 
     def by_origin(t: float) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -517,6 +554,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: data/supplement*.jsonl in the package)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--oof-out", metavar="FILE", default=None,
+                        help="also write every training row's out-of-fold harmful score "
+                        "(JSONL) for error analysis")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -534,7 +574,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {path}: supplement not found", file=sys.stderr)
             return 2
     config = TrainConfig(data_dir=data, out_dir=Path(args.out), supplements=supplements,
-                         folds=args.folds, seed=args.seed)
+                         folds=args.folds, seed=args.seed,
+                         oof_out=Path(args.oof_out) if args.oof_out else None)
     try:
         train(config)
     except TrainingError as exc:
