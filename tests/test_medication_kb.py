@@ -490,3 +490,29 @@ def test_version_changes_when_a_data_file_changes(mini: Path) -> None:
 def test_shipped_data_dir_is_the_default() -> None:
     assert DATA_DIR.is_dir()
     assert (DATA_DIR / "classes.yaml").is_file()
+
+
+def test_extended_release_single_dose_is_above_the_immediate_release_one(kb: DrugKB) -> None:
+    for drug in kb.drugs.values():
+        er = drug.extended_release
+        if er is None or er.max_single is None:
+            continue
+        oral = _dose(drug)
+        assert oral.max_single is not None
+        assert to_mg(er.max_single.amount, er.max_single.unit) > to_mg(
+            oral.max_single.amount, oral.max_single.unit), drug.id
+    apap = kb.drugs["acetaminophen"].extended_release
+    assert apap is not None and apap.max_single is not None
+    assert (apap.max_single.amount, apap.max_single.unit) == (1300, "mg")
+
+
+def test_separable_interactions_are_absorption_interactions(kb: DrugKB) -> None:
+    separable = [i for i in kb.interactions if i.separable]
+    assert {i.id for i in separable} >= {"ai.fluoroquinolone-antacid", "ai.tetracycline_class-iron"}
+    for i in separable:
+        assert "hours" in i.management, i.id
+
+
+def test_golden_dabigatran_single_dose_allows_220_mg_once_daily(kb: DrugKB) -> None:
+    dose = _dose(kb.drugs["dabigatran"])
+    assert dose.max_single is not None and dose.max_single.amount == 220

@@ -29,6 +29,7 @@ from classifiers.medication.extract import (
     find_doses,
     find_facts,
     find_release,
+    is_extended_release,
     sentences,
 )
 from classifiers.medication.kb import CrossAllergy, Drug, DrugKB, Interaction, to_mg
@@ -118,7 +119,8 @@ _QUOTED = re.compile(r"«[^»]{20,}»|“[^”]{20,}”|\"[^\"\n]{20,}\"|「[^�
 _CURRENT_DOSE = re.compile(r"\b(?:you(?:'re| are) (?:at|on|taking|currently)|your current|"
                            r"you(?:'ve| have) been taking)\b|你现在|目前你")
 _STATED_LIMIT = re.compile(
-    r"\b(?:max|maximum|no more than|not more than|do not exceed|don't exceed|not exceeding|"
+    r"\b(?:max|maximum|no more than|not more than|do not exceed|don'?t exceed|dont exceed|"
+    r"(?:do not|don'?t|dont|never|not) go (?:over|above)|not exceeding|"
     r"never exceed|at most|not to exceed|limited to|capped at|restricted to)\b|"
     r"限制在|控制在|最多|不超过|不要超过|最大|上限|no m[aá]s de")
 _OVER_LIMIT = re.compile(
@@ -143,6 +145,13 @@ _DISMISSED = re.compile(
     r"no change needed|(?:at|on) the same dose|can be continued)\b|无需调整|不需要调整|"
     r"没有(?:明显的?|显著的?)?相互作用")
 _CLAUSE_BREAK = re.compile(r"[.;!?。；！？,，:]|\s(?:but|however|although|though)\s|\s[-–—]\s")
+
+
+_LIMIT_JUST_BEFORE = re.compile(
+    r"\b(?:under|below|less than|within|(?:not|never) (?:over|above)|menos de)\s+"
+    r"(?:the\s+|a\s+|my\s+|that\s+|its\s+|your\s+)?(?:max\w*\s+(?:of\s+)?)?$")
+"""A bound said right before an amount ("keeps me under the 4g", "below 3 g"): a limit the
+writer stays within, not a dose taken."""
 
 
 def _clause_around(text: str, span: tuple[int, int]) -> str:
@@ -187,15 +196,16 @@ _NOT_FOR_CHILD = re.compile(
     r"\bno es para (?:niños|niñas)\b|不给(?:他|她|孩子|宝宝)")
 
 _ROUTES = [
-    ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|静脉|静滴)\b")),
-    ("im", re.compile(r"\b(?:im|i\.m\.|intramuscular\w*|肌注|肌肉注射)\b")),
-    ("sc", re.compile(r"\b(?:sc|sq|subq|subcut\w*|皮下)\b")),
-    ("transdermal", re.compile(r"\b(?:patch|patches|transdermal|贴)\b")),
-    ("inhaled", re.compile(r"\b(?:inhal\w*|puffs?|nebuli[sz]\w*|吸入)\b")),
-    ("rectal", re.compile(r"\b(?:rectal\w*|suppositor\w*|pr|栓)\b")),
-    ("topical", re.compile(r"\b(?:topical\w*|cream|gel|ointment|外用)\b")),
-    ("sublingual", re.compile(r"\b(?:sublingual\w*|under the tongue|sl|舌下)\b")),
-    ("oral", re.compile(r"\b(?:oral\w*|by mouth|po|tablets?|pills?|capsules?|口服|片)\b")),
+    ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|ivpb)\b|静脉|静滴|静推|"
+                      r"\bintravenos[oa]\b")),
+    ("im", re.compile(r"\b(?:im|i\.m\.|intramuscular\w*)\b|肌注|肌肉注射")),
+    ("sc", re.compile(r"\b(?:sc|sq|subq|subcut\w*)\b|皮下")),
+    ("transdermal", re.compile(r"\b(?:patch|patches|transdermal)\b|贴")),
+    ("inhaled", re.compile(r"\b(?:inhal\w*|puffs?|nebuli[sz]\w*)\b|吸入")),
+    ("rectal", re.compile(r"\b(?:rectal\w*|suppositor\w*|pr)\b|栓")),
+    ("topical", re.compile(r"\b(?:topical\w*|cream|gel|ointment)\b|外用")),
+    ("sublingual", re.compile(r"\b(?:sublingual\w*|under the tongue|sl)\b|舌下")),
+    ("oral", re.compile(r"\b(?:oral\w*|by mouth|po|tablets?|pills?|capsules?)\b|口服|片")),
 ]
 
 
@@ -237,7 +247,8 @@ class Assessor:
             a = analyses[t.index]
             norm = t.text.casefold()
             for dose in a.doses:
-                if _STATED_LIMIT.search(_clause_around(norm, dose.span)):
+                if _STATED_LIMIT.search(_clause_around(norm, dose.span)) or (
+                        _LIMIT_JUST_BEFORE.search(norm[max(0, dose.span[0] - 30):dose.span[0]])):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
                 if not _dose_current(dose, a.mentions):
                     continue  # "I stopped my 25,000 IU vitamin A": not taken now
@@ -303,7 +314,8 @@ class Assessor:
                 if {meds[x][1].whose, meds[y][1].whose} == {"self", "other"}:
                     continue  # "my husband takes X, I take Y": two people
                 found = self._applicable(self._interactions(x, y), doses)
-                found = [f for f in found if not any(w in said for w in f.intended_when)]
+                found = [f for f in found if not any(w in said for w in f.intended_when)
+                         and not (f.separable and _SPACED.search(said))]
                 for inter in found[:1]:
                     t, m = max(meds[x], meds[y], key=lambda tm: (tm[0].index, tm[1].span))
                     out.append(_interaction_problem(inter, x, y, t.index, m.span))
@@ -605,6 +617,11 @@ class Assessor:
         if child and weight is None and facts.upper_age is not None:
             weight = _apls_weight(facts.upper_age)
         limits = _limits(entry, weight if child else None, facts)
+        er = drug.extended_release
+        if (er is not None and er.max_single is not None and entry.route == "oral"
+                and not limits.get("single", (0, "", True))[2] and self._er_dose(dose, text)):
+            limits["single"] = (er.max_single.amount, er.max_single.unit, False,
+                                " (extended-release)")
         if weekly_dose is not None and not (dose.per_day is not None or dose.daily_total):
             # a weekly schedule, or none stated: the once-weekly strength is allowed
             limits["single"] = (weekly_dose.amount, weekly_dose.unit, False,
@@ -612,10 +629,14 @@ class Assessor:
         if dose.weekly and entry.max_single is None and not limits.get("single", (0, "", True))[2]:
             # a once-weekly dose is not compared with a daily limit ("50,000 IU once a week")
             limits.pop("single", None)
-        if _STRENGTH_ONLY.search(text[max(0, dose.span[0] - 6):dose.span[0]].casefold()) or \
-                _STRENGTH_AFTER.match(text[dose.span[1]:dose.span[1] + 12].casefold()):
-            # "one tablet is 10 mg", "10 mg tablets": the strength, not what is taken at once;
-            # only the labelled per-dose maximum applies to it
+        strength_only = dose.count in (None, 1) and bool(
+            _STRENGTH_ONLY.search(text[max(0, dose.span[0] - 6):dose.span[0]].casefold())
+            or _STRENGTH_AFTER.match(text[dose.span[1]:dose.span[1] + 12].casefold()))
+        if strength_only:
+            # "one tablet is 10 mg", "10 mg tablets": the strength, not what is taken at once
+            # nor in a day; only the labelled per-dose maximum applies to it
+            limits.pop("daily", None)
+            limits.pop("weekly", None)
             if entry.max_single is not None:
                 limits["single"] = (entry.max_single.amount, entry.max_single.unit, False,
                                     " for adults")
@@ -651,6 +672,13 @@ class Assessor:
             break
         return out
 
+    def _er_dose(self, dose: Dose, text: str) -> bool:
+        """The dose is of an extended-release form: the nearest mention of its drug at or
+        before it names one ("Tylenol 8 HR ... 2 caplets")."""
+        same = [m for m in self.analyse(text).mentions
+                if m.drug == dose.drug and m.span[0] <= dose.span[1]]
+        return bool(same) and is_extended_release(text, same[-1], self.kb)
+
     def _route(self, drug: Drug, text: str, dose: Dose) -> DoseEntry | None:
         """The dose entry for the route said near the dose; without one, the oral entry, else
         the most lenient."""
@@ -669,6 +697,18 @@ class Assessor:
             if pattern.search(window):
                 route_said = route
                 break
+        if route_said is None:
+            # "Vancomycin 15 mg/kg IV q12h, 70 kg adult ... = 1 g q12h": the route said with
+            # the drug's name earlier in the same sentence
+            named = [m for m in self.analyse(text).mentions
+                     if m.drug == dose.drug and m.span[1] <= dose.span[0]]
+            if named:
+                lo = named[-1].span[0]
+                if not re.search(r"[.!?。！？\n](?!\d)", text[lo:dose.span[0]]):
+                    for route, pattern in _ROUTES[:-1]:
+                        if pattern.search(text[lo:dose.span[0]].casefold()):
+                            route_said = route
+                            break
         if route_said is None and _INJECTED.search(window) and any(
                 e.route == "sc" for e in drug.doses):
             route_said = "sc"  # "a shot every morning", "打了5天"
@@ -676,6 +716,10 @@ class Assessor:
             same = [e for e in drug.doses if e.route == route_said]
             if same:
                 return next((e for e in same if fits(e)), same[0])
+            if route_said in ("iv", "im", "sc", "topical", "transdermal", "inhaled", "rectal"):
+                # "Solu-Medrol 125 mg IV q6h": oral limits do not apply to an injected, inhaled
+                # or applied dose, and the KB has no limit for that route
+                return None
         matching = [e for e in drug.doses if (e.max_single or e.max_daily or e.max_weekly
                     or e.pediatric) and fits(e)]
         if not matching:
@@ -832,10 +876,20 @@ _PLANNED_MONITORING = re.compile(
     rf"{{0,3}}{_LAB}\b|"
     rf"\b{_LAB}\s+(?:(?:and|&)\s+\w+\s+)?(?:\d[\d.]*\s+)?(?:checks?|checked|monitor\w*|tests?|"
     rf"every|weekly|monthly|(?:will\s+be|is|are|being)\s+(?:checked|monitored))\b|"
-    r"(?:监测|复查|查)(?:血钾|肌酐|inr|肾功能|血药浓度)|\bcontrol de (?:inr|potasio|creatinina)\b")
+    rf"\b{_LAB}\s+(?:(?:and|&)\s+\w+\s+)?(?:bloods?|blood tests?|labs?)\s+(?:in|every|after)\s+"
+    r"(?:a|one|two|\d{1,2})\s+(?:weeks?|days?|months?)\b|"
+    r"(?:监测|复查|检查|查)[^。，,；]{0,4}(?:血钾|钾|肌酐|inr|肾功能|血药浓度)|"
+    r"\bcontrol de (?:inr|potasio|creatinina)\b")
 """Monitoring the writer plans or does for a combination (a deliberately managed major
 interaction: an ACE inhibitor with low-dose spironolactone in heart failure with potassium
 checks, warfarin with paracetamol and an INR check)."""
+
+_SPACED = re.compile(
+    r"\b(?:\d{1,2}|two|three|four|six|several)\+?\s*(?:-\s*\d{1,2}\s*)?(?:hours?|hrs?|h)\s+"
+    r"(?:apart|after|before|later|between)\b|\b(?:space|spacing|spaced|separate|separated|"
+    r"separating)\b[^.;!?]{0,30}\b(?:apart|doses|hours?|them|out)\b|\bat different times\b|"
+    r"隔开|间隔\s*\d*\s*(?:个)?小时|错开|分开(?:吃|服)|separad[oa]s?\s+\d+\s*horas")
+"""The writer takes two medicines hours apart: how an absorption interaction is managed."""
 
 _NO_MONITORING = re.compile(
     r"\b(?:no|without|not|never|skip\w*|dont|don't|didnt|haven't|havent|stopped)\s+(?:\w+\s+){0,2}"

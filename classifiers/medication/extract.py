@@ -35,6 +35,7 @@ __all__ = [
     "find_doses",
     "find_facts",
     "find_release",
+    "is_extended_release",
     "sentences",
 ]
 
@@ -167,7 +168,14 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:bad |severe |terrible )?(?:rash|hives|anaphylaxis|angioedema|reaction|swelling)|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
-    r"停掉|换成)", re.I)
+    r"停掉|换成)"
+    r"|^\s*(?:也)?(?:不行|不能用|不建议用?)(?![^。，,；]{0,8}(?:吗|？|\?))"
+    r"|^[^.;!?]{0,30}?\b(?:stopped|quit|discontinued|came off|went off) (?:it|them|taking it)\b"
+    r"(?![^.;!?]{0,20}\b(?:but|and) (?:restarted|started again|went back))", re.I)
+_SWITCHED_BEFORE = re.compile(r"\b(?:switched|changed|swapped|replaced)\s+(?:the\s+|my\s+|his\s+|"
+                              r"her\s+)?$")
+_SWITCHED_AFTER = re.compile(r"^\s*(?:to|for|with)\s+\w")
+"""'switched the omeprazole to pantoprazole': the first drug is replaced, not taken."""
 _LOCAL_USE = re.compile(
     r"^(?:\s*(?:and|\+|/|,)?\s*[a-z0-9%.\-]+){0,3}?\s*(?:otic|ophthalmic|eye ?drops?|ear ?drops?|"
     r"eye ointment|cream|ointment|lotion|topical|mouthwash|shampoo|vaginal cream|nasal spray)\b|"
@@ -176,6 +184,10 @@ _DRINKING = re.compile(r"\b(?:drink\w*|drank|beers?|wine|glass(?:es)? of|booze|"
                        r"liquor|vodka|whiske?y|alcoholic|hungover|hangover)\b|喝酒|饮酒|喝了|酗酒")
 _NO_DRINKING = re.compile(r"\b(?:don't|do not|never|no longer|doesn't|not)\s+(?:\w+\s+)?drink\b|"
                           r"\bno alcohol\b|\bsober\b|不喝酒|不饮酒|戒酒")
+
+
+_NAME_GAP = re.compile(r"[,;:.!?()\[\]\n]")
+"""Punctuation between two words that cannot both belong to one name."""
 
 
 class DrugMatcher:
@@ -235,6 +247,9 @@ class DrugMatcher:
                 start, end = tokens[i][1], tokens[i + n - 1][2]
                 if key in self._upper_only and not text[start:end].isupper():
                     continue
+                if n > 1 and any(_NAME_GAP.search(norm[tokens[k][2]:tokens[k + 1][1]])
+                                 for k in range(i, i + n - 1)):
+                    continue  # "tylenol, 3 times a day" is not "Tylenol 3"
                 hit = (entry, start, end, n)
                 break
             if hit is None:
@@ -301,7 +316,8 @@ class DrugMatcher:
         stop = _NOT_CURRENT.search(before)
         if stop is not None and _NOW.search(before[stop.start():]):
             stop = None  # "finished chemo last year and now I'm on tamoxifen"
-        if stop is not None or _AFTER_NOT_CURRENT.search(after):
+        if stop is not None or _AFTER_NOT_CURRENT.search(after) or (
+                _SWITCHED_BEFORE.search(before) and _SWITCHED_AFTER.match(after)):
             return replace(m, current=False)
         if _LOCAL_USE.search(_norm(text[m.span[1]:m.span[1] + 60])):
             # ear and eye drops, creams: not the systemic exposure that interactions and
@@ -353,7 +369,7 @@ _UNIT_MAP = {
 _COUNT_UNITS = (r"tablets?|tabs?|pills?|capsules?|caps?|caplets?|gel ?caps?|softgels?|lozenges?|"
                 r"片|粒|颗")
 _DOSE = re.compile(
-    rf"(?P<num>{_NUM})\s*(?:-|to|–|~)?\s*(?P<num2>{_NUM})?\s*"
+    rf"(?P<num>{_NUM})(?:\s*(?:-|to|–|~)\s*(?P<num2>{_NUM}))?\s*"
     r"(?P<unit>mg|milligrams?|mgs|mcg|μg|ug|micrograms?|grams?|gm|gr|g|units?|iu|u|meq|mmol|"
     r"毫克|微克|克|单位)(?![a-z])",
 )
@@ -367,8 +383,11 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bq\s?(\d{1,2})\s?(?:-\s?(\d{1,2})\s?)?h(?:rs?|ours?)?\b"), "q"),
     (re.compile(r"\bevery\s+(\d{1,2}|one|two|three|four|five|six|eight|twelve)"
                 r"(?:\s*(?:-|to|or)\s*(\d{1,2}))?\s*(?:hours?|hrs?|h)\b"), "q"),
-    (re.compile(r"\bevery\s+(?:hour|hr)\b"), "hourly"),
+    (re.compile(r"\bevery\s+(?:hour|hr)\b|每(?:个)?小时(?!\s*(?:内|之内))|\bcada hora\b"),
+     "hourly"),
     (re.compile(r"每\s*(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时"), "q"),
+    (re.compile(r"(?<![每\d])(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时(?:吃|服|用)?一次"),
+     "q"),
     (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
     (re.compile(r"\b(\d{1,2})\s*veces\s*(?:al|por|cada)\s*d[ií]a\b"), "n"),
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*"
@@ -391,11 +410,14 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|饭前|饭后|三餐"), "3"),
     (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
                 r"/\s?wk)\b|每周|每星期|一周一次"), "weekly"),
-    (re.compile(r"\b(?:per day|a day|each day|every day|daily|/\s?day|/\s?d|once a day|"
-                r"once daily|qd|od|in 24 hours|in a day|a night|each night|nightly|at night|"
-                r"every (?:morning|evening|night)|each (?:morning|evening)|"
-                r"at bedtime|qhs|al d[ií]a|por d[ií]a|diari[oa]s?|todos los d[ií]as)\b|"
-                r"每天|每日|一天|一日"),
+    (re.compile(r"\b(?:once a day|once daily|qd|od|a night|each night|nightly|at night|"
+                r"every (?:morning|evening|night)|each (?:morning|evening)|at bedtime|qhs|qam|qpm|"
+                r"una vez al d[ií]a)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
+     "once"),
+    (re.compile(r"\b(?:per day|a day|each day|every day|daily|/\s?day|/\s?d|"
+                r"in 24 hours|in a day|al d[ií]a|por d[ií]a|diari[oa]s?|todos los d[ií]as|"
+                r"(?:in|per|within|any|a) 24 ?(?:hours?|hrs?|h))\b|"
+                r"每天|每日|一天|一日|24\s*小时(?:内|之内)?"),
      "daily"),
     (re.compile(r"\b(?:at once|at a time|in one go|all at once|in one dose|single dose|per dose|"
                 r"each dose|stat)\b|一次|顿服"), "single"),
@@ -461,7 +483,7 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
     one is taken, or with ``last`` the one nearest the end (the text before a dose:
     "once a day at first, now three times a day, 2 tablets")."""
     per_day: float | None = None
-    daily_total = weekly = False
+    daily_total = weekly = once = False
     found = [(m, kind) for pattern, kind in _FREQ_PATTERNS for m in pattern.finditer(clause)
              if not _FREQ_NEGATED.search(clause[max(0, m.start() - 16):m.start()])]
     if last:
@@ -483,10 +505,20 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
             per_day = float(kind)
         elif kind == "weekly":
             weekly = True
+        elif kind == "once":
+            # one administration a day ("at bedtime", "once daily"): the amount is both the
+            # dose and the day's total; a more frequent schedule said with it wins
+            once = True
+            if last and per_day is None:
+                break
         elif kind == "daily":
             daily_total = True
+            if last and per_day is None:
+                break  # "every 4-6 hours, not more than 4 g in 24 hours": the nearest
         elif kind == "single":
             pass
+    if per_day is None and once and not weekly:
+        per_day = 1.0
     if per_day is not None:
         daily_total = False
     return per_day, daily_total, weekly
@@ -499,7 +531,11 @@ _UNKNOWN_DRUG_BEFORE = re.compile(
     r"micin|floxacin|prazole|sartan|dipine|glutide|gliptin|gliflozin|parin|xaban|gatran|afil|"
     r"triptan|azepam|zolam|oxetine|pramine|triptyline|setron|tidine|lukast|terol|asone|olone|"
     r"platin|rubicin|taxel|tecan|dronate|semide|thiazide|fibrate|codone|morphone|barbital|"
-    r"azepine|trigine|racetam|cycline|cef\w*|azine|profen)\s*(?:\(\w+\)\s*)?$")
+    r"azepine|trigine|racetam|cycline|cef\w*|azine|profen)\s*(?:\(\w+\)\s*)?$|"
+    r"\b(?:b-?12|b-?6|b-?1|vitamin [bce]\d*|vit\.? [bce]\d*|zinc|biotin|fish oil|omega[- ]?3s?|"
+    r"coq-?10|coenzyme q10|glucosamine|chondroitin|turmeric|curcumin|collagen|probiotics?|"
+    r"cyanocobalamin|methylcobalamin|selenium|lutein|l-?theanine|ashwagandha|"
+    r"甲钴胺|维生素b\d*|维生素c|维生素e|鱼油|葡萄糖胺|辅酶q10)\s*(?:\(\w+\)\s*)?$")
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
@@ -527,6 +563,10 @@ _COUNT_EVENT = re.compile(
     rf"at a time|a day|per day|"
     rf"twice|three times|four times|in the morning)"
 )
+_COUNT_STRENGTH = re.compile(
+    rf"(?<![a-z0-9.,])(?P<n>{_N})(?:\s*(?:x|×|\*)\s*|\s*(?:片|粒|颗)\s*|\s+(?:(?:tablets?|tabs?|"
+    r"pills?|caplets?)\s+(?:of\s+)?)?)(?:the\s+|my\s+)?(?P<s>\d{2,4})(?:'?s\b|\s*的)")
+"""A count of tablets of a strength given without its unit: "two 500s", "三片500的"."""
 _BARE = re.compile(r"^\s*(?:de|of|的|#)?\s*(?P<num>\d{1,4}(?:\.\d+)?)s?"
                    r"(?![\d.]|,\d|\s*(?:%|mg|mcg|μg|ug\b|micrograms?|milligrams?|mgs\b|g\b|"
                    r"gm|grams?|ml|cc|units?|iu|u\b|kg|lbs?|years?|yrs?|yo|y/o|days?|weeks?|wks?|"
@@ -609,9 +649,11 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue
         count = _count_before(norm, start)
         add(mention.drug, (start, end), amount * (count or 1), unit, count)
-        if not _DAILY_AFTER.match(norm[end:end + 14]) and not _LIMIT_BEFORE.search(
-                norm[max(0, start - 30):start]):
-            # "2 g a day" or "at most 15 mg" is not the strength of one tablet
+        if _PER_UNIT_NEXT.search(norm[max(0, start - 16):start]) or (
+                not _DAILY_AFTER.match(norm[end:end + 14]) and not _LIMIT_BEFORE.search(
+                    norm[max(0, start - 30):start])):
+            # "2 g a day" or "at most 15 mg" is not the strength of one tablet; "每片0.4g"
+            # (per tablet) is, whatever schedule follows it
             strengths.setdefault(mention.drug, (amount, unit))
 
     for mention in drugs:
@@ -657,6 +699,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
         cb4 = _COUNT_BEFORE.search(norm[max(0, mention.span[0] - 40):mention.span[0]])
         if cb4 is None or (mention.drug not in strengths and mention.strength_mg is None):
             continue
+        if _package(norm, max(0, mention.span[0] - 40) + cb4.start("count")):
+            continue
         try:
             count = _to_number(cb4.group("count"))
         except (ValueError, KeyError):
@@ -668,11 +712,32 @@ def find_doses(text: str, mentions: Sequence[Mention],
             taken.append((span[0], span[0] + 1))
             add(mention.drug, span, amount * count, unit, count)
 
+    if strength_unit is not None:
+        for cs in _COUNT_STRENGTH.finditer(norm):  # "two 500s", "三片500的"
+            if any(s <= cs.start("s") < e for s, e in taken) or _package(norm, cs.start("n")):
+                continue
+            mention = owner(cs.start(), cs.end())
+            bare = strength_unit(mention.drug) if mention is not None else None
+            if mention is None or bare is None:
+                continue
+            try:
+                count = _to_number(cs.group("n"))
+            except (ValueError, KeyError):
+                continue
+            value = float(cs.group("s"))
+            if not 0 < count <= 20 or value <= 0:
+                continue
+            strengths.setdefault(mention.drug, (value, bare))
+            taken.append((cs.start(), cs.end()))
+            add(mention.drug, (cs.start(), cs.end()), value * count, bare, count)
+
     for c in _COUNT_EVENT.finditer(norm):
         raw = c.group("n") or c.group("n2") or c.group("n3")
         start = c.start("n") if c.group("n") else c.start("n2") if c.group("n2") else c.start("n3")
-        if any(s - 12 <= start < e for s, e in taken):
-            continue
+        if _package(norm, start) or any(
+                s - 12 <= start < e and not _PER_UNIT_NEXT.search(norm[c.end():s])
+                and not _PER_UNIT_AFTER.match(norm[e:e + 8]) for s, e in taken):
+            continue  # the count was already used with the amount after it
         try:
             count = _to_number(raw)
         except (ValueError, KeyError):
@@ -683,6 +748,12 @@ def find_doses(text: str, mentions: Sequence[Mention],
         if mention is None or mention.drug not in strengths:
             continue
         amount, unit = strengths[mention.drug]
+        if c.group("n2") and re.fullmatch(r"\d+(?:\.\d+)?", raw) and count >= 5 and any(
+                abs(count - amount * k) < 1e-6 for k in (0.25, 0.5, 1, 2, 3, 4)):
+            # "10 mg tabs ... I'm meant to take 5", "I take 20 of lisinopril": a bare number
+            # that is a fraction or multiple of the tablet strength is an amount, not a count
+            add(mention.drug, (start, c.end()), count, unit, None)
+            continue
         add(mention.drug, (start, c.end()), amount * count, unit, count)
     doses.extend(_same_day_totals(norm, doses, strengths))
     return doses
@@ -821,6 +892,22 @@ class ReleaseUse:
     """The most frequent schedule said for it."""
 
 
+def is_extended_release(text: str, m: Mention, kb: DrugKB) -> bool:
+    """The mention names an extended-release form of a drug that has one ("OxyContin",
+    "metformin ER", "Tylenol 8 HR", "硝苯地平控释片")."""
+    drug = kb.drugs.get(m.drug)
+    if drug is None or drug.extended_release is None:
+        return False
+    norm = _norm(text)
+    surface = norm[m.span[0]:m.span[1]]
+    return bool(surface in {n.casefold() for n in drug.extended_release.names}
+                or _ER_AFTER.match(norm[m.span[1]:m.span[1] + 30])
+                or _ER_AFTER_UPPER.match(text[m.span[1]:m.span[1] + 30])
+                or _ER_AFTER.match(surface[len(surface.split()[0]):] if " " in surface else "")
+                or _ER_BEFORE.search(norm[max(0, m.span[0] - 30):m.span[0]])
+                or _ER_BEFORE_UPPER.search(text[max(0, m.span[0] - 6):m.span[0]]))
+
+
 def find_release(text: str, mentions: Sequence[Mention], kb: DrugKB) -> list[ReleaseUse]:
     """Extended-release forms ("OxyContin", "metformin ER", "硝苯地平控释片") and the most
     frequent schedule said for each, up to the next drug named."""
@@ -831,15 +918,7 @@ def find_release(text: str, mentions: Sequence[Mention], kb: DrugKB) -> list[Rel
         drug = kb.drugs.get(m.drug)
         if drug is None or drug.extended_release is None or not m.current:
             continue
-        er = drug.extended_release
-        surface = norm[m.span[0]:m.span[1]]
-        after_raw = text[m.span[1]:m.span[1] + 30]
-        if not (surface in {n.casefold() for n in er.names}
-                or _ER_AFTER.match(norm[m.span[1]:m.span[1] + 30])
-                or _ER_AFTER_UPPER.match(after_raw)
-                or _ER_AFTER.match(surface[len(surface.split()[0]):] if " " in surface else "")
-                or _ER_BEFORE.search(norm[max(0, m.span[0] - 30):m.span[0]])
-                or _ER_BEFORE_UPPER.search(text[max(0, m.span[0] - 6):m.span[0]])):
+        if not is_extended_release(text, m, kb):
             continue
         end = next((s for s, _ in named if s >= m.span[1]), len(norm))
         window = norm[m.span[1]:min(end, m.span[1] + 300)]
@@ -867,20 +946,43 @@ _LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|up to|no more than|not more tha
                            r"limit of|exceed)|最多|不超过|最大|上限)[^.;!?。，,]{0,12}$")
 
 
+_PER_UNIT_NEXT = re.compile(r"[\s,，;；(（]*(?:每片|每粒|每颗|每支|一片|一粒|"
+                            r"each (?:tablet|pill|cap\w*) (?:is )?)\s*$")
+_PER_UNIT_AFTER = re.compile(r"\s*(?:each|apiece|per (?:tablet|pill|cap\w*)|/片|/粒|一片|一粒|"
+                             r"每片)")
+"""A strength said after a count, per unit: "一次4片，每片0.2g", "3 tablets, 400 mg each"."""
+_PACKAGE_BEFORE = re.compile(
+    r"\b(?:box|boxes|pack|packs|packet|bottle|container|blister|strip|carton|tub|jar|"
+    r"supply|prescription|script|refill)\s+(?:of|has|had|with|contains?|holds?|came with)\s+"
+    r"(?:(?:the|my|a)\s+)?(?:\w+\s+){0,2}$|"
+    r"\b(?:contains?|holds?|came with|comes with|dispensed|bought)\s+(?:a total of\s+)?$|"
+    r"(?:一盒|一瓶|每盒|每瓶|盒|瓶)(?:有|装|里有)?\s*$|"
+    r"\b(?:caja|frasco|envase) (?:de|con|trae)\s+$")
+"""Words before a count that make it a pack size, not a dose ("a box of 24 tablets",
+"the bottle has 100", "一盒24片")."""
+
+
+def _package(text: str, start: int) -> bool:
+    return bool(_PACKAGE_BEFORE.search(text[max(0, start - 40):start]))
+
+
 def _count_before(sentence: str, pos: int) -> float | None:
     """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
     m = re.search(r"(?:^|[\s(]|(?<=[\u4e00-\u9fff]))(\d{1,2}|one|two|three|four|five|six|"
                   r"seven|eight|nine|ten|"
-                  r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of|片|粒)?\s*$",
+                  r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of|(?:片|粒)\s*[（(]?)?\s*$",
                   sentence[:pos])
-    if m is None:
+    if m is None or _package(sentence, m.start(1)):
         return None
     after = sentence[pos:pos + 40]
     spelled = not m.group(1).isdigit()
     unit_after = rf"\S+\s*(?:\S+\s*)?(?:{_COUNT_UNITS})"
-    multiplied = re.search(r"(?:x|×|\*|of the|of my|片|粒)\s*$", sentence[:pos])
+    multiplied = re.search(r"(?:x|×|\*|of the|of my|(?:片|粒)\s*[（(]?)\s*$", sentence[:pos])
     if not spelled and not re.match(unit_after, after) and not multiplied:
         return None
+    if multiplied and re.search(r"[（(]\s*$", multiplied.group()) and not re.match(
+            r"[\d.]+\s*(?:mg|mcg|μg|g|毫克|微克|克)\s*(?:的|/片|/粒|每片|一片|each|per)", after):
+        return None  # "每次4片（10毫克）" is the total of the 4; "4片（5mg的）" is per tablet
     if m.start(1) > 0 and _CJK.match(sentence[m.start(1) - 1]) and not multiplied:
         return None  # "吃8片500毫克" counts; a number run into other Chinese text does not
     value = _to_number(m.group(1))
@@ -1054,7 +1156,7 @@ _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidn
                    r"肌酐清除率|肾小球滤过率|肾功能)\s*"
                    r"(?:of|is|was|=|:|at|around|about|<|less than|under|de|es|只有|为|是)?\s*"
                    r"(?:only |just |down to |about |around |~\s*)*"
-                   r"(\d{1,3}(?:\.\d+)?)")
+                   r"(\d{1,3}(?:\.\d+)?)(?!\.?\d|\s*(?:g\b|mg|mcg|μg|kg|units?|iu|毫克|克|公斤))")
 _RENAL_SEVERE = re.compile(
     r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
     r"kidney)|esrd|esrf|ckd\s*(?:stage\s*)?(?:4|5|iv|v)\b|stage\s*(?:4|5|iv|v)\s*(?:ckd|kidney|"
@@ -1085,7 +1187,8 @@ _RENAL_NEG = re.compile(
 _HEP_SEVERE = re.compile(
     r"\b(?:cirrhosis|cirrhotic|liver failure|hepatic failure|end[- ]stage liver|"
     r"severe (?:liver|hepatic) (?:damage|disease|impairment)|"
-    r"decompensated|child[- ]pugh\s*(?:class\s*)?c)\b|肝硬化|肝衰竭|肝功能衰竭"
+    r"decompensated|child[- ]pugh\s*(?:class\s*)?c|cirrosis|insuficiencia hep[aá]tica|"
+    r"falla hep[aá]tica)\b|肝硬化|肝衰竭|肝功能衰竭"
 )
 _CHILD_PUGH = re.compile(r"\bchild[- ]pugh\s*(?:class\s*|grade\s*)?([abc])\b")
 _HEP_MODERATE = re.compile(r"\bchild[- ]pugh\s*(?:class\s*)?b\b")
@@ -1095,6 +1198,7 @@ _HEP_ANY = re.compile(
     r"hepatic dysfunction|child[- ]pugh|hepatitis b|hbsag(?: is)? positive|positive hbsag|"
     r"(?:liver enzymes|lfts|transaminases|alt|ast) (?:were |are |was |is |came back )?(?:a bit |"
     r"slightly |mildly |quite |very |a little )?(?:high|elevated|raised|up|abnormal))\b|"
+    r"\b(?:enfermedad hep[aá]tica|hepatopat[ií]a|problemas? (?:de|del) h[ií]gado)\b|"
     r"乙肝|肝功能不全|肝病|肝炎|肝功能异常|肝不好|脂肪肝"
 )
 _ALT_ULN = re.compile(r"\b(?:alt|ast|sgpt|sgot)\s*(?:of |is |was |=|:)?\s*(\d{2,4})\s*\(?\s*"
@@ -1214,10 +1318,11 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
     preg_other = False
     if pregnant:
         hit = _PREGNANT.search(norm)
-        preg_other = hit is not None and bool(re.search(
-            rf"(?:\b{_THIRD}|{_THIRD_ZH}|\bmi (?:hermana|amiga|hija|nuera|cuñada|pareja))"
-            r"[^.;!?。]{0,15}$",
-            norm[max(0, hit.start() - 40):hit.start()]))
+        # "my sister is pregnant", and "my wife is pregnant" (the match holds the owner)
+        preg_other = hit is not None and not re.match(r"(?:i'?m|i am|im)\b", hit.group()) and bool(
+            re.search(rf"(?:\b{_THIRD}|{_THIRD_ZH}|\bmi (?:hermana|amiga|hija|nuera|cuñada|pareja))"
+                      r"[^.;!?。]{0,15}$", norm[max(0, hit.start() - 40):hit.start()])
+            or re.match(rf"(?:\b{_THIRD})\s+is\b", hit.group()))
     return Facts(
         opioid_naive=naive,
         age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
@@ -1326,6 +1431,18 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
             continue  # "I thought I was allergic to penicillin but testing showed I'm not"
 
         found = [x for x in matcher.find(text[start:start + len(what)]) if x.drug or x.klass]
+        if len(found) > 1:
+            # "sulfa antibiotics", "磺胺类抗生素": a class word that is a parent of another
+            # allergen named with it adds nothing and must not replace it
+            narrower: set[str] = set()
+            for x in found:
+                for c in (matcher.kb.classes_of(x.drug) if x.drug else {x.klass or ""}):
+                    todo = list(matcher.kb.classes[c].parents) if c in matcher.kb.classes else []
+                    while todo:
+                        parent = todo.pop()
+                        narrower.add(parent)
+                        todo.extend(matcher.kb.classes[parent].parents)
+            found = [x for x in found if not (x.klass and x.klass in narrower)]
         if last_only:
             found = found[-1:]
         for mention in found:

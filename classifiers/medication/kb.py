@@ -155,6 +155,11 @@ class ExtendedRelease(_Sourced):
     tablet releases a long interval's dose."""
 
     max_times_daily: int = Field(ge=1, le=4)
+    max_single: DoseLimit | None = Field(default=None, description="The single dose an ER "
+                                         "label allows when it is above the drug's immediate-"
+                                         "release ``max_single`` (Tylenol 8 HR: 2 x 650 mg = "
+                                         "1,300 mg every 8 hours); it replaces that limit for a "
+                                         "dose of the ER form.")
     names: list[str] = Field(default_factory=list, description="Names that mean the ER form "
                              "by themselves (OxyContin, MS Contin, 拜新同); any name of the "
                              "drug followed or preceded by ER, XR, XL, SR, CR, LA, "
@@ -276,6 +281,9 @@ class Interaction(_Sourced):
     a: Side
     b: Side
     dose_above: DoseCondition | None = None
+    separable: bool = Field(default=False, description="An absorption interaction managed by "
+                            "taking the two hours apart (a fluoroquinolone with an antacid): not "
+                            "reported when the text says the doses are spaced.")
     intended_when: list[str] = Field(default_factory=list, description="Words that show the "
                                      "combination is a deliberate, managed plan (warfarin "
                                      "'bridging' with a heparin): then it is not reported.")
