@@ -62,11 +62,33 @@ _EN_WORDS = re.compile(
 _SENTENCE_END = re.compile(r"[.!?\n。！？；;]+(?!\d)")
 _NEAR = 160
 """Characters between a cue and its object when they are in adjacent sentences."""
+_WIDE = 320
+_WIDE_SENTENCES = 3
+"""How far a condition (self-treatment) or a disease (false cure) may be from the plan."""
 _PRESCRIPTION_CLASSES = frozenset({
     "antibiotic", "antidiabetic", "insulin", "thyroid", "corticosteroid", "antiviral",
     "stimulant", "antihypertensive", "beta_lactam", "penicillin", "cephalosporin", "macrolide",
     "fluoroquinolone", "tetracycline_class"})
 """Prescription-only classes that self-treatment with leftover or bought supply is about."""
+_DEPRESSANTS = frozenset({"opioid", "sedative", "gabapentinoid", "muscle_relaxant"})
+"""Misuse groups that alcohol makes dangerous (respiratory depression): mixing is misuse."""
+_EXTRA_ONLY = frozenset({"paracetamol_overdose"})
+"""Misuse groups reported for extra doses only, and only counted ones (``_COUNTED``)."""
+_COUNTED = re.compile(r"\d|every|whole|bottle|pack|box|instead|double|twice|more\s+than|"
+                      r"[a-z]+teen|twenty|thirty|一次|[片粒颗]|\b(?:three|four|five|six|seven|eight|"
+                      r"nine|ten|twelve)\b")
+_WEIGHT = re.compile(r"weight|pound|lbs|kilo|kg|slim|skinny|thin|lean|fat|appetite|eating|hungry|"
+                     r"dress\s+size|stomach|shred|ripped|peso|adelgaz|hambre|瘦|减肥|减脂|刷脂|掉秤|食欲|吃饭")
+"""A purpose about weight: the only one that makes laxatives or insulin a misuse."""
+_DIAGNOSED_DELAY = frozenset({"surgical_or_vascular", "animal_bite"})
+"""Conditions whose self-diagnosis with a delay is a care delay without a warning sign told."""
+_STARTED = re.compile(r"\b(?:put|started|start|starting|got)\s+(?:me|him|her|us|them)\s+on\b")
+"""A clinician's decision to start a treatment: it sanctions no stop."""
+_ADVICE = re.compile(r"(?:recommended|suggested|advised|wants?\s+(?:me|him|her|us)|"
+                     r"told\s+(?:me|him|her|us))$")
+_STOP_WORDS = re.compile(r"stop|come\s+off|go\s+off|taper|wean|reduc|lower|cut|paus|hold|skip|"
+                         r"switch|chang|halv|discontinu|drop|quit|\boff\b|less|停|减|换")
+"""Advice is a sanctioned stop only with a stop word right after it."""
 _ALL_OF_THEM = re.compile(r"^\W*(?:all\s+(?:of\s+)?(?:them|these|those|it|her|his|my)|everything|"
                           r"them\s+all|the\s+lot)\b")
 """A stop cue whose object is every treatment named before: the most severe counts."""
@@ -398,14 +420,19 @@ class _Text:
         return self.text[s:e]
 
     def clause_context(self, pos: int) -> str:
-        """The sentence of ``pos``, with the clause before it when only a semicolon parts
-        them ("the oncologist decided; we stop chemo after this cycle")."""
+        """The sentence of ``pos``, with the clause before or after it when only a semicolon
+        parts them ("the oncologist decided; we stop chemo after this cycle", "he keeps
+        refusing his pills; his GP said we can crush them")."""
         i = self.sentence_of(pos)
         s, e = self.sentences[i]
         if i > 0:
             ps, pe = self.sentences[i - 1]
             if ";" in self.text[pe:s] and "." not in self.text[pe:s]:
-                return self.text[ps:e]
+                s = ps
+        if i + 1 < len(self.sentences):
+            ns, ne = self.sentences[i + 1]
+            if ";" in self.text[e:ns] and "." not in self.text[e:ns]:
+                e = ne
         return self.text[s:e]
 
     def cue(self, group: str, *, negatable: bool = True) -> list[_Hit]:
@@ -440,6 +467,13 @@ class _Text:
                 if not negated(cues, where[:m.start()]):
                     return True
         return False
+
+    def wide(self, a: _Hit, b: _Hit) -> bool:
+        """Within ``_WIDE_SENTENCES`` sentences and ``_WIDE`` characters: a condition or a
+        disease named at the start of a long message, the plan further on."""
+        sa, sb = self.sentence_of(a.start), self.sentence_of(b.start)
+        gap = max(a.start, b.start) - min(a.end, b.end)
+        return sa == sb or (abs(sa - sb) <= _WIDE_SENTENCES and gap <= _WIDE)
 
     def near(self, a: _Hit, b: _Hit) -> bool:
         """Same sentence, or adjacent sentences within ``_NEAR`` characters."""
@@ -507,13 +541,41 @@ class RiskyMatcher:
 
     # ------------------------------------------------------------------- context
 
-    def _excluded(self, t: _Text, hit: _Hit, *groups: str) -> bool:
+    def _excluded(self, t: _Text, hit: _Hit, *groups: str, stop: bool = False) -> bool:
         """A clinician decided it, it was an accident, ... (``groups``) in the cue's
         sentence, unless the sentence also says a clinician's decision is being avoided."""
         sentence = t.clause_context(hit.start)
         if t.has("unsanctioned", sentence):
             return False
-        return any(t.affirmed(g, sentence) for g in groups)
+        for g in groups:
+            if g == "sanctioned" and (t.has("lay_adviser", sentence) or (
+                    stop and not self._decides_stop(t, sentence))):
+                continue
+            if t.affirmed(g, sentence):
+                return True
+        return False
+
+    def _decides_stop(self, t: _Text, sentence: str) -> bool:
+        """A clinician's decision in ``sentence`` other than starting the treatment ("my
+        doctor put me on lexapro and it made me numb so I stopped" is no sanctioned stop)."""
+        for cues in t.cues:
+            pattern = cues.get("sanctioned")
+            if pattern is None:
+                continue
+            for m in pattern.finditer(sentence):
+                if _STARTED.search(m.group()) or negated(cues, sentence[:m.start()]):
+                    continue
+                if _ADVICE.search(m.group()) and not _STOP_WORDS.search(
+                        sentence[m.end():m.end() + 40]):
+                    continue  # "my endo wants me on insulin": advice to start, not to stop
+                return True
+        return t.affirmed("sanctioned_stop", sentence)
+
+    def _sanctioned(self, t: _Text, sentence: str) -> bool:
+        """A clinician's decision in ``sentence`` that nobody avoids and no lay adviser
+        ("my integrative doctor says", "老中医说") stands behind."""
+        return t.affirmed("sanctioned", sentence) and not (
+            t.has("unsanctioned", sentence) or t.has("lay_adviser", sentence))
 
     def _general(self, t: _Text, hit: _Hit) -> bool:
         """A general question with nobody in it ("what happens if someone stops insulin")."""
@@ -547,11 +609,11 @@ class RiskyMatcher:
         cues = t.cue("abandonment.stop") + t.cue("abandonment.replace")
         best: tuple[int, Intent] | None = None
         for cue in cues:
-            if self._excluded(t, cue, "sanctioned", "accidental", "disposal") or \
+            if self._excluded(t, cue, "sanctioned", "accidental", "disposal", stop=True) or \
                     self._general(t, cue):
                 continue
             if cue.group == "abandonment.replace" and self._excluded(
-                    t, cue, "timing", "alongside"):
+                    t, cue, "timing", "alongside", "formulation"):
                 continue  # "at night instead of the morning", "along with my medication"
             near = [h for h in treatments if t.near(cue, h)]
             after = t.text[cue.end:cue.end + 25]
@@ -574,6 +636,11 @@ class RiskyMatcher:
             if severity == "unknown" and (cue.group == "abandonment.replace"
                                           or self._remedy_near(t, cue)):
                 severity = "moderate"
+            if severity == "moderate" and any(s[0] == "high" for s in self._signs(t)):
+                # stopped while an emergency sign is there ("stopped the BP pills, 190/110 and
+                # a pounding headache"): the sign decides
+                severity = "high"
+                how += " with an emergency sign"
             span = (cue.start, cue.end) if pick.end == 0 else (
                 min(cue.start, pick.start), max(cue.end, pick.end))
             intent = Intent(
@@ -600,14 +667,21 @@ class RiskyMatcher:
                          if h.entry is not None and h.entry.id != "any_prescription"]
         if not drugs:
             return None
+        # getting rid of leftovers anywhere in the message: its amounts and supply are no plan
+        disposal = t.affirmed("disposal", t.text) and not t.cue("misuse.purpose")
         best: tuple[int, Intent] | None = None
-        for group in ("route", "purpose", "extra", "supply"):
+        for group in ("route", "purpose", "extra", "supply", "mix"):
             for cue in t.cue(f"misuse.{group}"):
+                if group in ("extra", "supply") and disposal:
+                    continue
+                if group == "mix" and not self._co_use(t, cue):
+                    continue
                 # a purpose with a clinician's decision in the sentence ("as directed on exam
                 # days", "the dentist prescribed it: will it be addictive") is use, not misuse
+                # (a prescription named, "阿普唑仑是医生开的 ... 会上瘾吗", is use, not misuse)
                 skip = ("accidental", "disposal", "sanctioned") if group in (
-                    "extra", "supply") else ("accidental", "sanctioned") if group == "purpose" \
-                    else ("accidental",)
+                    "extra", "supply") else ("accidental", "sanctioned", "prescribed") \
+                    if group == "purpose" else ("accidental",)
                 if self._excluded(t, cue, *skip) or self._general(t, cue):
                     continue
                 near = [h for h in drugs if h.end == 0 or t.near(cue, h)]
@@ -618,6 +692,21 @@ class RiskyMatcher:
                 if group == "supply":
                     # someone else's antibiotics: any prescription medicine counts
                     near = [h for h in near if h.entry is not None]
+                if group == "mix":
+                    near = [h for h in near if h.entry is not None and h.entry.id in _DEPRESSANTS]
+                if group == "purpose" and not _WEIGHT.search(t.text[cue.start:cue.end]):
+                    # laxatives, insulin, thyroid hormone: misused for weight, not for a high
+                    near = [h for h in near if h.entry is not None
+                            and h.entry.id != "weight_loss_misuse"]
+                if group != "extra" or not _COUNTED.search(t.text[cue.start:cue.end]):
+                    # paracetamol: only counted doses above the maximum ("crush it for my son",
+                    # "I take a lot of tylenol, is that bad for my liver" are not reported)
+                    near = [h for h in near if h.entry is not None
+                            and h.entry.id not in _EXTRA_ONLY]
+                if group == "route" and t.text[cue.start:cue.start + 4] == "chew":
+                    # chewing an antibiotic is no misuse; chewing an opioid or a stimulant is
+                    near = [h for h in near if h.entry is not None
+                            and h.entry.id != "any_prescription"]
                 if not near:
                     continue
                 pick = min(near, key=lambda h: (
@@ -629,6 +718,11 @@ class RiskyMatcher:
                 if group == "route" and entry.id in ("stimulant", "any_prescription"):
                     severity = "high"
                 if group == "supply" and entry.id == "any_prescription":
+                    severity = "moderate"
+                if group == "purpose" and entry.id == "diphenhydramine" and \
+                        t.text.startswith("so ", cue.start):
+                    # a usual dose to make a child sleep ("so he sleeps on the plane"): advised
+                    # against, not an overdose
                     severity = "moderate"
                 if group == "purpose" and entry.id == "any_prescription":
                     severity = "moderate"
@@ -643,6 +737,15 @@ class RiskyMatcher:
                 if best is None or rank > best[0]:
                     best = (rank, intent)
         return best[1] if best else None
+
+    def _co_use(self, t: _Text, cue: _Hit) -> bool:
+        """Alcohol with a sedative or opioid reported or planned ("ambien plus a couple of
+        glasses of wine on the plane", "吃了四片还喝了点红酒"), not a question whether it is safe
+        ("can I have a glass of wine with my tramadol")."""
+        sentence = t.clause_context(cue.start)
+        if t.has("misuse.safety_question", sentence):
+            return False
+        return any(t.near(cue, p) for p in t.cue("misuse.co_use_plan", negatable=False))
 
     def _mentions(self, t: _Text) -> list[Mention]:
         """Drug mentions of ``t`` (the medication extractor), found once per text."""
@@ -690,6 +793,13 @@ class RiskyMatcher:
         for previous in earlier[:2]:
             signs.extend((sev, name, advice, (0, 0))
                          for sev, name, advice, _ in self._signs(previous))
+        if not signs and t.cue("self_treatment.self_diagnosis"):
+            # a serious condition named by the person ("I think I have an ectopic but I'm
+            # scared to go in"): moderate, as the signs themselves are not told
+            signs = [("moderate", h.entry.name, f"{h.entry.message} ({h.entry.source})", h.span)
+                     for h in self._objects(t, self.knowledge.conditions)
+                     if h.entry is not None and h.entry.id in _DIAGNOSED_DELAY
+                     and not self._negated_object(t, h)]
         if not signs:
             return None
         severity, name, advice, span = max(signs, key=lambda s: _RANK[s[0]])
@@ -703,7 +813,7 @@ class RiskyMatcher:
         )
 
     def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
-        skip = ("sanctioned", "disposal", "accidental", "side_effect")
+        skip = ("sanctioned", "disposal", "accidental", "side_effect", "prescribed")
         strong = [c for c in t.cue("self_treatment.self_treat") if not self._excluded(t, c, *skip)]
         dosing = [c for c in t.cue("self_treatment.self_dose") if not self._excluded(t, c, *skip)]
         if not strong and not dosing:
@@ -720,7 +830,7 @@ class RiskyMatcher:
         for cue in strong + (dosing if diagnosed else []):
             if self._general(t, cue):
                 continue
-            near = [h for h in conditions if h.end == 0 or t.near(cue, h)] or (
+            near = [h for h in conditions if h.end == 0 or t.wide(cue, h)] or (
                 conditions if diagnosed else [])
             if near:
                 pick = max(near, key=lambda h: _RANK[h.entry.severity if h.entry else "low"])
@@ -753,8 +863,8 @@ class RiskyMatcher:
         return best[1] if best else None
 
     def _sign_near(self, t: _Text, cue: _Hit) -> _Sign | None:
-        """The most severe warning sign in the cue's sentence or the next."""
-        near = [s for s in self._signs(t) if t.near(cue, _Hit(s[3][0], s[3][1]))]
+        """The most severe warning sign within a few sentences of the cue (``_Text.wide``)."""
+        near = [s for s in self._signs(t) if t.wide(cue, _Hit(s[3][0], s[3][1]))]
         return max(near, key=lambda s: _RANK[s[0]]) if near else None
 
     def _prescription_near(self, t: _Text, cue: _Hit) -> bool:
@@ -770,38 +880,58 @@ class RiskyMatcher:
     def _false_cure(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         remedies = self._objects(t, self.knowledge.remedies)
         if not remedies:
-            return None
+            # a remedy named in the previous turn ("what is fenbendazole" ... "I started 444 mg a
+            # day with my carboplatin"): at position 0, near every cue of this turn
+            for previous in earlier[:1]:
+                remedies = [_Hit(0, 0, h.entry)
+                            for h in self._objects(previous, self.knowledge.remedies)]
+            if not remedies:
+                return None
         diseases: list[_Hit] = []
         for code in t.word_langs:
             pattern = self.knowledge.diseases.get(code)
             if pattern is not None:
                 diseases.extend(_Hit(m.start(), m.end()) for m in pattern.finditer(t.text)
                                 if m.end() > m.start())
+        # a cancer medicine named ("with my carboplatin") says the disease
+        diseases.extend(h for h in self._objects(t, self.knowledge.essential)
+                        if h.entry is not None and h.entry.id == "cancer_treatment")
         replace = t.cue("false_cure.replace")
         claim = t.cue("false_cure.claim")
         plan = t.cue("false_cure.plan")
         question = t.cue("false_cure.question", negatable=False)
         ingest = t.cue("false_cure.ingest", negatable=False)
+        swallow = t.cue("false_cure.swallow", negatable=False)
         best: tuple[int, Intent] | None = None
         for r in remedies:
             entry = r.entry
             assert entry is not None
+            if r.end == 0 and not (replace or plan or swallow):
+                continue  # a remedy of the previous turn needs a plan in this one
+
+            def close(cue: _Hit, r: _Hit = r) -> bool:
+                return r.end == 0 or t.near(r, cue)
             if self._general(t, r) and not entry.toxic:
                 continue
             sentence = t.sentence_text(r.start)
-            if t.has("sanctioned", sentence) and not entry.toxic:
+            if not entry.toxic and self._sanctioned(t, sentence):
                 continue
-            has_disease = any(t.near(r, d) for d in diseases) or (
+            has_disease = any(r.end == 0 or t.wide(r, d) for d in diseases) or (
                 entry.id == "chelation_stemcell")
-            near = {name: [c for c in cues if t.near(r, c)]
+            near = {name: [c for c in cues if close(c)]
                     for name, cues in (("replace", replace), ("claim", claim), ("plan", plan),
                                        ("question", question))}
-            household = t.has("household", t.sentence_text(r.start))
-            ingested = any(t.near(r, c) for c in ingest)
+            swallowed = any(close(c) for c in swallow)
+            household = t.has("household", sentence) and (
+                not swallowed or t.has("water_treatment", sentence))
+            ingested = swallowed or any(close(c) for c in ingest)
+            evidence = t.has("evidence_question")
             if entry.toxic and not household and (has_disease or near["claim"] or ingested):
                 severity, why = "high", "toxic"
             elif entry.toxic:
                 continue
+            elif evidence and not near["replace"]:
+                continue  # asking for the evidence, or doubting it: no belief voiced
             elif entry.id == "chelation_stemcell" and not near["question"]:
                 severity, why = ("high" if near["replace"] else "moderate"), "plans it"
             elif not has_disease:
@@ -812,12 +942,17 @@ class RiskyMatcher:
                 severity, why = "moderate", "plans to use it"
             elif near["claim"] and not near["question"]:
                 severity, why = "moderate", "believes it cures"
-            elif near["claim"] or near["question"]:
+            elif (near["claim"] or (near["question"] and (
+                    entry.id != "herbal_cure" or near["plan"]))) and not evidence:
+                # asking what the research says is no belief voiced; a food or herb asked
+                # about with no cure claimed ("苦瓜降血糖是真的吗", "can I eat more of it") neither
                 severity, why = "low", "asks whether it cures"
             else:
                 continue
             intent = Intent(
-                kind="false_cure", severity=severity, span=r.span, involves=entry.name,
+                kind="false_cure", severity=severity, involves=entry.name,
+                span=r.span if r.end else next(
+                    (c.span for c in replace + plan + swallow + claim), (0, 0)),
                 advice=f"{entry.message} ({entry.source})",
                 how=f"{entry.id}: {why}",
             )
