@@ -516,3 +516,37 @@ def test_separable_interactions_are_absorption_interactions(kb: DrugKB) -> None:
 def test_golden_dabigatran_single_dose_allows_220_mg_once_daily(kb: DrugKB) -> None:
     dose = _dose(kb.drugs["dabigatran"])
     assert dose.max_single is not None and dose.max_single.amount == 220
+
+
+# Round 5 entries (each with its source in the data file).
+def test_round5_riociguat_is_contraindicated_with_pde5_inhibitors_and_nitrates(kb: DrugKB) -> None:
+    for other in ("sildenafil", "tadalafil", "vardenafil", "nitroglycerin",
+                  "isosorbide_mononitrate"):
+        found = kb.interactions_between("riociguat", other)
+        assert found and found[0].severity == "contraindicated", other
+        assert "Adempas" in found[0].source
+
+
+def test_round5_naproxen_single_dose_limits(kb: DrugKB) -> None:
+    naproxen = kb.drugs["naproxen"]
+    oral = next(e for e in naproxen.doses if e.route == "oral")
+    assert oral.max_single is not None and oral.max_single.amount == 1100
+    er = naproxen.extended_release
+    assert er is not None and er.max_single is not None and er.max_single.amount == 1650
+
+
+def test_round5_age_limits(kb: DrugKB) -> None:
+    for drug, years, level in (("levofloxacin", 18, "avoid"), ("moxifloxacin", 18, "avoid"),
+                               ("nimesulide", 12, "contraindicated"),
+                               ("ibuprofen", 0.25, "avoid")):
+        age = kb.drugs[drug].min_age
+        assert age is not None and age.min_years == years and age.level == level, drug
+        assert age.source
+
+
+def test_round5_chinese_brand_products_use_the_lowest_strength(kb: DrugKB) -> None:
+    by_name = {n: p for p in kb.products for n in p.zh}
+    assert by_name["芬必得"].components[0].amount == 300
+    meilin = by_name["美林"]
+    assert meilin.volume_ml == 5 and meilin.components[0].amount == 100
+    assert "ibuprofen" not in {d for d in kb.drugs if "芬必得" in kb.drugs[d].zh}

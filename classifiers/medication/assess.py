@@ -112,7 +112,8 @@ _WARN = re.compile(
 _LIMIT = re.compile(
     r"\b(?:max|maximum|up to|no more than|not more than|do not exceed|don't exceed|not exceeding|"
     r"never exceed|at most|limit|ceiling)\b|最多|不超过|不要超过|最大|上限|no m[aá]s de")
-_INJECTING = re.compile(r"\b(?:inject\w*|draw\w*|drew|tak\w+|took|giv\w+|gave|shots?|use|using|"
+_INJECTING = re.compile(r"\b(?:inject\w*|inyect\w*|dosis|aplic\w*|poner\w*|pongo|"
+                        r"draw\w*|drew|tak\w+|took|giv\w+|gave|shots?|use|using|"
                         r"dose)\b|打|注射|抽")
 _CONTAINER = re.compile(r"\b(?:vials?|bottles?|cartridges?|pens? (?:holds?|contains?)|box)\b|瓶|支")
 _QUOTED = re.compile(r"«[^»]{20,}»|“[^”]{20,}”|\"[^\"\n]{20,}\"|「[^」]{20,}」")
@@ -246,7 +247,7 @@ class Assessor:
                 continue
             a = analyses[t.index]
             norm = t.text.casefold()
-            for dose in a.doses:
+            for dose in [*a.doses, *_across_products(a, norm)]:
                 if _STATED_LIMIT.search(_clause_around(norm, dose.span)) or (
                         _LIMIT_JUST_BEFORE.search(norm[max(0, dose.span[0] - 30):dose.span[0]])):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
@@ -769,7 +770,8 @@ class Assessor:
         text = _QUOTED.sub(lambda m: " " * len(m.group()), answer.text)
         answer = Turn(text, answer.role, answer.new, answer.index)
         reply = self.analyse(text)
-        if not reply.mentions:
+        if not any(m.drug or m.current for m in reply.mentions):
+            # (a class word that is not a medicine taken, "drink plenty of fluids", is no drug)
             # "Take 4 tablets (120 mg) every 6 hours" answers a question about one drug
             asked = {m.drug for t in convo[-1:] for m in analyses[t.index].mentions
                      if m.drug and m.current}
@@ -910,6 +912,50 @@ _CHILD_OTHER = re.compile(
     r"\b(?:my|our|mi|his|her) (?:\d{1,2}[- ](?:year|month|yr|mo)s?[- ]old|"
     r"(?:little |baby |teenage )?(?:son|daughter|child|kid|baby|toddler|hijo|hija|niñ[oa]|"
     r"beb[eé]))\b|孩子|宝宝|儿子|女儿")
+
+
+_ALTERNATIVE = re.compile(r"\b(?:or|instead|rather|either|switch\w*|replace\w*|change\w*|"
+                          r"alternat\w*|o|en vez|en lugar)\b|或者|还是|换成|改成|代替")
+
+
+def _across_products(a: _Analysis, norm: str) -> list[Dose]:
+    """One ingredient taken in several products in one message ("DayQuil every 4 hours plus
+    Tylenol Extra Strength every 6 hours", "8 Tylenol a day plus a couple of Excedrin"): the
+    day's amounts of each product added up, as the labels' "do not use with any other drug
+    containing acetaminophen" warning asks. Only where one of the products is a combination
+    (the usual hidden duplicate) and the text does not offer them as alternatives; a product
+    without a schedule counts once."""
+    out: list[Dose] = []
+    by_drug: dict[str, list[Dose]] = {}
+    for d in a.doses:
+        if d.owner is not None:
+            by_drug.setdefault(d.drug, []).append(d)
+    for drug, doses in by_drug.items():
+        owners = sorted({d.owner for d in doses if d.owner is not None})
+        if len(owners) < 2:
+            continue
+        named = [m for m in a.mentions if m.drug == drug and m.span in owners]
+        if not any(m.product is not None and len(m.product.components) > 1 for m in named):
+            continue
+        if any(not m.current for m in named) or len({norm[s:e] for s, e in owners}) < 2:
+            continue
+        if _ALTERNATIVE.search(norm[owners[0][0]:owners[-1][1]]):
+            continue
+        if not any(d.daily is not None for d in doses):
+            continue
+        unit = doses[0].unit
+        total = 0.0
+        for owner in owners:
+            amounts = [_convert(d.daily if d.daily is not None else d.amount, d.unit, unit)
+                       for d in doses if d.owner == owner]
+            known = [x for x in amounts if x is not None]
+            if not known:
+                break
+            total += max(known)
+        else:
+            span = (min(d.span[0] for d in doses), max(d.span[1] for d in doses))
+            out.append(Dose(drug, span, total, unit, None, True))
+    return out
 
 
 def _dose_current(dose: Dose, mentions: Sequence[Mention]) -> bool:

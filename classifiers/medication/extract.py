@@ -106,6 +106,7 @@ _NOT_CURRENT = re.compile(
     r"should not)\s+(?:\w+\s+){0,2}$"
     r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
+    r"|(?:不用|没用|没有用|不吃|没吃|没有吃)\s*$"
 )
 _THIRD = (r"(?:my|our) (?:husband|wife|partner|boyfriend|girlfriend|spouse|mother-in-law|"
           r"father-in-law|mom|mum|mother|dad|father|grandma|grandmother|grandpa|grandfather|"
@@ -117,8 +118,8 @@ _TAKING = (r"(?:takes|took|is on|was on|has been on|is taking|uses|"
 _OTHER_BEFORE = re.compile(
     rf"(?:\b{_THIRD})\b[^.;!?]{{0,30}}?\b{_TAKING}\b[^.;!?]{{0,40}}$"
     r"|\b(?:his|her|their) (?:own )?(?:\w+ )?$"
-    rf"|\b(?:can|could|should|may|is it (?:ok|okay|safe) for|is it (?:ok|okay|safe) if)\s+{_THIRD}"
-    r"\s+(?:\w+\s+)?(?:take|use|have|keep taking)\b[^.;!?]{0,40}$"
+    rf"|\b(?:can|could|should|may|is it (?:ok|okay|safe) for|is it (?:ok|okay|safe) if)\s+"
+    rf"(?:{_THIRD})\s+(?:\w+\s+)?(?:take|use|have|keep taking)\b[^.;!?]{{0,40}}$"
     r"|(?:老公|丈夫|妻子|老婆|爱人|婆婆|公公|岳母|妈妈|母亲|爸爸|父亲)[^。，,]{0,6}(?:在)?(?:吃|服|用)[^。，,]{0,10}$")
 _OTHER_AFTER = re.compile(r"^[^.;!?]{0,30}\b(?:for (?:him|her|them)|his|her)\b|"
                           r"^[^。]{0,10}给(?:他|她)")
@@ -173,9 +174,18 @@ _AFTER_NOT_CURRENT = re.compile(
     r"|^[^.;!?]{0,30}?\b(?:stopped|quit|discontinued|came off|went off) (?:it|them|taking it)\b"
     r"(?![^.;!?]{0,20}\b(?:but|and) (?:restarted|started again|went back))", re.I)
 _SWITCHED_BEFORE = re.compile(r"\b(?:switched|changed|swapped|replaced)\s+(?:the\s+|my\s+|his\s+|"
-                              r"her\s+)?$")
-_SWITCHED_AFTER = re.compile(r"^\s*(?:to|for|with)\s+\w")
+                              r"her\s+)?$|\bcambi[oóé]\s+(?:el|la|los|las|mi|mis)\s+$")
+_SWITCHED_AFTER = re.compile(r"^\s*(?:to|for|with|por)\s+\w")
 """'switched the omeprazole to pantoprazole': the first drug is replaced, not taken."""
+_KEPT_TAKING = re.compile(
+    r"^[^.;!?]{0,50}\bbut (?:i|i've|i have|she|he)\s+(?:kept|still|continued|carried on|have been|"
+    r"am still|'m still|'ve been)\b")
+"""'my doctor said to stop lipitor but I kept taking it': still taken."""
+_STILL_BEFORE = re.compile(r"\b(?:still|keep|continue|also)\b[^.;!?]{0,25}$")
+_DRINK_NOT_ALCOHOL = re.compile(
+    r"^\s*(?:(?:plenty|lots|a lot|more|enough)\b|(?:of )?(?:water|fluids?|juice|milk|tea|coffee|"
+    r"it|them|this|the (?:medicine|syrup|solution|liquid))\b)")
+_DRINK_NOT_ALCOHOL_BEFORE = re.compile(r"\b(?:energy|sports?|soft|fizzy|protein|electrolyte)\s*$")
 _LOCAL_USE = re.compile(
     r"^(?:\s*(?:and|\+|/|,)?\s*[a-z0-9%.\-]+){0,3}?\s*(?:otic|ophthalmic|eye ?drops?|ear ?drops?|"
     r"eye ointment|cream|ointment|lotion|topical|mouthwash|shampoo|vaginal cream|nasal spray)\b|"
@@ -316,6 +326,10 @@ class DrugMatcher:
         stop = _NOT_CURRENT.search(before)
         if stop is not None and _NOW.search(before[stop.start():]):
             stop = None  # "finished chemo last year and now I'm on tamoxifen"
+        if stop is not None and (_KEPT_TAKING.search(_norm(text[m.span[1]:m.span[1] + 80])) or (
+                re.search(r"\b(?:old|previous|former)\s*$", stop.group())
+                and _STILL_BEFORE.search(before[:stop.start()]))):
+            stop = None  # "... but I kept taking it", "can I still take my old lisinopril too?"
         if stop is not None or _AFTER_NOT_CURRENT.search(after) or (
                 _SWITCHED_BEFORE.search(before) and _SWITCHED_AFTER.match(after)):
             return replace(m, current=False)
@@ -329,6 +343,9 @@ class DrugMatcher:
             norm = _norm(text)
             if not _DRINKING.search(norm) or _NO_DRINKING.search(norm):
                 return replace(m, current=False)
+            if norm[m.span[0]:m.span[1]].startswith("drink") and (
+                    _DRINK_NOT_ALCOHOL.match(after) or _DRINK_NOT_ALCOHOL_BEFORE.search(before)):
+                return replace(m, current=False)  # "drink plenty of water", "energy drinks"
         return m
 
 
@@ -364,20 +381,29 @@ _UNIT_MAP = {
     "mcg": "mcg", "μg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
     "微克": "mcg", "g": "g", "gm": "g", "gram": "g", "grams": "g", "gr": "g", "克": "g",
     "unit": "units", "units": "units", "iu": "units", "u": "units", "单位": "units",
-    "meq": "mEq", "mmol": "mmol",
+    "meq": "mEq", "mmol": "mmol", "gramo": "g", "gramos": "g", "miligramo": "mg",
+    "miligramos": "mg", "microgramo": "mcg", "microgramos": "mcg",
 }
 _COUNT_UNITS = (r"tablets?|tabs?|pills?|capsules?|caps?|caplets?|gel ?caps?|softgels?|lozenges?|"
                 r"片|粒|颗")
+# Amounts spelled out before a mass unit: "two thousand milligrams", "a gram and a half",
+# "un gramo", "一克半", "五百毫克".
+_SPELLED = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+thousand|"
+            r"(?:dos|tres|cuatro|cinco|seis)\s+mil|"
+            r"(?:a|an|one|two|three|four|five|un|una|dos|tres|cuatro|cinco|medio|half an?)"
+            r"(?:\s+and\s+a\s+half)?(?=\s+(?:grams?|gramos?|milligrams?|miligramos?)\b)|"
+            r"(?<![一两二三四五六七八九十百千\d])[一两二三四五六七八九十百千]+(?=(?:毫克|微克|克)))")
 _DOSE = re.compile(
-    rf"(?P<num>{_NUM})(?:\s*(?:-|to|–|~)\s*(?P<num2>{_NUM}))?\s*"
+    rf"(?P<num>{_NUM}|{_SPELLED})(?:\s*(?:-|to|–|~)\s*(?P<num2>{_NUM}))?\s*"
     r"(?P<unit>mg|milligrams?|mgs|mcg|μg|ug|micrograms?|grams?|gm|gr|g|units?|iu|u|meq|mmol|"
-    r"毫克|微克|克|单位)(?![a-z])",
+    r"gramos?|miligramos?|microgramos?|毫克|微克|克|单位)(?![a-z])"
+    r"(?P<half>\s+and\s+a\s+half|\s+y\s+medio|半)?",
 )
 _COUNT_BEFORE = re.compile(
     r"(?:^|[\s(])(?P<count>\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|both|one|two|"
     r"three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+(?:of\s+)?)?"
-    r"(?:the\s+|my\s+|more\s+)?$"
+    r"(?:the\s+|my\s+|more\s+)?(?:(?:regular|plain|generic|strong)\s+)?$"
 )
 _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bq\s?(\d{1,2})\s?(?:-\s?(\d{1,2})\s?)?h(?:rs?|ours?)?\b"), "q"),
@@ -394,7 +420,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"(?:a|per|each|/)\s*(?:day|daily|d)\b"), "n"),
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*daily\b"),
      "n"),
-    (re.compile(r"(?:每天|每日|一天|一日)\s*(?:吃|服|服用|用|喝)?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
+    (re.compile(r"(?:每天|每日|一天|一日)\s*(\d|[一两二三四])\s*(?:顿|餐)"), "n"),
+    (re.compile(r"(?:每天|每日|一天|一日|今天)\s*(?:吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
      "n"),
     (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b"),
      "2"),
@@ -426,8 +453,37 @@ _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "se
              "eight": 8, "ten": 10, "twelve": 12}
 
 
+_ZH_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+
+
+def _zh_number(raw: str) -> float:
+    """Chinese numerals up to the thousands: "五百" 500, "一千二百" 1200, "十二" 12."""
+    total = 0
+    digit = 0
+    for ch in raw:
+        if ch in _ZH_DIGITS:
+            digit = _ZH_DIGITS[ch]
+        else:
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (digit or 1) * unit
+            digit = 0
+    return float(total + digit)
+
+
 def _to_number(raw: str) -> float:
-    raw = raw.strip()
+    raw = re.sub(r"\s+", " ", raw.strip())
+    half = raw.endswith(" and a half")
+    if half:
+        return _to_number(raw[: -len(" and a half")]) + 0.5
+    if raw.endswith((" thousand", " mil")):
+        return _to_number(raw.rsplit(" ", 1)[0]) * 1000
+    if raw in ("un", "una"):
+        return 1.0
+    if raw in ("medio", "half a", "half an"):
+        return 0.5
+    if re.fullmatch(r"[一两二三四五六七八九十百千]+", raw) and re.search(r"[百千]", raw):
+        return _zh_number(raw)
     if raw in _NUM_WORDS:
         return float(_NUM_WORDS[raw])
     if raw in _WORD_NUM:
@@ -460,6 +516,8 @@ class Dose:
     weekly: bool = False
     count: float | None = None
     """Tablets counted, when the amount came from count x strength."""
+    owner: tuple[int, int] | None = None
+    """Span of the mention the amount belongs to (a product's name: "NyQuil", "Tylenol")."""
 
     @property
     def daily(self) -> float | None:
@@ -598,7 +656,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
         after = [m for m in drugs if m.span[0] >= end]
         if after:
             gap = norm[end:after[0].span[0]]
-            if re.fullmatch(r"\s*(?:of\s+(?:the\s+|my\s+|your\s+)?|的|de\s+|\)?\s*)?", gap):
+            if re.fullmatch(r"\s*(?:of\s+(?:the\s+|my\s+|your\s+)?|的|de\s+|\)?\s*|"
+                            r"(?:片|粒|颗|袋|支)的?)?", gap):
                 return after[0]
         before = [m for m in drugs if m.span[1] <= start]
         if before and _UNKNOWN_DRUG_BEFORE.search(norm[before[-1].span[1]:start]):
@@ -612,7 +671,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
     starts = sorted((m.span[0], m.drug) for m in drugs)
 
     def add(drug: str, span: tuple[int, int], amount: float, unit: str,
-            count: float | None) -> None:
+            count: float | None, owner: tuple[int, int] | None = None) -> None:
         before, after = _clause(norm, span[0], span[1])
         nxt = next((s for s, d in starts if s >= span[1] and d != drug), None)
         if nxt is not None and nxt - span[1] < len(after):
@@ -625,13 +684,15 @@ def find_doses(text: str, mentions: Sequence[Mention],
         per_day, daily_total, weekly = _frequency(after)
         if per_day is None and not daily_total and not weekly:
             per_day, daily_total, weekly = _frequency(before, last=True)
-        doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count))
+        doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count, owner))
 
     for m in _DOSE.finditer(norm):
         start, end = m.start(), m.end()
         if _NOT_A_DOSE.match(norm[end:end + 8]):
             continue
         amount = _to_number(m.group("num2") or m.group("num"))
+        if m.group("half"):
+            amount += 0.5  # "a gram and a half", "一克半", "un gramo y medio"
         unit = _UNIT_MAP[m.group("unit")]
         if unit == "units" and m.group("unit") == "u" and amount < 1:
             continue
@@ -648,7 +709,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
                 conc[mention.drug] = mg / float(vol or 1)
             continue
         count = _count_before(norm, start)
-        add(mention.drug, (start, end), amount * (count or 1), unit, count)
+        add(mention.drug, (start, end), amount * (count or 1), unit, count, owner=mention.span)
         if _PER_UNIT_NEXT.search(norm[max(0, start - 16):start]) or (
                 not _DAILY_AFTER.match(norm[end:end + 14]) and not _LIMIT_BEFORE.search(
                     norm[max(0, start - 30):start])):
@@ -659,9 +720,11 @@ def find_doses(text: str, mentions: Sequence[Mention],
     for mention in drugs:
         if mention.strength_mg is not None:
             strengths.setdefault(mention.drug, (mention.strength_mg, "mg"))
-        if strength_unit is None or mention.drug in strengths:
+        if strength_unit is None:
             continue
         b = _BARE.match(norm[mention.span[1]:mention.span[1] + 24])
+        if mention.drug in strengths and (b is None or not b.group(0).endswith("s")):
+            continue  # a number after a name whose strength is known is a count; "500s" is not
         bare_unit = strength_unit(mention.drug)
         if b is None or bare_unit is None:
             continue
@@ -671,7 +734,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
         span = (mention.span[1], mention.span[1] + b.end())
         strengths[mention.drug] = (value, bare_unit)
         taken.append(span)
-        add(mention.drug, span, value, bare_unit, None)
+        add(mention.drug, span, value, bare_unit, None, owner=mention.span)
 
     for v in _VOLUME.finditer(norm):
         if any(s <= v.start() < e for s, e in taken):
@@ -688,12 +751,14 @@ def find_doses(text: str, mentions: Sequence[Mention],
             # a named liquid of one standard concentration (Children's Motrin), each component
             liquid = [x for x in drugs if x.span == mention.span and x.conc_mg_per_ml]
             for x in liquid:
-                add(x.drug, (v.start(), v.end()), ml * (x.conc_mg_per_ml or 0), "mg", None)
+                add(x.drug, (v.start(), v.end()), ml * (x.conc_mg_per_ml or 0), "mg", None,
+                    owner=x.span)
             if not liquid and v.group("unit") in ("ml", "mls", "cc", "毫升"):
                 # a volume with no strength stated: kept in mL (insulin drawn up in mL)
-                add(mention.drug, (v.start(), v.end()), number, "mL", None)
+                add(mention.drug, (v.start(), v.end()), number, "mL", None, owner=mention.span)
             continue
-        add(mention.drug, (v.start(), v.end()), ml * conc[mention.drug], "mg", None)
+        add(mention.drug, (v.start(), v.end()), ml * conc[mention.drug], "mg", None,
+            owner=mention.span)
 
     for mention in drugs:  # "4 Benadryl (25mg)", "6 extra strength tylenol"
         cb4 = _COUNT_BEFORE.search(norm[max(0, mention.span[0] - 40):mention.span[0]])
@@ -710,7 +775,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
                             else strengths[mention.drug])
             span = (mention.span[0] - len(cb4.group(0)), mention.span[1])
             taken.append((span[0], span[0] + 1))
-            add(mention.drug, span, amount * count, unit, count)
+            add(mention.drug, span, amount * count, unit, count, owner=mention.span)
 
     if strength_unit is not None:
         for cs in _COUNT_STRENGTH.finditer(norm):  # "two 500s", "三片500的"
@@ -729,7 +794,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
                 continue
             strengths.setdefault(mention.drug, (value, bare))
             taken.append((cs.start(), cs.end()))
-            add(mention.drug, (cs.start(), cs.end()), value * count, bare, count)
+            add(mention.drug, (cs.start(), cs.end()), value * count, bare, count,
+                owner=mention.span)
 
     for c in _COUNT_EVENT.finditer(norm):
         raw = c.group("n") or c.group("n2") or c.group("n3")
@@ -745,16 +811,27 @@ def find_doses(text: str, mentions: Sequence[Mention],
         if not 0 < count <= 60:
             continue
         mention = owner(start, c.end())
-        if mention is None or mention.drug not in strengths:
+        if mention is None:
             continue
-        amount, unit = strengths[mention.drug]
-        if c.group("n2") and re.fullmatch(r"\d+(?:\.\d+)?", raw) and count >= 5 and any(
-                abs(count - amount * k) < 1e-6 for k in (0.25, 0.5, 1, 2, 3, 4)):
-            # "10 mg tabs ... I'm meant to take 5", "I take 20 of lisinopril": a bare number
-            # that is a fraction or multiple of the tablet strength is an amount, not a count
-            add(mention.drug, (start, c.end()), count, unit, None)
-            continue
-        add(mention.drug, (start, c.end()), amount * count, unit, count)
+        # a combination product counts for each of its components at its own strength
+        # ("DayQuil LiquiCaps 2 every 4 hours": acetaminophen 325 mg and the rest, per capsule)
+        parts = [x for x in drugs if x.span == mention.span and x.strength_mg is not None] if (
+            mention.product is not None) else []
+        for x in parts or [mention]:
+            if x.strength_mg is not None:
+                amount, unit = x.strength_mg, "mg"
+            elif x.drug in strengths:
+                amount, unit = strengths[x.drug]
+            else:
+                continue
+            if c.group("n2") and re.fullmatch(r"\d+(?:\.\d+)?", raw) and count >= 5 and (
+                    not re.match(rf"\s*(?:{_COUNT_UNITS})", norm[c.end():c.end() + 12])) and any(
+                    abs(count - amount * k) < 1e-6 for k in (0.25, 0.5, 1, 2, 3, 4)):
+                # "10 mg tabs ... I'm meant to take 5", "I take 20 of lisinopril": a bare number
+                # that is a fraction or multiple of the tablet strength is an amount, not a count
+                add(x.drug, (start, c.end()), count, unit, None, owner=x.span)
+                continue
+            add(x.drug, (start, c.end()), amount * count, unit, count, owner=x.span)
     doses.extend(_same_day_totals(norm, doses, strengths))
     return doses
 
@@ -765,7 +842,7 @@ _RN = (r"\d{1,4}(?:\.\d+)?|one|two|three|four|five|six|a couple of|couple of|"
 _REPEAT_UNIT = (rf"(?:\s*(?:mg|mcg)?\s*(?:{_COUNT_UNITS}|ones?|doses?|liquicaps?|gummies|"
                 r"shots?|pastillas?|tabletas?|comprimidos?))?")
 _REPEAT_NEXT = (r"(?=\s*(?:at|around|about|before|after|in the|this|that|later|when|because|"
-                r"and|then|an hour|\w+ hours? later|\d|[,.;!?]|$))")
+                r"and|then|an hour|\w+ (?:hours?|minutes?|mins?) (?:later|after)|\d|[,.;!?]|$))")
 _REPEAT = re.compile(
     rf"\b(?:another|one more)(?:\s+(?P<n1>{_RN}))?{_REPEAT_UNIT}{_REPEAT_NEXT}"
     rf"|(?<![a-z0-9.])(?P<n2>{_RN})\s+more{_REPEAT_UNIT}{_REPEAT_NEXT}"
@@ -773,7 +850,10 @@ _REPEAT = re.compile(
     rf"(?:\s+(?P<n5>{_RN}))?{_REPEAT_UNIT}{_REPEAT_NEXT}"
     rf"|(?:,|\band|\bthen)\s+(?P<n6>{_RN}){_REPEAT_UNIT}\s+(?=(?:at|around) (?:\d|noon|night|"
     r"bedtime|lunch|dinner|midnight)|before (?:bed|dinner|lunch)|in the (?:morning|afternoon|"
-    r"evening))"
+    r"evening)|with (?:breakfast|lunch|dinner|supper))"
+    rf"|\by\s+(?P<n7>{_RN})(?:\s*(?:gramos?|g|mg|{_COUNT_UNITS}|pastillas?|tabletas?|"
+    r"comprimidos?))?\s+(?=(?:en|con) (?:la cena|el desayuno|la comida|el almuerzo)|por la "
+    r"(?:noche|tarde|mañana)|antes de (?:dormir|acostarme)|a las \d)"
     r"|\b(?:and |then )?again (?=at|around|before|after|in the|this|that|later)"
     r"|\b(?:took|take|gave|had) (?:it|them|one|some)? ?again\b"
     rf"|\botras?(?:\s+(?P<n3>{_RN}))?(?=\s*(?:a las|más tarde|después|por la|en la|[,.;]|$))"
@@ -782,11 +862,17 @@ _SAME_DAY = re.compile(
     r"\bat \d|\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midnight|lunch|"
     r"breakfast|dinner|supper|bed|bedtime|morning|afternoon|evening|tonight|today|later|"
     r"so far|an hour|hours? later)\b|小时后|早上|中午|下午|晚上|今天|睡前|上午|凌晨|"
-    r"\ba las \d|\bhoy\b|\bluego\b|\bdespu[eé]s\b")
+    r"\ba las \d|\bhoy\b|\bluego\b|\bdespu[eé]s\b|\b(?:el desayuno|la cena|la comida|el almuerzo|"
+    r"por la noche)\b")
 _DAY_CHANGE = re.compile(
     r"\b(?:yesterday|tomorrow|next day|following day|day after|day before|days? later|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|last night|week|weekly|every other day)\b|"
     r"昨天|明天|第二天|隔天|次日|\bayer\b|\bmañana\b")
+
+
+_AT_BEDTIME = re.compile(r"\s*(?:at bedtime|before bed(?:time)?|at night|tonight)\b")
+"""'... and now I'm about to take 2 at bedtime': a time of day in a sequence of doses, not a
+once-daily schedule."""
 
 
 def _same_day_totals(norm: str, doses: Sequence[Dose],
@@ -799,7 +885,8 @@ def _same_day_totals(norm: str, doses: Sequence[Dose],
         return []
     events: list[tuple[int, int, str, float, str, float | None, bool]] = []
     for d in sorted(doses, key=lambda d: d.span):
-        if d.per_day is None and not d.weekly and not d.daily_total and not any(
+        timed = d.per_day == 1.0 and bool(_AT_BEDTIME.match(norm, d.span[1]))
+        if (d.per_day is None or timed) and not d.weekly and not d.daily_total and not any(
                 e[0] < d.span[1] and d.span[0] < e[1] for e in events):
             events.append((d.span[0], d.span[1], d.drug, d.amount, d.unit, d.count, False))
     counted = {e[2] for e in events if e[5] is not None}
@@ -824,7 +911,8 @@ def _same_day_totals(norm: str, doses: Sequence[Dose],
             events = [(*e[:6], True) if e[0] >= r.start() and e[0] < r.end() + 2 else e
                       for e in events]
             continue
-        raw = next((r.group(k) for k in ("n1", "n2", "n3", "n4", "n5", "n6") if r.group(k)), None)
+        raw = next((r.group(k) for k in ("n1", "n2", "n3", "n4", "n5", "n6", "n7") if r.group(k)),
+                   None)
         drug, amount, unit, count = prev[2], prev[3], prev[4], prev[5]
         if raw is not None:
             try:
@@ -969,7 +1057,7 @@ def _package(text: str, start: int) -> bool:
 def _count_before(sentence: str, pos: int) -> float | None:
     """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
     m = re.search(r"(?:^|[\s(]|(?<=[\u4e00-\u9fff]))(\d{1,2}|one|two|three|four|five|six|"
-                  r"seven|eight|nine|ten|"
+                  r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
                   r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of|(?:片|粒)\s*[（(]?)?\s*$",
                   sentence[:pos])
     if m is None or _package(sentence, m.start(1)):
