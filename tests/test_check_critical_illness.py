@@ -464,6 +464,138 @@ def test_look_alikes_030_are_not_reported(check: CriticalIllnessCheck, text: str
     assert found(check, text) == set()
 
 
+# ------------------------------------------------------------------------- 0.4.0 flags
+
+GOLDEN_040: list[tuple[str, str]] = [
+    # vascular: acute limb ischaemia (ESVS 2020), aortic dissection (ACC/AHA 2022)
+    ("my right foot has gone cold and dusky since this morning and it's really painful, I have "
+     "atrial fibrillation", "emergency.limb_ischaemia"),
+    ("患者女，66岁，房颤未规律抗凝，突发右下肢疼痛、发凉、麻木4小时，足背动脉搏动消失",
+     "emergency.limb_ischaemia"),
+    ("70M sudden severe interscapular pain radiating to abdomen, BP differential 40 mmHg between "
+     "arms", "emergency.aortic_dissection"),
+    ("我爸下午搬东西的时候突然后背剧痛，像刀子在割，现在脸色发白一直出汗",
+     "emergency.aortic_dissection"),
+    # neurosurgical: cauda equina, spinal injury, cord compression, thunderclap
+    ("chronic back pain but today I couldn't feel myself when I went to the loo and now I can't "
+     "pee at all", "emergency.cauda_equina"),
+    ("腰痛一周，今天发现解小便没感觉，尿裤子了都不知道，屁股也麻", "emergency.cauda_equina"),
+    ("dived into a shallow pool, hit my head on the bottom, now my neck hurts and my arms are "
+     "tingling", "emergency.spinal_injury"),
+    ("breast cancer with bone mets, back pain much worse this week and now my legs feel weak and "
+     "I'm struggling to pee", "emergency.spinal_cord_compression"),
+    ("头疼得要炸了，这辈子没这么疼过，脖子也硬", "emergency.stroke"),
+    # psychiatry-medical overlap
+    ("stopped drinking 3 days ago, now shaking, sweating and seeing bugs on the walls",
+     "emergency.drug_toxicity"),
+    ("我在吃锂盐，这几天拉肚子，今天手抖得拿不住碗，说话也不利索", "emergency.drug_toxicity"),
+    ("my nan suddenly thinks people are poisoning her, she's got a fever and was totally fine "
+     "yesterday", "emergency.altered_consciousness"),
+    # endocrine / renal / haematology
+    ("steroid dependent (hydrocortisone for Addisons), I've been vomiting for 12 hours and feel "
+     "like I'm going to collapse", "emergency.metabolic_emergency"),
+    ("on dialysis, heart racing badly, legs gone weak, nurse thinks my potassium is high",
+     "emergency.metabolic_emergency"),
+    ("my wife had a liver transplant and she's spiked a temperature of 38.9 with rigors",
+     "emergency.sepsis"),
+    ("INR 9, bleeding gums and a nosebleed that won't stop", "emergency.severe_bleeding"),
+    ("my mum has sickle cell and has chest pain and a fever of 38.7", "emergency.sickle_cell"),
+    ("BP 230/130, pounding headache and my vision is going blurry",
+     "emergency.hypertensive_emergency"),
+    ("心率每分钟38次，头晕，刚才差点晕过去", "emergency.cardiac_rhythm"),
+    # obstetrics after birth, neonates
+    ("2 weeks postpartum, severe headache, blurred vision, BP 165/110",
+     "emergency.obstetric_emergency"),
+    ("36 weeks, baby has been really quiet all day, barely any kicks",
+     "emergency.obstetric_emergency"),
+    ("had an abortion 2 days ago and now I have a fever of 39 and smelly discharge with bad pain",
+     "emergency.sepsis"),
+    ("20天的宝宝，今天一直睡，喂奶也不吃，摸着有点凉，哭声很弱", "emergency.paediatric_red_flags"),
+    ("6 day old baby vomiting dark green bile", "emergency.bowel_obstruction"),
+    ("my baby has been screaming on and off, drawing his legs up, and now there's red jelly in his "
+     "nappy", "emergency.acute_abdomen"),
+    ("9 month old with diarrhoea and vomiting for 2 days, sunken eyes, no tears, very sleepy",
+     "emergency.dehydration_child"),
+    # environment, trauma, airway, eye
+    ("pulled my 4 year old out of the pool, she was under for a minute, coughing and breathing "
+     "fast", "emergency.environmental"),
+    ("workman touched a power line, he has burns on both hands and his heart is racing",
+     "emergency.environmental"),
+    ("孩子打翻了热汤，烫到肚子和大腿，起了一大片水泡", "emergency.environmental"),
+    ("被毒蛇咬了，腿肿得很快，伤口一直流血", "emergency.environmental"),
+    ("stung by a swarm of wasps, dizzy, vomiting and hives everywhere", "emergency.anaphylaxis"),
+    ("after the car crash my son's tummy is getting bigger, he's pale and his heart is racing",
+     "emergency.major_trauma"),
+    ("wisdom tooth infection, now my neck is swollen and I'm drooling because I can't swallow",
+     "emergency.airway_obstruction"),
+    ("tall skinny 20 year old, sudden sharp pain on one side of chest and really short of breath",
+     "emergency.respiratory_distress"),
+    ("grandma fell, hip is agony, her leg looks shorter and turned out, can't move it",
+     "emergency.fracture"),
+    # lay, typo and clinician shorthand
+    ("also last night i had really bad chest pian going into my left arm and i was sweating like "
+     "crazy", "emergency.acs"),
+    ("my husband is on the floor clutching his chest, grey and sweating", "emergency.acs"),
+    ("女，58岁，糖尿病，上腹部不适伴大汗、恶心1小时", "emergency.acs"),
+    ("mi hijo de 20 anos tiene un dolor punzante de un lado del pecho de repente y le falta "
+     "el aire", "emergency.respiratory_distress"),
+    ("di a luz hace 3 horas y estoy sangrando muchisimo, con coagulos grandes, me siento mareada",
+     "emergency.obstetric_emergency"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), GOLDEN_040)
+def test_golden_040(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+QUIET_040: list[str] = [
+    # history, treated, other person in the past
+    "I had a pneumothorax years ago, can I fly now?",
+    "my mum finished breast cancer treatment 5 years ago, all scans clear, mild backache from "
+    "gardening",
+    "kidney transplant 10 years ago, doing well, what vaccines can I have?",
+    "I had a reaction to a bee sting last summer, used my EpiPen and was fine, how often should I "
+    "replace the pen?",
+    "mum fell last week while on warfarin, she got checked in A&E with a CT scan that was clear",
+    "我爸三年前做过主动脉夹层手术，现在血压控制在多少合适？",
+    # negated second feature of a windowed pattern ("feature_negation", 0.4.0)
+    "had my tonsils out 3 days ago, throat is sore but no bleeding",
+    "扁桃体手术后第三天，嗓子疼，吃东西有点困难，没有出血",
+    # mild versions on the same topics
+    "my fingers and toes go white then red when I'm out in the cold, it goes away when I warm up",
+    "冬天脚冰凉发白，泡脚后就好了",
+    "I have neck pain from my desk job and tingling in my fingers from typing all day",
+    "got a small zap from a faulty plug, finger tingled for a minute, feel totally fine now",
+    "burned my finger on the oven tray, small red patch, no blisters",
+    "做饭被油溅了一下，手背红了一小块，没起泡",
+    "got stung by a bee on my finger, it's a bit swollen and itchy",
+    "small bike crash, grazed my knee, bit shaken but fine",
+    "BP 145/92 at the pharmacy today, feel fine",
+    "I'm a marathon runner and my resting heart rate is always low, 42",
+    "my 4 week old is very sleepy after feeds but wakes for the next one",
+    "I'm 18 weeks and haven't felt the baby move yet, it's my first pregnancy, is that normal?",
+    "怀孕17周了还没感觉到胎动，正常吗？",
+    "孩子发烧38度，吃了退烧药就退了，精神很好，还在玩",
+    "I get up twice a night to pee and my stream is slow, no pain",
+    "we all have headaches after the wedding, too much wine",
+    "my kid swallowed some pool water yesterday, coughed for a second and has been running "
+    "around normally since, can dry drowning happen?",
+    # health-anxiety and education questions
+    "Is a thunderclap headache always a brain bleed? I read about it and now I'm scared",
+    "听说雷击样头痛是脑出血，我偶尔有点头疼要不要紧？",
+    "what temperature counts as a fever for a baby?",
+    "I have sickle cell trait, can I donate blood?",
+    "going to Thailand, how do I prevent dengue?",
+    "我儿子打游戏，叫他也没反应",
+]
+
+
+@pytest.mark.parametrize("text", QUIET_040)
+def test_look_alikes_040_are_not_reported(check: CriticalIllnessCheck, text: str) -> None:
+    assert found(check, text) == set()
+
+
 def test_other_people_are_reported(check: CriticalIllnessCheck) -> None:
     assert "emergency.acs" in found(check, "my father has crushing chest pain")
     assert "emergency.infant_fever" in found(
@@ -758,6 +890,38 @@ def test_development_set_4(check: CriticalIllnessCheck) -> None:
 
 DEV4_MIN_RECALL = 0.97
 DEV4_MAX_BENIGN = 0.02
+
+
+def test_development_set_5(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_5.jsonl (0.4.0): 152 emergencies, 12 urgent and 106 look-alikes
+    (45% Chinese, 10% Spanish), each row with the clinical source of its expected behaviour,
+    written BEFORE the 0.4.0 patterns and measured once then: emergency recall 94/152 (62%),
+    urgent 12/12, look-alikes flagged 7/106. The 0.4.0 patterns were then written from its
+    phrasing families and from probe sets measured once each (see the README), so it is a tuned
+    set now (152/152, 12/12, 0/106): the floors guard regressions only."""
+    m = _metrics(check, "critical_eval_5.jsonl")
+    assert m["recall"] >= DEV5_MIN_RECALL
+    assert m["benign_flagged"] <= DEV5_MAX_BENIGN
+    rows = [r for r in _rows("critical_eval_5.jsonl") if r["expected"].startswith("urgent.")]
+    urgent = sum(bool({c for c in found(check, r["text"])
+                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
+    assert urgent / len(rows) >= DEV5_MIN_URGENT
+    assert all(r.get("source") for r in _rows("critical_eval_5.jsonl"))
+
+
+DEV5_MIN_RECALL = 0.97
+DEV5_MIN_URGENT = 0.9
+DEV5_MAX_BENIGN = 0.02
+
+
+def test_feature_negation_only_negates_the_last_feature(check: CriticalIllnessCheck) -> None:
+    """0.4.0: a windowed match whose last feature is negated in its last clause is dropped;
+    the same words with the feature present, or a pseudo-negation, still report."""
+    assert found(check, "had my tonsils out 3 days ago, sore throat but no bleeding") == set()
+    assert "emergency.severe_bleeding" in found(
+        check, "had my tonsils out 6 days ago, now spitting out fresh blood")
+    assert "emergency.stroke" in found(check, "头疼得要炸了，这辈子没这么疼过，脖子也硬")
+    assert "emergency.seizure" in found(check, "我哥有癫痫，今天抽了一次刚停，没过几分钟又开始抽了")
 
 
 def test_two_hundred_messages_run(check: CriticalIllnessCheck) -> None:

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import yaml
 
-from classifiers.context import bounds, clause, compile_normalised, negated
+from classifiers.context import bounds, clause, compile_normalised, count, negated
 from classifiers.sourcefile import SourceError, line_of, parse_yaml
 
 __all__ = [
@@ -76,6 +76,9 @@ CATEGORIES = frozenset({
     "bowel_obstruction", "environmental", "cardiac_rhythm", "renal_emergency",
     "neuro_emergency", "gynae_emergency", "travel_fever", "fracture",
     "priapism",
+    # 0.4.0
+    "limb_ischaemia", "sickle_cell", "spinal_injury", "hypertensive_emergency",
+    "spinal_cord_compression",
 })
 """Every flag category; a finding's category is ``f"{tier}.{category}"``."""
 
@@ -125,6 +128,10 @@ class LanguageRules:
     discharged", "said my heart is fine"): a match followed by one in its sentence is history
     unless ``present`` says it is happening again."""
     age: tuple[re.Pattern[str], ...] = ()
+    feature_negation: re.Pattern[str] | None = None
+    """0.4.0: cues that negate the *last* feature of a match that runs into a later clause
+    ("tonsils out 3 days ago, sore throat but no bleeding"): checked before the match's last
+    word in its last clause, within the negation window and without a scope breaker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +252,7 @@ _TOP_KEYS = {"schema", "name", "version", "description", "scores", "needs_facts"
              "languages", "flags", "answer"}
 _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "present",
                "clause_breaks", "conditional", "education", "anchors", "pregnancy",
-               "temperature", "question", "names", "presents", "treated")
+               "temperature", "question", "names", "presents", "treated", "feature_negation")
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
               "also", "unless", "age_months", "ask_age", "temperature", "pregnancy",
@@ -698,6 +705,8 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
     why = _context(rules, text, start, end)
     if why in ("negated", "history", "education"):
         return None
+    if _last_feature_negated(rules, text, start, end):
+        return None
     if not all(_also_present(taxonomy, also, text, langs) for also in flag.also):
         return None
     if flag.min_temperature is not None:
@@ -726,6 +735,40 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
         return FlagMatch(flag.finding_category, min(flag.score, taxonomy.hypothetical_score),
                          (start, end), flag, "hypothetical")
     return FlagMatch(flag.finding_category, flag.score, (start, end), flag, "current")
+
+
+_LAST_WORD = re.compile(r"\w+\W*$")
+
+
+def _last_feature_negated(rules: LanguageRules, text: str, start: int, end: int) -> bool:
+    """A match that runs from one clause into a later one (``X[^.]{0,80}Y`` patterns) has its
+    last feature negated there: "tonsils out 3 days ago, sore but no bleeding", "扁桃体术后第
+    三天，嗓子疼，没有出血". Only ``feature_negation`` cues count, close before the last word
+    (the last two characters for Chinese), with no scope breaker or pseudo-negation."""
+    cues = rules.feature_negation
+    if cues is None or end - start < 2:
+        return False
+    c_left, _ = bounds(_CLAUSE_END, text, end - 1, end)
+    if c_left <= start:
+        return False
+    tail = text[c_left:end]
+    if rules.window_unit == "char":
+        pre = tail[:-2]
+    else:
+        last = _LAST_WORD.search(tail)
+        pre = tail[:last.start()] if last is not None else tail
+    matches = list(cues.finditer(pre))
+    if not matches:
+        return False
+    found = matches[-1]
+    gap = pre[found.end():]
+    if count(rules.window_unit, gap) > rules.negation_window:
+        return False
+    if rules.scope_breakers is not None and rules.scope_breakers.search(gap):
+        return False
+    return not (rules.pseudo_negation is not None and any(
+        s <= found.start() < e for s, e in (m.span() for m in rules.pseudo_negation.finditer(tail))
+    ))
 
 
 def answer_directs(taxonomy: Taxonomy, text: str) -> tuple[int, int] | None:
