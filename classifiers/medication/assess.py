@@ -247,7 +247,7 @@ class Assessor:
                 continue
             a = analyses[t.index]
             norm = t.text.casefold()
-            for dose in [*a.doses, *_across_products(a, norm)]:
+            for dose in [*a.doses, *_across_products(a, norm), *self._carried(turns, t)]:
                 if _STATED_LIMIT.search(_clause_around(norm, dose.span)) or (
                         _LIMIT_JUST_BEFORE.search(norm[max(0, dose.span[0] - 30):dose.span[0]])):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
@@ -272,6 +272,23 @@ class Assessor:
                             and not (monitored and p.category == "interaction_major"))
         problems.extend(self._needs_facts(turns, analyses, facts_all))
         return _dedupe(problems)
+
+    def _carried(self, turns: Sequence[Turn], t: Turn) -> list[Dose]:
+        """Counts in a turn that names no drug, of the drug and strength an earlier user turn
+        stated ("I've got Xanax 1 mg." ... "I've taken 12 of them since lunch"): the earlier
+        turn's last sentences are read with this one, and the doses that fall in this one
+        kept."""
+        if any(m.drug for m in self.analyse(t.text).mentions):
+            return []
+        earlier = [u for u in turns if u.index < t.index and any(
+            m.drug and m.current for m in self.analyse(u.text).mentions)]
+        if not earlier:
+            return []
+        context = earlier[-1].text[-300:]
+        joined = f"{context}\n{t.text}"
+        offset = len(context) + 1
+        return [dataclasses.replace(d, span=(d.span[0] - offset, d.span[1] - offset), owner=None)
+                for d in self.analyse(joined).doses if d.span[0] >= offset]
 
     def _medicines(self, turns: Sequence[Turn], analyses: dict[int, _Analysis]
                    ) -> dict[str, tuple[Turn, Mention]]:
@@ -905,7 +922,11 @@ _UNCHANGED = re.compile(
 """Monitoring with the doses left as they are: a major interaction whose management is a
 dose change is then not managed ("keep warfarin the same and check INR monthly")."""
 
-_STRENGTH_ONLY = re.compile(r"(?:一片|每片|一粒|每粒|per tablet|each tablet)\s*$")
+_STRENGTH_ONLY = re.compile(
+    r"(?:(?<!吃了)(?<!服了)(?<!给了)(?<!喂了)(?<![吃服给喂])(?:一片|一粒)|每片|每粒|per tablet|"
+    r"each tablet)\s*$")
+"""'一片10毫克' (a tablet is 10 mg) is the strength; '给了一片500毫克的' (gave one tablet of
+500 mg) is a dose."""
 _STRENGTH_AFTER = re.compile(r"^\s*(?:tablets|tabs|pills|capsules|caps|片装)\b|"
                              r"^\s*(?:/片|/粒)")
 _CHILD_OTHER = re.compile(

@@ -125,7 +125,11 @@ _OTHER_AFTER = re.compile(r"^[^.;!?]{0,30}\b(?:for (?:him|her|them)|his|her)\b|"
                           r"^[^。]{0,10}给(?:他|她)")
 _SELF_TAKING_OTHERS = re.compile(
     r"\b(?:i|i've|i'm|i have|i am|i've been)\b[^.;!?]{0,20}\b(?:taking|take|took|using|used|"
-    r"borrowed|had|tried)\s+(?:some of\s+|one of\s+)?(?:his|her|their)\s+(?:\w+\s+)?$")
+    r"borrowed|had|tried)\s+(?:some of\s+|one of\s+)?(?:his|her|their)\s+(?:\w+\s+)?$"
+    r"|\b(?:gave|give|gives|handed|lent|sold|shared|passed)\s+me\s+(?:some|a few|one|a couple|"
+    r"two|three|several|a handful)?\s*(?:of\s+)?(?:his|her|their)\s+(?:\w+\s+)?$"
+    r"|\bme (?:dio|dieron|pas[oó]|prest[oó]|regal[oó])\s+(?:(?:unas?|algunas?|un par)\s+)?"
+    r"(?:de\s+)?(?:su|sus)\s+(?:\w+\s+)?$")
 _SELF_BEFORE = re.compile(
     r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$")
 _SENTENCE_START = re.compile(r"[.!?。！？;；\n]")
@@ -263,6 +267,10 @@ class DrugMatcher:
                 hit = (entry, start, end, n)
                 break
             if hit is None:
+                plural = self._plural(tokens[i][0])
+                if plural is not None:
+                    hit = (plural, tokens[i][1], tokens[i][2], 1)
+            if hit is None:
                 word = tokens[i][0]
                 typo = self._typo(word) if len(word) >= 8 and word not in _NOT_TYPOS else None
                 if typo is not None:
@@ -286,6 +294,19 @@ class DrugMatcher:
                     at = text.find(name, span[1])
         found.sort(key=lambda m: m.span)
         return [self._context(text, m) for m in found]
+
+    def _plural(self, word: str) -> tuple[str, str, Product | None] | None:
+        """A plural or possessive of a one-word name ("five of the Tylenols", "Zyrtec's",
+        "two Xanaxes"): the name it stands for."""
+        for suffix in ("'s", "es", "s"):
+            stem = word[:-len(suffix)]
+            if not word.endswith(suffix) or len(stem) < 5:
+                continue
+            entry = self._latin.get((stem,))
+            if entry is not None and entry[1] in ("name", "product") and (
+                    (stem,) not in self._upper_only):
+                return entry
+        return None
 
     def _cjk_longest_first(self) -> list[tuple[str, str, str, Product | None]]:
         if self._cjk_sorted is None:
@@ -415,7 +436,16 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![每\d])(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时(?:吃|服|用)?一次"),
      "q"),
     (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
-    (re.compile(r"\b(\d{1,2})\s*veces\s*(?:al|por|cada)\s*d[ií]a\b"), "n"),
+    (re.compile(r"\b(\d{1,2}|dos|tres|cuatro|cinco|seis)\s*veces\s*(?:al|por|cada)\s*d[ií]a\b"),
+     "n"),
+    # administrations counted within one night, morning or afternoon: all in under a day
+    (re.compile(r"(?:一(?:个)?(?:晚上|夜|上午|下午|早上)|半天|一宿)(?:里|之内|内)?\s*(?:就)?"
+                r"(?:吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
+     "n"),
+    (re.compile(r"\b(\d{1,2}|two|three|four|five|six|seven|eight|ten)\s*times\s*(?:today|tonight|"
+                r"last night|overnight|this (?:morning|afternoon|evening)|since (?:this )?"
+                r"(?:morning|lunch|noon))\b|\b(\d{1,2}|dos|tres|cuatro|cinco|seis)\s*veces\s*"
+                r"(?:hoy|anoche|esta (?:noche|mañana|tarde))\b"), "n"),
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*"
                 r"(?:a|per|each|/)\s*(?:day|daily|d)\b"), "n"),
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*daily\b"),
@@ -447,7 +477,13 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"每天|每日|一天|一日|24\s*小时(?:内|之内)?"),
      "daily"),
     (re.compile(r"\b(?:at once|at a time|in one go|all at once|in one dose|single dose|per dose|"
-                r"each dose|stat)\b|一次|顿服"), "single"),
+                r"each dose|stat|de una vez|de golpe|juntas|juntos)\b|一次|顿服|一下子|一口气"),
+     "single"),
+    # what has been taken so far in a day, added up ("I've had 4 of them today", "总共",
+    # "hoy llevo"): a day's total unless the same words say it was at once
+    (re.compile(r"\b(?:today|so far|in total|altogether|all day|since (?:this )?(?:morning|"
+                r"lunch|noon|breakfast)|over the (?:day|afternoon|evening)|hoy|en total|llevo)\b|"
+                r"今天|总共|一共|合计|前前后后"), "sofar"),
 ]
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
              "eight": 8, "ten": 10, "twelve": 12}
@@ -541,7 +577,7 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
     one is taken, or with ``last`` the one nearest the end (the text before a dose:
     "once a day at first, now three times a day, 2 tablets")."""
     per_day: float | None = None
-    daily_total = weekly = once = False
+    daily_total = weekly = once = single = sofar = False
     found = [(m, kind) for pattern, kind in _FREQ_PATTERNS for m in pattern.finditer(clause)
              if not _FREQ_NEGATED.search(clause[max(0, m.start() - 16):m.start()])]
     if last:
@@ -558,7 +594,7 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
         elif kind == "hourly" and per_day is None:
             per_day = 24.0
         elif kind == "n" and per_day is None:
-            per_day = _to_number(m.group(1))
+            per_day = _to_number(next(g for g in m.groups() if g))
         elif kind in ("2", "3", "4") and per_day is None:
             per_day = float(kind)
         elif kind == "weekly":
@@ -574,7 +610,11 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
             if last and per_day is None:
                 break  # "every 4-6 hours, not more than 4 g in 24 hours": the nearest
         elif kind == "single":
-            pass
+            single = True
+        elif kind == "sofar":
+            sofar = True
+    if sofar and not single and per_day is None and not once and not weekly:
+        daily_total = True
     if per_day is None and once and not weekly:
         per_day = 1.0
     if per_day is not None:
@@ -608,27 +648,50 @@ _VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
               "tablespoons": 15.0, "tbsp": 15.0, "cucharadita": 5.0, "cucharaditas": 5.0}
 _N = (r"\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|one|two|three|four|five|six|seven|"
       r"eight|nine|ten|eleven|twelve|fifteen|twenty|[一两二三四五六七八九十半]+|dos|tres|cuatro|"
-      r"cinco|seis")
+      r"cinco|seis|siete|ocho|nueve|diez|doce|una")
 _COUNT_EVENT = re.compile(
     rf"(?<![a-z0-9.\-])(?P<n>{_N})(?:\s*(?:-|to|or)\s*(?:{_N}))?\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
     rf"tabletas?|comprimidos?|c[aá]psulas?)(?![a-z])|of (?:them|those|these|it|the (?:tablets|"
     rf"pills|caps|capsules)|my (?:pills|tablets))\b)"
     rf"|(?:\btake|\btaking|\btook|\btakes|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
-    rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|tomo|tomando)\s*(?P<n2>{_N})(?:\s*more)?"
-    rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
+    rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|\btom[eéoó]|\btomando|\btomado|\btomaba|"
+    rf"\bllevo\b|\bdi\b|\bdio\b|\bdado\b)\s*(?P<n2>{_N})(?:\s*more)?"
+    rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|gramos?|miligramos?|grams?|vez|veces|d[ií]as?|horas?|"
+    rf"a[nñ]os|semanas?|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
     rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
     rf"|(?<![a-z0-9.])(?<!by )(?<!to )(?P<n3>{_N})\s+(?=every|each (?:time|dose)|at once|"
     rf"at a time|a day|per day|"
     rf"twice|three times|four times|in the morning)"
 )
+_BARE_STRENGTH = re.compile(
+    r"(?:\b(?:los|las|el|la|unos|unas|es|son|eran|era)\s+de|\bthe)\s+"
+    r"(?P<num>\d{1,4}(?:\.\d+)?)(?:'?s|\s+(?:ones|kind|mg ones))?(?=\s*(?:[,.;!?]|$|y\b|and\b|"
+    r"ones\b|kind\b|pero\b|but\b))"
+    r"|(?<![\d.])(?P<num2>\d{1,4}(?:\.\d+)?)\s+(?:each|apiece|a piece|cada una|cada uno)\b")
+"""A product's strength said apart from its name, with no unit ("paracetamol, los de 500",
+"ibuprofen - 4 of them, 400 each"): the strength later or earlier counts multiply."""
+_TOTAL = re.compile(
+    r"(?:\b(?:that's|that is|thats|that makes|which is|which makes|so i'm (?:at|on|taking)|"
+    r"i'm now (?:at|on|taking)|for a total of|a total of|total of|in total|altogether|"
+    r"en total|o sea)\s+|总共|一共|合计)"
+    r"(?P<num>\d{1,4}(?:\.\d+)?)(?!\d|\.\d|\s*(?:%|/|毫|克|微|片|粒|颗|次|岁|天|小时|个|周|月|年|"
+    r"(?:mg|mcg|μg|ug|g|grams?|gramos?|ml|cc|units?|iu|kg|kilos?|lbs?|years?|yrs?|days?|weeks?|"
+    r"months?|hours?|hrs?|h|min|minutes?|times|x|tablets?|tabs?|pills?|caps?|capsules?|ones?|of|"
+    r"percent|am|pm|pastillas?|veces|d[ií]as|horas|a[nñ]os)\b))")
+"""A stated total with no unit after a drug's strength ("that's 40 a day now", "总共15"):
+an amount in the drug's unit (a count when it is small and below the strength)."""
+_COUNTED_AFTER = re.compile(
+    rf"\s*(?:more\s+)?(?:{_COUNT_UNITS}|ones?\b|of (?:them|those|these|it|the|my|his|her|their|"
+    r"hers|his)\b|pastillas?|tabletas?|comprimidos?|c[aá]psulas?|de (?:ellas|esas|estas|las)\b)")
+"""Words after a number that make it a count of units: "took 6 of them", "8 pastillas"."""
 _COUNT_STRENGTH = re.compile(
     rf"(?<![a-z0-9.,])(?P<n>{_N})(?:\s*(?:x|×|\*)\s*|\s*(?:片|粒|颗)\s*|\s+(?:(?:tablets?|tabs?|"
-    r"pills?|caplets?)\s+(?:of\s+)?)?)(?:the\s+|my\s+)?(?P<s>\d{2,4})(?:'?s\b|\s*的)")
+    r"pills?|caplets?)\s+)?(?:of\s+)?)(?:the\s+|my\s+)?(?P<s>\d{2,4})(?:'?s\b|\s*的|\s+ones\b)")
 """A count of tablets of a strength given without its unit: "two 500s", "三片500的"."""
 _BARE = re.compile(r"^\s*(?:de|of|的|#)?\s*(?P<num>\d{1,4}(?:\.\d+)?)s?"
-                   r"(?![\d.]|,\d|\s*(?:%|mg|mcg|μg|ug\b|micrograms?|milligrams?|mgs\b|g\b|"
+                   r"(?!\d|\.\d|,\d|\s*(?:%|mg|mcg|μg|ug\b|micrograms?|milligrams?|mgs\b|g\b|"
                    r"gm|grams?|ml|cc|units?|iu|u\b|kg|lbs?|years?|yrs?|yo|y/o|days?|weeks?|wks?|"
-                   r"months?|hours?|hrs?|h\b|min|times|x\b|am\b|pm\b|/|-|mmol|meq|毫|克|岁|天|次|小时|"
+                   r"months?|hours?|hrs?|h\b|min|times|x\b|am\b|pm\b|/|-\s*\d|-[a-z]|mmol|meq|毫|克|岁|天|次|小时|"
                    r"月|周|年|kilos?|años|horas|días))")
 
 
@@ -657,7 +720,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
         if after:
             gap = norm[end:after[0].span[0]]
             if re.fullmatch(r"\s*(?:of\s+(?:the\s+|my\s+|your\s+)?|的|de\s+|\)?\s*|"
-                            r"(?:片|粒|颗|袋|支)的?)?", gap):
+                            r"(?:[一每]\s*)?(?:片|粒|颗|袋|支)的?)?", gap):
                 return after[0]
         before = [m for m in drugs if m.span[1] <= start]
         if before and _UNKNOWN_DRUG_BEFORE.search(norm[before[-1].span[1]:start]):
@@ -797,6 +860,38 @@ def find_doses(text: str, mentions: Sequence[Mention],
             add(mention.drug, (cs.start(), cs.end()), value * count, bare, count,
                 owner=mention.span)
 
+    if strength_unit is not None:
+        for b in _BARE_STRENGTH.finditer(norm):  # "los de 500", "400 each", "the 10 mg kind"
+            num = b.group("num") or b.group("num2")
+            start = b.start("num") if b.group("num") else b.start("num2")
+            mention = owner(start, start + len(num))
+            if mention is None or mention.drug in strengths or mention.strength_mg is not None:
+                continue
+            bare = strength_unit(mention.drug)
+            if bare is not None and float(num) > 0:
+                strengths[mention.drug] = (float(num), bare)
+                taken.append((start, start + len(num)))
+
+    if strength_unit is not None:
+        for t in _TOTAL.finditer(norm):  # "amlodipine 10, doubled again - that's 40"
+            mention = owner(t.start("num"), t.end("num"))
+            if mention is None or any(s <= t.start("num") < e for s, e in taken):
+                continue
+            bare = strength_unit(mention.drug)
+            value = float(t.group("num"))
+            known = strengths.get(mention.drug) or (
+                (mention.strength_mg, "mg") if mention.strength_mg is not None else None)
+            if bare is None or value <= 0:
+                continue
+            span = (t.start("num"), t.end("num"))
+            taken.append(span)
+            if known is not None and value <= 12 and value < known[0]:
+                # "Tylenol 500s, that's 4 a day": a small number under the strength is a count
+                add(mention.drug, span, value * known[0], known[1], value, owner=mention.span)
+            else:
+                add(mention.drug, span, value, known[1] if known else bare, None,
+                    owner=mention.span)
+
     for c in _COUNT_EVENT.finditer(norm):
         raw = c.group("n") or c.group("n2") or c.group("n3")
         start = c.start("n") if c.group("n") else c.start("n2") if c.group("n2") else c.start("n3")
@@ -825,7 +920,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
             else:
                 continue
             if c.group("n2") and re.fullmatch(r"\d+(?:\.\d+)?", raw) and count >= 5 and (
-                    not re.match(rf"\s*(?:{_COUNT_UNITS})", norm[c.end():c.end() + 12])) and any(
+                    not _COUNTED_AFTER.match(norm[c.end():c.end() + 16])) and any(
                     abs(count - amount * k) < 1e-6 for k in (0.25, 0.5, 1, 2, 3, 4)):
                 # "10 mg tabs ... I'm meant to take 5", "I take 20 of lisinopril": a bare number
                 # that is a fraction or multiple of the tablet strength is an amount, not a count
@@ -1058,14 +1153,16 @@ def _count_before(sentence: str, pos: int) -> float | None:
     """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
     m = re.search(r"(?:^|[\s(]|(?<=[\u4e00-\u9fff]))(\d{1,2}|one|two|three|four|five|six|"
                   r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-                  r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of|(?:片|粒)\s*[（(]?)?\s*$",
+                  r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of those|of these|of|"
+                  r"(?:片|粒)\s*[（(]?)?\s*$",
                   sentence[:pos])
     if m is None or _package(sentence, m.start(1)):
         return None
     after = sentence[pos:pos + 40]
     spelled = not m.group(1).isdigit()
     unit_after = rf"\S+\s*(?:\S+\s*)?(?:{_COUNT_UNITS})"
-    multiplied = re.search(r"(?:x|×|\*|of the|of my|(?:片|粒)\s*[（(]?)\s*$", sentence[:pos])
+    multiplied = re.search(r"(?:x|×|\*|of the|of my|of those|of these|(?:片|粒)\s*[（(]?)\s*$",
+                           sentence[:pos])
     if not spelled and not re.match(unit_after, after) and not multiplied:
         return None
     if multiplied and re.search(r"[（(]\s*$", multiplied.group()) and not re.match(
@@ -1169,7 +1266,7 @@ _AGE = [
     re.compile(r"\b(?:aged?|age:?)\s*(\d{1,3})\b"),
     re.compile(r"\b(\d{1,3})\s*(?:m|f|male|female|man|woman|boy|girl)\b(?!\s*(?:mg|kg|g)\b)"),
     re.compile(r"(\d{1,3})\s*(?:岁|周岁)"),
-    re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d.]|\s*(?:"
+    re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d./]|\s*(?:"
                r"weeks?|wks?|"
                r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours))"),
     re.compile(r"\b(\d{1,3})\s*a[ñn]os\b"),
