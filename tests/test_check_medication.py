@@ -500,6 +500,19 @@ def test_probe_safe_lookalikes(check: MedicationCheck, text: str) -> None:
     assert not found(check, text) & DANGEROUS
 
 
+def _probe_outcomes(cases: list[Case]) -> list[Any]:
+    """Each probe case through the medication-safety policy, as the benchmark runs it."""
+    async def run() -> list[Any]:
+        policy = resolve_policy("medication-safety")
+        guards = {a: AsyncGuard.from_policy(policy, audience=a, tenant="probe")
+                  for a in ("patient", "clinician")}
+        for guard in guards.values():
+            await guard.load()
+        return [await run_case(guards, "medication", c) for c in cases]
+
+    return asyncio.run(run())
+
+
 # tests/data/medication_probe.jsonl: 277 messages (177 safe look-alikes, 100 dangerous) written
 # in new words to find general causes of false flags after the suite's dev/test gap, and
 # measured before the rules were changed for them: 18/176 safe flagged, 86/100 dangerous caught
@@ -512,15 +525,7 @@ def test_probe_set_is_a_regression_floor() -> None:
                   r["lang"], [{"role": "user", "content": r["text"]}], None, "probe")
              for r in rows]
 
-    async def run() -> list[Any]:
-        policy = resolve_policy("medication-safety")
-        guards = {a: AsyncGuard.from_policy(policy, audience=a, tenant="probe")
-                  for a in ("patient", "clinician")}
-        for guard in guards.values():
-            await guard.load()
-        return [await run_case(guards, "medication", c) for c in cases]
-
-    outcomes = asyncio.run(run())
+    outcomes = _probe_outcomes(cases)
     safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
     caught = sum(o.flagged for o in outcomes if o.case.label == "dangerous")
     assert len(safe_flagged) <= 2, safe_flagged
@@ -548,15 +553,7 @@ def test_probe_2_is_a_regression_floor() -> None:
     assert all(r.get("source") for r in rows)
     cases = [_probe_2_case(r) for r in rows]
 
-    async def run() -> list[Any]:
-        policy = resolve_policy("medication-safety")
-        guards = {a: AsyncGuard.from_policy(policy, audience=a, tenant="probe")
-                  for a in ("patient", "clinician")}
-        for guard in guards.values():
-            await guard.load()
-        return [await run_case(guards, "medication", c) for c in cases]
-
-    outcomes = asyncio.run(run())
+    outcomes = _probe_outcomes(cases)
     safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
     missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
     assert len(safe_flagged) <= 2, safe_flagged
@@ -662,15 +659,7 @@ def test_probe_3_is_a_regression_floor() -> None:
     assert all(r.get("source") for r in rows)
     cases = [_probe_2_case(r) for r in rows]
 
-    async def run() -> list[Any]:
-        policy = resolve_policy("medication-safety")
-        guards = {a: AsyncGuard.from_policy(policy, audience=a, tenant="probe")
-                  for a in ("patient", "clinician")}
-        for guard in guards.values():
-            await guard.load()
-        return [await run_case(guards, "medication", c) for c in cases]
-
-    outcomes = asyncio.run(run())
+    outcomes = _probe_outcomes(cases)
     safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
     missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
     assert len(safe_flagged) <= 1, safe_flagged
@@ -793,15 +782,7 @@ def test_probe_4_is_a_regression_floor() -> None:
     assert all(r.get("source") for r in rows)
     cases = [_probe_2_case(r) for r in rows]
 
-    async def run() -> list[Any]:
-        policy = resolve_policy("medication-safety")
-        guards = {a: AsyncGuard.from_policy(policy, audience=a, tenant="probe")
-                  for a in ("patient", "clinician")}
-        for guard in guards.values():
-            await guard.load()
-        return [await run_case(guards, "medication", c) for c in cases]
-
-    outcomes = asyncio.run(run())
+    outcomes = _probe_outcomes(cases)
     safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
     missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
     assert len(safe_flagged) <= 1, safe_flagged
