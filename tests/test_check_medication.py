@@ -547,15 +547,20 @@ def _probe_2_case(r: dict[str, Any]) -> Case:
                 r.get("audience", "patient"), r["lang"], messages, r.get("response"), r["source"])
 
 
-def test_probe_2_is_a_regression_floor() -> None:
-    path = Path(__file__).parent / "data" / "medication_probe_2.jsonl"
+def _probe_file_misses(name: str) -> tuple[list[str], list[str]]:
+    """(safe rows flagged, dangerous rows missed) over ``tests/data/<name>``, a probe in the
+    medication_probe_2 format; every row must carry its clinical source."""
+    path = Path(__file__).parent / "data" / name
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     assert all(r.get("source") for r in rows)
-    cases = [_probe_2_case(r) for r in rows]
-
-    outcomes = _probe_outcomes(cases)
+    outcomes = _probe_outcomes([_probe_2_case(r) for r in rows])
     safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
     missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
+    return safe_flagged, missed
+
+
+def test_probe_2_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_2.jsonl")
     assert len(safe_flagged) <= 2, safe_flagged
     assert len(missed) <= 4, missed
 
@@ -654,14 +659,7 @@ def test_round4_answer_with_a_range_and_a_24_hour_limit_is_not_a_dose(
 # 164/199 dangerous caught, 2/103 safe flagged. After: 199 caught, 0 safe flagged. Tuned on
 # now, so a floor, not an estimate.
 def test_probe_3_is_a_regression_floor() -> None:
-    path = Path(__file__).parent / "data" / "medication_probe_3.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    assert all(r.get("source") for r in rows)
-    cases = [_probe_2_case(r) for r in rows]
-
-    outcomes = _probe_outcomes(cases)
-    safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
-    missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
+    safe_flagged, missed = _probe_file_misses("medication_probe_3.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
     assert len(missed) <= 3, missed
 
@@ -777,14 +775,7 @@ def test_round5_spanish_insulin_in_ml_is_a_unit_error(check: MedicationCheck) ->
 # "一晚上吃了6次", "me tomé 6 de una vez"). Measured before the changes: 66/88 dangerous caught,
 # 3/72 safe flagged. After: 88 caught, 0 safe flagged. Tuned on now, so a floor.
 def test_probe_4_is_a_regression_floor() -> None:
-    path = Path(__file__).parent / "data" / "medication_probe_4.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    assert all(r.get("source") for r in rows)
-    cases = [_probe_2_case(r) for r in rows]
-
-    outcomes = _probe_outcomes(cases)
-    safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
-    missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
+    safe_flagged, missed = _probe_file_misses("medication_probe_4.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
     assert len(missed) <= 2, missed
 
