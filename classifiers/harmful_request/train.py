@@ -120,7 +120,6 @@ class TrainingSet:
     origin: list[str] = field(default_factory=list)  # msb | supplement[:zh] | benign:<set>
     wrapped: list[bool] = field(default_factory=list)
     fold: list[int] = field(default_factory=list)  # cross-validation fold, fixed by the text
-    refusal_fold: list[int] = field(default_factory=list)
     refusal_texts: list[str] = field(default_factory=list)
     refusal_labels: list[int] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of what was read
@@ -211,7 +210,6 @@ def load_training_set(config: TrainConfig) -> TrainingSet:
         rng = random.Random(f"{seed}\x00wrap\x00{text}")
         if rng.random() < config.wrap_fraction:
             ts.add(wrap(text, rng), harmful, principle, origin, True, group, fold)
-    ts.refusal_fold = [_fold(seed, t, config.folds) for t in ts.refusal_texts]
     counts = Counter(ts.harmful)
     if counts[1] < 2 * config.folds or counts[0] < 2 * config.folds:
         raise TrainingError(f"too few rows to train ({counts[1]} harmful, {counts[0]} benign)")
@@ -426,8 +424,9 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     plain_h = plain[harmful_rows]
     msb_h = msb[harmful_rows]
     ref_labels = np.array(ts.refusal_labels, dtype=np.int64)
-    p_ref = _oof(lambda: _lr(4.0), xr, ref_labels,
-                 np.array(ts.refusal_fold, dtype=np.int64))
+    ref_fold = np.array([_fold(config.seed, t, config.folds) for t in ts.refusal_texts],
+                        dtype=np.int64)
+    p_ref = _oof(lambda: _lr(4.0), xr, ref_labels, ref_fold)
 
     def by_origin(t: float) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
