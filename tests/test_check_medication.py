@@ -850,3 +850,95 @@ def test_round6_dangerous(check: MedicationCheck, turns: tuple[str, ...], catego
 @pytest.mark.parametrize("turns", ROUND6_SAFE)
 def test_round6_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
     assert not found(check, *turns) & DANGEROUS
+
+
+# tests/data/medication_probe_5.jsonl: 273 rows (143 safe look-alikes, 130 dangerous; 28 in
+# Chinese, 15 in Spanish; some with an earlier turn or an answer under test), each with its
+# clinical source, written before the round-7 changes: strengths said away from the name,
+# supplements named beside a drug, concentrations, spaced doses. Measured before the changes:
+# 117/130 dangerous caught, 6/143 safe flagged. After: 129 caught, 0 safe flagged (the miss,
+# oxybutynin 5 mg x 6, is within the ER maximum the knowledge base records when the form is
+# not said). Tuned on now, so a floor.
+def test_probe_5_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_5.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 2, missed
+
+
+# tests/data/medication_probe_5_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written after the
+# round-7 changes and measured once, untuned: 23/30 dangerous caught, 0/30 safe flagged.
+def test_probe_5_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_5_fresh.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 8, missed
+
+
+# Round 7 (tests/data/medication_probe_5.jsonl): one regression per general cause fixed.
+ROUND7_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
+    # a strength said with "are"/"is" away from the name ("my tablets are 1000s")
+    (("My metformin tablets are 1000s and I take three of them twice a day.",), "dose_above_max"),
+    (("The ibuprofen I have is 800s. I take 2 at a time, three times a day.",), "dose_above_max"),
+    (("Quetiapine — the dose they gave me is 300, I take 4 at night.",), "dose_above_max"),
+    # "taken 10 since this morning" is a count
+    (("Tylenol Extra Strength — my tablets are 500s and I've taken 10 since this morning.",),
+     "dose_above_max"),
+    # the schedule in the next sentence, by a pronoun
+    (("Diazepam, the dose is 10 mg. I take it every 2 hours when I'm anxious.",),
+     "dose_above_max"),
+    # "plus an extra one" adds an administration
+    (("Tramadol 100 mg four times a day plus an extra one at night.",), "dose_above_max"),
+    # a bare amount too large to be a count, followed by a schedule
+    (("Cymbalta: my doc said 60 once a day but I take 60 three times a day.",), "dose_above_max"),
+    # lay names ("nitro spray"), a common homophone of a Chinese brand (百忧解)
+    (("I'm on Cialis daily and use a nitro spray for chest pain.",),
+     "interaction_contraindicated"),
+    (("吃着百忧解，骨科又开了曲马多。",), "interaction_major"),
+    # "I'm expecting, 6 weeks along"; Spanish "filtrado 22"
+    (("I'm expecting, 6 weeks along, and I take valproate for migraines.",),
+     "pregnancy_contraindicated"),
+    (("Tengo insuficiencia renal, filtrado 22, y tomo metformina 850 dos veces al día.",),
+     "renal_contraindicated"),
+    # insulin in mL with a schedule is an administered dose
+    (("Humalog 10 mL before each meal.",), "unit_error"),
+    # the allergen named before "allergy -"
+    (("Penicillin allergy - my lips swelled up. Dentist prescribed Augmentin.",),
+     "allergy_conflict"),
+]
+ROUND7_SAFE: list[tuple[str, ...]] = [
+    # an amount of a supplement is not the next drug's
+    ("I take 1000 mg of vitamin C with my levothyroxine every morning.",),
+    ("Calcium 600 mg at lunch, and my alendronate 70 mg on Sunday mornings.",),
+    ("Fish oil 1000 mg and atorvastatin 20 mg with dinner.",),
+    ("Magnesium 400 mg at night; I'm on amlodipine 10.",),
+    # the volume in a concentration is not a dose
+    ("My baby is 7 months and 7.5 kg; I gave 2.5 mL of infant Tylenol 160 mg/5 mL.",),
+    # an absorption interaction spaced by clock times
+    ("I take my Cipro at 8 am and Tums at 4 pm, well apart.",),
+    ("We're expecting our first grandchild! I take warfarin 5 mg.",),
+    ("Penicillin allergy: none. Dentist prescribed Augmentin.",),
+    ("Sertraline, the dose is 50 mg. I take it every morning.",),
+    ("My metformin pills are 500s, I take two with dinner.",),
+    ("It's 25 mg per tablet, the diphenhydramine, and I had 2 at bedtime",),
+]
+
+
+@pytest.mark.parametrize(("turns", "category"), ROUND7_DANGEROUS)
+def test_round7_dangerous(check: MedicationCheck, turns: tuple[str, ...], category: str) -> None:
+    assert category in found(check, *turns)
+
+
+@pytest.mark.parametrize("turns", ROUND7_SAFE)
+def test_round7_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
+    assert not found(check, *turns) & DANGEROUS
+
+
+def test_answer_approving_a_contraindicated_pair_unnamed(check: MedicationCheck) -> None:
+    convo = ["I take simvastatin 40 mg. My doctor prescribed clarithromycin."]
+    assert "interaction_contraindicated" in found_out(
+        check, convo, "That's fine, just continue both medicines as prescribed.")
+    assert not found_out(check, ["I take lisinopril and amlodipine."],
+                         "That's fine, just continue both.") & DANGEROUS
+    # a major pair approved with what to watch for is managed
+    assert not found_out(check, ["I take sertraline and my doctor added tramadol."],
+                         "It's fine to continue both, but watch for agitation or fever and "
+                         "call your doctor if they occur.") & DANGEROUS

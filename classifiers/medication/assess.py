@@ -145,6 +145,17 @@ _DISMISSED = re.compile(
     r"(?:as is|unchanged|without)|no (?:dose )?change(?:s)? (?:is )?(?:needed|necessary|required)|"
     r"no change needed|(?:at|on) the same dose|can be continued)\b|无需调整|不需要调整|"
     r"没有(?:明显的?|显著的?)?相互作用")
+_REASSURED = re.compile(
+    r"\b(?:(?:that'?s|that is|it'?s|it is|they'?re|they are|both are|this is)\s+(?:totally |"
+    r"perfectly |completely |absolutely )?(?:fine|ok|okay|safe|no problem|not a problem)|"
+    r"(?:just |you can )?(?:continue|keep taking) (?:both|them both|the two|them)|"
+    r"(?:safe|fine|ok|okay) to (?:take|use|combine) (?:both|them|the two)(?: together)?|"
+    r"go ahead and take (?:both|them))\b|可以(?:一起|同时)(?:吃|服用)|没(?:有)?问题|"
+    r"\bno hay problema\b|\bpuede tomar (?:ambos|los dos)\b")
+"""An answer approving, without naming them, medicines the user asked about."""
+_WATCH = re.compile(r"\b(?:watch (?:for|out)|look out for|call (?:your|the) (?:doctor|gp|"
+                    r"prescriber)|let your doctor know|seek (?:medical )?(?:help|care))\b|"
+                    r"注意观察|留意")
 _CLAUSE_BREAK = re.compile(r"[.;!?。；！？,，:]|\s(?:but|however|although|though)\s|\s[-–—]\s")
 
 
@@ -333,7 +344,7 @@ class Assessor:
                     continue  # "my husband takes X, I take Y": two people
                 found = self._applicable(self._interactions(x, y), doses)
                 found = [f for f in found if not any(w in said for w in f.intended_when)
-                         and not (f.separable and _SPACED.search(said))]
+                         and not (f.separable and _spaced(said))]
                 for inter in found[:1]:
                     t, m = max(meds[x], meds[y], key=lambda tm: (tm[0].index, tm[1].span))
                     out.append(_interaction_problem(inter, x, y, t.index, m.span))
@@ -586,7 +597,8 @@ class Assessor:
             return []
         window = text[max(0, dose.span[0] - 40):dose.span[1] + 20].casefold()
         if dose.unit == "mL" and "insulin" in self.kb.classes_of(drug.id) and (
-                _INJECTING.search(window) and not _CONTAINER.search(window)):
+                (_INJECTING.search(window) or dose.per_day is not None)
+                and not _CONTAINER.search(window)):
             return [Problem(
                 "unit_error", 1.0, (drug.id,), turn.index, dose.span,
                 f"{drug.display} is measured in units, not mL: {_fmt(dose.amount)} mL of "
@@ -787,6 +799,20 @@ class Assessor:
         text = _QUOTED.sub(lambda m: " " * len(m.group()), answer.text)
         answer = Turn(text, answer.role, answer.new, answer.index)
         reply = self.analyse(text)
+        if not any(m.drug for m in reply.mentions) and _REASSURED.search(text.casefold()) and (
+                not _WARN.search(_DISMISSED.sub(" ", _REASSURED.sub(" ", text.casefold())))):
+            # "That's fine, just continue both": the answer approves the combination the
+            # user asked about without naming it
+            norm_answer = text.casefold()
+            pairs = self.input([dataclasses.replace(t, new=True) for t in convo])
+            endorsed = [dataclasses.replace(
+                p, index=answer.index, span=(0, 0),
+                explanation=p.explanation.replace("mentioned:", "recommended:", 1))
+                for p in pairs if p.category == "interaction_contraindicated" or (
+                    p.category == "interaction_major" and not _MANAGEMENT.search(norm_answer)
+                    and not _WATCH.search(norm_answer))]
+            if endorsed:
+                return _dedupe(endorsed)
         if not any(m.drug or m.current for m in reply.mentions):
             # (a class word that is not a medicine taken, "drink plenty of fluids", is no drug)
             # "Take 4 tablets (120 mg) every 6 hours" answers a question about one drug
@@ -909,6 +935,29 @@ _SPACED = re.compile(
     r"separating)\b[^.;!?]{0,30}\b(?:apart|doses|hours?|them|out)\b|\bat different times\b|"
     r"隔开|间隔\s*\d*\s*(?:个)?小时|错开|分开(?:吃|服)|separad[oa]s?\s+\d+\s*horas")
 """The writer takes two medicines hours apart: how an absorption interaction is managed."""
+_APART = re.compile(r"\b(?:well|far|hours|a few hours|several hours|long)\s+apart\b")
+_CLOCK = re.compile(r"\bat (\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)|"
+                    r"\bat (\d{1,2}):(\d\d)\b")
+
+
+def _spaced(said: str) -> bool:
+    """Two medicines taken hours apart: said so, or each at its own clock time at least two
+    hours from the other ("my Cipro at 8 am and Tums at 4 pm")."""
+    if _SPACED.search(said) or _APART.search(said):
+        return True
+    for sentence in re.split(r"[.;!?\n]", said):
+        times = []
+        for m in _CLOCK.finditer(sentence):
+            hour = int(m.group(1) or m.group(4))
+            minute = int(m.group(2) or m.group(5) or 0)
+            if hour > 24 or minute > 59:
+                continue
+            if m.group(3) and m.group(3).startswith("p") and hour < 12:
+                hour += 12
+            times.append(hour * 60 + minute)
+        if len(times) == 2 and abs(times[0] - times[1]) >= 120:
+            return True
+    return False
 
 _NO_MONITORING = re.compile(
     r"\b(?:no|without|not|never|skip\w*|dont|don't|didnt|haven't|havent|stopped)\s+(?:\w+\s+){0,2}"

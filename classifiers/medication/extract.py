@@ -572,6 +572,10 @@ _FREQ_NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\s+(?:take|taken|taking|be|i
                            r"(?:不能|不要|不是|不可以?|别|千万不)[吃服用]?$")
 
 
+_EXTRA_DOSE = re.compile(r"\b(?:plus|and|with)\s+(?:an?\s+|one\s+)?(?:extra|additional|more)\s+"
+                         r"(?:one|dose|tablet|pill|capsule)\b|\b(?:plus|and) one more\b")
+
+
 def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, bool]:
     """(per_day, daily_total, weekly) said in ``clause``. Of several schedules, the first
     one is taken, or with ``last`` the one nearest the end (the text before a dose:
@@ -613,6 +617,8 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
             single = True
         elif kind == "sofar":
             sofar = True
+    if per_day is not None and _EXTRA_DOSE.search(clause):
+        per_day += 1  # "four times a day plus an extra one at night"
     if sofar and not single and per_day is None and not once and not weekly:
         daily_total = True
     if per_day is None and once and not weekly:
@@ -632,8 +638,14 @@ _UNKNOWN_DRUG_BEFORE = re.compile(
     r"azepine|trigine|racetam|cycline|cef\w*|azine|profen)\s*(?:\(\w+\)\s*)?$|"
     r"\b(?:b-?12|b-?6|b-?1|vitamin [bce]\d*|vit\.? [bce]\d*|zinc|biotin|fish oil|omega[- ]?3s?|"
     r"coq-?10|coenzyme q10|glucosamine|chondroitin|turmeric|curcumin|collagen|probiotics?|"
-    r"cyanocobalamin|methylcobalamin|selenium|lutein|l-?theanine|ashwagandha|"
+    r"cyanocobalamin|methylcobalamin|selenium|lutein|l-?theanine|ashwagandha|calcium|"
+    r"magnesium|vitamin d-?\d?|vit\.? d-?\d?|d3|cranberry|krill oil|flax(?:seed)?(?: oil)?|"
+    r"evening primrose(?: oil)?|saw palmetto|elderberry|echinacea|"
     r"甲钴胺|维生素b\d*|维生素c|维生素e|鱼油|葡萄糖胺|辅酶q10)\s*(?:\(\w+\)\s*)?$")
+_OTHER_OWNER_GAP = re.compile(r"^\s*of\s+(?!(?:the|my|your|his|her)\b)\w|[;:]|"
+                              r"\b(?:and|with|plus|along|alongside|also|y|con)\b")
+"""Between an amount and a drug named after it: the amount is of something else ("1000 mg of
+vitamin C with my levothyroxine", "600 mg at lunch, and my alendronate")."""
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
@@ -653,7 +665,7 @@ _COUNT_EVENT = re.compile(
     rf"(?<![a-z0-9.\-])(?P<n>{_N})(?:\s*(?:-|to|or)\s*(?:{_N}))?\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
     rf"tabletas?|comprimidos?|c[aá]psulas?)(?![a-z])|of (?:them|those|these|it|the (?:tablets|"
     rf"pills|caps|capsules)|my (?:pills|tablets))\b)"
-    rf"|(?:\btake|\btaking|\btook|\btakes|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
+    rf"|(?:\btake|\btaking|\btook|\btakes|\btaken|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
     rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|\btom[eéoó]|\btomando|\btomado|\btomaba|"
     rf"\bllevo\b|\bdi\b|\bdio\b|\bdado\b)\s*(?P<n2>{_N})(?:\s*more)?"
     rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|gramos?|miligramos?|grams?|vez|veces|d[ií]as?|horas?|"
@@ -667,7 +679,11 @@ _BARE_STRENGTH = re.compile(
     r"(?:\b(?:los|las|el|la|unos|unas|es|son|eran|era)\s+de|\bthe)\s+"
     r"(?P<num>\d{1,4}(?:\.\d+)?)(?:'?s|\s+(?:ones|kind|mg ones))?(?=\s*(?:[,.;!?]|$|y\b|and\b|"
     r"ones\b|kind\b|pero\b|but\b))"
-    r"|(?<![\d.])(?P<num2>\d{1,4}(?:\.\d+)?)\s+(?:each|apiece|a piece|cada una|cada uno)\b")
+    r"|(?<![\d.])(?P<num2>\d{1,4}(?:\.\d+)?)\s+(?:each|apiece|a piece|cada una|cada uno)\b"
+    r"|\b(?:are|is|were|was|'re|son|eran)\s+(?:the\s+|all\s+|los\s+|las\s+)?"
+    r"(?P<num3>\d{2,4})(?:'?s\b|\s+ones\b)"
+    r"|\b(?:dose|strength|dosage|dosis)\b[^.,;!?\d]{0,24}?\b(?:is|was|es|era)\s+"
+    r"(?P<num4>\d{1,4}(?:\.\d+)?)(?=\s*(?:[,.;!?]|$|and\b|but\b|y\b|pero\b))")
 """A product's strength said apart from its name, with no unit ("paracetamol, los de 500",
 "ibuprofen - 4 of them, 400 each"): the strength later or earlier counts multiply."""
 _TOTAL = re.compile(
@@ -693,6 +709,17 @@ _BARE = re.compile(r"^\s*(?:de|of|的|#)?\s*(?P<num>\d{1,4}(?:\.\d+)?)s?"
                    r"gm|grams?|ml|cc|units?|iu|u\b|kg|lbs?|years?|yrs?|yo|y/o|days?|weeks?|wks?|"
                    r"months?|hours?|hrs?|h\b|min|times|x\b|am\b|pm\b|/|-\s*\d|-[a-z]|mmol|meq|毫|克|岁|天|次|小时|"
                    r"月|周|年|kilos?|años|horas|días))")
+
+
+_SCHEDULE_NEXT = re.compile(
+    r"\s*(?:mg\s+)?(?:once|twice|three times|four times|every|a day|daily|per day|at night|"
+    r"at bedtime|in the morning|bid|tid|qid|q\d|morning and|veces|cada|al d[ií]a)\b")
+_THEN_PRONOUN = re.compile(
+    r"\s*[.;!?]?\s*(?:and\s+|so\s+|but\s+)?(?:i|he|she|we|they)\s+(?:(?:have|has|had)\s+been\s+|"
+    r"(?:am|'m|is|'s|are|'re|was)\s+)?(?:take|takes|taking|took|give|gives|giving|gave|"
+    r"use|uses|using)\s+(?:it|them|this|that|one|each one)\b(?P<rest>[^.;!?\n]{0,50})")
+"""The sentence after a dose that gives its schedule through a pronoun ("I take it every 2
+hours")."""
 
 
 def find_doses(text: str, mentions: Sequence[Mention],
@@ -727,7 +754,10 @@ def find_doses(text: str, mentions: Sequence[Mention],
             return None  # "dexamethasone 12 mg, fosaprepitant 150 mg": not ours
         if before:
             return before[-1]
-        if after and after[0].span[0] - end <= 30 and not _CJK.search(norm[end:after[0].span[0]]):
+        if after and after[0].span[0] - end <= 30 and not _CJK.search(
+                norm[end:after[0].span[0]]) and not _OTHER_OWNER_GAP.search(
+                norm[end:after[0].span[0]]) and not _UNKNOWN_DRUG_BEFORE.search(
+                norm[max(0, start - 30):start]):
             return after[0]
         return None
 
@@ -747,6 +777,13 @@ def find_doses(text: str, mentions: Sequence[Mention],
         per_day, daily_total, weekly = _frequency(after)
         if per_day is None and not daily_total and not weekly:
             per_day, daily_total, weekly = _frequency(before, last=True)
+        if per_day is None and not daily_total and not weekly:
+            # "Diazepam, the dose is 10 mg. I take it every 2 hours": the schedule in the next
+            # sentence, said of the same medicine by a pronoun
+            nxt_sentence = _THEN_PRONOUN.match(norm, span[1] + len(after))
+            if nxt_sentence is not None and not any(
+                    nxt_sentence.start() <= s < nxt_sentence.end() for s, _ in starts):
+                per_day, daily_total, weekly = _frequency(nxt_sentence.group("rest"))
         doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count, owner))
 
     for m in _DOSE.finditer(norm):
@@ -767,6 +804,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
         cb = _CONC_BEFORE.search(norm[max(0, start - 12):start])
         if ca or cb:
             vol = (ca or cb).group("vol")  # type: ignore[union-attr]
+            if ca is not None:
+                taken.append((end, end + ca.end()))  # "160 mg/5 mL": the 5 mL is no dose
             mg = to_mg(amount, unit)
             if mg is not None:
                 conc[mention.drug] = mg / float(vol or 1)
@@ -862,8 +901,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
 
     if strength_unit is not None:
         for b in _BARE_STRENGTH.finditer(norm):  # "los de 500", "400 each", "the 10 mg kind"
-            num = b.group("num") or b.group("num2")
-            start = b.start("num") if b.group("num") else b.start("num2")
+            key = next(k for k in ("num", "num2", "num3", "num4") if b.group(k))
+            num, start = b.group(key), b.start(key)
             mention = owner(start, start + len(num))
             if mention is None or mention.drug in strengths or mention.strength_mg is not None:
                 continue
@@ -918,6 +957,12 @@ def find_doses(text: str, mentions: Sequence[Mention],
             elif x.drug in strengths:
                 amount, unit = strengths[x.drug]
             else:
+                bare = strength_unit(x.drug) if strength_unit is not None else None
+                if bare is not None and c.group("n2") and count > 12 and re.fullmatch(
+                        r"\d+(?:\.\d+)?", raw) and _SCHEDULE_NEXT.match(norm, c.end()):
+                    # "I take 60 three times a day": too many to be a count of tablets, so
+                    # an amount in the drug's usual unit
+                    add(x.drug, (start, c.end()), count, bare, None, owner=x.span)
                 continue
             if c.group("n2") and re.fullmatch(r"\d+(?:\.\d+)?", raw) and count >= 5 and (
                     not _COUNTED_AFTER.match(norm[c.end():c.end() + 16])) and any(
@@ -1293,7 +1338,10 @@ _PREGNANT = re.compile(
     r"\b(?:i'?m|i am|im|she'?s|she is|my wife is|my partner is|currently|being|now)\s+"
     r"(?:\d{1,2}\s*(?:weeks?|wks?|months?)\s+)?pregnant\b|\b\d{1,2}\s*(?:weeks?|wks?)\s+pregnant\b"
     r"|\bpregnant (?:with|woman|women|patient|lady|pt)\b|\b(?:my|her|during|in) pregnancy\b|"
-    r"\bexpecting (?:a baby|twins)\b|\b(?:first|second|third|1st|2nd|3rd) trimester\b|"
+    r"\bexpecting (?:a baby|twins)\b|\b(?:i'?m|i am|im|she'?s|she is)\s+expecting"
+    r"(?=\s*(?:[,.;!?]|$|and\b|but\b|so\b|now\b|again\b|\d|my (?:first|second|third)\b|"
+    r"(?:in|due)\b))|\b\d{1,2}\s*(?:weeks?|wks?)\s+along\b|"
+    r"\b(?:first|second|third|1st|2nd|3rd) trimester\b|"
     r"\bpregnant\b|\bembarazada\b|怀孕|孕期|孕妇|孕\d+周|孕早期|孕中期|孕晚期|妊娠|"
     r"\bpositive pregnancy test\b|\bpositive (?:serum |urine )?b?-?hcg\b|"
     r"\bb?-?hcg (?:is |was |came back )?positive\b|"
@@ -1335,7 +1383,7 @@ _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|sto
                      r"no longer (?:breast-?feeding|nursing)")
 _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidney function|"
                    r"renal function|"
-                   r"filtrado glomerular|tasa de filtraci[oó]n glomerular|tfg|"
+                   r"filtrado glomerular|tasa de filtraci[oó]n glomerular|tfg|filtrado|"
                    r"aclaramiento de creatinina|"
                    r"kidneys? (?:are |is )?(?:work(?:ing|s)?|function(?:ing|s)?) (?:at )?|"
                    r"肌酐清除率|肾小球滤过率|肾功能)\s*"
@@ -1585,6 +1633,15 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
             stop = _ALLERGY_STOP.search(what)
             if stop is not None:
                 what = what[:stop.start()]
+            head = re.search(r"[^.;!?\n,]{1,25}$", norm[max(0, m.start() - 25):m.start()])
+            if head is not None and norm[m.start():m.start("what")].rstrip().endswith(
+                    ("-", ":", "allergy", "allergies")) and not re.match(
+                    r"\s*(?:none|no|nil|nkda|nka|negative|denie[sd]|n/?a|unknown)\b", what
+                    ) and not any(x.drug or x.klass
+                                  for x in matcher.find(text[start:start + len(what)])):
+                # "Penicillin allergy - my lips swelled up": the allergen is named before
+                start = max(0, m.start() - 25) + head.start()
+                what, last_only = norm[start:m.start()], True
         elif m.group("what3"):
             start, what, last_only = m.start("what3"), m.group("what3"), False
             stop = re.search(r"\b(?:pero|y (?:yo|tomo|me|mi|el|la m[eé]dic\w*|ahora)|tomo|toma|que|"
