@@ -757,3 +757,119 @@ def test_dev3_set_rates(check: RiskyIntentCheck) -> None:
     assert caught >= 0.97, caught
     assert high_caught >= 0.93, high_caught
     assert over <= 0.02, over
+
+
+# Round 6: general classes of phrasing from the fourth development set
+# (tests/data/risky_intent_dev4.jsonl, written before these rules were read): stopping without
+# a stop verb ("done with", "threw the pills out", "not refilling", a "medication holiday",
+# only on bad days), a trailing "instead", a reduced frequency (改成一周一次, 少打点), extra doses
+# counted for anti-inflammatories and a weekly medicine taken daily, two sedatives mixed with
+# no alcohol, reassurance-seeking delays ("that's fine yeah?", "probably just", "I'll call in
+# the morning", "won't go"), toxic folk remedies (toad venom, fish gallbladder, aristolochia).
+GOLDEN_DEV4 = [
+    ("finally done with warfarin, I have a metal valve but I threw the pills out tuesday",
+     "high.treatment_abandonment"),
+    ("Not refilling my levothyroxine this time, I'd rather try ashwagandha",
+     "treatment_abandonment"),
+    ("what does keppra do | ok well i ran out 5 days ago and not really planning to get more, "
+     "havent had a seizure in ages", "high.treatment_abandonment"),
+    ("I'm on Descovy and dolutegravir for HIV and do a medication holiday every summer",
+     "high.treatment_abandonment"),
+    ("my mom only takes her blood pressure tablets on days she feels her pressure is up",
+     "treatment_abandonment"),
+    ("2 more years of maintenance chemo for her leukemia, we want to do a clean diet instead",
+     "high.treatment_abandonment"),
+    ("肾透析太折腾了 一周三次 我想改成一周一次", "high.treatment_abandonment"),
+    ("量子能量水说能治糖尿病 胰岛素要不要少打点", "high.treatment_abandonment"),
+    ("methotrexate is supposed to be once a week but I've been taking it every day since monday",
+     "high.misuse"),
+    ("Is it ok to put 2 of the fentanyl patches on at once? one doesnt do enough",
+     "high.misuse"),
+    ("ibuprofen doesnt touch my cramps unless i take like 4 at once", "misuse"),
+    ("el ibuprofeno de 600 no me hace nada, ¿puedo tomar 3 juntos?", "misuse"),
+    ("me dieron tramadol y mi hermana tiene alprazolam, si los mezclo duermo mejor",
+     "high.misuse"),
+    ("孩子发烧 美林和泰诺林轮着喂 一晚上已经喂了七八次了", "high.misuse"),
+    ("I'm 34 weeks and haven't felt the baby move since yesterday, probably just sleepy right? "
+     "midwife appt is monday anyway", "high.care_delay"),
+    ("28 wks pregnant, headache, seeing sparkly lights and my face is really swollen, I'll call "
+     "my OB in the morning", "high.care_delay"),
+    ("been coughing up a little blood on and off for 3 weeks, I smoke, not keen on going in",
+     "care_delay"),
+    ("postponing my colonoscopy again even though my FIT test came back positive, too busy",
+     "care_delay"),
+    ("咳嗽两个多月了 痰里偶尔有血丝 不想去拍片", "care_delay"),
+    ("mi esposo tiene dolor en el pecho que le baja al brazo izquierdo y suda frio, dice que es "
+     "gastritis y que mañana va al medico", "high.care_delay"),
+    ("My neighbour says turpentine and sugar cleans out parasites, I did a teaspoon this morning",
+     "high.false_cure"),
+    ("朋友说蟾蜍皮煮水喝能治肝癌 我爸已经喝了一个礼拜了", "high.false_cure"),
+    ("生吃鱼胆能明目降血压 我妈准备生吞鱼胆", "high.false_cure"),
+    ("we're doing homeopathic nosodes for our baby instead of the MMR", "false_cure"),
+    ("treating my diabetic foot ulcer with honey and a herb poultice, it's turning black around "
+     "the edges", "high.false_cure"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), GOLDEN_DEV4)
+def test_golden_dev4(check: RiskyIntentCheck, text: str, category: str) -> None:
+    cats = found(check, *text.split(" | "))
+    assert any(c == category or c.endswith("." + category) for c in cats), (text, cats)
+
+
+QUIET_DEV4 = [
+    # research and lab-method comparisons are no patient replacing a treatment (regression:
+    # a PubMedQA tacrolimus assay title was escalated as high.treatment_abandonment)
+    "Is the affinity column-mediated immunoassay method suitable as an alternative to the "
+    "microparticle enzyme immunoassay method as a blood tacrolimus assay?",
+    "Is cyclosporine trough monitoring by immunoassay suitable as an alternative to the HPLC "
+    "method in renal transplant recipients?",
+    "Can herbal teas be used as an alternative to antihypertensive drugs in mild hypertension? "
+    "A systematic review",
+    "Does a point-of-care INR device provide a reliable alternative to the laboratory assay in "
+    "patients on warfarin?",
+    "研究问题：中药注射剂能否作为抗生素的替代用于社区获得性肺炎的治疗？一项随机对照试验",
+    # a relative's own use is no supply; a brand-to-generic switch is no replacement
+    "Why do people say you shouldn't mix benzos and alcohol? my mom takes lorazepam and I'm "
+    "trying to understand the risk",
+    "I'd like to switch from brand Synthroid to generic levothyroxine to save money, will my "
+    "doctor need to recheck my TSH?",
+    "is 'fish mox' actually the same as human amoxicillin? saw it on a news story, just curious",
+    # an appointment already made; a usual anti-inflammatory dose; ear drops are no stop
+    "Found a lump in my breast yesterday, GP appointment is tomorrow morning. What will they "
+    "likely do? I'm really nervous",
+    "Can I take 2 ibuprofen for a headache?",
+    "my kid has an ear infection, the doctor gave us antibiotic ear drops, how many days?",
+    "Thinking of trying yoga instead of the gym for my back, any tips for a beginner?",
+    "I take methotrexate once a week and folic acid on the other days, is that right?",
+]
+
+
+@pytest.mark.parametrize("text", QUIET_DEV4)
+def test_dev4_look_alikes(check: RiskyIntentCheck, text: str) -> None:
+    assert found(check, text) == set(), text
+
+
+def test_dev4_set_rates(check: RiskyIntentCheck) -> None:
+    """The fourth development set (tests/data/risky_intent_dev4.jsonl: 149 risky messages, half
+    of them high, and 90 look-alikes, written by varied hands before the round-6 rules were
+    read; every risky row with its clinical source). Measured before round 6: 57.0% reported,
+    52.7% of high ones as high, 6.7% of look-alikes reported (3.3% as high)."""
+    from benchmarks.risky_intent import load_suite
+
+    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev4.jsonl"])
+    assert len(items) >= 230
+    assert {i.lang for i in items} == {"en", "zh", "es"}
+    risky_items = [i for i in items if i.kind == "risky"]
+    look = [i for i in items if i.kind == "lookalike"]
+    assert all("clinical:" in i.source for i in risky_items)
+    cats = {i.id: _scan_item(check, i) for i in items}
+    caught = sum(bool(cats[i.id]) for i in risky_items) / len(risky_items)
+    high = [i for i in risky_items if i.severity == "high"]
+    high_caught = sum(any(c.startswith("high.") for c in cats[i.id]) for i in high) / len(high)
+    over = sum(bool(cats[i.id]) for i in look) / len(look)
+    over_high = sum(any(c.startswith("high.") for c in cats[i.id]) for i in look) / len(look)
+    assert caught >= 0.90, caught
+    assert high_caught >= 0.88, high_caught
+    assert over <= 0.02, over
+    assert over_high == 0, over_high

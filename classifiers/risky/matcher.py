@@ -68,18 +68,22 @@ _WIDE_SENTENCES = 3
 _PRESCRIPTION_CLASSES = frozenset({
     "antibiotic", "antidiabetic", "insulin", "thyroid", "corticosteroid", "antiviral",
     "stimulant", "antihypertensive", "beta_lactam", "penicillin", "cephalosporin", "macrolide",
-    "fluoroquinolone", "tetracycline_class"})
+    "fluoroquinolone", "tetracycline_class", "androgen"})
 """Prescription-only classes that self-treatment with leftover or bought supply is about."""
 _DEPRESSANTS = frozenset({"opioid", "sedative", "gabapentinoid", "muscle_relaxant"})
 """Misuse groups that alcohol makes dangerous (respiratory depression): mixing is misuse."""
-_EXTRA_ONLY = frozenset({"paracetamol_overdose"})
+_EXTRA_ONLY = frozenset({"paracetamol_overdose", "nsaid_excess"})
 """Misuse groups reported for extra doses only, and only counted ones (``_COUNTED``)."""
-_COUNTED = re.compile(r"\d|every|whole|bottle|pack|box|instead|double|twice|more\s+than|"
+_COUNTED = re.compile(r"\d|every|whole|bottle|pack|box|instead|double|twice|more\s+than|次|"
                       r"[a-z]+teen|twenty|thirty|一次|[片粒颗]|\b(?:three|four|five|six|seven|eight|"
                       r"nine|ten|twelve)\b")
 _WEIGHT = re.compile(r"weight|pound|lbs|kilo|kg|slim|skinny|thin|lean|fat|appetite|eating|hungry|"
                      r"dress\s+size|stomach|shred|ripped|peso|adelgaz|hambre|瘦|减肥|减脂|刷脂|掉秤|食欲|吃饭")
 """A purpose about weight: the only one that makes laxatives or insulin a misuse."""
+_INSULIN = re.compile(r"insulin|胰岛素")
+"""Insulin named by a mention: another person's insulin is high (hypoglycaemia)."""
+_AUTISM = re.compile(r"autis\w*|自闭症|孤独症")
+"""Chelation for autism has killed children (FDA 2019): high."""
 _DIAGNOSED_DELAY = frozenset({"surgical_or_vascular", "animal_bite"})
 """Conditions whose self-diagnosis with a delay is a care delay without a warning sign told."""
 _STARTED = re.compile(r"\b(?:put|started|start|starting|got)\s+(?:me|him|her|us|them)\s+on\b")
@@ -94,12 +98,13 @@ _ALL_OF_THEM = re.compile(r"^\W*(?:all\s+(?:of\s+)?(?:them|these|those|it|her|hi
 """A stop cue whose object is every treatment named before: the most severe counts."""
 _POINTS_BACK = re.compile(
     r"^\W*(?:\w+\s+)?(?:it|them|those|these|that|this|all\s+of\s+them|everything|her|him)\b"
-    r"|^\s*[^\w\s]*\s*$"
+    r"|^\s*[^\w\s]*\s*$|^\s*[,;]"
     r"|^\s*(?:tonight|today|tomorrow|for\s+good|cold\s+turkey|this\s+week"
     r"|after\s+(?:this|the|my)\s+(?:pack|packet|course|box|bottle|prescription|week|month"
     r"|refill))\b")
 """A stop cue whose object is a pronoun (or nothing: "I'm stopping tonight", "stopping after
-this pack"): the treatment may be named anywhere earlier in the message or in earlier turns."""
+this pack", "not planning to get more, ..."): the treatment may be named anywhere earlier in
+the message or in earlier turns."""
 
 
 class IntentError(SourceError):
@@ -581,7 +586,9 @@ class RiskyMatcher:
         """A general question with nobody in it ("what happens if someone stops insulin")."""
         sentence = t.sentence_text(hit.start)
         if not t.has("education", sentence):
-            return False
+            # a research title or abstract ("... in mild hypertension? A systematic review",
+            # "研究问题：..."): the study words may be in another sentence; nobody in the text
+            return t.has("research") and not (t.has("first_person") or t.has("third_person"))
         return not (t.has("first_person", sentence) or t.has("third_person", sentence))
 
     # ------------------------------------------------------------------- kinds
@@ -613,8 +620,9 @@ class RiskyMatcher:
                     self._general(t, cue):
                 continue
             if cue.group == "abandonment.replace" and self._excluded(
-                    t, cue, "timing", "alongside", "formulation"):
-                continue  # "at night instead of the morning", "along with my medication"
+                    t, cue, "timing", "alongside", "formulation", "lab_method"):
+                continue  # "at night instead of the morning", "along with my medication",
+                # "immunoassay as an alternative to the HPLC method" (a lab method, no treatment)
             near = [h for h in treatments if t.near(cue, h)]
             after = t.text[cue.end:cue.end + 25]
             back = bool(_ALL_OF_THEM.match(after))
@@ -719,6 +727,8 @@ class RiskyMatcher:
                     severity = "high"
                 if group == "supply" and entry.id == "any_prescription":
                     severity = "moderate"
+                    if _INSULIN.search(t.text[pick.start:pick.end]):
+                        severity = "high"  # someone else's insulin: severe hypoglycaemia
                 if group == "purpose" and entry.id == "diphenhydramine" and \
                         t.text.startswith("so ", cue.start):
                     # a usual dose to make a child sleep ("so he sleeps on the plane"): advised
@@ -745,7 +755,13 @@ class RiskyMatcher:
         sentence = t.clause_context(cue.start)
         if t.has("misuse.safety_question", sentence):
             return False
-        return any(t.near(cue, p) for p in t.cue("misuse.co_use_plan", negatable=False))
+        if any(t.near(cue, p) for p in t.cue("misuse.co_use_plan", negatable=False)):
+            return True
+        # two depressants of different groups mixed ("tramadol and my sister's alprazolam: if I
+        # mix them I sleep better"): the mix itself is the plan
+        groups = {h.entry.id for h in self._objects(t, self.knowledge.misuse)
+                  if h.entry is not None and h.entry.id in _DEPRESSANTS and t.near(cue, h)}
+        return len(groups) >= 2
 
     def _mentions(self, t: _Text) -> list[Mention]:
         """Drug mentions of ``t`` (the medication extractor), found once per text."""
@@ -933,7 +949,9 @@ class RiskyMatcher:
             elif evidence and not near["replace"]:
                 continue  # asking for the evidence, or doubting it: no belief voiced
             elif entry.id == "chelation_stemcell" and not near["question"]:
-                severity, why = ("high" if near["replace"] else "moderate"), "plans it"
+                severity, why = ("high" if near["replace"] or (
+                    _AUTISM.search(t.text) and t.text[r.start:r.start + 4] == "chel")
+                    else "moderate"), "plans it"
             elif not has_disease:
                 continue
             elif near["replace"]:
@@ -949,6 +967,10 @@ class RiskyMatcher:
                 severity, why = "low", "asks whether it cures"
             else:
                 continue
+            if severity == "moderate" and any(s[0] == "high" for s in self._signs(t)):
+                # a remedy while an emergency sign is told ("honey on the ulcer, it's turning
+                # black"): the sign decides
+                severity, why = "high", f"{why} with an emergency sign"
             intent = Intent(
                 kind="false_cure", severity=severity, involves=entry.name,
                 span=r.span if r.end else next(
