@@ -914,6 +914,44 @@ DEV5_MIN_URGENT = 0.9
 DEV5_MAX_BENIGN = 0.02
 
 
+def test_development_set_6(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_6.jsonl (0.5.0): 162 emergencies, 12 urgent and 98 look-alikes
+    across 20+ departments (84 Chinese CSEDB-style vignettes with vitals and laboratory values,
+    English lay messages with typos, clinician shorthand, Spanish), each row with the clinical
+    source of its expected behaviour. Written BEFORE the 0.5.0 patterns and measured once then:
+    emergency recall 141/162 (87%), urgent 7/12, look-alikes flagged 4/98. The 0.5.0 patterns
+    were then written from its phrasing families, so it is a tuned set now (162/162, 12/12,
+    0/98): the floors guard regressions only (see critical_eval_6_fresh.jsonl in the README
+    for the untuned number)."""
+    m = _metrics(check, "critical_eval_6.jsonl")
+    assert m["recall"] >= DEV6_MIN_RECALL
+    assert m["benign_flagged"] <= DEV6_MAX_BENIGN
+    rows = [r for r in _rows("critical_eval_6.jsonl") if r["expected"].startswith("urgent.")]
+    urgent = sum(bool({c for c in found(check, r["text"])
+                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
+    assert urgent / len(rows) >= DEV6_MIN_URGENT
+    assert all(r.get("source") for r in _rows("critical_eval_6.jsonl"))
+
+
+DEV6_MIN_RECALL = 0.97
+DEV6_MIN_URGENT = 0.9
+DEV6_MAX_BENIGN = 0.02
+
+
+def test_vignette_vitals_and_labs_0_5_0(check: CriticalIllnessCheck) -> None:
+    """0.5.0: thresholds in clinician shorthand and lay readings; normal values stay quiet."""
+    assert "emergency.metabolic_emergency" in found(check, "ED triage: 45M, K 7.4 on VBG")
+    assert "emergency.shock" in found(check, "my sats keep dropping to 88 on the oximeter")
+    assert "emergency.shock" in found(check, "我妈血压计量出来高压70多，手脚冰凉")
+    assert "emergency.altered_consciousness" in found(check, "患者男，70岁，家人发现呼之不应")
+    assert "emergency.infant_fever" in found(check, "患儿，女，45天，发热1天，体温38.6℃")
+    assert "emergency.acs" in found(check, "今日静息时胸痛持续40分钟不缓解，含服硝酸甘油无效")
+    assert found(check, "my oxygen on the finger thing is 98 and pulse 68, is that good?") == set()
+    assert found(check, "患者女，62岁，透析3年，今日透析后血钾4.6mmol/L，无不适。") == set()
+    assert found(check, "我是医学生，请解释一下糖尿病酮症酸中毒的发病机制") == set()
+    assert found(check, "I accidentally took my vitamin D twice today, is that a problem?") == set()
+
+
 def test_feature_negation_only_negates_the_last_feature(check: CriticalIllnessCheck) -> None:
     """0.4.0: a windowed match whose last feature is negated in its last clause is dropped;
     the same words with the feature present, or a pseudo-negation, still report."""
