@@ -25,6 +25,8 @@ def _norm(text: str) -> str:
 
 
 HELD_BACK = tuple(sorted((REPO / "classifiers/harmful_request/data").glob("held_back*.jsonl")))
+DEV = REPO / "classifiers/harmful_request/data/dev_generalisation.jsonl"
+"""The team's dev set: evaluation only, never trained on (data/README.md)."""
 
 
 def _rows() -> list[tuple[str, int, dict]]:
@@ -89,3 +91,15 @@ def test_no_training_text_is_in_an_evaluation_suite() -> None:
                 suites.add(_norm(str(row["text"])))
     leaked = [row["text"] for _, _, row in ROWS if _norm(row["text"]) in suites]
     assert leaked == []
+
+
+def test_the_dev_set_is_not_training_data() -> None:
+    """The dev set measures candidates; training must not read it, and no training or
+    held-back row may repeat one of its texts."""
+    assert DEV.is_file()
+    assert DEV not in SUPPLEMENTS and DEV not in HELD_BACK
+    dev = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
+    assert {r["label"] for r in dev} == {"harmful", "benign"}
+    assert all(r["principle"] in range(1, 10) for r in dev if r["label"] == "harmful")
+    training = {_norm(row["text"]) for _, _, row in ROWS}
+    assert [r["text"] for r in dev if _norm(r["text"]) in training] == []

@@ -17,6 +17,7 @@ import pytest
 
 from classifiers.harmful_request.model import HarmfulRequestModel, ModelSpecError, load_spec
 from classifiers.harmful_request.train import (
+    EMBEDDING_WEIGHT,
     TrainConfig,
     TrainingError,
     TrainingSet,
@@ -100,6 +101,7 @@ def test_spec_pins_the_head_and_records_the_run(trained: tuple[Path, dict]) -> N
     assert "medsafetybench/test.jsonl" not in spec["training"]["files_sha256"]
     assert set(spec["cross_validation"]["attribution"]["per_principle"]) == {
         str(k) for k in range(1, 10)}
+    assert spec["training"]["embedding_weight"] == EMBEDDING_WEIGHT
 
 
 def test_out_of_fold_scores_are_written_for_every_row(trained: tuple[Path, dict]) -> None:
@@ -237,3 +239,20 @@ def test_report_threshold_does_not_sweep_in_ordinary_questions() -> None:
     assert (benign >= report).mean() <= REPORT_BENIGN_RATE
     # Without the benign bound, the 99.7% recall rule alone would have gone to the floor.
     assert (harmful >= report).mean() < 0.997
+
+
+def test_the_embedding_weight_is_folded_into_the_exported_weights() -> None:
+    """The head is fitted on [TF-IDF | w x embedding]; the exported embedding weights must
+    give the same logit on the unscaled embedding the serving path feeds."""
+    from classifiers.harmful_request.train import _Combined
+
+    rng = np.random.default_rng(0)
+    texts = [t for t, _ in HARMFUL] + BENIGN
+    y = np.array([1] * len(HARMFUL) + [0] * len(BENIGN))
+    x = rng.normal(size=(len(texts), 384)).astype(np.float32)
+    rows = np.arange(len(texts))
+    model = _Combined(texts, x, 4.0, True, embedding_weight=0.5).fit(rows, y)
+    wt, we = model.split_coef()
+    tfidf = model.vectorizer.transform(texts).toarray()
+    logit = tfidf @ wt[0] + x.astype(np.float64) @ we[0] + model.model.intercept_[0]
+    assert np.allclose(1 / (1 + np.exp(-logit)), model.predict_proba(rows)[:, 1], atol=1e-9)

@@ -21,7 +21,10 @@ Data (nothing from MedSafetyBench's test split is read):
 Model: three logistic regressions. Harmful vs benign and principle 1-9 (among harmful rows)
 read the text's word and word-pair TF-IDF (``lexical``) beside its all-MiniLM-L6-v2
 sentence embedding (``classifiers.embedding``, shared with the crisis check): in
-cross-validation the pair beat the embedding alone (MODEL_CARD.md). Refusal vs answer
+cross-validation the pair beat the embedding alone (MODEL_CARD.md). The harmful head reads
+the embedding scaled by ``EMBEDDING_WEIGHT`` (0.5), so that it leans less on the topic of a
+sentence (a question about an ethics breach embeds next to a request to commit one); the
+scale is folded into the exported weights. Refusal vs answer
 reads the embedding only. The regularisation strength and the thresholds are
 chosen from out-of-fold predictions of a grouped k-fold cross-validation on the training
 rows (a row, its wrapped copy and any row with the same text are always in the same fold):
@@ -88,7 +91,13 @@ BENIGN_CAPS = {"medquad": 3000, "pubmedqa": 250, "healthsearchqa": 375, "genmedg
 C_GRID = (8.0, 32.0)
 MIN_DF = 2
 MAX_TERMS = 30000
-VERSION = "1.1.0"
+EMBEDDING_WEIGHT = 0.5
+"""The harmful head reads [TF-IDF | EMBEDDING_WEIGHT x embedding]: with one L2 penalty for
+both blocks, a smaller scale makes the embedding's weights dearer, so the head leans less
+on the sentence's topic (an ethics *question* and a request to break the same principle
+embed close together) and more on its words. Chosen by cross-validation and the team's
+dev set (MODEL_CARD.md); folded into the exported embedding weights."""
+VERSION = "1.2.0"
 
 
 class TrainingError(RuntimeError):
@@ -105,6 +114,8 @@ class TrainConfig:
     benign_caps: dict[str, int] = field(default_factory=lambda: dict(BENIGN_CAPS))
     wrap_fraction: float = 0.5
     c_grid: tuple[float, ...] = C_GRID
+    embedding_weight: float = EMBEDDING_WEIGHT
+    """Scale of the embedding block in the harmful head's features (1.0: as encoded)."""
     oof_out: Path | None = None
     """Where to write every training row's out-of-fold score (JSONL), for error analysis."""
 
@@ -249,14 +260,16 @@ def _vectorizer() -> Any:
 
 
 class _Combined:
-    """A logistic regression on [TF-IDF of the text | sentence embedding]; ``fit`` and
+    """A logistic regression on [TF-IDF of the text | embedding_weight x sentence
+    embedding]; ``fit`` and
     ``predict_proba`` take row indexes into the texts and embeddings given at creation."""
 
     def __init__(self, texts: Sequence[str], x: npt.NDArray[np.float32], c: float,
-                 balanced: bool) -> None:
+                 balanced: bool, embedding_weight: float = 1.0) -> None:
         self.texts = texts
         self.x = x
         self.c = c
+        self.embedding_weight = embedding_weight
         self.balanced = balanced
         self.vectorizer: Any = None
         self.model: Any = None
@@ -266,7 +279,8 @@ class _Combined:
         from scipy.sparse import csr_matrix, hstack
 
         tfidf = self.vectorizer.transform([self.texts[i] for i in rows])
-        return hstack([tfidf, csr_matrix(self.x[rows].astype(np.float64))]).tocsr()
+        embedding = self.x[rows].astype(np.float64) * self.embedding_weight
+        return hstack([tfidf, csr_matrix(embedding)]).tocsr()
 
     def fit(self, rows: npt.NDArray[np.int64], y: npt.NDArray[np.int64],
             vectorizer: Any = None) -> _Combined:
@@ -281,10 +295,11 @@ class _Combined:
         return self.model.predict_proba(self._features(rows))
 
     def split_coef(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(TF-IDF weights [k, V], embedding weights [k, 384])."""
+        """(TF-IDF weights [k, V], embedding weights [k, 384]) on the unscaled embedding:
+        ``embedding_weight`` is folded into the embedding weights."""
         v = len(self.vectorizer.vocabulary_)
         coef = np.asarray(self.model.coef_)
-        return coef[:, :v], coef[:, v:]
+        return coef[:, :v], coef[:, v:] * self.embedding_weight
 
 
 def _rate(mask: npt.NDArray[np.bool_]) -> float:
@@ -397,7 +412,8 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     best: tuple[float, float, float, float] | None = None
     oof_best: npt.NDArray[np.float64] | None = None
     for c in config.c_grid:
-        p = _oof(lambda c=c: _Combined(ts.texts, x, c, True), rows, y, fold)
+        p = _oof(lambda c=c: _Combined(ts.texts, x, c, True, config.embedding_weight),
+                 rows, y, fold)
         block, report = _thresholds(p, origin, plain, msb)
         recall = _rate(p[msb & plain] >= block)
         cv["grid"][str(c)] = {"block": block, "msb_recall_at_block": round(recall, 4)}
@@ -466,7 +482,7 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     _log(f"CV at report: {json.dumps(cv['at_report'])}")
     _log(f"attribution (CV): {cv['attribution']}; refusal (CV): {cv['refusal']}")
 
-    harm = _Combined(ts.texts, x, c_harm, True).fit(rows, y)
+    harm = _Combined(ts.texts, x, c_harm, True, config.embedding_weight).fit(rows, y)
     # One vocabulary serves both heads, so that one TF-IDF row feeds the graph.
     principle = _Combined(ts.texts, x, 4.0, False).fit(
         harmful_rows, prin[harmful_rows], vectorizer=harm.vectorizer)
@@ -505,6 +521,7 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
             "files_sha256": ts.files,
             "benign_caps": config.benign_caps,
             "seed": config.seed,
+            "embedding_weight": config.embedding_weight,
         },
         "cross_validation": cv,
         "environment": {"python": platform.python_version(), "platform": platform.platform()},
@@ -530,10 +547,12 @@ def _verify(head: bytes, lexical: Lexical, texts: Sequence[str], x: npt.NDArray[
     session = ort.InferenceSession(head, providers=["CPUExecutionProvider"])
     h, p, r = session.run(["harmful", "principle", "refusal"],
                           {"tfidf": tfidf, "embedding": x})
-    harm_x = np.hstack([want, x.astype(np.float64)])
+    def features(model: _Combined) -> npt.NDArray[np.float64]:
+        return np.hstack([want, x.astype(np.float64) * model.embedding_weight])
+
     checks = (
-        (h, harm.model.predict_proba(harm_x)[:, 1]),
-        (p, principle.model.predict_proba(harm_x)),
+        (h, harm.model.predict_proba(features(harm))[:, 1]),
+        (p, principle.model.predict_proba(features(principle))),
         (r, refusal.predict_proba(x)[:, 1]),
     )
     for got, expected in checks:
@@ -553,6 +572,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: data/supplement*.jsonl in the package)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--embedding-weight", type=float, default=EMBEDDING_WEIGHT,
+                        help="scale of the sentence embedding beside the TF-IDF in the harmful "
+                        f"head (default {EMBEDDING_WEIGHT})")
     parser.add_argument("--oof-out", metavar="FILE", default=None,
                         help="also write every training row's out-of-fold harmful score "
                         "(JSONL) for error analysis")
@@ -574,6 +596,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     config = TrainConfig(data_dir=data, out_dir=Path(args.out), supplements=supplements,
                          folds=args.folds, seed=args.seed,
+                         embedding_weight=args.embedding_weight,
                          oof_out=Path(args.oof_out) if args.oof_out else None)
     try:
         train(config)
