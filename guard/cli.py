@@ -7,6 +7,7 @@
     primum bench medsafetybench --data DIR      (source checkout only: benchmarks/)
     primum bench risky-intent [--data DIR]      (also medication, csedb)
     primum train harmful-request --data DIR     (needs the 'train' extra)
+    primum train risky-intent --data DIR        (needs the 'train' extra; source tree)
 
 The proxy adds ``serve`` and ``hash-key`` to the same parser (``proxy.cli``), so every
 command shares one entry point; ``guard`` itself stays free of web-framework imports.
@@ -196,12 +197,33 @@ def _add_train(sub: argparse._SubParsersAction[Any]) -> None:
 
     add_arguments(harmful)
     harmful.set_defaults(handler=_train_harmful_request)
+    risky = train_sub.add_parser(
+        "risky-intent",
+        help="the learned backstop of the risky_intent check (classifiers/risky/learned)",
+        description="Train on the risky-intent development sets, the benchmark suite's dev "
+        "half and the training part of the benign sets (source tree only); choose the "
+        "threshold by grouped cross-validation; export ONNX.",
+    )
+    from classifiers.risky.learned.train import add_arguments as add_risky_arguments
+
+    add_risky_arguments(risky)
+    risky.set_defaults(handler=_train_risky_intent)
     train.set_defaults(handler=_usage(train))
 
 
 def _train_harmful_request(args: argparse.Namespace) -> int:
     try:
         from classifiers.harmful_request.train import run
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        print(f"primum train: error: {exc}; install the training extra: "
+              "pip install 'primum[train]'", file=sys.stderr)
+        return EXIT_USAGE
+    return run(args)
+
+
+def _train_risky_intent(args: argparse.Namespace) -> int:
+    try:
+        from classifiers.risky.learned.train import run
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         print(f"primum train: error: {exc}; install the training extra: "
               "pip install 'primum[train]'", file=sys.stderr)

@@ -16,18 +16,29 @@ melon", "it's probably nothing, rest and see") and for the safe path of each kin
 evidence, take only as prescribed).
 
 It reuses the medication knowledge base and extractor (drug names, brands, Chinese names) and
-the red-flag taxonomy of the ``critical_illness`` check. Regex-only: about half a millisecond
-for a typical message.
+the red-flag taxonomy of the ``critical_illness`` check. The rules are regex-only: about half a
+millisecond for a typical message.
+
+Learned backstop (``classifiers/risky/learned``, MODEL_CARD.md; on when built from a policy,
+param ``learned``): when the rules report nothing on the new user turn(s), a logistic
+regression over the MiniLM embedding and the TF-IDF of the user turns (``text_of``: the last
+four joined) gives a risk and a kind. At or above ``learned_threshold`` (default: the model
+spec's, chosen by cross-validation) it reports one finding ``learned.<kind>`` on the last user
+turn, with score :data:`LEARNED_SCORE`: below the threshold of the output-stage plan logic
+and never ``high.*``, so the policy can only attach a note, never escalate. Its explanation
+names the kind and the probability, never the text.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from classifiers.critical.redflags import shared_taxonomy
 from classifiers.medication.kb import DrugKB
+from classifiers.risky.learned.model import LearnedRiskModel, text_of
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
 from guard.checks.base import CheckParamsError, scan_inline
 from guard.checks.crisis import NormalizedText, new_user_turns, normalize
@@ -36,6 +47,10 @@ from guard.types import Context, Finding, Segment, Stage
 __all__ = ["RiskyIntentCheck", "factory"]
 
 _THRESHOLD = 0.7
+LEARNED_SCORE = 0.6
+"""Score of a ``learned.*`` finding: below ``_THRESHOLD`` (no output-stage plan) and below
+every escalate rule's ``min_score``; the model's probability is in the explanation."""
+LEARNED_PREFIX = "learned."
 _SCORE = {"high": 0.9, "moderate": 0.85, "low": 0.75, "unknown": 0.8}
 _EARLIER_TURNS = 3
 _ALONG_ADVICE = (
@@ -60,9 +75,15 @@ class RiskyIntentCheck:
     """Reports risky plans in user turns and answers that help with them or leave out the safe
     path. Detects, never decides."""
 
-    def __init__(self, name: str, stages: frozenset[Stage]) -> None:
+    def __init__(self, name: str, stages: frozenset[Stage], *,
+                 learned: LearnedRiskModel | None = None,
+                 learned_threshold: float | None = None) -> None:
+        """``learned``: the backstop model (``None``: rules only, as tests of the rules
+        build it; ``factory`` gives the shipped model unless the policy turns it off)."""
         self.name = name
         self.stages = stages
+        self.learned = learned
+        self._learned_threshold = learned_threshold
         self._matcher: RiskyMatcher | None = None
         self._lock = threading.Lock()
 
@@ -79,8 +100,18 @@ class RiskyIntentCheck:
         return matcher
 
     def load(self) -> None:
-        """Read and compile the cue and knowledge files, the drug KB and the red flags."""
+        """Read and compile the cue and knowledge files, the drug KB and the red flags; verify
+        and load the learned backstop when there is one."""
         _ = self.matcher
+        if self.learned is not None:
+            self.learned.load()
+
+    @property
+    def learned_threshold(self) -> float:
+        if self._learned_threshold is not None:
+            return self._learned_threshold
+        assert self.learned is not None
+        return self.learned.spec.threshold
 
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         self.load()
@@ -100,7 +131,27 @@ class RiskyIntentCheck:
             context = [e.text for e in earlier[:_EARLIER_TURNS]]
             for intent in self.matcher.scan(norm.text, context):
                 findings.append(self._finding(intent, norm, i))
+        if not findings and self.learned is not None:
+            findings.extend(self._backstop(segments))
         return findings
+
+    def _backstop(self, segments: Sequence[Segment]) -> list[Finding]:
+        """The learned model on the user turns up to the last one, when it is new."""
+        assert self.learned is not None
+        user = [i for i, s in enumerate(segments) if s.role == "user" and s.text.strip()]
+        if not user or not segments[user[-1]].new:
+            return []
+        text = text_of([segments[i].text for i in user], self.learned.spec.view)
+        scores = self.learned.score([text])
+        risk, kind = float(scores.risk[0]), scores.kind[0]
+        if risk < self.learned_threshold:
+            return []
+        return [Finding(
+            check=self.name, category=f"{LEARNED_PREFIX}{kind}", score=LEARNED_SCORE,
+            segment=user[-1], span=None,
+            explanation=f"{kind}: learned backstop, P(risky)={risk:.2f} "
+                        f"(threshold {self.learned_threshold:.2f}); the rules found nothing",
+        )]
 
     def _finding(self, intent: Intent, norm: NormalizedText, index: int) -> Finding:
         return Finding(
@@ -119,7 +170,7 @@ class RiskyIntentCheck:
         """This check's plan findings at input, at or above the threshold."""
         return [f for f in ctx.input_findings
                 if f.check == self.name and f.score >= _THRESHOLD
-                and not f.category.startswith(("answer.", "needs_facts."))]
+                and not f.category.startswith(("answer.", "needs_facts.", LEARNED_PREFIX))]
 
     def _output(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         plans = self.plans(ctx)
@@ -152,8 +203,31 @@ class RiskyIntentCheck:
         return findings
 
 
+_PARAMS = ("learned", "learned_threshold", "learned_spec")
+
+
 def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> RiskyIntentCheck:
-    """Build from policy params (none yet). The data files are read in ``load()``."""
+    """Build from policy params: ``learned`` (bool, default true: the learned backstop),
+    ``learned_threshold`` (0-1, default the model spec's), ``learned_spec`` (path to another
+    trained backstop's ``model_spec.json``). The data files are read in ``load()``."""
     for key in params:
-        raise CheckParamsError(str(key), "unknown parameter (risky_intent takes none)")
-    return RiskyIntentCheck(name, stages)
+        if key not in _PARAMS:
+            raise CheckParamsError(str(key), f"unknown parameter (known: {', '.join(_PARAMS)})")
+    enabled = params.get("learned", True)
+    if not isinstance(enabled, bool):
+        raise CheckParamsError("learned", "must be true or false")
+    threshold = params.get("learned_threshold")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise CheckParamsError("learned_threshold", "must be a number between 0 and 1")
+        if not 0.0 < float(threshold) < 1.0:
+            raise CheckParamsError("learned_threshold", "must be between 0 and 1 (exclusive)")
+    spec = params.get("learned_spec")
+    if spec is not None and (not isinstance(spec, str | os.PathLike) or not str(spec).strip()):
+        raise CheckParamsError("learned_spec", "must be a path to a model_spec.json")
+    model = None
+    if enabled:
+        model = (LearnedRiskModel(spec_path=spec) if spec is not None
+                 else LearnedRiskModel.shared())
+    return RiskyIntentCheck(name, stages, learned=model,
+                            learned_threshold=None if threshold is None else float(threshold))

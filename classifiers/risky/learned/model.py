@@ -1,0 +1,223 @@
+"""Run the learned backstop of ``risky_intent``: TF-IDF and a MiniLM embedding, then a head.
+
+The head (``risky_learned.onnx``, written by ``classifiers.risky.learned.train``) is one
+multinomial logistic regression over six classes, ``none`` and the five kinds of risky
+plan (:data:`KINDS`). It reads a text's word and word-pair TF-IDF row (``lexical.json``'s
+vocabulary, computed by ``classifiers.harmful_request.lexical``) and its 384-d sentence
+embedding (``classifiers.embedding``, shared with the other checks and cached by text) and
+gives the six probabilities. The risk is ``1 - P(none)``; the kind is the most probable of
+the five kinds.
+
+``model_spec.json`` pins the head, the vocabulary and the encoder by sha256 and carries the
+threshold chosen by cross-validation; a file that does not match is an error, never a
+silently different model. Loading is lazy and thread-safe. Serving needs numpy and
+onnxruntime only (no scikit-learn).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.embedding.runtime import DIMENSION, Embedder, cpu_session, sha256_file
+from classifiers.harmful_request.lexical import Lexical
+
+__all__ = [
+    "CLASSES",
+    "HEAD_FILE",
+    "KINDS",
+    "LEXICAL_FILE",
+    "SPEC_FILE",
+    "LearnedRiskModel",
+    "ModelSpec",
+    "ModelSpecError",
+    "Scores",
+    "load_spec",
+]
+
+HEAD_FILE = "risky_learned.onnx"
+LEXICAL_FILE = "lexical.json"
+SPEC_FILE = "model_spec.json"
+KINDS = ("misuse", "treatment_abandonment", "care_delay", "self_treatment", "false_cure")
+CLASSES = ("none", *KINDS)
+"""The head's output columns, in order."""
+_PACKAGE = "classifiers.risky.learned"
+TURNS = 4
+"""User turns joined in the ``turns`` view."""
+
+
+class ModelSpecError(RuntimeError):
+    """The model spec or a file it names cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """What ``model_spec.json`` pins: the head and vocabulary files and their sha256, the
+    encoder's sha256, the threshold chosen by cross-validation, the text the model reads."""
+
+    version: str
+    head_file: Path
+    head_sha256: str
+    lexical_file: Path
+    lexical_sha256: str
+    encoder_sha256: str
+    threshold: float
+    view: str
+    raw: Mapping[str, Any]
+
+
+def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
+    """Read a model spec; ``None`` is the one shipped in this package."""
+    if path is None:
+        spec_path = Path(str(importlib.resources.files(_PACKAGE) / SPEC_FILE))
+    else:
+        spec_path = Path(path)
+    try:
+        raw = json.loads(spec_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelSpecError(f"{spec_path}: cannot read model spec ({exc})") from None
+    try:
+        threshold = float(raw["thresholds"]["note"])
+        if not 0.0 < threshold < 1.0:
+            raise ValueError("thresholds.note must be in (0, 1)")
+        if list(raw["classes"]) != list(CLASSES):
+            raise ValueError(f"classes must be {list(CLASSES)}")
+        view = str(raw["text"]["view"])
+        if view not in ("turns", "last"):
+            raise ValueError("text.view must be 'turns' or 'last'")
+        return ModelSpec(
+            version=str(raw["version"]),
+            head_file=spec_path.parent / str(raw["head"]["file"]),
+            head_sha256=str(raw["head"]["sha256"]),
+            lexical_file=spec_path.parent / str(raw["lexical"]["file"]),
+            lexical_sha256=str(raw["lexical"]["sha256"]),
+            encoder_sha256=str(raw["encoder"]["sha256"]),
+            threshold=threshold,
+            view=view,
+            raw=raw,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelSpecError(f"{spec_path}: invalid model spec ({exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Per text: ``risk`` (N,) = 1 - P(none), ``kind`` the most probable kind's name,
+    ``proba`` (N, 6) in :data:`CLASSES` order."""
+
+    risk: npt.NDArray[np.float32]
+    kind: tuple[str, ...]
+    proba: npt.NDArray[np.float32]
+
+
+_SHARED: LearnedRiskModel | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def text_of(user_turns: Sequence[str], view: str) -> str:
+    """The text the model reads for a conversation's user turns (oldest first, ending with
+    the turn under judgement): ``turns`` joins the last four with newlines, ``last`` is the
+    last one. Training and serving both call this."""
+    if not user_turns:
+        return ""
+    if view == "last":
+        return user_turns[-1]
+    return "\n".join(user_turns[-TURNS:])
+
+
+
+class LearnedRiskModel:
+    """The encoder (shared with other checks) plus the head named by the spec."""
+
+    @classmethod
+    def shared(cls) -> LearnedRiskModel:
+        """The process-wide model for the shipped spec, loaded once."""
+        global _SHARED
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = cls()
+            return _SHARED
+
+    def __init__(
+        self,
+        spec_path: str | os.PathLike[str] | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.spec_path = spec_path
+        self._embedder = embedder
+        self._spec: ModelSpec | None = None
+        self._session: Any = None
+        self._lexical: Lexical | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def spec(self) -> ModelSpec:
+        self.load()
+        assert self._spec is not None
+        return self._spec
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder.shared()
+        return self._embedder
+
+    def load(self) -> None:
+        """Verify and load the head, the vocabulary and the encoder. Idempotent; raises
+        ``ModelSpecError`` (or the encoder's ``EmbeddingModelError``) naming the file."""
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            spec = load_spec(self.spec_path)
+            for path, pinned in ((spec.head_file, spec.head_sha256),
+                                 (spec.lexical_file, spec.lexical_sha256)):
+                if not path.is_file():
+                    raise ModelSpecError(f"{path}: classifier file not found")
+                actual = sha256_file(path)
+                if actual != pinned:
+                    raise ModelSpecError(
+                        f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
+                        "retrain or restore the file the spec was written for"
+                    )
+            lexical = Lexical.load(spec.lexical_file)
+            embedder = self.embedder
+            if embedder.sha256 is not None and embedder.sha256 != spec.encoder_sha256:
+                raise ModelSpecError(
+                    f"the head was trained on encoder {spec.encoder_sha256}, but the encoder "
+                    f"in use is {embedder.sha256}"
+                )
+            embedder.load()
+            try:
+                session = cpu_session(spec.head_file)
+            except Exception as exc:
+                raise ModelSpecError(f"{spec.head_file}: cannot load ({exc})") from None
+            self._spec = spec
+            self._lexical = lexical
+            self._session = session
+
+    def score(self, texts: Sequence[str]) -> Scores:
+        """Scores for each text: one encoder call (through the shared cache), one head call."""
+        self.load()
+        assert self._lexical is not None
+        if not texts:
+            return Scores(np.zeros((0,), dtype=np.float32), (),
+                          np.zeros((0, len(CLASSES)), dtype=np.float32))
+        embeddings = self.embedder.embed(list(texts))
+        if embeddings.shape[1] != DIMENSION:
+            raise ValueError(f"expected {DIMENSION}-d embeddings, got {embeddings.shape}")
+        (proba,) = self._session.run(
+            ["proba"], {"tfidf": self._lexical.transform(texts), "embedding": embeddings})
+        proba = np.asarray(proba, dtype=np.float32)
+        kinds = tuple(KINDS[int(k)] for k in proba[:, 1:].argmax(axis=1))
+        return Scores((1.0 - proba[:, 0]).astype(np.float32), kinds, proba)
