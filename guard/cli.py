@@ -228,7 +228,9 @@ def _train_risky_intent(args: argparse.Namespace) -> int:
         print(f"primum train: error: {exc}; install the training extra: "
               "pip install 'primum[train]'", file=sys.stderr)
         return EXIT_USAGE
-    return run(args)
+    from guard.checks.risky_intent import rules_report
+
+    return run(args, rules=rules_report)
 
 
 # ------------------------------------------------------------------------------- bench

@@ -27,7 +27,7 @@ from classifiers.risky.learned.model import (
     text_of,
 )
 from classifiers.risky.learned.train import TrainConfig, TrainingError, train
-from guard.checks.risky_intent import LEARNED_SCORE, RiskyIntentCheck, factory
+from guard.checks.risky_intent import LEARNED_SCORE, RiskyIntentCheck, factory, rules_report
 from guard.sdk import AsyncGuard
 from guard.types import Action, Context, Segment, Stage
 
@@ -112,8 +112,9 @@ def trained(fixture: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
             ) -> tuple[Path, dict[str, object]]:
     dev, data = fixture
     out = tmp_path_factory.mktemp("model")
+    # the rules' verdicts come from guard, injected as `primum train risky-intent` does
     spec = train(TrainConfig(data_dir=data, out_dir=out, dev_files=(dev,), suite_dir=None,
-                             folds=2, min_df=1, rules=False))
+                             folds=2, min_df=1, rules=rules_report))
     return out, spec
 
 
@@ -129,6 +130,7 @@ def test_training_writes_a_pinned_head_that_matches_scikit_learn(
     assert training["export_max_abs_diff"] < 1e-4
     # every training row: 15 risky, 6 look-alikes, 6 benign per set x 4 sets
     assert training["rows"] == 15 + 6 + 24
+    assert "rule_misses_caught" in json.dumps(spec), "the rules' verdicts were not recorded"
     vocabulary = json.loads((out / LEXICAL_FILE).read_text())["terms"]
     assert not any("zzreserved" in t for t in vocabulary), "a reserved benign row was read"
     model = LearnedRiskModel(spec_path=out / SPEC_FILE)
@@ -143,7 +145,7 @@ def test_the_held_out_set_is_refused(fixture: tuple[Path, Path], tmp_path: Path)
     fresh = REPO / "tests" / "data" / "risky_intent_dev4_fresh.jsonl"
     with pytest.raises(TrainingError, match="held-out"):
         train(TrainConfig(data_dir=data, out_dir=tmp_path, dev_files=(fresh,),
-                          suite_dir=None, rules=False))
+                          suite_dir=None))
 
 
 def test_a_tampered_file_is_refused(trained: tuple[Path, dict[str, object]],

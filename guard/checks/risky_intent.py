@@ -42,9 +42,10 @@ from classifiers.risky.learned.model import LearnedRiskModel, text_of
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
 from guard.checks.base import CheckParamsError, scan_inline
 from guard.checks.crisis import NormalizedText, new_user_turns, normalize
+from guard.messages import input_segments
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["RiskyIntentCheck", "factory"]
+__all__ = ["RiskyIntentCheck", "factory", "rules_report"]
 
 _THRESHOLD = 0.7
 LEARNED_SCORE = 0.6
@@ -201,6 +202,15 @@ class RiskyIntentCheck:
                     advice=f"Safe path: {paths}. {plans[0].advice}".strip(),
                 ))
         return findings
+
+
+def rules_report(conversations: Sequence[Sequence[Mapping[str, str]]]) -> list[bool]:
+    """Whether the rules alone (no backstop) report anything at input on each conversation
+    (its messages): the rule misses the backstop's training counts."""
+    check = RiskyIntentCheck("risky_intent", frozenset({Stage.INPUT}))
+    check.load()
+    ctx = Context(stage=Stage.INPUT)
+    return [bool(check.scan(input_segments(list(turns)), ctx)) for turns in conversations]
 
 
 _PARAMS = ("learned", "learned_threshold", "learned_spec")

@@ -1,7 +1,6 @@
 """Train the learned backstop of ``risky_intent``, choose its threshold, export it to ONNX.
 
     primum train risky-intent --data DIR       # or PRIMUM_DATA_DIR=DIR make train
-    python -m classifiers.risky.learned.train --data DIR [--out DIR]
 
 Data (from the source tree and the data directory; see MODEL_CARD.md):
 
@@ -49,7 +48,7 @@ import platform
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +67,10 @@ from classifiers.risky.learned.model import (
     text_of,
 )
 
-__all__ = ["Row", "TrainConfig", "TrainingError", "load_training_set", "main", "train"]
+RuleVerdicts = Callable[[Sequence[Sequence[Mapping[str, str]]]], Sequence[bool]]
+"""Conversations (their messages) -> whether the rules report anything on each."""
+
+__all__ = ["Row", "TrainConfig", "TrainingError", "load_training_set", "run", "train"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO = PACKAGE_DIR.parents[2]
@@ -105,8 +107,11 @@ class TrainConfig:
     view: str = VIEW
     lookalike_rate: float = LOOKALIKE_RATE
     benign_rate: float = BENIGN_RATE
-    rules: bool = True
-    """Record the rules' verdicts on the suite items (the backstop numbers of the spec)."""
+    rules: RuleVerdicts | None = None
+    """Whether the rules of ``risky_intent`` report anything on each conversation (a list of
+    user turns); given, the spec records the backstop numbers (rule misses caught). The
+    check lives in ``guard``, which this package must not import: ``primum train
+    risky-intent`` passes ``guard.checks.risky_intent.rules_report``."""
     oof_out: Path | None = None
     """Where to write every row's out-of-fold scores (JSONL), for error analysis."""
 
@@ -335,18 +340,12 @@ def summarise(rows: Sequence[Row], risk: npt.NDArray[np.float64],
     return out
 
 
-def rule_verdicts(rows: Sequence[Row]) -> npt.NDArray[np.bool_]:
-    """Whether the rules of ``risky_intent`` report anything on each suite item (benign
-    rows: False; they are not run, as the benchmark measures them)."""
-    from guard.checks.risky_intent import RiskyIntentCheck
-    from guard.messages import input_segments
-    from guard.types import Context, Stage
-
-    check = RiskyIntentCheck("risky_intent", frozenset({Stage.INPUT}))
-    check.load()
-    ctx = Context(stage=Stage.INPUT)
-    return np.array([bool(r.turns) and bool(check.scan(input_segments(r.turns), ctx))
-                     for r in rows])
+def rule_verdicts(rows: Sequence[Row], rules: RuleVerdicts) -> npt.NDArray[np.bool_]:
+    """Whether the rules report anything on each suite item (benign rows: False; they are
+    not run, as the benchmark measures them)."""
+    with_turns = [r.turns for r in rows if r.turns]
+    verdicts = iter(rules(with_turns))
+    return np.array([bool(r.turns) and bool(next(verdicts)) for r in rows])
 
 
 def _onnx_head(head: Head, terms: int) -> bytes:
@@ -409,7 +408,7 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     x = embedder.embed(texts)
     _log(f"embedded in {time.monotonic() - started:.0f} s")
     kind = np.array([r.kind for r in rows])
-    ruled = rule_verdicts(rows) if config.rules else None
+    ruled = rule_verdicts(rows, config.rules) if config.rules is not None else None
 
     p = out_of_fold(rows, x, config)
     risk, pred = risk_and_kind(p)
@@ -520,13 +519,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write every row's out-of-fold scores (JSONL)")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, rules: RuleVerdicts | None = None) -> int:
+    """Train from parsed arguments; ``rules`` as in :attr:`TrainConfig.rules`."""
     if not args.data:
         print("error: give --data DIR or set PRIMUM_DATA_DIR", file=sys.stderr)
         return 2
     config = TrainConfig(data_dir=Path(args.data), out_dir=Path(args.out), folds=args.folds,
                          seed=args.seed, c=args.c, min_df=args.min_df, view=args.view,
-                         lookalike_rate=args.lookalike_rate,
+                         lookalike_rate=args.lookalike_rate, rules=rules,
                          oof_out=Path(args.oof_out) if args.oof_out else None)
     try:
         train(config)
@@ -534,14 +534,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m classifiers.risky.learned.train",
-                                     description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
