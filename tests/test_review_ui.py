@@ -375,7 +375,7 @@ def test_decisions_filter_detail_and_export(session: Session, proxy: Proxy) -> N
     expect(page.get_by_test_id("decision-view")).to_be_visible()
     card = page.get_by_test_id("decision-card")
     expect(card).to_contain_text("Block")
-    expect(card.get_by_test_id("finding-row").filter(has_text="p2_honesty_professionalism")).to_have_count(1)
+    expect(card.get_by_test_id("finding-row").filter(has_text="p3_respect_law")).to_have_count(1)
     expect(card.get_by_test_id("decision-policy")).to_have_text(
         f"primum-default v{DEFAULT_VERSION}")
     expect(page.get_by_test_id("decision-case-link")).to_have_text(proxy.cases["opioid"])
