@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import yaml
 
-from classifiers.context import bounds, clause, compile_normalised, count, negated
+from classifiers.context import bounds, clause_bounds, compile_normalised, count, negated
 from classifiers.sourcefile import SourceError, line_of, parse_yaml
 
 __all__ = [
@@ -607,34 +607,40 @@ def _temperature(text: str) -> float | None:
 # ---------------------------------------------------------------------------- matching
 
 
-def _context(rules: LanguageRules, text: str, start: int, end: int) -> str | None:
+def _context(rules: LanguageRules, text: str, start: int, end: int,
+             memo: _Memo | None = None) -> str | None:
     """Why the match at ``[start, end)`` is not a current presentation (``negated``,
     ``history``, ``education``), ``hypothetical``, or ``None`` for a report."""
+    if memo is None:
+        memo = _Memo()
     c_left, _ = bounds(_CLAUSE_END, text, start, end)
     s_left, s_right = bounds(_SENTENCE_END, text, start, end)
     if negated(rules, text[c_left:start]):
         return "negated"
-    sentence = text[s_left:s_right]
     # "X ... they sent me home": closed. "Sent home after surgery, heavy bleeding": the cue
     # comes before the symptom, which is a new problem after discharge.
     if rules.treated is not None and rules.treated.search(text, end, s_right) and (
-        rules.present is None or not rules.present.search(sentence)
+        rules.present is None or not memo.found(rules.present, text, s_left, s_right)
     ):
         return "history"
     if rules.history is not None:
-        here = clause(rules, _CLAUSE_END, text, start, end)
-        if rules.history.search(here) and (rules.present is None or not rules.present.search(here)):
+        h_left, h_right = clause_bounds(rules, _CLAUSE_END, text, start, end)
+        if memo.found(rules.history, text, h_left, h_right) and (
+            rules.present is None or not memo.found(rules.present, text, h_left, h_right)
+        ):
             return "history"
-    if rules.education is not None and rules.education.search(sentence) and (
-        rules.anchors is None or not rules.anchors.search(sentence)
+    if rules.education is not None and memo.found(rules.education, text, s_left, s_right) and (
+        rules.anchors is None or not memo.found(rules.anchors, text, s_left, s_right)
     ):
         return "education"
-    presents = rules.presents is not None and rules.presents.search(sentence) is not None
-    if not presents and rules.question is not None and rules.question.search(sentence):
+    presents = rules.presents is not None and memo.found(rules.presents, text, s_left, s_right)
+    if not presents and rules.question is not None and memo.found(
+        rules.question, text, s_left, s_right
+    ):
         return "education"
     if not presents and rules.names is not None and any(
-        m.start() <= start and end <= m.end()
-        for m in rules.names.finditer(text, s_left, s_right)
+        m_start <= start and end <= m_end
+        for m_start, m_end in memo.spans(rules.names, text, s_left, s_right)
     ):
         return "education"
     if rules.conditional is not None:
@@ -689,6 +695,7 @@ def scan(taxonomy: Taxonomy, text: str, facts: Facts | None = None) -> list[Flag
         facts = extract_facts(taxonomy, [text])
     langs = _languages(taxonomy, text)
     best = _Best()
+    memo = _Memo()
     for flag in taxonomy.flags:
         for code in langs:
             pattern = flag.patterns.get(code)
@@ -696,7 +703,8 @@ def scan(taxonomy: Taxonomy, text: str, facts: Facts | None = None) -> list[Flag
                 continue
             rules = taxonomy.languages[code]
             for m in pattern.finditer(text):
-                match = _judge(taxonomy, flag, rules, text, m.start(), m.end(), facts, langs)
+                match = _judge(taxonomy, flag, rules, text, m.start(), m.end(), facts, langs,
+                               memo)
                 if match is not None:
                     best.add(match)
     out = list(best.matches.values())
@@ -714,20 +722,59 @@ def scan(taxonomy: Taxonomy, text: str, facts: Facts | None = None) -> list[Flag
     return sorted(out, key=lambda m: (m.span, m.category))
 
 
+@dataclass(slots=True)
+class _Memo:
+    """What one ``scan`` works out once, whatever the match: whether an ``also`` feature is
+    present (not negated) anywhere in the text, and whether a flag's ``ask_age`` pattern is,
+    keyed by the pattern mapping's ``id`` (the taxonomy outlives the scan). Asked again for
+    every match, each would search the whole text per match: quadratic in its length. And
+    the searches of a whole sentence (``found``, ``spans``), once per sentence."""
+
+    also: dict[int, bool] = field(default_factory=dict)
+    ask_age: dict[int, bool] = field(default_factory=dict)
+    found_in: dict[tuple[int, int, int], bool] = field(default_factory=dict)
+    spans_in: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
+
+    def found(self, pattern: re.Pattern[str], text: str, left: int, right: int) -> bool:
+        """``pattern.search(text[left:right])``, once per unit: the matches in one sentence
+        (or, in a long unpunctuated run, one window of ``bounds``) share it."""
+        key = (id(pattern), left, right)
+        hit = self.found_in.get(key)
+        if hit is None:
+            hit = self.found_in[key] = pattern.search(text[left:right]) is not None
+        return hit
+
+    def spans(self, pattern: re.Pattern[str], text: str, left: int,
+              right: int) -> list[tuple[int, int]]:
+        """The spans of ``pattern.finditer(text, left, right)``, once per unit."""
+        key = (id(pattern), left, right)
+        spans = self.spans_in.get(key)
+        if spans is None:
+            spans = self.spans_in[key] = [m.span() for m in pattern.finditer(text, left, right)]
+        return spans
+
+
 def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, start: int,
-           end: int, facts: Facts, langs: Sequence[str]) -> FlagMatch | None:
-    sentence = text[slice(*bounds(_SENTENCE_END, text, start, end))]
+           end: int, facts: Facts, langs: Sequence[str],
+           memo: _Memo | None = None) -> FlagMatch | None:
+    if memo is None:
+        memo = _Memo()
+    s_left, s_right = bounds(_SENTENCE_END, text, start, end)
     for code in langs:
         unless = flag.unless.get(code)
-        if unless is not None and unless.search(sentence):
+        if unless is not None and memo.found(unless, text, s_left, s_right):
             return None
-    why = _context(rules, text, start, end)
+    why = _context(rules, text, start, end, memo)
     if why in ("negated", "history", "education"):
         return None
     if _last_feature_negated(rules, text, start, end):
         return None
-    if not all(_also_present(taxonomy, also, text, langs) for also in flag.also):
-        return None
+    for also in flag.also:
+        present = memo.also.get(id(also))
+        if present is None:
+            present = memo.also[id(also)] = _also_present(taxonomy, also, text, langs)
+        if not present:
+            return None
     if flag.min_temperature is not None:
         if facts.temperature_c is None and flag.temperature_required:
             return None
@@ -741,9 +788,12 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
     if flag.age_months is not None:
         age = facts.age_months
         if age is None:
-            if why is None and any(
-                (p := flag.ask_age.get(code)) is not None and p.search(text) for code in langs
-            ):
+            asks = memo.ask_age.get(id(flag.ask_age))
+            if asks is None and why is None:
+                asks = memo.ask_age[id(flag.ask_age)] = any(
+                    (p := flag.ask_age.get(code)) is not None and p.search(text) is not None
+                    for code in langs)
+            if why is None and asks:
                 return FlagMatch("needs_facts.age", taxonomy.needs_facts_score, (start, end),
                                  flag, "age not stated")
             return None

@@ -14,12 +14,15 @@ a problem counts when the answer recommends the drug or dose, not when it warns 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from classifiers.context import UNIT_REACH
 from classifiers.medication.extract import (
     Dose,
     DrugMatcher,
@@ -167,13 +170,15 @@ writer stays within, not a dose taken."""
 
 
 def _clause_around(text: str, span: tuple[int, int]) -> str:
-    """The clause holding ``span``: between punctuation or 'but' on each side."""
-    start = 0
-    for m in _CLAUSE_BREAK.finditer(text, 0, span[0]):
+    """The clause holding ``span``: between punctuation or 'but' on each side, cut
+    ``UNIT_REACH`` characters from the span (``classifiers.context``: real clauses are
+    shorter; searching a whole unpunctuated message for every dose was quadratic)."""
+    start = max(0, span[0] - UNIT_REACH)
+    for m in _CLAUSE_BREAK.finditer(text, start, span[0]):
         if not re.match(r"[.,]\d", text[m.start():m.start() + 2]):
             start = m.end()
-    end = len(text)
-    for m in _CLAUSE_BREAK.finditer(text, span[1]):
+    end = min(len(text), span[1] + UNIT_REACH)
+    for m in _CLAUSE_BREAK.finditer(text, span[1], end):
         if re.match(r"[.,]\d", text[m.start():m.start() + 2]):
             continue
         end = m.start()
@@ -705,9 +710,8 @@ class Assessor:
     def _er_dose(self, dose: Dose, text: str) -> bool:
         """The dose is of an extended-release form: the nearest mention of its drug at or
         before it names one ("Tylenol 8 HR ... 2 caplets")."""
-        same = [m for m in self.analyse(text).mentions
-                if m.drug == dose.drug and m.span[0] <= dose.span[1]]
-        return bool(same) and is_extended_release(text, same[-1], self.kb)
+        last = _of_drug(self.analyse(text).mentions, dose.drug).last_starting_by(dose.span[1])
+        return last is not None and is_extended_release(text, last, self.kb)
 
     def _route(self, drug: Drug, text: str, dose: Dose) -> DoseEntry | None:
         """The dose entry for the route said near the dose; without one, the oral entry, else
@@ -729,11 +733,12 @@ class Assessor:
                 break
         if route_said is None:
             # "Vancomycin 15 mg/kg IV q12h, 70 kg adult ... = 1 g q12h": the route said with
-            # the drug's name earlier in the same sentence
-            named = [m for m in self.analyse(text).mentions
-                     if m.drug == dose.drug and m.span[1] <= dose.span[0]]
-            if named:
-                lo = named[-1].span[0]
+            # the drug's name earlier in the same sentence (within ``UNIT_REACH``: a name a
+            # whole unpunctuated message before would be searched for every dose)
+            named = _of_drug(self.analyse(text).mentions,
+                             dose.drug).last_ending_by(dose.span[0])
+            if named is not None and dose.span[0] - named.span[0] <= UNIT_REACH:
+                lo = named.span[0]
                 if not re.search(r"[.!?。！？\n](?!\d)", text[lo:dose.span[0]]):
                     for route, pattern in _ROUTES[:-1]:
                         if pattern.search(text[lo:dose.span[0]].casefold()):
@@ -829,12 +834,22 @@ class Assessor:
         spans = sentences(norm)
         warned: set[str] = set()
         recommended: dict[str, Mention] = {}
+        # the sentence of each mention by bisection (the sentences ascend and do not
+        # overlap), and whether it warns once per sentence: per mention, both went through
+        # the whole of a long unpunctuated answer
+        starts = [s for s, _ in spans]
+        warns: dict[int, bool] = {}
         for m in reply.mentions:
             if not m.drug:
                 continue
-            sentence = next((norm[s:e] for s, e in spans if s <= m.span[0] < e), "")
-            # "no change needed", "no significant interaction": reassurance, not a warning
-            if _WARN.search(_DISMISSED.sub(" ", sentence)):
+            k = bisect.bisect_right(starts, m.span[0]) - 1
+            if k < 0 or not m.span[0] < spans[k][1]:
+                k = -1
+            if k not in warns:
+                sentence = norm[spans[k][0]:spans[k][1]] if k >= 0 else ""
+                # "no change needed", "no significant interaction": reassurance, not a warning
+                warns[k] = _WARN.search(_DISMISSED.sub(" ", sentence)) is not None
+            if warns[k]:
                 warned.add(m.drug)
             elif m.current:
                 recommended.setdefault(m.drug, m)
@@ -1031,11 +1046,73 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
 def _dose_current(dose: Dose, mentions: Sequence[Mention]) -> bool:
     """False when the mention that owns the dose (the nearest one of the same drug) says the
     person no longer takes it."""
-    same = [m for m in mentions if m.drug == dose.drug]
-    if not same:
+    same = _of_drug(mentions, dose.drug)
+    if not same.mentions:
         return True
-    nearest = min(same, key=lambda m: abs(m.span[0] - dose.span[0]))
+    nearest = same.nearest(dose.span[0])
     return nearest.current or nearest.local
+
+
+@dataclass(frozen=True, slots=True)
+class _Same:
+    """The mentions of one drug, in text order, with their starts and ends: when both ascend
+    (mentions in text order do not overlap), the one nearest a place, or the last before it,
+    is found by bisection rather than by going through every mention for every dose."""
+
+    mentions: list[Mention]
+    starts: list[int]
+    ends: list[int]
+    ordered: bool
+
+    def nearest(self, pos: int) -> Mention:
+        """The first of the mentions whose start is nearest ``pos``."""
+        if not self.ordered:
+            return min(self.mentions, key=lambda m: abs(m.span[0] - pos))
+        k = bisect.bisect_left(self.starts, pos)
+        best = min(abs(self.starts[i] - pos) for i in (k - 1, k) if 0 <= i < len(self.starts))
+        i = bisect.bisect_left(self.starts, pos - best)
+        if i >= len(self.starts) or self.starts[i] != pos - best:
+            i = bisect.bisect_left(self.starts, pos + best)
+        return self.mentions[i]
+
+    def last_starting_by(self, pos: int) -> Mention | None:
+        """The last mention starting at or before ``pos``."""
+        if not self.ordered:
+            same = [m for m in self.mentions if m.span[0] <= pos]
+            return same[-1] if same else None
+        k = bisect.bisect_right(self.starts, pos)
+        return self.mentions[k - 1] if k else None
+
+    def last_ending_by(self, pos: int) -> Mention | None:
+        """The last mention ending at or before ``pos``."""
+        if not self.ordered:
+            same = [m for m in self.mentions if m.span[1] <= pos]
+            return same[-1] if same else None
+        k = bisect.bisect_right(self.ends, pos)
+        return self.mentions[k - 1] if k else None
+
+
+_SAME: dict[int, tuple[Sequence[Mention], dict[str | None, _Same]]] = {}
+
+
+def _of_drug(mentions: Sequence[Mention], drug: str | None) -> _Same:
+    """The mentions of ``drug``, indexed once per sequence of mentions (the last few kept)."""
+    cached = _SAME.get(id(mentions))
+    if cached is None or cached[0] is not mentions:
+        groups: dict[str | None, list[Mention]] = {}
+        for m in mentions:
+            groups.setdefault(m.drug, []).append(m)
+        index = {}
+        for key, same in groups.items():
+            starts = [m.span[0] for m in same]
+            ends = [m.span[1] for m in same]
+            ordered = all(a <= b for a, b in itertools.pairwise(starts)) and all(
+                a <= b for a, b in itertools.pairwise(ends))
+            index[key] = _Same(same, starts, ends, ordered)
+        if len(_SAME) > 64:
+            _SAME.clear()
+        cached = _SAME[id(mentions)] = (mentions, index)
+    return cached[1].get(drug) or _Same([], [], [], True)
 
 
 def _for_adult(text: str) -> bool:

@@ -19,8 +19,10 @@ and "instead of ibuprofen" name a drug the person is not taking.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -231,6 +233,7 @@ class DrugMatcher:
                 word = key[0]
                 for variant in {word, *(word[:i] + word[i + 1:] for i in range(2, len(word)))}:
                     self._deletes.setdefault(variant, set()).add((word, drug_id))
+        self._longest_delete = max(map(len, self._deletes), default=0)
 
     def _add(self, name: str, drug: str, via: str, product: Product | None,
              overwrite: bool = True) -> None:
@@ -281,15 +284,17 @@ class DrugMatcher:
             found.extend(self._mentions(drug, via, product, (start, end)))
             i += n
         if _CJK.search(text):
-            taken: list[tuple[int, int]] = []
+            # the characters already named (a list of the spans, searched for every name,
+            # was quadratic in the number of names in the text)
+            taken = bytearray(len(text))
             # Longest names first; plain substring search (a regex per name went through
             # re's compile cache, which hundreds of names overflow: ~12 ms a message).
             for name, drug, via, product in self._cjk_longest_first():
                 at = text.find(name)
                 while at != -1:
                     span = (at, at + len(name))
-                    if not any(s < span[1] and span[0] < e for s, e in taken):
-                        taken.append(span)
+                    if not any(taken[span[0]:span[1]]):
+                        taken[span[0]:span[1]] = b"\x01" * len(name)
                         found.extend(self._mentions(drug, via, product, span))
                     at = text.find(name, span[1])
         found.sort(key=lambda m: m.span)
@@ -332,6 +337,10 @@ class DrugMatcher:
         return out
 
     def _typo(self, word: str) -> str | None:
+        if len(word) > self._longest_delete + 1:
+            # no name is one edit away (the deletions below of a very long word, each a new
+            # string, were quadratic in its length)
+            return None
         candidates: set[tuple[str, str]] = set(self._deletes.get(word, ()))
         for i in range(2, len(word)):
             candidates |= self._deletes.get(word[:i] + word[i + 1:], set())
@@ -722,6 +731,31 @@ _THEN_PRONOUN = re.compile(
 hours")."""
 
 
+class _Spans:
+    """Spans already used (for amounts), asked about many times: kept sorted, so that the
+    spans over a place are found by bisection, not by going through all of them."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[int, int]] = []
+        self.longest = 0
+
+    def append(self, span: tuple[int, int]) -> None:
+        bisect.insort(self._spans, span)
+        self.longest = max(self.longest, span[1] - span[0])
+
+    def starting(self, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """The spans starting in ``[lo, hi]``."""
+        for n in range(bisect.bisect_left(self._spans, (lo, -1)), len(self._spans)):
+            span = self._spans[n]
+            if span[0] > hi:
+                return
+            yield span
+
+    def covers(self, pos: int) -> bool:
+        """A span holds ``pos`` (``s <= pos < e``)."""
+        return any(s <= pos < e for s, e in self.starting(pos - self.longest, pos))
+
+
 def find_doses(text: str, mentions: Sequence[Mention],
                strength_unit: Callable[[str], str | None] | None = None) -> list[Dose]:
     """Doses in ``text``: explicit amounts ("800 mg"), counts of units of a known strength
@@ -737,19 +771,45 @@ def find_doses(text: str, mentions: Sequence[Mention],
     doses: list[Dose] = []
     strengths: dict[str, tuple[float, str]] = {}
     conc: dict[str, float] = {}
-    taken: list[tuple[int, int]] = []
+    taken = _Spans()
+    # Mentions come in text order and do not overlap (or share a span): their starts and
+    # ends both ascend, so the drugs inside, after or before a place are found by bisection
+    # instead of going through all of them for every amount (quadratic in a long message).
+    d_starts = [m.span[0] for m in drugs]
+    d_ends = [m.span[1] for m in drugs]
+    ordered = all(a <= b for a, b in itertools.pairwise(d_starts)) and all(
+        a <= b for a, b in itertools.pairwise(d_ends))
+
+    def first_inside(start: int) -> list[Mention]:
+        if not ordered:
+            return [m for m in drugs if m.span[0] < start < m.span[1]]
+        k = bisect.bisect_left(d_starts, start)
+        j = bisect.bisect_right(d_ends, start, 0, k)
+        return drugs[j:j + 1] if j < k else []
+
+    def first_after(end: int) -> list[Mention]:
+        if not ordered:
+            return [m for m in drugs if m.span[0] >= end]
+        k = bisect.bisect_left(d_starts, end)
+        return drugs[k:k + 1]
+
+    def last_before(start: int) -> list[Mention]:
+        if not ordered:
+            return [m for m in drugs if m.span[1] <= start]
+        k = bisect.bisect_right(d_ends, start)
+        return drugs[k - 1:k] if k else []
 
     def owner(start: int, end: int) -> Mention | None:
-        inside = [m for m in drugs if m.span[0] < start < m.span[1]]
+        inside = first_inside(start)
         if inside:
             return inside[0]  # "aspirin 81 mg": the product name holds the amount
-        after = [m for m in drugs if m.span[0] >= end]
+        after = first_after(end)
         if after:
             gap = norm[end:after[0].span[0]]
             if re.fullmatch(r"\s*(?:of\s+(?:the\s+|my\s+|your\s+)?|的|de\s+|\)?\s*|"
                             r"(?:[一每]\s*)?(?:片|粒|颗|袋|支)的?)?", gap):
                 return after[0]
-        before = [m for m in drugs if m.span[1] <= start]
+        before = last_before(start)
         if before and _UNKNOWN_DRUG_BEFORE.search(norm[before[-1].span[1]:start]):
             return None  # "dexamethasone 12 mg, fosaprepitant 150 mg": not ours
         if before:
@@ -766,11 +826,20 @@ def find_doses(text: str, mentions: Sequence[Mention],
     def add(drug: str, span: tuple[int, int], amount: float, unit: str,
             count: float | None, owner: tuple[int, int] | None = None) -> None:
         before, after = _clause(norm, span[0], span[1])
-        nxt = next((s for s, d in starts if s >= span[1] and d != drug), None)
+        # the next other drug, if it starts within ``after`` (bounded: a clause)
+        nxt = None
+        for s, d in starts[bisect.bisect_left(starts, (span[1], "")):]:
+            if s - span[1] >= len(after):
+                break
+            if d != drug:
+                nxt = s
+                break
         if nxt is not None and nxt - span[1] < len(after):
             after = after[:nxt - span[1]]  # "amlodipine 10 in the morning, metformin 500 bid"
         lo = span[0] - len(before)
-        prv = max((m.span[1] for m in drugs if m.drug != drug and lo <= m.span[1] <= span[0]),
+        near = drugs if not ordered else drugs[
+            bisect.bisect_left(d_ends, lo):bisect.bisect_right(d_ends, span[0])]
+        prv = max((m.span[1] for m in near if m.drug != drug and lo <= m.span[1] <= span[0]),
                   default=None)
         if prv is not None:
             before = norm[prv:span[0]]  # "metformin 500 twice a day, methotrexate 2.5 mg"
@@ -839,7 +908,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
         add(mention.drug, span, value, bare_unit, None, owner=mention.span)
 
     for v in _VOLUME.finditer(norm):
-        if any(s <= v.start() < e for s, e in taken):
+        if taken.covers(v.start()):
             continue
         word = _SPOON_WORDS.get(v.group("num"))
         if word is not None and v.group("unit") not in _VOLUME_ML:
@@ -881,7 +950,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
 
     if strength_unit is not None:
         for cs in _COUNT_STRENGTH.finditer(norm):  # "two 500s", "三片500的"
-            if any(s <= cs.start("s") < e for s, e in taken) or _package(norm, cs.start("n")):
+            if taken.covers(cs.start("s")) or _package(norm, cs.start("n")):
                 continue
             mention = owner(cs.start(), cs.end())
             bare = strength_unit(mention.drug) if mention is not None else None
@@ -914,7 +983,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
     if strength_unit is not None:
         for t in _TOTAL.finditer(norm):  # "amlodipine 10, doubled again - that's 40"
             mention = owner(t.start("num"), t.end("num"))
-            if mention is None or any(s <= t.start("num") < e for s, e in taken):
+            if mention is None or taken.covers(t.start("num")):
                 continue
             bare = strength_unit(mention.drug)
             value = float(t.group("num"))
@@ -936,7 +1005,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
         start = c.start("n") if c.group("n") else c.start("n2") if c.group("n2") else c.start("n3")
         if _package(norm, start) or any(
                 s - 12 <= start < e and not _PER_UNIT_NEXT.search(norm[c.end():s])
-                and not _PER_UNIT_AFTER.match(norm[e:e + 8]) for s, e in taken):
+                and not _PER_UNIT_AFTER.match(norm[e:e + 8])
+                for s, e in taken.starting(start - taken.longest, start + 12)):
             continue  # the count was already used with the amount after it
         try:
             count = _to_number(raw)
@@ -1194,20 +1264,29 @@ def _package(text: str, start: int) -> bool:
     return bool(_PACKAGE_BEFORE.search(text[max(0, start - 40):start]))
 
 
+_COUNT_JUST_BEFORE = re.compile(
+    r"(?:^|[\s(]|(?<=[\u4e00-\u9fff]))(\d{1,2}|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of those|of these|of|"
+    r"(?:片|粒)\s*[（(]?)?\s*$")
+_MULTIPLIED = re.compile(r"(?:x|×|\*|of the|of my|of those|of these|(?:片|粒)\s*[（(]?)\s*$")
+_COUNT_REACH = 200
+"""How far before an amount its count is looked for: the count and its "x" or "of the" are
+a few characters (the search of everything before every amount was quadratic)."""
+
+
 def _count_before(sentence: str, pos: int) -> float | None:
     """"two 500 mg tablets", "2 x 500mg", "3 of the 200mg": the count before an amount."""
-    m = re.search(r"(?:^|[\s(]|(?<=[\u4e00-\u9fff]))(\d{1,2}|one|two|three|four|five|six|"
-                  r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-                  r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of those|of these|of|"
-                  r"(?:片|粒)\s*[（(]?)?\s*$",
-                  sentence[:pos])
+    # searched in the text up to ``pos`` (``$`` matches there), from ``_COUNT_REACH``
+    # before it (``^`` still matches only at the real start, lookbehinds see before it)
+    lo = max(0, pos - _COUNT_REACH)
+    m = _COUNT_JUST_BEFORE.search(sentence, lo, pos)
     if m is None or _package(sentence, m.start(1)):
         return None
     after = sentence[pos:pos + 40]
     spelled = not m.group(1).isdigit()
     unit_after = rf"\S+\s*(?:\S+\s*)?(?:{_COUNT_UNITS})"
-    multiplied = re.search(r"(?:x|×|\*|of the|of my|of those|of these|(?:片|粒)\s*[（(]?)\s*$",
-                           sentence[:pos])
+    multiplied = _MULTIPLIED.search(sentence, lo, pos)
     if not spelled and not re.match(unit_after, after) and not multiplied:
         return None
     if multiplied and re.search(r"[（(]\s*$", multiplied.group()) and not re.match(
@@ -1605,10 +1684,15 @@ _ALLERGY_DISPROVED_AFTER = re.compile(
     r"^[^。；！？\n]{0,30}(?:但|后来)[^。；！？\n]{0,20}(?:阴性|排除|不过敏|没有过敏)")
 
 
+_OWNER_WINDOW = 200
+
+
 def _allergy_owner_other(norm: str, start: int) -> bool:
     """The allergy is said of someone else ("my son is allergic to ...", "我儿子对...过敏")."""
-    lo = 0
-    for m in _SENTENCE_START.finditer(norm, 0, start):
+    # the owner is named in the same sentence, close before the allergy; a bounded window
+    # keeps a long unpunctuated message linear (each allergy looked back over all of it)
+    lo = max(0, start - _OWNER_WINDOW)
+    for m in _SENTENCE_START.finditer(norm, lo, start):
         lo = m.end()
     before = norm[lo:start]
     third = [m.end() for m in _ALLERGY_OWNER_OTHER.finditer(before)]

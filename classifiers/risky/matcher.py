@@ -23,6 +23,7 @@ spans in it.
 
 from __future__ import annotations
 
+import bisect
 import importlib.resources
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -65,6 +66,11 @@ _NEAR = 160
 _WIDE = 320
 _WIDE_SENTENCES = 3
 """How far a condition (self-treatment) or a disease (false cure) may be from the plan."""
+_LONG_SENTENCE = 600
+"""A sentence longer than this is read as pieces of at most this many characters, cut at a
+space. Real sentences are shorter (the longest in the eval, probe and dev sets is under
+500 characters); without the cut, a long message with no sentence end is one sentence, and
+every cue would search all of it: quadratic in the message length (``_Text``)."""
 _PRESCRIPTION_CLASSES = frozenset({
     "antibiotic", "antidiabetic", "insulin", "thyroid", "corticosteroid", "antiviral",
     "stimulant", "antihypertensive", "beta_lactam", "penicillin", "cephalosporin", "macrolide",
@@ -383,15 +389,27 @@ def languages_of(text: str, known: Collection[str] = ("en", "es", "zh")) -> list
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    out = []
+    out: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
         if text[start:m.start()].strip():
-            out.append((start, m.start()))
+            _cut(text, start, m.start(), out)
         start = m.end()
     if text[start:].strip():
-        out.append((start, len(text)))
+        _cut(text, start, len(text), out)
     return out or [(0, len(text))]
+
+
+def _cut(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    """``[start, end)`` as one sentence, or as pieces of ``_LONG_SENTENCE`` characters at
+    most (cut at the last space of each, if any in its second half)."""
+    while end - start > _LONG_SENTENCE:
+        cut = text.rfind(" ", start + _LONG_SENTENCE // 2, start + _LONG_SENTENCE)
+        if cut <= start:
+            cut = start + _LONG_SENTENCE
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
 
 
 _Sign = tuple[str, str, str, tuple[int, int]]
@@ -400,12 +418,20 @@ _Sign = tuple[str, str, str, tuple[int, int]]
 
 class _Text:
     """One normalised turn: its languages and sentences; its drug mentions and warning signs
-    once the matcher has looked for them (``RiskyMatcher._mentions``, ``_signs``)."""
+    once the matcher has looked for them (``RiskyMatcher._mentions``, ``_signs``).
+
+    Linear in the length of the text: sentences are bounded (``_LONG_SENTENCE``); what
+    depends only on the text or on one sentence (cues, objects, ``has`` and ``affirmed``) is
+    worked out once and kept here; and a cue is compared only with the objects in its own
+    and the nearby sentences (``around``), not with every object of the text."""
 
     def __init__(self, text: str, knowledge: Knowledge) -> None:
         self.text = text
         self.mentions: list[Mention] | None = None
         self.signs: list[_Sign] | None = None
+        self.memo: dict[tuple[Any, ...], Any] = {}
+        """Per-text results: ``RiskyMatcher`` keeps its objects and decisions here too."""
+        self._index: dict[int, tuple[Sequence[_Hit], list[int], dict[int, list[int]]]] = {}
         langs = languages_of(text, knowledge.languages)
         self.cues = [knowledge.languages[code] for code in langs]
         self.langs = langs
@@ -413,12 +439,33 @@ class _Text:
         """Languages of the knowledge words: ``en`` always (drug and disease words, the Spanish
         ones among them, are ``words.en`` items)."""
         self.sentences = _sentences(text)
+        self._ends = [e for _, e in self.sentences]
 
     def sentence_of(self, pos: int) -> int:
-        for i, (_, e) in enumerate(self.sentences):
-            if pos < e or i == len(self.sentences) - 1:
-                return i
-        return 0
+        """The first sentence ending after ``pos``, else the last."""
+        return min(bisect.bisect_right(self._ends, pos), len(self.sentences) - 1)
+
+    def around(self, a: _Hit, hits: Sequence[_Hit], reach: int) -> list[_Hit]:
+        """The ``hits`` within ``reach`` sentences of ``a`` (and those at position 0, which
+        stand for an earlier turn), in their order: a superset of those ``near`` (reach 1)
+        or ``wide`` (reach ``_WIDE_SENTENCES``) ``a``, found without going through all."""
+        cached = self._index.get(id(hits))
+        if cached is None or cached[0] is not hits:
+            always: list[int] = []
+            by_sentence: dict[int, list[int]] = {}
+            for n, h in enumerate(hits):
+                if h.end == 0:
+                    always.append(n)
+                else:
+                    by_sentence.setdefault(self.sentence_of(h.start), []).append(n)
+            cached = self._index[id(hits)] = (hits, always, by_sentence)
+        _, always, by_sentence = cached
+        sa = self.sentence_of(a.start)
+        picked = list(always)
+        for i in range(sa - reach, sa + reach + 1):
+            picked.extend(by_sentence.get(i, ()))
+        picked.sort()
+        return [hits[n] for n in picked]
 
     def sentence_text(self, pos: int) -> str:
         s, e = self.sentences[self.sentence_of(pos)]
@@ -441,7 +488,15 @@ class _Text:
         return self.text[s:e]
 
     def cue(self, group: str, *, negatable: bool = True) -> list[_Hit]:
-        """Matches of ``group`` in every language of the text, minus negated ones."""
+        """Matches of ``group`` in every language of the text, minus negated ones (found once
+        per text: do not change the list)."""
+        key = ("cue", group, negatable)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._cue(group, negatable)
+        return found
+
+    def _cue(self, group: str, negatable: bool) -> list[_Hit]:
         hits = []
         for cues in self.cues:
             pattern = cues.get(group)
@@ -458,12 +513,26 @@ class _Text:
         return hits
 
     def has(self, group: str, where: str | None = None) -> bool:
-        text = self.text if where is None else where
-        return any((p := c.get(group)) is not None and p.search(text) for c in self.cues)
+        """``group`` matches ``where`` (the whole text by default); once per place."""
+        key = ("has", group, where)
+        found = self.memo.get(key)
+        if found is None:
+            text = self.text if where is None else where
+            found = self.memo[key] = any(
+                (p := c.get(group)) is not None and p.search(text) is not None
+                for c in self.cues)
+        return found
 
     def affirmed(self, group: str, where: str) -> bool:
         """``group`` matches ``where`` somewhere not negated ("not seen by a doctor",
-        "没去医院确诊" are no clinician's decision)."""
+        "没去医院确诊" are no clinician's decision); once per place."""
+        key = ("affirmed", group, where)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._affirmed(group, where)
+        return found
+
+    def _affirmed(self, group: str, where: str) -> bool:
         for cues in self.cues:
             pattern = cues.get(group)
             if pattern is None:
@@ -502,6 +571,70 @@ def _ancestors(kb: DrugKB, klass: str) -> frozenset[str]:
     return frozenset(seen)
 
 
+def _strongest(hits: Sequence[_Hit]) -> _Hit:
+    """The first of the most severe ``hits``, named ones (a known severity) before others."""
+    named = [h for h in hits if h.entry is not None and h.entry.severity != "unknown"]
+    return max(named or hits, key=_severity_rank)
+
+
+def _severity_rank(h: _Hit) -> int:
+    return _RANK.get(h.entry.severity if h.entry else "low", -1)
+
+
+def _strongest_before(t: _Text, hits: Sequence[_Hit], pos: int) -> _Hit | None:
+    """``_strongest`` of the ``hits`` ending at or before ``pos`` (None if none), without
+    going through all of them for every ``pos``: per severity rank, named or not, the hits
+    sorted by end with the smallest list index up to each (built once per text)."""
+    key = ("strongest_before", id(hits))
+    cached = t.memo.get(key)
+    if cached is None or cached[0] is not hits:
+        tables: dict[tuple[bool, int], tuple[list[int], list[int]]] = {}
+        groups: dict[tuple[bool, int], list[tuple[int, int]]] = {}
+        for n, h in enumerate(hits):
+            named = h.entry is not None and h.entry.severity != "unknown"
+            groups.setdefault((named, _severity_rank(h)), []).append((h.end, n))
+        for group, members in groups.items():
+            members.sort()
+            ends: list[int] = []
+            lowest: list[int] = []
+            for end, n in members:
+                ends.append(end)
+                lowest.append(min(n, lowest[-1]) if lowest else n)
+            tables[group] = (ends, lowest)
+        cached = t.memo[key] = (hits, tables)
+    tables = cached[1]
+
+    def first(named: bool | None) -> int | None:
+        ranks = sorted({rank for kind, rank in tables if named is None or kind is named},
+                       reverse=True)
+        for rank in ranks:
+            best: int | None = None
+            for kind in (True, False):
+                if (named is not None and kind is not named) or (kind, rank) not in tables:
+                    continue
+                ends, firsts = tables[(kind, rank)]
+                k = bisect.bisect_right(ends, pos)
+                if k and (best is None or firsts[k - 1] < best):
+                    best = firsts[k - 1]
+            if best is not None:
+                return best
+        return None
+
+    found = first(True)
+    if found is None:
+        found = first(None)
+    return None if found is None else hits[found]
+
+
+def _found(t: _Text, pattern: re.Pattern[str]) -> bool:
+    """``pattern`` somewhere in ``t``; once per text."""
+    key = ("found", id(pattern))
+    found = t.memo.get(key)
+    if found is None:
+        found = t.memo[key] = pattern.search(t.text) is not None
+    return found
+
+
 class RiskyMatcher:
     """Built once per knowledge base (a few ms); ``scan`` and ``answer`` are pure and
     thread-safe."""
@@ -515,7 +648,15 @@ class RiskyMatcher:
     # ------------------------------------------------------------------- objects
 
     def _objects(self, t: _Text, entries: Sequence[Entry]) -> list[_Hit]:
-        """Entries named in the text: by drug or class (the medication extractor) or words."""
+        """Entries named in the text: by drug or class (the medication extractor) or words
+        (found once per text and list of entries: do not change the list)."""
+        key = ("objects", id(entries))
+        found = t.memo.get(key)
+        if found is None or found[0] is not entries:
+            found = t.memo[key] = (entries, self._find_objects(t, entries))
+        return found[1]
+
+    def _find_objects(self, t: _Text, entries: Sequence[Entry]) -> list[_Hit]:
         hits: list[_Hit] = []
         wanted_d = {d: e for e in entries for d in e.drugs}
         wanted_c = {c: e for e in entries for c in e.classes}
@@ -562,7 +703,15 @@ class RiskyMatcher:
 
     def _decides_stop(self, t: _Text, sentence: str) -> bool:
         """A clinician's decision in ``sentence`` other than starting the treatment ("my
-        doctor put me on lexapro and it made me numb so I stopped" is no sanctioned stop)."""
+        doctor put me on lexapro and it made me numb so I stopped" is no sanctioned stop);
+        once per sentence."""
+        key = ("decides_stop", sentence)
+        found = t.memo.get(key)
+        if found is None:
+            found = t.memo[key] = self._find_decides_stop(t, sentence)
+        return found
+
+    def _find_decides_stop(self, t: _Text, sentence: str) -> bool:
         for cues in t.cues:
             pattern = cues.get("sanctioned")
             if pattern is None:
@@ -623,20 +772,25 @@ class RiskyMatcher:
                     t, cue, "timing", "alongside", "formulation", "lab_method"):
                 continue  # "at night instead of the morning", "along with my medication",
                 # "immunoassay as an alternative to the HPLC method" (a lab method, no treatment)
-            near = [h for h in treatments if t.near(cue, h)]
+            near = [h for h in t.around(cue, treatments, 1) if t.near(cue, h)]
             after = t.text[cue.end:cue.end + 25]
             back = bool(_ALL_OF_THEM.match(after))
-            if not near and (_POINTS_BACK.match(after) or "zh" in t.langs):
-                near = [h for h in treatments if h.end <= cue.start] or before
-                back = True
-            if not near:
-                continue
-            named = [h for h in near if h.entry is not None and h.entry.severity != "unknown"]
             # a pronoun ("stop all of them") may stand for every treatment named before:
             # the most severe counts; a named object, the nearest
-            pick = (max(named or near, key=lambda h: _RANK.get(
-                h.entry.severity if h.entry else "low", -1)) if back else
-                min(named or near, key=lambda h: abs(h.start - cue.start)))
+            if not near and (_POINTS_BACK.match(after) or "zh" in t.langs):
+                found = _strongest_before(t, treatments, cue.start)
+                if found is None and before:
+                    found = _strongest(before)
+                if found is None:
+                    continue
+                pick = found
+            elif not near:
+                continue
+            else:
+                named = [h for h in near
+                         if h.entry is not None and h.entry.severity != "unknown"]
+                pick = (_strongest(near) if back else
+                        min(named or near, key=lambda h: abs(h.start - cue.start)))
             entry = pick.entry
             assert entry is not None
             severity = entry.severity
@@ -644,7 +798,7 @@ class RiskyMatcher:
             if severity == "unknown" and (cue.group == "abandonment.replace"
                                           or self._remedy_near(t, cue)):
                 severity = "moderate"
-            if severity == "moderate" and any(s[0] == "high" for s in self._signs(t)):
+            if severity == "moderate" and self._high_sign(t):
                 # stopped while an emergency sign is there ("stopped the BP pills, 190/110 and
                 # a pounding headache"): the sign decides
                 severity = "high"
@@ -662,7 +816,8 @@ class RiskyMatcher:
         return best[1] if best else None
 
     def _remedy_near(self, t: _Text, cue: _Hit) -> bool:
-        return any(t.near(cue, h) for h in self._objects(t, self.knowledge.remedies))
+        remedies = self._objects(t, self.knowledge.remedies)
+        return any(t.near(cue, h) for h in t.around(cue, remedies, 1))
 
     def _misuse(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         drugs = self._objects(t, self.knowledge.misuse)
@@ -692,7 +847,7 @@ class RiskyMatcher:
                     if group == "purpose" else ("accidental",)
                 if self._excluded(t, cue, *skip) or self._general(t, cue):
                     continue
-                near = [h for h in drugs if h.end == 0 or t.near(cue, h)]
+                near = [h for h in t.around(cue, drugs, 1) if h.end == 0 or t.near(cue, h)]
                 if group == "route":
                     # injected or taken for weight by design: a route is not misuse there
                     near = [h for h in near if h.entry is not None and h.entry.id not in (
@@ -755,11 +910,13 @@ class RiskyMatcher:
         sentence = t.clause_context(cue.start)
         if t.has("misuse.safety_question", sentence):
             return False
-        if any(t.near(cue, p) for p in t.cue("misuse.co_use_plan", negatable=False)):
+        plans = t.cue("misuse.co_use_plan", negatable=False)
+        if any(t.near(cue, p) for p in t.around(cue, plans, 1)):
             return True
         # two depressants of different groups mixed ("tramadol and my sister's alprazolam: if I
         # mix them I sleep better"): the mix itself is the plan
-        groups = {h.entry.id for h in self._objects(t, self.knowledge.misuse)
+        misused = self._objects(t, self.knowledge.misuse)
+        groups = {h.entry.id for h in t.around(cue, misused, 1)
                   if h.entry is not None and h.entry.id in _DEPRESSANTS and t.near(cue, h)}
         return len(groups) >= 2
 
@@ -841,13 +998,14 @@ class RiskyMatcher:
             conditions.extend(_Hit(0, 0, h.entry)
                               for h in self._objects(p, self.knowledge.conditions))
             diagnosed = diagnosed or bool(p.cue("self_treatment.self_diagnosis"))
-        urgent = any(sev == "high" for sev, *_ in self._signs(t))
+        urgent = self._high_sign(t)
         best: tuple[int, Intent] | None = None
+        strong_set = set(strong)
         for cue in strong + (dosing if diagnosed else []):
             if self._general(t, cue):
                 continue
-            near = [h for h in conditions if h.end == 0 or t.wide(cue, h)] or (
-                conditions if diagnosed else [])
+            near = [h for h in t.around(cue, conditions, _WIDE_SENTENCES)
+                    if h.end == 0 or t.wide(cue, h)] or (conditions if diagnosed else [])
             if near:
                 pick = max(near, key=lambda h: _RANK[h.entry.severity if h.entry else "low"])
                 entry = pick.entry
@@ -855,12 +1013,12 @@ class RiskyMatcher:
                 severity, name = entry.severity, entry.name
                 advice = f"{entry.message} ({entry.source})"
                 how = f"self-treat '{t.text[cue.start:cue.end]}' + {entry.id}"
-            elif cue in strong and (sign := self._sign_near(t, cue)) is not None:
+            elif cue in strong_set and (sign := self._sign_near(t, cue)) is not None:
                 # treating a warning sign at home ("freeze off the mole that changed colour",
                 # "castor oil packs for the breast lump"): the sign is the serious condition
                 severity, name, advice, _ = sign
                 how = f"self-treat '{t.text[cue.start:cue.end]}' + warning sign {name}"
-            elif cue in strong and self._prescription_near(t, cue):
+            elif cue in strong_set and self._prescription_near(t, cue):
                 severity, name = "moderate", "a prescription medicine without a diagnosis"
                 advice = ("Antibiotics and other prescription medicines need a diagnosis: the "
                           "wrong drug, dose or length can harm and breeds resistance (NICE NG15 "
@@ -880,14 +1038,32 @@ class RiskyMatcher:
 
     def _sign_near(self, t: _Text, cue: _Hit) -> _Sign | None:
         """The most severe warning sign within a few sentences of the cue (``_Text.wide``)."""
-        near = [s for s in self._signs(t) if t.wide(cue, _Hit(s[3][0], s[3][1]))]
+        signs = self._signs(t)
+        hits = t.memo.get(("sign_hits",))
+        if hits is None:
+            hits = t.memo[("sign_hits",)] = [_Hit(*s[3], group=str(n))
+                                              for n, s in enumerate(signs)]
+        near = [signs[int(h.group)] for h in t.around(cue, hits, _WIDE_SENTENCES)
+                if t.wide(cue, h)]
         return max(near, key=lambda s: _RANK[s[0]]) if near else None
 
+    def _high_sign(self, t: _Text) -> bool:
+        """An emergency (high) warning sign in ``t``; once per text."""
+        high = t.memo.get(("high_sign",))
+        if high is None:
+            high = t.memo[("high_sign",)] = any(s[0] == "high" for s in self._signs(t))
+        return high
+
     def _prescription_near(self, t: _Text, cue: _Hit) -> bool:
-        for m in self._mentions(t):
-            hit = _Hit(m.span[0], m.span[1])
+        mentions = self._mentions(t)
+        hits = t.memo.get(("mention_hits",))
+        if hits is None:
+            hits = t.memo[("mention_hits",)] = [_Hit(*m.span, group=str(n))
+                                                for n, m in enumerate(mentions)]
+        for hit in t.around(cue, hits, 1):
             if not t.near(cue, hit):
                 continue
+            m = mentions[int(hit.group)]
             classes = self.kb.classes_of(m.drug) if m.drug else frozenset({m.klass or ""})
             if classes & _PRESCRIPTION_CLASSES:
                 return True
@@ -932,15 +1108,18 @@ class RiskyMatcher:
             sentence = t.sentence_text(r.start)
             if not entry.toxic and self._sanctioned(t, sentence):
                 continue
-            has_disease = any(r.end == 0 or t.wide(r, d) for d in diseases) or (
+            has_disease = (r.end == 0 and bool(diseases)) or any(
+                t.wide(r, d) for d in t.around(r, diseases, _WIDE_SENTENCES)) or (
                 entry.id == "chelation_stemcell")
-            near = {name: [c for c in cues if close(c)]
+            near = {name: [c for c in (cues if r.end == 0 else t.around(r, cues, 1)) if close(c)]
                     for name, cues in (("replace", replace), ("claim", claim), ("plan", plan),
                                        ("question", question))}
-            swallowed = any(close(c) for c in swallow)
+            swallowed = any(close(c) for c in (swallow if r.end == 0 else
+                                               t.around(r, swallow, 1)))
             household = t.has("household", sentence) and (
                 not swallowed or t.has("water_treatment", sentence))
-            ingested = swallowed or any(close(c) for c in ingest)
+            ingested = swallowed or any(close(c) for c in (ingest if r.end == 0 else
+                                                           t.around(r, ingest, 1)))
             evidence = t.has("evidence_question")
             if entry.toxic and not household and (has_disease or near["claim"] or ingested):
                 severity, why = "high", "toxic"
@@ -950,7 +1129,7 @@ class RiskyMatcher:
                 continue  # asking for the evidence, or doubting it: no belief voiced
             elif entry.id == "chelation_stemcell" and not near["question"]:
                 severity, why = ("high" if near["replace"] or (
-                    _AUTISM.search(t.text) and t.text[r.start:r.start + 4] == "chel")
+                    t.text[r.start:r.start + 4] == "chel" and _found(t, _AUTISM))
                     else "moderate"), "plans it"
             elif not has_disease:
                 continue
@@ -967,7 +1146,7 @@ class RiskyMatcher:
                 severity, why = "low", "asks whether it cures"
             else:
                 continue
-            if severity == "moderate" and any(s[0] == "high" for s in self._signs(t)):
+            if severity == "moderate" and self._high_sign(t):
                 # a remedy while an emergency sign is told ("honey on the ulcer, it's turning
                 # black"): the sign decides
                 severity, why = "high", f"{why} with an emergency sign"

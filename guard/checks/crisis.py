@@ -226,9 +226,27 @@ def _undo_leet(chars: list[str]) -> None:
 
     A digit next to another digit is a number ("50 pills", "b12", "covid19") and is left
     alone; so is a digit in a word with fewer than two letters ("5mg", "t4").
+
+    A word is a run of letters and leet characters; its letters are counted once and the
+    count kept as leet characters become letters (going from each leet character to the
+    ends of its word instead was quadratic in the length of a long word).
     """
     n = len(chars)
-    for i in [m.start() for m in _LEET_CHAR.finditer("".join(chars))]:
+    positions = [m.start() for m in _LEET_CHAR.finditer("".join(chars))]
+    if not positions:
+        return
+    run = [-1] * n
+    letters: list[int] = []
+    for k, c in enumerate(chars):
+        letter = _is_ascii_letter(c)
+        if not (letter or c in _LEET):
+            continue
+        if not k or run[k - 1] < 0:
+            letters.append(0)
+        run[k] = len(letters) - 1
+        if letter:
+            letters[-1] += 1
+    for i in positions:
         ch = chars[i]
         prev = chars[i - 1] if i else " "
         nxt = chars[i + 1] if i + 1 < n else " "
@@ -236,14 +254,9 @@ def _undo_leet(chars: list[str]) -> None:
             continue
         if not (_is_ascii_letter(prev) or _is_ascii_letter(nxt)):
             continue
-        start = i
-        while start and (_is_ascii_letter(chars[start - 1]) or chars[start - 1] in _LEET):
-            start -= 1
-        end = i + 1
-        while end < n and (_is_ascii_letter(chars[end]) or chars[end] in _LEET):
-            end += 1
-        if sum(_is_ascii_letter(c) for c in chars[start:end]) >= 2:
+        if letters[run[i]] >= 2:
             chars[i] = _LEET[ch]
+            letters[run[i]] += 1
 
 
 def _is_ascii_letter(ch: str) -> bool:
