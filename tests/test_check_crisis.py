@@ -463,6 +463,12 @@ def test_ascii_fast_path_matches_reference() -> None:
         ("jamás  sé", "jamas se"),
         ("line\r\n\nnext", "line\nnext"),
         ("k i l l me", "kill me"),
+        # numbers against their unit, after a decimal point, and counts after a word that
+        # takes one stay numbers (they became "smg", "6.smmol", "typei", "hcoe")
+        ("take 5mg at 3am", "take 5mg at 3am"),
+        ("K+ 6.5mmol/L, 血钾7mmol", "k+ 6.5mmol/l, 血钾7mmol"),
+        ("type1 diabetic, stage4, POD3, HCO3 14", "type1 diabetic, stage4, pod3, hco3 14"),
+        ("su1c1d3 0verdose d1e", "suicide overdose die"),
     ],
 )
 def test_normalize(text: str, folded: str) -> None:

@@ -576,21 +576,6 @@ def extract_facts(taxonomy: Taxonomy, texts: Sequence[str]) -> Facts:
 
 _NUM = re.compile(r"\d{2,3}(?:\.\d+)?")
 
-# The shared normaliser reads a digit glued to letters as leetspeak ("6.5mmol/L" becomes
-# "6.smmol/l", "K 7mmol" becomes "k tmmol"). Laboratory values need the digit back; the
-# substitution is one character for one, so spans are unchanged.
-_UNLEET = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5", "t": "7"}
-_UNIT_LEET = re.compile(
-    r"(?:(?<=\d\.)[oieast](?=[a-z%/\u00b5\u03bc])"
-    r"|(?<![a-z0-9])[oieast](?=(?:mmol|mmhg|umol|\u00b5mol|\u03bcmol|meq|kpa)\b))")
-
-
-def restore_unit_digits(text: str) -> str:
-    """Undo the normaliser's leetspeak in numbers written against their unit."""
-    if not _UNIT_LEET.search(text):
-        return text
-    return _UNIT_LEET.sub(lambda m: _UNLEET[m.group()], text)
-
 
 def _temperature(text: str) -> float | None:
     m = _NUM.search(text)
@@ -690,7 +675,6 @@ def scan(taxonomy: Taxonomy, text: str, facts: Facts | None = None) -> list[Flag
     in text order. ``facts`` (from ``extract_facts``, which may include earlier turns)
     default to the facts in ``text`` alone. ``needs_facts`` matches are dropped when an
     emergency is found anyway: the answer is the same whatever the missing fact."""
-    text = restore_unit_digits(text)
     if facts is None:
         facts = extract_facts(taxonomy, [text])
     langs = _languages(taxonomy, text)

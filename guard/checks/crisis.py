@@ -225,7 +225,9 @@ def _undo_leet(chars: list[str]) -> None:
     """Map a leet character to its letter when it sits inside a word of letters.
 
     A digit next to another digit is a number ("50 pills", "b12", "covid19") and is left
-    alone; so is a digit in a word with fewer than two letters ("5mg", "t4").
+    alone; so is a digit in a word with fewer than two letters ("t4"), a digit after a
+    decimal point ("6.5mmol"), a number written against its unit ("5mg", "7mmol", "3am")
+    and a count or code after a word that takes one ("type1", "stage4", "day3", "hco3").
 
     A word is a run of letters and leet characters; its letters are counted once and the
     count kept as leet characters become letters (going from each leet character to the
@@ -254,9 +256,41 @@ def _undo_leet(chars: list[str]) -> None:
             continue
         if not (_is_ascii_letter(prev) or _is_ascii_letter(nxt)):
             continue
+        if ch != "$" and _a_number(chars, i):
+            continue
         if letters[run[i]] >= 2:
             chars[i] = _LEET[ch]
             letters[run[i]] += 1
+
+
+# Units written against a number, and words followed by a count or a code: a digit there is
+# a number, not leetspeak. Lower-case, as the normaliser sees them.
+_NUMBER_UNITS = frozenset(" ".join((
+    "mg mgs mcg ug g gm gr kg ml l dl cl ng pg iu u meq mmol umol mol kpa mmhg kcal cal lb",
+    "lbs oz tsp tbsp cm mm km mi ft in bpm hz am pm h hr hrs hour hours min mins s sec secs",
+    "d day days wk wks w mo mos yr yrs y yo x th st nd rd")).split())
+_COUNTED = frozenset(" ".join((
+    "type stage grade class phase level day days pod week wk cycle dose round gen covid",
+    "omega hco nh ch po so no sao pao paco fio cd il vit vitamin hba apo gravida para")).split())
+
+
+def _a_number(chars: list[str], i: int) -> bool:
+    """Whether the leet-looking digit at ``i`` is part of a number: after a decimal point
+    ("6.5mmol"), starting a number glued to its unit ("5mg", "3am"), or ending a word that
+    is followed by a count ("type1", "hco3")."""
+    if i >= 2 and chars[i - 1] in ".," and chars[i - 2].isdigit():
+        return True
+    if i == 0 or not _is_ascii_letter(chars[i - 1]):
+        j = i + 1
+        while j < len(chars) and _is_ascii_letter(chars[j]):
+            j += 1
+        return "".join(chars[i + 1:j]) in _NUMBER_UNITS
+    if i + 1 == len(chars) or not (_is_ascii_letter(chars[i + 1]) or chars[i + 1] in _LEET):
+        j = i
+        while j > 0 and _is_ascii_letter(chars[j - 1]):
+            j -= 1
+        return "".join(chars[j:i]) in _COUNTED
+    return False
 
 
 def _is_ascii_letter(ch: str) -> bool:
