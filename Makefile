@@ -48,6 +48,7 @@ export PRIMUM_DATA_DIR
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.latency --requests 1000
+	$(BIN)/python -m benchmarks.long_inputs --out benchmarks/results/long-inputs.md
 	$(BIN)/primum bench medsafetybench --data $(PRIMUM_DATA_DIR)
 	$(BIN)/primum bench medication --data $(PRIMUM_DATA_DIR)
 	$(BIN)/primum bench csedb
