@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.embedding.runtime import DIMENSION, Embedder, cpu_session, sha256_file
-from classifiers.harmful_request.lexical import Lexical
+from classifiers.embedding.runtime import DIMENSION
+from classifiers.pinned import ModelSpecError, PinnedHeadModel
 
 __all__ = [
     "CLASSES",
@@ -53,10 +53,6 @@ CLASSES = ("none", *KINDS)
 _PACKAGE = "classifiers.risky.learned"
 TURNS = 4
 """User turns joined in the ``turns`` view."""
-
-
-class ModelSpecError(RuntimeError):
-    """The model spec or a file it names cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +131,7 @@ def text_of(user_turns: Sequence[str], view: str) -> str:
 
 
 
-class LearnedRiskModel:
+class LearnedRiskModel(PinnedHeadModel[ModelSpec]):
     """The encoder (shared with other checks) plus the head named by the spec."""
 
     @classmethod
@@ -147,64 +143,8 @@ class LearnedRiskModel:
                 _SHARED = cls()
             return _SHARED
 
-    def __init__(
-        self,
-        spec_path: str | os.PathLike[str] | None = None,
-        embedder: Embedder | None = None,
-    ) -> None:
-        self.spec_path = spec_path
-        self._embedder = embedder
-        self._spec: ModelSpec | None = None
-        self._session: Any = None
-        self._lexical: Lexical | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def spec(self) -> ModelSpec:
-        self.load()
-        assert self._spec is not None
-        return self._spec
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = Embedder.shared()
-        return self._embedder
-
-    def load(self) -> None:
-        """Verify and load the head, the vocabulary and the encoder. Idempotent; raises
-        ``ModelSpecError`` (or the encoder's ``EmbeddingModelError``) naming the file."""
-        if self._session is not None:
-            return
-        with self._lock:
-            if self._session is not None:
-                return
-            spec = load_spec(self.spec_path)
-            for path, pinned in ((spec.head_file, spec.head_sha256),
-                                 (spec.lexical_file, spec.lexical_sha256)):
-                if not path.is_file():
-                    raise ModelSpecError(f"{path}: classifier file not found")
-                actual = sha256_file(path)
-                if actual != pinned:
-                    raise ModelSpecError(
-                        f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
-                        "retrain or restore the file the spec was written for"
-                    )
-            lexical = Lexical.load(spec.lexical_file)
-            embedder = self.embedder
-            if embedder.sha256 is not None and embedder.sha256 != spec.encoder_sha256:
-                raise ModelSpecError(
-                    f"the head was trained on encoder {spec.encoder_sha256}, but the encoder "
-                    f"in use is {embedder.sha256}"
-                )
-            embedder.load()
-            try:
-                session = cpu_session(spec.head_file)
-            except Exception as exc:
-                raise ModelSpecError(f"{spec.head_file}: cannot load ({exc})") from None
-            self._spec = spec
-            self._lexical = lexical
-            self._session = session
+    def read_spec(self, path: str | os.PathLike[str] | None) -> ModelSpec:
+        return load_spec(path)
 
     def score(self, texts: Sequence[str]) -> Scores:
         """Scores for each text: one encoder call (through the shared cache), one head call."""

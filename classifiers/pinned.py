@@ -1,0 +1,114 @@
+"""A classifier head over the shared sentence embedding and word TF-IDF, pinned by sha256.
+
+The harmful-request classifier and the risky-intent backstop are both one ONNX head read
+with a TF-IDF vocabulary and the MiniLM encoder shared with the other checks. Their model
+specs (``model_spec.json``) name the head and vocabulary files with their sha256 and the
+encoder's sha256; :class:`PinnedHeadModel` verifies all three before anything is loaded, so
+a file that differs from the one the spec was written for is refused at load, naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from classifiers.embedding.runtime import Embedder, cpu_session, sha256_file
+from classifiers.harmful_request.lexical import Lexical
+
+__all__ = ["ModelSpecError", "PinnedHeadModel", "PinnedSpec"]
+
+
+class ModelSpecError(RuntimeError):
+    """The model spec or a file it names cannot be used."""
+
+
+class PinnedSpec(Protocol):
+    """What a spec must pin for :class:`PinnedHeadModel` to load it."""
+
+    @property
+    def head_file(self) -> Path: ...
+
+    @property
+    def head_sha256(self) -> str: ...
+
+    @property
+    def lexical_file(self) -> Path: ...
+
+    @property
+    def lexical_sha256(self) -> str: ...
+
+    @property
+    def encoder_sha256(self) -> str: ...
+
+
+SpecT = TypeVar("SpecT", bound=PinnedSpec)
+
+
+class PinnedHeadModel(Generic[SpecT]):
+    """The encoder (shared with other checks) plus the head and vocabulary a spec names,
+    loaded lazily, once, under a lock. Subclasses say how their spec is read."""
+
+    def __init__(
+        self,
+        spec_path: str | os.PathLike[str] | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.spec_path = spec_path
+        self._embedder = embedder
+        self._spec: SpecT | None = None
+        self._session: Any = None
+        self._lexical: Lexical | None = None
+        self._lock = threading.Lock()
+
+    def read_spec(self, path: str | os.PathLike[str] | None) -> SpecT:
+        """The spec at ``path`` (``None``: the one shipped with the model)."""
+        raise NotImplementedError
+
+    @property
+    def spec(self) -> SpecT:
+        self.load()
+        assert self._spec is not None
+        return self._spec
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder.shared()
+        return self._embedder
+
+    def load(self) -> None:
+        """Verify and load the head, the vocabulary and the encoder. Idempotent; raises
+        ``ModelSpecError`` (or the encoder's ``EmbeddingModelError``) naming the file."""
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            spec = self.read_spec(self.spec_path)
+            for path, pinned in ((spec.head_file, spec.head_sha256),
+                                 (spec.lexical_file, spec.lexical_sha256)):
+                if not path.is_file():
+                    raise ModelSpecError(f"{path}: classifier file not found")
+                actual = sha256_file(path)
+                if actual != pinned:
+                    raise ModelSpecError(
+                        f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
+                        "retrain or restore the file the spec was written for"
+                    )
+            lexical = Lexical.load(spec.lexical_file)
+            embedder = self.embedder
+            if embedder.sha256 is not None and embedder.sha256 != spec.encoder_sha256:
+                raise ModelSpecError(
+                    f"the head was trained on encoder {spec.encoder_sha256}, but the encoder "
+                    f"in use is {embedder.sha256}"
+                )
+            embedder.load()
+            try:
+                session = cpu_session(spec.head_file)
+            except Exception as exc:
+                raise ModelSpecError(f"{spec.head_file}: cannot load ({exc})") from None
+            self._spec = spec
+            self._lexical = lexical
+            self._session = session
