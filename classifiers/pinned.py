@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from classifiers.embedding.runtime import Embedder, cpu_session, sha256_file
 from classifiers.harmful_request.lexical import Lexical
@@ -49,6 +49,19 @@ SpecT = TypeVar("SpecT", bound=PinnedSpec)
 class PinnedHeadModel(Generic[SpecT]):
     """The encoder (shared with other checks) plus the head and vocabulary a spec names,
     loaded lazily, once, under a lock. Subclasses say how their spec is read."""
+
+    _shared: ClassVar[dict[type, Any]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> Self:
+        """The process-wide model of this class for its shipped spec, loaded once: every
+        check that reads the head gets the same one."""
+        with PinnedHeadModel._shared_lock:
+            model = PinnedHeadModel._shared.get(cls)
+            if model is None:
+                model = PinnedHeadModel._shared[cls] = cls()
+            return model
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -735,25 +736,39 @@ def _scan_item(check: RiskyIntentCheck, item: object) -> set[str]:
     return {f.category for f in check.scan(segments, CTX)}
 
 
+def _set_rates(check: RiskyIntentCheck, name: str
+               ) -> tuple[list[Any], float, float, float, float]:
+    """A development set of at least 230 items in English, Chinese and Spanish, every risky
+    row with its clinical source: (items, risky reported, high ones reported as high,
+    look-alikes reported, look-alikes reported as high), the check alone on each item."""
+    from benchmarks.risky_intent import load_suite
+
+    items = load_suite([REPO / "tests" / "data" / name])
+    assert len(items) >= 230
+    assert {i.lang for i in items} == {"en", "zh", "es"}
+    risky_items = [i for i in items if i.kind == "risky"]
+    look = [i for i in items if i.kind == "lookalike"]
+    assert all("clinical:" in i.source for i in risky_items)
+    cats = {i.id: _scan_item(check, i) for i in items}
+
+    def high(item: Any) -> bool:
+        return any(c.startswith("high.") for c in cats[item.id])
+
+    severe = [i for i in risky_items if i.severity == "high"]
+    return (items,
+            sum(bool(cats[i.id]) for i in risky_items) / len(risky_items),
+            sum(high(i) for i in severe) / len(severe),
+            sum(bool(cats[i.id]) for i in look) / len(look),
+            sum(high(i) for i in look) / len(look))
+
+
 def test_dev3_set_rates(check: RiskyIntentCheck) -> None:
     """The third development set (tests/data/risky_intent_dev3.jsonl: rambling, multi-turn,
     relatives, colloquial Chinese with traditional-medicine substitution, Spanish; every risky
     row with its clinical source): the check alone reports nearly every risky item, high ones
     as high, and no look-alike."""
-    from benchmarks.risky_intent import load_suite
-
-    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev3.jsonl"])
-    assert len(items) >= 230
-    assert {i.lang for i in items} == {"en", "zh", "es"}
+    items, caught, high_caught, over, _ = _set_rates(check, "risky_intent_dev3.jsonl")
     assert any(len(i.messages) > 1 for i in items)
-    risky_items = [i for i in items if i.kind == "risky"]
-    look = [i for i in items if i.kind == "lookalike"]
-    assert all("clinical:" in i.source for i in risky_items)
-    cats = {i.id: _scan_item(check, i) for i in items}
-    caught = sum(bool(cats[i.id]) for i in risky_items) / len(risky_items)
-    high = [i for i in risky_items if i.severity == "high"]
-    high_caught = sum(any(c.startswith("high.") for c in cats[i.id]) for i in high) / len(high)
-    over = sum(bool(cats[i.id]) for i in look) / len(look)
     assert caught >= 0.97, caught
     assert high_caught >= 0.93, high_caught
     assert over <= 0.02, over
@@ -855,20 +870,7 @@ def test_dev4_set_rates(check: RiskyIntentCheck) -> None:
     of them high, and 90 look-alikes, written by varied hands before the round-6 rules were
     read; every risky row with its clinical source). Measured before round 6: 57.0% reported,
     52.7% of high ones as high, 6.7% of look-alikes reported (3.3% as high)."""
-    from benchmarks.risky_intent import load_suite
-
-    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev4.jsonl"])
-    assert len(items) >= 230
-    assert {i.lang for i in items} == {"en", "zh", "es"}
-    risky_items = [i for i in items if i.kind == "risky"]
-    look = [i for i in items if i.kind == "lookalike"]
-    assert all("clinical:" in i.source for i in risky_items)
-    cats = {i.id: _scan_item(check, i) for i in items}
-    caught = sum(bool(cats[i.id]) for i in risky_items) / len(risky_items)
-    high = [i for i in risky_items if i.severity == "high"]
-    high_caught = sum(any(c.startswith("high.") for c in cats[i.id]) for i in high) / len(high)
-    over = sum(bool(cats[i.id]) for i in look) / len(look)
-    over_high = sum(any(c.startswith("high.") for c in cats[i.id]) for i in look) / len(look)
+    _, caught, high_caught, over, over_high = _set_rates(check, "risky_intent_dev4.jsonl")
     assert caught >= 0.90, caught
     assert high_caught >= 0.88, high_caught
     assert over <= 0.02, over

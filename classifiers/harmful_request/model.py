@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,22 +102,9 @@ class Scores:
     refusal: npt.NDArray[np.float32]
 
 
-_SHARED: HarmfulRequestModel | None = None
-_SHARED_LOCK = threading.Lock()
-
-
 class HarmfulRequestModel(PinnedHeadModel[ModelSpec]):
-    """The encoder (shared with other checks) plus the head named by the spec."""
-
-    @classmethod
-    def shared(cls) -> HarmfulRequestModel:
-        """The process-wide model for the shipped spec: the ``harmful_request`` and
-        ``harmful_compliance`` checks read the same head and vocabulary, loaded once."""
-        global _SHARED
-        with _SHARED_LOCK:
-            if _SHARED is None:
-                _SHARED = cls()
-            return _SHARED
+    """The encoder (shared with other checks) plus the head named by the spec; ``shared()``
+    is the one the ``harmful_request`` and ``harmful_compliance`` checks both read."""
 
     def read_spec(self, path: str | os.PathLike[str] | None) -> ModelSpec:
         return load_spec(path)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,10 +114,6 @@ class Scores:
     proba: npt.NDArray[np.float32]
 
 
-_SHARED: LearnedRiskModel | None = None
-_SHARED_LOCK = threading.Lock()
-
-
 def text_of(user_turns: Sequence[str], view: str) -> str:
     """The text the model reads for a conversation's user turns (oldest first, ending with
     the turn under judgement): ``turns`` joins the last four with newlines, ``last`` is the
@@ -130,18 +125,8 @@ def text_of(user_turns: Sequence[str], view: str) -> str:
     return "\n".join(user_turns[-TURNS:])
 
 
-
 class LearnedRiskModel(PinnedHeadModel[ModelSpec]):
     """The encoder (shared with other checks) plus the head named by the spec."""
-
-    @classmethod
-    def shared(cls) -> LearnedRiskModel:
-        """The process-wide model for the shipped spec, loaded once."""
-        global _SHARED
-        with _SHARED_LOCK:
-            if _SHARED is None:
-                _SHARED = cls()
-            return _SHARED
 
     def read_spec(self, path: str | os.PathLike[str] | None) -> ModelSpec:
         return load_spec(path)

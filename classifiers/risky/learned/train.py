@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.embedding.runtime import DIMENSION, MODEL_SHA256, Embedder
+from classifiers.embedding.runtime import DIMENSION, MODEL_SHA256, Embedder, sha256_file
 from classifiers.harmful_request.lexical import Lexical, analyze
 from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 from classifiers.risky.learned.model import (
@@ -134,10 +134,6 @@ def _log(message: str) -> None:
     print(f"[train] {message}", file=sys.stderr, flush=True)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _rows_from_items(items: Sequence[Any], origin: str, view: str) -> list[Row]:
     rows = []
     for it in items:
@@ -170,7 +166,7 @@ def load_training_set(config: TrainConfig) -> tuple[list[Row], dict[str, str]]:
             raise TrainingError(f"{path}: the held-out set is never trained on")
         if not path.is_file():
             raise TrainingError(f"{path}: development set not found")
-        files[shown(path)] = _sha256(path)
+        files[shown(path)] = sha256_file(path)
         name = path.stem.removeprefix("risky_intent_")
         rows += _rows_from_items(load_suite([path]), name, config.view)
     if config.suite_dir is not None:
@@ -178,14 +174,14 @@ def load_training_set(config: TrainConfig) -> tuple[list[Row], dict[str, str]]:
         if not paths:
             raise TrainingError(f"no {SUITE_GLOB} in {config.suite_dir}")
         for path in paths:
-            files[shown(path)] = _sha256(path)
+            files[shown(path)] = sha256_file(path)
         dev = [it for it in load_suite(paths) if split_of(it.id) == "dev"]
         rows += _rows_from_items(dev, "suite_dev", config.view)
     for set_name, rel in BENIGN_SETS.items():
         path = config.data_dir / rel
         if not path.is_file():
             raise TrainingError(f"{path}: benign control set not found")
-        files[rel] = _sha256(path)
+        files[rel] = sha256_file(path)
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
