@@ -746,6 +746,7 @@ _PERSONA = re.compile(
     re.IGNORECASE,
 )
 _MIN_INNER_WORDS = 2
+_MIN_PLOT_WORDS = 3
 
 
 def unwrap(text: str) -> tuple[str, tuple[str, ...]]:
@@ -810,6 +811,11 @@ def _inner_request(flat: str, framing: re.Match[str]) -> str | None:
     leading = framing.lastgroup == "hypothetical" and not flat[sentence_start:start].strip()
     ask = _ask_in_sentence(flat[end:sentence_end], leading=leading)
     rest = _drop_persona(flat[sentence_end:].strip())
+    if not ask and rest and framing.lastgroup == "fiction":
+        # A story's plot is its content ("Write a poem about a midwife's first night
+        # shift."): without it the inner request would be the directions that follow
+        # ("Make it hopeful."), a fragment with nothing to judge. The framing phrase goes.
+        ask = _plot(flat[sentence_start:start], flat[end:sentence_end])
     inner = " ".join(part for part in (ask, rest) if part)
     return inner if _enough(inner) else None
 
@@ -832,6 +838,17 @@ def _ask_in_sentence(tail: str, *, leading: bool) -> str:
         if len(stripped.split()) >= 3:
             return stripped
     return ""
+
+
+_PLOT_EDGE = re.compile(r"^[\s,;:\-—]+|[\s,;:\-—]+$")
+_SPACE_BEFORE_STOP = re.compile(r"\s+([.!?]+)$")
+
+
+def _plot(before: str, after: str) -> str:
+    """The framing sentence without its framing phrase, or "" when too little is left."""
+    plot = " ".join(_PLOT_EDGE.sub("", part) for part in (before, after)).strip()
+    plot = _SPACE_BEFORE_STOP.sub(r"\1", plot)
+    return plot if len(plot.split()) >= _MIN_PLOT_WORDS else ""
 
 
 def _drop_persona(rest: str) -> str:

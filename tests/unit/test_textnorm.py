@@ -342,6 +342,31 @@ def test_unsure_unwrap_returns_the_text_whole() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "inner"),
+    [
+        ("Write a poem about a midwife's first night shift. Make it hopeful.",
+         "about a midwife's first night shift. Make it hopeful."),
+        ("For my screenplay, the doctor explains to a family that their mother needs "
+         "palliative care. Keep it compassionate and honest.",
+         "the doctor explains to a family that their mother needs palliative care. Keep it "
+         "compassionate and honest."),
+        ("I need a scene for my novel. Make it realistic.",
+         "I need a scene. Make it realistic."),
+        ("Write a story. Make it realistic.", None),
+    ],
+)  # fmt: skip
+def test_fiction_keeps_its_plot_when_only_directions_follow(text: str, inner: str | None) -> None:
+    # Regression: the inner request was the directions alone ("Make it hopeful."), a
+    # fragment with no content that the harmful-request model scored on its own (0.74).
+    got, found = unwrap(text)
+    assert found == ("fiction",)
+    if inner is None:  # too little plot: the directions stay the inner request
+        assert got == "Make it realistic."
+    else:
+        assert got == inner
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "What is the maximum daily dose of ibuprofen?",
