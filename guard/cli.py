@@ -31,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, get_args
+from typing import IO, Any, cast, get_args
 
 from guard.build import build_engine
 from guard.checks import CheckRegistry
@@ -211,22 +211,24 @@ def _add_train(sub: argparse._SubParsersAction[Any]) -> None:
     train.set_defaults(handler=_usage(train))
 
 
-def _train_harmful_request(args: argparse.Namespace) -> int:
+def _trainer(module: str) -> Callable[..., int] | None:
+    """``run`` of a training module, or None (with the message) without the training extra."""
     try:
-        from classifiers.harmful_request.train import run
+        return cast("Callable[..., int]", importlib.import_module(module).run)
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         print(f"primum train: error: {exc}; install the training extra: "
               "pip install 'primum[train]'", file=sys.stderr)
-        return EXIT_USAGE
-    return run(args)
+        return None
+
+
+def _train_harmful_request(args: argparse.Namespace) -> int:
+    run = _trainer("classifiers.harmful_request.train")
+    return EXIT_USAGE if run is None else run(args)
 
 
 def _train_risky_intent(args: argparse.Namespace) -> int:
-    try:
-        from classifiers.risky.learned.train import run
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        print(f"primum train: error: {exc}; install the training extra: "
-              "pip install 'primum[train]'", file=sys.stderr)
+    run = _trainer("classifiers.risky.learned.train")
+    if run is None:
         return EXIT_USAGE
     from guard.checks.risky_intent import rules_report
 

@@ -27,11 +27,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Lexical", "analyze", "has_cjk", "tokens"]
+__all__ = ["Lexical", "LexicalMismatch", "analyze", "has_cjk", "tokens"]
 
 _WORD = re.compile(r"\w\w+")
 _ANALYZER = ("unigrams+bigrams of \\w\\w+ lower-cased (CJK as character pairs), "
@@ -80,6 +81,10 @@ def analyze(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
+class LexicalMismatch(ValueError):
+    """The serving TF-IDF does not reproduce scikit-learn's on the training texts."""
+
+
 class Lexical:
     """``transform(texts)`` = ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True)``."""
 
@@ -119,3 +124,14 @@ class Lexical:
             values /= np.linalg.norm(values)
             out[row, cols] = values
         return out
+
+    def verified_transform(self, vectorizer: Any, texts: Sequence[str],
+                           tolerance: float = 1e-5) -> npt.NDArray[np.float32]:
+        """``transform(texts)`` after checking it equals the fitted scikit-learn
+        ``vectorizer`` on them (what each training pipeline checks before export)."""
+        got = self.transform(texts)
+        want = vectorizer.transform(list(texts)).toarray()
+        diff = float(np.max(np.abs(got - want))) if len(texts) else 0.0
+        if diff > tolerance:
+            raise LexicalMismatch(f"serving TF-IDF differs from scikit-learn by {diff}")
+        return got

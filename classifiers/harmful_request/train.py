@@ -75,7 +75,7 @@ import numpy.typing as npt
 
 from classifiers.embedding.runtime import DIMENSION, MODEL_SHA256, Embedder
 from classifiers.harmful_request.augment import wrap
-from classifiers.harmful_request.lexical import Lexical, analyze, has_cjk
+from classifiers.harmful_request.lexical import Lexical, LexicalMismatch, analyze, has_cjk
 from classifiers.harmful_request.model import HEAD_FILE, LEXICAL_FILE, SPEC_FILE
 from classifiers.harmful_request.principles import PRINCIPLES
 from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
@@ -539,11 +539,11 @@ def _verify(head: bytes, lexical: Lexical, texts: Sequence[str], x: npt.NDArray[
     features and probabilities."""
     import onnxruntime as ort
 
-    tfidf = lexical.transform(texts)
-    want = harm.vectorizer.transform(list(texts)).toarray()
-    diff = float(np.max(np.abs(tfidf - want))) if len(texts) else 0.0
-    if diff > 1e-5:
-        raise TrainingError(f"serving TF-IDF differs from scikit-learn by {diff}")
+    try:
+        tfidf = lexical.verified_transform(harm.vectorizer, texts)
+    except LexicalMismatch as exc:
+        raise TrainingError(str(exc)) from exc
+    want = harm.vectorizer.transform(list(texts)).toarray()  # scikit-learn's own features
     session = ort.InferenceSession(head, providers=["CPUExecutionProvider"])
     h, p, r = session.run(["harmful", "principle", "refusal"],
                           {"tfidf": tfidf, "embedding": x})

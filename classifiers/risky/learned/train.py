@@ -57,7 +57,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.embedding.runtime import DIMENSION, MODEL_SHA256, Embedder, sha256_file
-from classifiers.harmful_request.lexical import Lexical, analyze
+from classifiers.harmful_request.lexical import Lexical, LexicalMismatch, analyze
 from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 from classifiers.risky.learned.model import (
     CLASSES,
@@ -378,11 +378,10 @@ def verify(onnx_head: bytes, lexical: Lexical, texts: Sequence[str],
     features and probabilities; returns the largest probability difference."""
     import onnxruntime as ort
 
-    tfidf = lexical.transform(texts)
-    want = head.vectorizer.transform(list(texts)).toarray()
-    diff = float(np.max(np.abs(tfidf - want))) if len(texts) else 0.0
-    if diff > 1e-5:
-        raise TrainingError(f"serving TF-IDF differs from scikit-learn by {diff}")
+    try:
+        tfidf = lexical.verified_transform(head.vectorizer, texts)
+    except LexicalMismatch as exc:
+        raise TrainingError(str(exc)) from exc
     session = ort.InferenceSession(onnx_head, providers=["CPUExecutionProvider"])
     (got,) = session.run(["proba"], {"tfidf": tfidf, "embedding": x})
     diff = float(np.max(np.abs(np.asarray(got) - head.predict_proba(texts, x))))
