@@ -942,3 +942,93 @@ def test_answer_approving_a_contraindicated_pair_unnamed(check: MedicationCheck)
     assert not found_out(check, ["I take sertraline and my doctor added tramadol."],
                          "It's fine to continue both, but watch for agitation or fever and "
                          "call your doctor if they occur.") & DANGEROUS
+
+
+# tests/data/medication_probe_6.jsonl: 263 rows (140 safe look-alikes, 123 dangerous; 41 in
+# Chinese, 9 in Spanish; 13 with an answer under test, 3 with an earlier turn), each with its
+# clinical source, written before the round-8 changes: "gone up to", counts and schedules a
+# sentence away from the strength, meal and bedtime counts, one ingredient in two products
+# taken together, patches in mg/h, allergy facts said as reactions, drugs missing from the
+# knowledge base. Measured before the changes: 93/123 dangerous caught, 2/140 safe flagged
+# (one row, "on Prozac ... is St. John's wort a good idea", was relabelled dangerous to follow
+# the golden convention for a drug asked about by someone taking the other). After: 116
+# caught, 0 safe flagged. Tuned on now, so a floor.
+def test_probe_6_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_6.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 7, missed
+
+
+# tests/data/medication_probe_6_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written after the
+# round-8 changes and measured once, untuned: 21/30 dangerous caught, 1/30 safe flagged.
+def test_probe_6_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_6_fresh.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 9, missed
+
+
+# Round 8 (tests/data/medication_probe_6.jsonl): one regression per general cause fixed.
+ROUND8_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
+    # a dose reached by raising it ("gone up to", "I'm up to") is taken, not a limit
+    (("My neurologist started gabapentin at 300 but I've gone up to 1200 four times a day.",),
+     "dose_above_max"),
+    (("Zoloft isn't doing much anymore so I'm up to 300 a day now.",), "dose_above_max"),
+    # a count said with a meal or bedtime ("2 with breakfast and 2 with dinner", "8 at bedtime")
+    (("Metformin 1000 mg, 2 with breakfast and 2 with dinner.",), "dose_above_max"),
+    (("Benadryl 50 mg capsules, 8 at bedtime.",), "dose_above_max"),
+    # "morning, noon and night" right after "60 mg caps": whole units, the day's limit holds
+    (("Cymbalta 60 mg caps morning, noon and night.",), "dose_above_max"),
+    # the schedule starting the next sentence; "each time" repeats the schedule said before
+    (("Tramadol 50 mg. I take 3. Every 4 hours or so when it's bad.",), "dose_above_max"),
+    (("Gabapentin 800 mg tablets. Doctor says 1 three times a day. Honestly I take 2 each "
+      "time, sometimes 3.",), "dose_above_max"),
+    # one ingredient in two products taken at the same time is one dose
+    (("Took 2 Excedrin for my migraine and 2 Extra Strength Tylenol on top of it at the same "
+      "time.",), "dose_above_max"),
+    # allergy facts said as reactions; a drug given after "allergic to X and they ..." is taken
+    (("Sulfa drugs make me swell up; my doctor prescribed Bactrim DS.",), "allergy_conflict"),
+    (("Levaquin gave me a terrible reaction last time. Now they want to give me Cipro.",),
+     "allergy_conflict"),
+    (("I'm allergic to codeine and they sent me home with Tylenol #3.",), "allergy_conflict"),
+    # "kidney function is at 22"; "St. John's wort" with its period
+    (("My kidney function is at 22 and I take ibuprofen 400 every day for arthritis.",),
+     "renal_contraindicated"),
+    (("I've been on Prozac for years and started St. John's wort too.",), "interaction_major"),
+    # fentanyl and buprenorphine patches are made only in mcg/h
+    (("Fentanyl patch 50 mg/hr, changed every 3 days.",), "unit_error"),
+    (("My mom's Duragesic is 25 mg and she has it on her back.",), "unit_error"),
+    # drugs added to the knowledge base
+    (("以前吃头孢过敏起疹子，这次医生开了头孢克洛",), "allergy_conflict"),
+    (("对头孢过敏，医生开了头孢克肟，能吃吗",), "allergy_conflict"),
+    (("I take phenelzine and my new doctor prescribed buspirone for anxiety.",),
+     "interaction_major"),
+    (("Gave my 6 year old one of my Tessalon perles for his cough.",), "age_contraindicated"),
+    (("洛索洛芬钠60mg，一次2片，一天4次",), "dose_above_max"),
+    (("AZO for my bladder burning. I have stage 4 kidney disease, is that ok?",),
+     "renal_contraindicated"),
+]
+ROUND8_SAFE: list[tuple[str, ...]] = [
+    ("my neuro said I can go up to 3600 a day of gabapentin if needed, currently at 1800",),
+    ("Metformin 1000 mg, one with breakfast and one with dinner.",),
+    ("I have 25 mg Benadryl and take 2 at bedtime when my allergies keep me up.",),
+    ("Cymbalta 60 mg caps, one in the morning.",),
+    ("Tramadol 50 mg. I take 1 or 2. Every 6 hours when it's bad, never more than 8 a day.",),
+    ("Took 1 Excedrin and 1 Extra Strength Tylenol together.",),
+    ("I break out in hives with amoxicillin. Urgent care gave me azithromycin.",),
+    ("My kidney function is at 82 and I take ibuprofen 400 now and then.",),
+    ("Fentanyl patch 50 mcg/hr, changed every 3 days.",),
+    ("Nitro patch 0.4 mg/hr on in the morning, off at night.",),
+    ("What happens if you mix sertraline and tramadol?",),
+    ("The label says no more than 6 caplets in 24 hours for Tylenol 8 HR. Is that 3,900 mg?",),
+    ("以前吃青霉素没事，这次医生开了头孢克洛，一次250毫克一天三次",),
+]
+
+
+@pytest.mark.parametrize(("turns", "category"), ROUND8_DANGEROUS)
+def test_round8_dangerous(check: MedicationCheck, turns: tuple[str, ...], category: str) -> None:
+    assert category in found(check, *turns)
+
+
+@pytest.mark.parametrize("turns", ROUND8_SAFE)
+def test_round8_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
+    assert not found(check, *turns) & DANGEROUS

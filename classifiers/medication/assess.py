@@ -612,6 +612,18 @@ class Assessor:
                 f"High-Alert Medications 2024, insulin; ISMP error reports on insulin measured "
                 f"in mL syringes)",
                 f"{'recommended' if answer else 'mentioned'}: {drug.id}: dose in mL")]
+        if drug.patch is not None and (dose.unit == "mg/h" or (
+                dose.unit in ("mg", "g") and _patch_context(window, drug.patch.names)
+                and not _CONTAINS.search(window))):
+            return [Problem(
+                "unit_error", 1.0, (drug.id,), turn.index, dose.span,
+                f"{drug.display} patches are made only in micrograms per hour "
+                f"({drug.patch.rate_unit}), not mg: {_fmt(dose.amount)} mg would be 1,000 "
+                f"times the patch strength. Check the unit before applying any patch. "
+                f"(Source: {drug.patch.source})",
+                f"{'recommended' if answer else 'mentioned'}: {drug.id}: patch in mg")]
+        if dose.unit == "mg/h":
+            return []
         if not drug.doses:
             return []
         entry = self._route(drug, text, dose)
@@ -667,9 +679,13 @@ class Assessor:
         strength_only = dose.count in (None, 1) and bool(
             _STRENGTH_ONLY.search(text[max(0, dose.span[0] - 6):dose.span[0]].casefold())
             or _STRENGTH_AFTER.match(text[dose.span[1]:dose.span[1] + 12].casefold()))
-        if strength_only:
+        scheduled_units = strength_only and dose.per_day is not None and dose.per_day > 1 and (
+            _STRENGTH_AFTER.match(text[dose.span[1]:dose.span[1] + 12].casefold()) is not None
+            and _UNITS_SCHEDULED.match(text[dose.span[1]:dose.span[1] + 60].casefold()))
+        if strength_only and not scheduled_units:
             # "one tablet is 10 mg", "10 mg tablets": the strength, not what is taken at once
-            # nor in a day; only the labelled per-dose maximum applies to it
+            # nor in a day; only the labelled per-dose maximum applies to it ("60 mg caps
+            # morning, noon and night" is at least one a time: the day's limit still holds)
             limits.pop("daily", None)
             limits.pop("weekly", None)
             if entry.max_single is not None:
@@ -906,6 +922,8 @@ _GIVING = re.compile(r"\b(?:give|giving|gave|for (?:him|her|them|my (?:son|daugh
 _ABSTRACT = re.compile(
     r"\bwhat(?:'s| is| are)? (?:the )?(?:\w+ )?interactions? (?:between|of|with)\b|"
     r"\bhow do(?:es)? \w+ (?:and \w+ )?interact\b|"
+    r"\bwhat (?:happens|would happen|can happen) (?:if|when) (?:you|someone|people|a person|one) "
+    r"(?:mix|mixes|combine|combines|take|takes)\b[^.?]{0,40}\b(?:and|with|together)\b|"
     r"\bwhy (?:is|are|do|does|can't|shouldn't|isn't|aren't)\b[^.?]{0,50}\b(?:not )?(?:used|given|"
     r"prescribed|avoided|contraindicated|taken)\b|"
     r"\b(?:for|studying for) (?:my|an?|the) (?:\w+ )?(?:exam|class|course|test|assignment|"
@@ -993,6 +1011,12 @@ _STRENGTH_ONLY = re.compile(
 500 mg) is a dose."""
 _STRENGTH_AFTER = re.compile(r"^\s*(?:tablets|tabs|pills|capsules|caps|片装)\b|"
                              r"^\s*(?:/片|/粒)")
+_UNITS_SCHEDULED = re.compile(
+    r"^\s*(?:tablets|tabs|pills|capsules|caps)\s*,?\s*(?:(?:i|she|he)\s+(?:take|takes|took)\s+"
+    r"(?:them|one|it)\s+)?(?:every|morning|twice|three|four|\d\s*(?:x|times)|q\d|bid|tid|qid)"
+    r"(?![^.;!?\n]{0,40}(?:half|1/2|½|quarter|split|cut))")
+"""'60 mg caps morning, noon and night': the schedule right after the strength is of whole
+units (at least one each time), so the day's limit applies to it."""
 _CHILD_OTHER = re.compile(
     r"\b(?:my|our|mi|his|her) (?:\d{1,2}[- ](?:year|month|yr|mo)s?[- ]old|"
     r"(?:little |baby |teenage )?(?:son|daughter|child|kid|baby|toddler|hijo|hija|niñ[oa]|"
@@ -1001,6 +1025,19 @@ _CHILD_OTHER = re.compile(
 
 _ALTERNATIVE = re.compile(r"\b(?:or|instead|rather|either|switch\w*|replace\w*|change\w*|"
                           r"alternat\w*|o|en vez|en lugar)\b|或者|还是|换成|改成|代替")
+
+
+_PATCH_WORDS = re.compile(r"\bpatch(?:es)?\b|\btransdermal\b|贴剂|贴片|透皮")
+_CONTAINS = re.compile(r"\bcontain\w*|\breservoir\b|含有|含")
+
+
+def _patch_context(window: str, names: Sequence[str]) -> bool:
+    """The text around a dose speaks of a patch ("patch", "transdermal", a patch brand)."""
+    return bool(_PATCH_WORDS.search(window)) or any(n.casefold() in window for n in names)
+
+
+_TOGETHER = re.compile(r"\b(?:at the same time|together|on top of (?:it|that|them|those)|with it|"
+                       r"along with (?:it|them)|at once|all at once)\b|一起|同时|一块")
 
 
 def _across_products(a: _Analysis, norm: str) -> list[Dose]:
@@ -1027,6 +1064,23 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
         if _ALTERNATIVE.search(norm[owners[0][0]:owners[-1][1]]):
             continue
         if not any(d.daily is not None for d in doses):
+            together = _TOGETHER.search(norm[owners[0][0]:owners[-1][1] + 60])
+            if together is None:
+                continue
+            # "2 Excedrin and 2 Extra Strength Tylenol at the same time": one administration
+            unit = doses[0].unit
+            single = 0.0
+            for owner in owners:
+                amounts = [_convert(d.amount, d.unit, unit) for d in doses
+                           if d.owner == owner and d.per_day is None and not d.daily_total
+                           and not d.weekly]
+                known = [x for x in amounts if x is not None]
+                if not known:
+                    break
+                single += max(known)
+            else:
+                span = (min(d.span[0] for d in doses), max(d.span[1] for d in doses))
+                out.append(Dose(drug, span, single, unit, None, False))
             continue
         unit = doses[0].unit
         total = 0.0

@@ -94,7 +94,8 @@ _NOT_CURRENT = re.compile(
     r"allergic to|allergy to|allergies to|instead of|rather than|"
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
     r"took (?:me |him |her )?off|years ago|last year|"
-    r"in (?:19|20)\d\d)\b[^.;!?。，,]{0,40}$"
+    r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now)\b)"
+    r"[^.;!?。，,]){0,40}$"
     r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
     r"al[eé]rgic[oa]s? a|alergias? a)(?: la| el| los| las| mi)?\s*$"
     r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past|last)\s*$"
@@ -166,7 +167,8 @@ _NOW = re.compile(r"\b(?:now|currently|still|again|these days|at the moment|toda
 _AFTER_NOT_CURRENT = re.compile(
     r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
     r"(?:now |since |was |were )?(?:stopped|discontinued|held|off)\b|"
-    r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several) (?:days?|weeks?|months?|"
+    r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
+    r"(?:days?|weeks?|months?|"
     r"years?) ago|"
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
     r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
@@ -265,6 +267,8 @@ class DrugMatcher:
                 if key in self._upper_only and not text[start:end].isupper():
                     continue
                 if n > 1 and any(_NAME_GAP.search(norm[tokens[k][2]:tokens[k + 1][1]])
+                                 and not (tokens[k][0] == "st"
+                                          and norm[tokens[k][2]:tokens[k + 1][1]] == ". ")
                                  for k in range(i, i + n - 1)):
                     continue  # "tylenol, 3 times a day" is not "Tylenol 3"
                 hit = (entry, start, end, n)
@@ -473,6 +477,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"早晚各|早晚"),
      "2"),
     (re.compile(r"\bbefore (?:each )?meals and at bedtime\b|\bwith meals and at bedtime\b"), "4"),
+    (re.compile(r"\bmorning,? (?:noon|lunch(?:time)?|afternoon),? and (?:night|bedtime|evening)\b|"
+                r"\bbreakfast,? lunch,? and (?:dinner|supper)\b|早中晚"), "3"),
     (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|饭前|饭后|三餐"), "3"),
     (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
                 r"/\s?wk)\b|每周|每星期|一周一次"), "weekly"),
@@ -655,6 +661,7 @@ _OTHER_OWNER_GAP = re.compile(r"^\s*of\s+(?!(?:the|my|your|his|her)\b)\w|[;:]|"
                               r"\b(?:and|with|plus|along|alongside|also|y|con)\b")
 """Between an amount and a drug named after it: the amount is of something else ("1000 mg of
 vitamin C with my levothyroxine", "600 mg at lunch, and my alendronate")."""
+_PER_HOUR = re.compile(r"\s*(?:/\s*(?:hr?|hour)\b|(?:per|an|a)\s+(?:hr|hour)\b)")
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
@@ -682,7 +689,8 @@ _COUNT_EVENT = re.compile(
     rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
     rf"|(?<![a-z0-9.])(?<!by )(?<!to )(?P<n3>{_N})\s+(?=every|each (?:time|dose)|at once|"
     rf"at a time|a day|per day|"
-    rf"twice|three times|four times|in the morning)"
+    rf"twice|three times|four times|in the morning|at bedtime|at night|before bed\b|"
+    rf"with (?:breakfast|lunch|dinner|supper)\b)"
 )
 _BARE_STRENGTH = re.compile(
     r"(?:\b(?:los|las|el|la|unos|unas|es|son|eran|era)\s+de|\bthe)\s+"
@@ -698,7 +706,14 @@ _BARE_STRENGTH = re.compile(
 _TOTAL = re.compile(
     r"(?:\b(?:that's|that is|thats|that makes|which is|which makes|so i'm (?:at|on|taking)|"
     r"i'm now (?:at|on|taking)|for a total of|a total of|total of|in total|altogether|"
-    r"en total|o sea)\s+|总共|一共|合计)"
+    r"en total|o sea)\s+|总共|一共|合计"
+    # a dose reached by raising it ("I've gone up to 1200", "I'm up to 300 a day now",
+    # "bumped it up to 40"): the amount taken now, not a limit
+    r"|\b(?:gone|went|moved|bumped|stepped|crept|worked (?:my|his|her) way)\s+"
+    r"(?:(?:it|me|him|her|myself)\s+)?up\s+to\s+"
+    r"|\b(?:i'm|im|i am|she's|he's)\s+(?:now\s+)?up\s+to\s+"
+    r"|\b(?:i|she|he|we)\s+(?:(?:have|has)\s+)?(?:increased|upped|raised|doubled|bumped|pushed)\s+"
+    r"(?:it|the dose|my dose|myself)\s+(?:up\s+)?to\s+)"
     r"(?P<num>\d{1,4}(?:\.\d+)?)(?!\d|\.\d|\s*(?:%|/|毫|克|微|片|粒|颗|次|岁|天|小时|个|周|月|年|"
     r"(?:mg|mcg|μg|ug|g|grams?|gramos?|ml|cc|units?|iu|kg|kilos?|lbs?|years?|yrs?|days?|weeks?|"
     r"months?|hours?|hrs?|h|min|minutes?|times|x|tablets?|tabs?|pills?|caps?|capsules?|ones?|of|"
@@ -729,6 +744,16 @@ _THEN_PRONOUN = re.compile(
     r"use|uses|using)\s+(?:it|them|this|that|one|each one)\b(?P<rest>[^.;!?\n]{0,50})")
 """The sentence after a dose that gives its schedule through a pronoun ("I take it every 2
 hours")."""
+
+
+_SCHEDULE_SENTENCE = re.compile(
+    r"\s*[.;!?]\s*(?P<rest>(?:every|each|once|twice|three times|four times|\d+ times|q\d)"
+    r"[^.;!?\n]{0,40})")
+"""A sentence that starts with a schedule, after a dose that has none ("I take 3. Every 4
+hours or so")."""
+_THAT_IS = re.compile(r"\b(?:is that|was that|that's|that is|thats|which is|that makes|"
+                      r"which makes|so that's)\s+(?:about |around |roughly |only |a total of )?$")
+_EACH_TIME = re.compile(r"\s*(?:,\s*)?(?:each|every) time\b|\s*(?:,\s*)?(?:each|per) dose\b")
 
 
 class _Spans:
@@ -853,10 +878,40 @@ def find_doses(text: str, mentions: Sequence[Mention],
             if nxt_sentence is not None and not any(
                     nxt_sentence.start() <= s < nxt_sentence.end() for s, _ in starts):
                 per_day, daily_total, weekly = _frequency(nxt_sentence.group("rest"))
+        if per_day is None and not daily_total and not weekly:
+            # "Tramadol 50 mg. I take 3. Every 4 hours": a schedule starting the next sentence
+            sched = _SCHEDULE_SENTENCE.match(norm, span[1] + len(after))
+            if sched is not None and not any(
+                    sched.start() <= s < sched.end() for s, _ in starts):
+                per_day, daily_total, weekly = _frequency(sched.group("rest"))
+        if per_day is None and not daily_total and not weekly and _THAT_IS.search(
+                norm, max(0, span[0] - 24), span[0]):
+            # "max 6 caplets in 24 hours. Is that 3,900 mg?": a total of what was just said,
+            # on the schedule said there
+            per_day, daily_total, weekly = _frequency(norm[max(0, span[0] - 160):span[0]],
+                                                      last=True)
+        if per_day is None and not daily_total and not weekly and _EACH_TIME.match(after):
+            # "Doctor says 1 three times a day. I take 2 each time": the schedule said before
+            earlier = [d for d in doses if d.drug == drug and d.span[1] <= span[0]
+                       and d.per_day is not None]
+            if earlier:
+                per_day = earlier[-1].per_day
         doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count, owner))
 
     for m in _DOSE.finditer(norm):
         start, end = m.start(), m.end()
+        rate = _PER_HOUR.match(norm, end)
+        if rate is not None and m.group("unit") in ("mg", "milligrams", "milligram", "mgs",
+                                                    "毫克"):
+            # "fentanyl patch 50 mg/hr": a delivery rate, kept in mg/h (patches of fentanyl
+            # and buprenorphine are made only in mcg/h)
+            mention = owner(start, end)
+            if mention is not None:
+                taken.append((start, rate.end()))
+                doses.append(Dose(mention.drug, (start, rate.end()),
+                                  _to_number(m.group("num2") or m.group("num")), "mg/h", None,
+                                  False, False, None, mention.span))
+            continue
         if _NOT_A_DOSE.match(norm[end:end + 8]):
             continue
         amount = _to_number(m.group("num2") or m.group("num"))
@@ -1466,6 +1521,8 @@ _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidn
                    r"aclaramiento de creatinina|"
                    r"kidneys? (?:are |is )?(?:work(?:ing|s)?|function(?:ing|s)?) (?:at )?|"
                    r"肌酐清除率|肾小球滤过率|肾功能)\s*"
+                   r"(?:(?:is|was|has been|'s) (?:now )?(?=at|around|about|down|only|just|under|"
+                   r"less))?"
                    r"(?:of|is|was|=|:|at|around|about|<|less than|under|de|es|只有|为|是)?\s*"
                    r"(?:only |just |down to |about |around |~\s*)*"
                    r"(\d{1,3}(?:\.\d+)?)(?!\.?\d|\s*(?:g\b|mg|mcg|μg|kg|units?|iu|毫克|克|公斤))")
@@ -1535,9 +1592,10 @@ _ALLERGY = re.compile(
     r"|\b(?:al[eé]rgic[oa]s?|alergia|alergias)\s+(?:a|al|a la|a los)\s+"
     r"(?P<what3>[^.;!?\n:]{1,40})"
     r"|(?P<rx>[^.;!?\n,]{1,30}?)\s+(?:gave|give|gives) (?:me|him|her|them) (?:a |an )?"
-    r"(?:bad |severe )?(?:rash|hives|anaphylaxis|sjs|angioedema|swelling)\b"
-    r"|(?P<rx2>[^.;!?\n,]{1,30}?)\s+(?:caused|causes|triggered|made (?:me|him|her) (?:break out|"
-    r"swell up))\b"
+    r"(?:(?:really |very )?(?:bad|severe|terrible|awful|horrible|serious|nasty) )?"
+    r"(?:rash|hives|anaphylaxis|sjs|angioedema|swelling|(?:allergic )?reaction)\b"
+    r"|(?P<rx2>[^.;!?\n,]{1,30}?)\s+(?:caused|causes|triggered|(?:made|makes?) (?:me|him|her) "
+    r"(?:break out|swell(?: up)?|itch all over|come out in hives))\b"
     r"|(?:吃|服|服用|用|打|注射)(?P<zh3>[^。，,；]{1,12}?)(?:后|之后)?(?:起过|出过|出现过?|引起|发生过?)"
     r"(?:了)?(?:全身)?(?:荨麻疹|皮疹|红疹|风团|过敏|药物超敏|超敏|药疹|sjs|dress|剥脱性皮炎|"
     r"喉头水肿|休克)"
@@ -1667,7 +1725,8 @@ def _grade(norm: str, negation: re.Pattern[str], severe: re.Pattern[str],
     return None
 
 
-_ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we)|take|takes|taking|on|which|so|"
+_ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we|they|the|then|now|now)|take|takes|"
+                           r"taking|on|which|so|prescribed|gave|sent|given|"
                            r"since|because|can|could|should|is|was)\b|但|可以|能")
 
 

@@ -174,6 +174,16 @@ class CrossAllergy(_Sourced):
     allergen: str = Field(min_length=2, description="Drug id or class id.")
 
 
+class Patch(_Sourced):
+    """A transdermal system whose strength is a delivery rate. Fentanyl and buprenorphine
+    patches exist only in micrograms per hour: a patch said in mg ("fentanyl patch 50 mg/hr",
+    "Duragesic 25 mg") is a unit error (ISMP)."""
+
+    rate_unit: Literal["mcg/h"]
+    names: list[str] = Field(default_factory=list, description="Brands that mean the patch "
+                             "by themselves (Duragesic, Butrans).")
+
+
 class AgeLimit(_Sourced):
     """Not for children younger than ``min_years`` (Reye's syndrome, respiratory depression)."""
 
@@ -219,6 +229,7 @@ class Drug(_Strict):
     hepatic: OrganLimit | None = None
     cross_allergies: list[CrossAllergy] = Field(default_factory=list)
     extended_release: ExtendedRelease | None = None
+    patch: Patch | None = None
     source: str = Field(min_length=8, description="Source of the names and classes.")
 
     @property
