@@ -952,6 +952,145 @@ def test_vignette_vitals_and_labs_0_5_0(check: CriticalIllnessCheck) -> None:
     assert found(check, "I accidentally took my vitamin D twice today, is that a problem?") == set()
 
 
+def test_development_set_7(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_7.jsonl (0.6.0): 138 emergencies, 8 urgent and 104 look-alikes
+    (42%) written as people write to a chatbot (lay words, typos, numbers without units,
+    relatives, Chinese patient voice and CSEDB-style vignettes, Spanish), each row with the
+    clinical source of its expected behaviour. Written BEFORE the 0.6.0 patterns and measured
+    once then: emergencies 119/138 (86%), urgent 6/8, look-alikes flagged 1/104. The 0.6.0
+    changes fixed the general causes of its misses, so it is a tuned set now (138/138, 8/8,
+    0/104): the floors are those numbers and guard regressions only."""
+    m = _metrics(check, "critical_eval_7.jsonl")
+    assert m["recall"] >= DEV7_MIN_RECALL
+    assert m["benign_flagged"] <= DEV7_MAX_BENIGN
+    rows = [r for r in _rows("critical_eval_7.jsonl") if r["expected"].startswith("urgent.")]
+    urgent = sum(bool({c for c in found(check, r["text"])
+                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
+    assert urgent / len(rows) >= DEV7_MIN_URGENT
+    assert all(r.get("source") for r in _rows("critical_eval_7.jsonl"))
+
+
+DEV7_MIN_RECALL = 1.0
+DEV7_MIN_URGENT = 1.0
+DEV7_MAX_BENIGN = 0.0
+
+
+def test_fresh_set_7(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_7_fresh.jsonl: 30 emergencies, 2 urgent, 28 look-alikes in new
+    wordings, written AFTER the 0.6.0 patterns and measured once, never tuned on: emergencies
+    25/30, urgent 2/2, look-alikes flagged 0/28 (the untuned estimate; see the README). The
+    floors are those numbers: fixing a miss here makes it a tuned set, so write a new one."""
+    m = _metrics(check, "critical_eval_7_fresh.jsonl")
+    assert m["recall"] >= FRESH7_MIN_RECALL
+    assert m["benign_flagged"] <= FRESH7_MAX_BENIGN
+    rows = [r for r in _rows("critical_eval_7_fresh.jsonl")
+            if r["expected"].startswith("urgent.")]
+    assert all({c for c in found(check, r["text"]) if c.startswith(("urgent.", "emergency."))}
+               for r in rows)
+    assert all(r.get("source") for r in _rows("critical_eval_7_fresh.jsonl"))
+
+
+FRESH7_MIN_RECALL = 25 / 30
+FRESH7_MAX_BENIGN = 0.0
+
+
+def test_readings_without_a_qualifier_word_0_6_0(check: CriticalIllnessCheck) -> None:
+    """0.6.0 cause: a reading past a sourced threshold was missed unless the message also said
+    "low"/"%"/"+++": glucose < 3.0 mmol/L (ADA level 2) with a symptom, a misspelt oximeter
+    and a range, "3个加号" ketones, paracetamol in grams, reliever every 2-3 hours."""
+    assert "emergency.hypoglycaemia_severe" in found(
+        check, "sugar 2.3 and sweating buckets shaking cant think straight")
+    assert "emergency.hypoglycaemia_severe" in found(check, "bs 1.9 after my insulin, feel weird")
+    assert "emergency.hypoglycaemia_severe" in found(check, "我血糖测了2.5，全身冒冷汗，手抖")
+    assert "emergency.shock" in found(check, "my oxymeter keeps showing 86-88, covid positive")
+    assert "emergency.dka" in found(check, "我妹妹1型糖尿病，吐了一天，尿酮3个加号")
+    assert "emergency.poisoning_overdose" in found(
+        check, "患者男，25岁，服用对乙酰氨基酚约20g，6小时后来诊。")
+    assert "urgent.asthma_worsening" in found(
+        check, "using my ventolin every 2-3 hours since yesterday")
+    assert found(check, "my sugar was 2.8 this morning, had juice and now its 6.4") == set()
+    assert found(check, "bs 2 hours after meal 9.1") == set()
+    assert found(check, "my dads inr was 2.5 today, on warfarin, feeling a bit dizzy") == set()
+    assert found(check, "my oximeter says pulse 85 and oxygen 98") == set()
+    assert found(check, "血糖2小时后是8.5，有点头晕") == set()
+
+
+def test_lay_body_words_0_6_0(check: CriticalIllnessCheck) -> None:
+    """0.6.0 cause: lay words for the body part (nuts, belly, middle of my chest, ovary) and a
+    mechanism word ("kicked") that silenced the flag even with persisting features."""
+    assert "emergency.testicular_torsion" in found(check, (
+        "got kicked in the nuts at football 3 hours ago, one ball still really painful and "
+        "swollen and i threw up"))
+    assert "emergency.major_trauma" in found(
+        check, "motorbike crash, my friend has belly pain and looks really pale")
+    assert "emergency.acs" in found(check, (
+        "im 48 and smoke, pain in the middle of my chest for about an hour, feel sick and sweaty"))
+    assert "emergency.gynae_emergency" in found(
+        check, "sudden severe pain where my right ovary is, vomiting, i know i have a cyst")
+    assert found(check, "took a knock to the balls at cricket yesterday, sore for a few minutes "
+                        "then fine, no swelling") == set()
+    assert found(check, "balls of my feet hurt after running, really bad") == set()
+    assert found(check, "my ovaries hurt during my period, is that normal?") == set()
+
+
+def test_blistering_scalds_0_6_0(check: CriticalIllnessCheck) -> None:
+    """0.6.0 cause: scalds described by what spilled and that it blistered (BBA 2012)."""
+    assert "emergency.environmental" in found(
+        check, "baby pulled a cup of tea over himself, chest is red and blistering")
+    assert "emergency.environmental" in found(
+        check, "mi hijo se quemo el pecho y los brazos con agua hirviendo, tiene ampollas")
+    assert found(check, "burnt my finger on the oven, small red patch, no blisters") == set()
+    assert found(check, "mi hijo de 4 anos se quemo con la plancha, tiene una ampolla pequena "
+                        "en el dedo") == set()
+    assert found(check, "my daughter had a kettle scald when she was 2, scar has healed") == set()
+
+
+def test_overdose_counted_in_tablets_0_6_0(check: CriticalIllnessCheck) -> None:
+    """0.6.0 cause: counts of a named medicine ("40 of my sertraline", INN stems) and either
+    order of a serotonergic combination."""
+    assert "emergency.poisoning_overdose" in found(check, "I think I took 40 of my sertraline")
+    assert "emergency.drug_toxicity" in found(check, (
+        "started a new antidepressant and took tramadol, now sweating, shaking, legs twitching "
+        "and temp 39"))
+    assert found(check, "ive taken 20 of my metformin tablets this month") == set()
+    assert found(check, "I take 10 of my tablets a day for my heart") == set()
+    assert found(check, "took 12 of my vitamin d tablets by mistake") == set()
+
+
+def test_history_and_chinese_adverbs_0_6_0(check: CriticalIllnessCheck) -> None:
+    """0.6.0 causes: an age in the past is history ("when he was 3"); Chinese adverbs between
+    the body word and the symptom (越来越黄, 时不时疼); lay stroke balance and speech; lay
+    ascending weakness; Spanish haematemesis."""
+    assert found(check, "my son had anaphylaxis to cashews when he was 3, now hes 10, should he "
+                        "be retested?") == set()
+    assert "emergency.paediatric_red_flags" in found(
+        check, "宝宝出生12天，皮肤越来越黄，还不爱吃奶，一直睡")
+    assert "urgent.chest_pain" in found(check, "胸口时不时疼一下，已经两天了，没有别的不舒服")
+    assert "emergency.stroke" in found(
+        check, "grandad suddenly cant walk straight, keeps leaning to one side and talking funny")
+    assert "emergency.neuro_emergency" in found(
+        check, "tingling in my feet spread up to my knees over 2 days, now struggling with "
+               "the stairs")
+    assert found(check, "tingling in my fingers going up my arm when I lean on my elbow, cant "
+                        "grip well") == set()
+    assert "emergency.severe_bleeding" in found(
+        check, "vomite mucha sangre roja y me siento mareado")
+
+
+def test_lexicons_expand_and_are_validated() -> None:
+    """0.6.0: ``{{name}}`` in a pattern is the lexicon's alternatives for that language."""
+    taxonomy = load_taxonomy()
+    flag = next(f for f in taxonomy.flags if f.id == "testicular_torsion.sudden_pain")
+    assert "{{" not in flag.patterns["en"].pattern and "nuts" in flag.patterns["en"].pattern
+    data = _raw()
+    data["flags"][2]["patterns"]["en"].append(r"\b{{no_such_lexicon}}\b")
+    assert "unknown lexicon" in _load_error(data).message
+    data = _raw()
+    data["lexicons"]["only_en"] = {"en": ["foo"]}
+    data["flags"][2]["patterns"]["zh"].append("{{only_en}}")
+    assert "no zh entry" in _load_error(data).message
+
+
 def test_feature_negation_only_negates_the_last_feature(check: CriticalIllnessCheck) -> None:
     """0.4.0: a windowed match whose last feature is negated in its last clause is dropped;
     the same words with the feature present, or a pseudo-negation, still report."""

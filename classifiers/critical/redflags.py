@@ -249,7 +249,10 @@ def parse_taxonomy(text: str, source: str = "<redflags>") -> Taxonomy:
 
 
 _TOP_KEYS = {"schema", "name", "version", "description", "scores", "needs_facts",
-             "languages", "flags", "answer"}
+             "languages", "flags", "answer", "lexicons"}
+_LEXICON_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_LEXICON_REF = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+"""0.6.0: ``{{name}}`` in a pattern is the language's alternatives of lexicon ``name``."""
 _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "present",
                "clause_breaks", "conditional", "education", "anchors", "pregnancy",
                "temperature", "question", "names", "presents", "treated", "feature_negation")
@@ -264,6 +267,7 @@ class _Parser:
     def __init__(self, source: str, root: yaml.Node | None) -> None:
         self.source = source
         self.root = root
+        self.lexicons: dict[str, dict[str, str]] = {}
 
     def fail(self, path: Sequence[str | int], message: str) -> TaxonomyError:
         name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
@@ -295,8 +299,8 @@ class _Parser:
             raise self.fail(path, f"must be between {low:g} and {high:g}")
         return float(value)
 
-    def regex(self, value: object, path: list[str | int]) -> str:
-        pattern = self.string(value, path)
+    def regex(self, value: object, path: list[str | int], lang: str | None = None) -> str:
+        pattern = self.expand(self.string(value, path), path, lang)
         try:
             compiled = compile_normalised(pattern)
         except ValueError as exc:
@@ -307,12 +311,49 @@ class _Parser:
             raise self.fail(path, "regex matches the empty string")
         return pattern
 
-    def regex_list(self, value: object, path: list[str | int]) -> re.Pattern[str] | None:
+    def expand(self, pattern: str, path: list[str | int], lang: str | None) -> str:
+        """``{{name}}`` replaced by lexicon ``name``'s alternatives for ``lang``."""
+        def one(m: re.Match[str]) -> str:
+            entry = self.lexicons.get(m.group(1))
+            if entry is None:
+                raise self.fail(path, f"unknown lexicon {m.group(1)!r} (known: "
+                                      f"{', '.join(sorted(self.lexicons)) or 'none'})")
+            if lang is None or lang not in entry:
+                raise self.fail(path, f"lexicon {m.group(1)!r} has no {lang or 'language'} "
+                                      "entry")
+            return entry[lang]
+        return _LEXICON_REF.sub(one, pattern)
+
+    def lexicon_table(self, value: object) -> dict[str, dict[str, str]]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not value:
+            raise self.fail(["lexicons"], "must map a name to (language -> regexes)")
+        out: dict[str, dict[str, str]] = {}
+        for name, langs in value.items():
+            path: list[str | int] = ["lexicons", str(name)]
+            if not isinstance(name, str) or not _LEXICON_NAME.match(name):
+                raise self.fail(path, "lexicon names are lower_snake_case")
+            if not isinstance(langs, dict) or not langs:
+                raise self.fail(path, "must map a language code to a list of regexes")
+            out[name] = {}
+            for lang, words in langs.items():
+                if lang not in LANGUAGES:
+                    raise self.fail([*path, str(lang)],
+                                    f"unknown language (known: {', '.join(LANGUAGES)})")
+                if not isinstance(words, list) or not words:
+                    raise self.fail([*path, lang], "must be a non-empty list of regexes")
+                parts = [self.regex(w, [*path, lang, i]) for i, w in enumerate(words)]
+                out[name][lang] = "(?:" + "|".join(parts) + ")"
+        return out
+
+    def regex_list(self, value: object, path: list[str | int],
+                   lang: str | None = None) -> re.Pattern[str] | None:
         if value is None:
             return None
         if not isinstance(value, list) or not value:
             raise self.fail(path, "must be a non-empty list of regexes")
-        parts = [self.regex(v, [*path, i]) for i, v in enumerate(value)]
+        parts = [self.regex(v, [*path, i], lang) for i, v in enumerate(value)]
         return re.compile("|".join(f"(?:{p})" for p in parts))
 
     def per_language(self, value: object, path: list[str | int],
@@ -328,16 +369,17 @@ class _Parser:
                 raise self.fail([*path, str(lang)],
                                 f"language has no rules in languages (known: "
                                 f"{', '.join(sorted(known))})")
-            compiled = self.regex_list(patterns, [*path, lang])
+            compiled = self.regex_list(patterns, [*path, lang], str(lang))
             assert compiled is not None
             out[lang] = compiled
         return out
 
     def taxonomy(self, data: object) -> Taxonomy:
-        top = self.mapping(data, [], _TOP_KEYS, _TOP_KEYS - {"name", "description"})
+        top = self.mapping(data, [], _TOP_KEYS, _TOP_KEYS - {"name", "description", "lexicons"})
         if top["schema"] != 1:
             raise self.fail(["schema"], "unsupported schema (expected 1)")
         version = self.string(str(top["version"]), ["version"])
+        self.lexicons = self.lexicon_table(top.get("lexicons"))
         scores = self.mapping(top["scores"], ["scores"], {"hypothetical"}, {"hypothetical"})
         hypothetical = self.number(scores["hypothetical"], ["scores", "hypothetical"], 0.01, 1)
         needs = self.mapping(top["needs_facts"], ["needs_facts"], {"score", "advice"},
@@ -394,7 +436,8 @@ class _Parser:
         window = raw["negation_window"]
         if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 30:
             raise self.fail([*path, "negation_window"], "must be an integer in 0..30")
-        lists = {key: self.regex_list(raw.get(key), [*path, key]) for key in _LANG_LISTS}
+        lang = str(path[-1])
+        lists = {key: self.regex_list(raw.get(key), [*path, key], lang) for key in _LANG_LISTS}
         age = tuple(self.age_rule(v, [*path, "age", i])
                     for i, v in enumerate(raw.get("age") or []))
         return LanguageRules(window_unit=unit, negation_window=window, age=age, **lists)
