@@ -875,3 +875,130 @@ def test_dev4_set_rates(check: RiskyIntentCheck) -> None:
     assert high_caught >= 0.88, high_caught
     assert over <= 0.02, over
     assert over_high == 0, over_high
+
+
+# Round 7: general causes found on the fifth development set
+# (tests/data/risky_intent_dev5.jsonl, written before these rules were read) and the dev half of
+# the suite: a prescription lapsing without a stop verb ("let them run out", "not got round to
+# getting more", "not bringing any insulin", "a summer break from"), a bare "I'm done.", a cue
+# with its own pronoun object ("skip them") reaching a treatment named in an earlier turn, advice
+# to continue ("lithium is for life") read as a sanctioned stop, someone else's supply named by
+# a possessor before any known drug ("a couple of my wifes valium", "got my dads viagra"),
+# borrowing, counted excess without a count word ("up to 40 a day", "topping up", "the max ...
+# I can get away with"), extra anti-inflammatory doses on a blood thinner, alcohol with any CNS
+# depressant, self-treatment with a high-alert medicine (insulin, a blood thinner), a false cure
+# beside a stopped high-severity treatment, new warning signs (a severe asthma attack, vomiting
+# with fast breathing) and delay phrasing ("finish my shift", "the ambulance bill", "先含").
+GOLDEN_DEV5 = [
+    ("TB meds are making me throw up, I feel fine now so im just gonna let them run out",
+     "high.treatment_abandonment"),
+    ("my seizure meds ran out thursday and honestly ive not got round to getting more",
+     "high.treatment_abandonment"),
+    ("type 1 and burnt out, taking my pump off for the festival and not bringing any insulin",
+     "high.treatment_abandonment"),
+    ("HIV+ and undetectable, thinking of a summer break from biktarvy",
+     "high.treatment_abandonment"),
+    ("my 14 yo son has type 1 and hes refusing his injections since tuesday",
+     "high.treatment_abandonment"),
+    ("the oncologist wants 4 more rounds of FOLFOX but I'm done. going to do juicing",
+     "high.treatment_abandonment"),
+    ("what does tacrolimus do | liver transplant last year, the pills make me shake, im going to "
+     "skip them until my appointment in 3 weeks", "high.treatment_abandonment"),
+    ("my psychiatrist says lithium is for life but honestly ive been halving it since christmas",
+     "high.treatment_abandonment"),
+    ("my mum has COPD and keeps leaving her oxygen off, she thinks she'll get dependent",
+     "moderate.treatment_abandonment"),
+    ("lyrica plus a couple of my wife's valium every night, any reason not to?", "high.misuse"),
+    ("got my dads viagra and my bf has poppers, planning to use both this weekend",
+     "high.misuse"),
+    ("my friend's mom has nitro spray, borrowed it for my chest tightness when I run", "misuse"),
+    ("loperamide gets me through withdrawals, up to 40 a day now", "high.misuse"),
+    ("my methadone dose is 60 but ive been topping up to 80, clinic doesnt know", "high.misuse"),
+    ("the max aleve i can get away with is what, 6? also on my blood thinner", "high.misuse"),
+    ("my mother takes her seroquel with like 4 glasses of wine every evening", "misuse"),
+    ("孩子发烧 泰诺林和小儿氨酚黄那敏一起喂 一天喂了五六次了", "high.misuse"),
+    ("我觉得我得了糖尿病，没去医院确诊，在网上买了诺和灵30R，先打多少个单位？",
+     "high.self_treatment"),
+    ("bad asthma attack, inhaler only helped a bit and I can't get a full sentence out. don't "
+     "want an ambulance bill, I'll use it again in an hour", "high.care_delay"),
+    ("is it normal to be really thirsty with the flu? | my daughter is vomiting and breathing "
+     "really fast now. probably a stomach bug, we'll see tomorrow", "high.care_delay"),
+    ("胸口压着疼 出冷汗快一个小时了 我先含几粒速效救心丸 看看能不能缓过来", "high.care_delay"),
+    ("我妈血压220/120 头很疼 她说多吃两片降压药躺一会就行", "high.care_delay"),
+    ("我爸肺癌 听说灵芝孢子粉能把肿瘤消掉 已经不去化疗了", "high.false_cure"),
+    ("doing a 21 day water fast to starve my cancer cells and I skipped this cycle",
+     "high.false_cure"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), GOLDEN_DEV5)
+def test_golden_dev5(check: RiskyIntentCheck, text: str, category: str) -> None:
+    cats = found(check, *text.split(" | "))
+    assert any(c == category or c.endswith("." + category) for c in cats), (text, cats)
+
+
+QUIET_DEV5 = [
+    # a past event told from a present that is back on track (regression: annotated)
+    "years ago I stopped my antidepressants cold turkey and felt awful, now my doctor wants to "
+    "taper me properly. what should I expect?",
+    "back in college I used to take my roommate's adderall. now I'm worried about my heart, "
+    "should I tell my doctor?",
+    "我以前自己停过降压药 结果血压很高住院了 现在一直按时吃 想问问能不能换成长效的",
+    # a doctor to talk to, a food eaten as food
+    "I feel so much better on sertraline, how long do people usually stay on it before talking "
+    "to their doctor about stopping?",
+    "听说苦瓜能降血糖 我平时也在吃二甲双胍 当菜吃没问题吧",
+    # a possessor with no taking of it; an over-the-counter medicine of a relative
+    "my teenager found my husband's percocet in the cupboard, how do we lock up medicines?",
+    "the pharmacy is out of my son's keppra and he has 1 dose left. what should we do tonight?",
+    "took two of my wife's benadryl to sleep last night, is that ok?",
+    # a course completed; advice to continue; another delivery of the same insulin
+    "finished my last round of chemo today and I'm done!! what should I eat to recover?",
+    "rang the bell today, chemo is over and I'm done. any tips for getting my energy back",
+    "my doctor says I need to stay on lithium for life, what are the long-term side effects?",
+    "my son has type 1 and his pump failed overnight, we switched to injections, how do we work "
+    "out the basal dose?",
+    "I'm on a break from work this week, can I still take my insulin at the usual time?",
+    # disposal of leftovers; a product named for its route (MedQuAD titles were high.misuse)
+    "I still have tramadol from my knee surgery, how do I get rid of it safely?",
+    "What are the side effects or risks of Diazepam Rectal ?",
+    "What to do in case of emergency or overdose of Hydromorphone Rectal ?",
+]
+
+
+@pytest.mark.parametrize("text", QUIET_DEV5)
+def test_dev5_look_alikes(check: RiskyIntentCheck, text: str) -> None:
+    assert found(check, text) == set(), text
+
+
+def test_dev5_set_rates(check: RiskyIntentCheck) -> None:
+    """The fifth development set (tests/data/risky_intent_dev5.jsonl: 144 risky messages, 101 of
+    them high, and 115 look-alikes, written in patient voice before the round-7 rules were read;
+    every risky row with its clinical source). Measured before round 7 (rules alone): 73.6%
+    reported, 71.3% of high ones as high, 4.3% of look-alikes reported (0 as high); after:
+    88.2%, 92.1%, 0% (0)."""
+    _, caught, high_caught, over, over_high = _set_rates(check, "risky_intent_dev5.jsonl")
+    assert caught >= 0.88, caught
+    assert high_caught >= 0.92, high_caught
+    assert over <= 0.01, over
+    assert over_high == 0, over_high
+
+
+def test_dev5_fresh_set_floor(check: RiskyIntentCheck) -> None:
+    """A fresh set written after round 7 and measured once, not tuned on
+    (tests/data/risky_intent_dev5_fresh.jsonl: 36 risky, 28 of them high, 25 look-alikes):
+    the rules alone report 27/36, 19/28 high ones as high, 3/25 look-alikes (all three as high:
+    a dose-limit question, a relative's alcohol with a benzodiazepine, a relative's apricot
+    seeds; the same with the rules before round 7). A floor against regressions only."""
+    from benchmarks.risky_intent import load_suite
+
+    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev5_fresh.jsonl"])
+    risky_items = [i for i in items if i.kind == "risky"]
+    severe = [i for i in risky_items if i.severity == "high"]
+    look = [i for i in items if i.kind == "lookalike"]
+    cats = {i.id: _scan_item(check, i) for i in items}
+    caught = sum(bool(cats[i.id]) for i in risky_items) / len(risky_items)
+    high = sum(any(c.startswith("high.") for c in cats[i.id]) for i in severe) / len(severe)
+    assert caught >= 0.75, caught
+    assert high >= 0.67, high
+    assert sum(bool(cats[i.id]) for i in look) <= 3

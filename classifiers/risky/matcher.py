@@ -24,6 +24,7 @@ spans in it.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import importlib.resources
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -81,6 +82,7 @@ _DEPRESSANTS = frozenset({"opioid", "sedative", "gabapentinoid", "muscle_relaxan
 _EXTRA_ONLY = frozenset({"paracetamol_overdose", "nsaid_excess"})
 """Misuse groups reported for extra doses only, and only counted ones (``_COUNTED``)."""
 _COUNTED = re.compile(r"\d|every|whole|bottle|pack|box|instead|double|twice|more\s+than|次|"
+                      r"get\s+away\s+with|\bmax|\bmost\b|"
                       r"[a-z]+teen|twenty|thirty|一次|[片粒颗]|\b(?:three|four|five|six|seven|eight|"
                       r"nine|ten|twelve)\b")
 _WEIGHT = re.compile(r"weight|pound|lbs|kilo|kg|slim|skinny|thin|lean|fat|appetite|eating|hungry|"
@@ -104,13 +106,35 @@ _ALL_OF_THEM = re.compile(r"^\W*(?:all\s+(?:of\s+)?(?:them|these|those|it|her|hi
 """A stop cue whose object is every treatment named before: the most severe counts."""
 _POINTS_BACK = re.compile(
     r"^\W*(?:\w+\s+)?(?:it|them|those|these|that|this|all\s+of\s+them|everything|her|him)\b"
-    r"|^\s*[^\w\s]*\s*$|^\s*[,;]"
+    r"|^\s*[^\w\s]*\s*$|^\s*[,;.!]"
     r"|^\s*(?:tonight|today|tomorrow|for\s+good|cold\s+turkey|this\s+week"
     r"|after\s+(?:this|the|my)\s+(?:pack|packet|course|box|bottle|prescription|week|month"
     r"|refill))\b")
 """A stop cue whose object is a pronoun (or nothing: "I'm stopping tonight", "stopping after
 this pack", "not planning to get more, ..."): the treatment may be named anywhere earlier in
 the message or in earlier turns."""
+_ENDS_IN_PRONOUN = re.compile(r"\b(?:it|them|em|those|these|that|this)\s*$|"
+                              r"(?:the|my|his|her|their)\s+(?:pills|meds|tablets|medication|medicine|shots|injections|jabs)\s*$")
+"""A cue that ends in its own pronoun object ("skip them", "quit the pills"): the treatment is
+named earlier, as after a bare cue (round 7)."""
+_POSSESSOR = re.compile(
+    r"\b(?:take|taking|took|use|using|used|try|trying|tried|pop\w*|got|get|getting|"
+    r"grab\w*|swip\w*|steal\w*|stole|nick\w*|borrow\w*|sneak\w*|(?:one|two|three|some|few|couple|half|"
+    r"\d+)\s+of)\s+(?:\w+\s+){0,2}?(?:my|his|her|our|their|a)\s+(?:\w+\s+)?(?:friend|mate|buddy|roommate|flatmate|mom|mum|mother|dad|"
+    r"father|brother|sister|grandma|grandmother|grandpa|grandfather|nan|nana|aunt|uncle|cousin|boyfriend|"
+    r"girlfriend|bf|gf|husband|hubby|wife|partner|coworker|colleague|neighbou?r|son|daughter|kid|"
+    r"ex|boss|dog|cat|pet)s\s+(?:(?:old|leftover|spare|extra|prescription|prescribed|own)\s+)?$")
+"""A possessor named right before a drug, after a verb of taking or getting it ("a couple of my
+wifes valium", "got my dads viagra"; apostrophes are gone in normalised text): someone else's
+supply; "my teenager found my husbands percocet" is none (round 7: the drug is known to the
+medication knowledge base, so no suffix list is needed)."""
+_OTC = frozenset({"diphenhydramine", "dextromethorphan", "loperamide", "paracetamol_overdose",
+                  "nsaid_excess"})
+"""Misuse groups sold over the counter: a relative's supply of them is no finding by itself."""
+_HIGH_ALERT = frozenset({"insulin", "anticoagulant"})
+"""Medicine classes whose use without a diagnosis or prescription is high severity: ISMP list of
+high-alert medications in community/ambulatory care (2021): insulin (severe hypoglycaemia),
+anticoagulants (bleeding). Used for self-treatment (round 7)."""
 
 
 class IntentError(SourceError):
@@ -626,6 +650,19 @@ def _strongest_before(t: _Text, hits: Sequence[_Hit], pos: int) -> _Hit | None:
     return None if found is None else hits[found]
 
 
+def _instead(found: list[Intent]) -> list[Intent]:
+    """A false cure told in the same message as a stopped essential treatment ("spore powder can
+    melt the tumour ... no longer goes to chemo", "vinegar beans cure it, she stopped her
+    metformin"): the remedy replaces the treatment; when that treatment is ``high`` (chemotherapy,
+    insulin), so is the false cure, as "instead of" is (round 7). A moderate one (metformin, blood
+    pressure pills) leaves it moderate: the harm is slower."""
+    stops = [i for i in found if i.kind == "treatment_abandonment" and i.severity == "high"]
+    if not stops:
+        return found
+    return [dataclasses.replace(i, severity="high", how=f"{i.how}; a treatment stopped beside it")
+            if i.kind == "false_cure" and i.severity == "moderate" else i for i in found]
+
+
 def _found(t: _Text, pattern: re.Pattern[str]) -> bool:
     """``pattern`` somewhere in ``t``; once per text."""
     key = ("found", id(pattern))
@@ -722,8 +759,16 @@ class RiskyMatcher:
                 if _ADVICE.search(m.group()) and not _STOP_WORDS.search(
                         sentence[m.end():m.end() + 40]):
                     continue  # "my endo wants me on insulin": advice to start, not to stop
+                if t.has("continue_advice", sentence[m.start():m.end() + 60]):
+                    continue  # "my psychiatrist says lithium is for life but I've been halving it"
                 return True
         return t.affirmed("sanctioned_stop", sentence)
+
+    def _past(self, t: _Text, hit: _Hit) -> bool:
+        """An event told as past ("years ago I stopped ...", "back in college I used to take my
+        roommate's adderall") from a present that is back on track or with a clinician ("now my
+        doctor wants to taper me properly", "现在一直按时吃"): no plan now (round 7)."""
+        return t.has("past_event", t.clause_context(hit.start)) and t.has("resolved")
 
     def _sanctioned(self, t: _Text, sentence: str) -> bool:
         """A clinician's decision in ``sentence`` that nobody avoids and no lay adviser
@@ -752,7 +797,7 @@ class RiskyMatcher:
             intent = getattr(self, f"_{kind}")(t, before)
             if intent is not None:
                 found.append(intent)
-        return found
+        return _instead(found)
 
     def _treatment_abandonment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         treatments = self._objects(t, self.knowledge.essential)
@@ -766,7 +811,7 @@ class RiskyMatcher:
         best: tuple[int, Intent] | None = None
         for cue in cues:
             if self._excluded(t, cue, "sanctioned", "accidental", "disposal", stop=True) or \
-                    self._general(t, cue):
+                    self._general(t, cue) or self._past(t, cue):
                 continue
             if cue.group == "abandonment.replace" and self._excluded(
                     t, cue, "timing", "alongside", "formulation", "lab_method"):
@@ -777,7 +822,9 @@ class RiskyMatcher:
             back = bool(_ALL_OF_THEM.match(after))
             # a pronoun ("stop all of them") may stand for every treatment named before:
             # the most severe counts; a named object, the nearest
-            if not near and (_POINTS_BACK.match(after) or "zh" in t.langs):
+            points_back = bool(_POINTS_BACK.match(after)) or bool(
+                _ENDS_IN_PRONOUN.search(t.text[cue.start:cue.end]))
+            if not near and (points_back or "zh" in t.langs):
                 found = _strongest_before(t, treatments, cue.start)
                 if found is None and before:
                     found = _strongest(before)
@@ -834,7 +881,10 @@ class RiskyMatcher:
         disposal = t.affirmed("disposal", t.text) and not t.cue("misuse.purpose")
         best: tuple[int, Intent] | None = None
         for group in ("route", "purpose", "extra", "supply", "mix"):
-            for cue in t.cue(f"misuse.{group}"):
+            cues = t.cue(f"misuse.{group}")
+            if group == "supply":
+                cues = cues + self._possessed(t, drugs)
+            for cue in cues:
                 if group in ("extra", "supply") and disposal:
                     continue
                 if group == "mix" and not self._co_use(t, cue):
@@ -845,18 +895,21 @@ class RiskyMatcher:
                 skip = ("accidental", "disposal", "sanctioned") if group in (
                     "extra", "supply") else ("accidental", "sanctioned", "prescribed") \
                     if group == "purpose" else ("accidental",)
-                if self._excluded(t, cue, *skip) or self._general(t, cue):
+                if self._excluded(t, cue, *skip) or self._general(t, cue) or self._past(t, cue):
                     continue
                 near = [h for h in t.around(cue, drugs, 1) if h.end == 0 or t.near(cue, h)]
                 if group == "route":
                     # injected or taken for weight by design: a route is not misuse there
                     near = [h for h in near if h.entry is not None and h.entry.id not in (
                         "weight_loss_misuse", "anabolic_agents")]
+                    if self._product_name(t, cue):
+                        continue  # "Diazepam Rectal", "morphine rectal": a product's name
                 if group == "supply":
                     # someone else's antibiotics: any prescription medicine counts
                     near = [h for h in near if h.entry is not None]
                 if group == "mix":
-                    near = [h for h in near if h.entry is not None and h.entry.id in _DEPRESSANTS]
+                    near = [h for h in near if h.entry is not None and (
+                        h.entry.id in _DEPRESSANTS or self._depressant_mention(t, h))]
                 if group == "purpose" and not _WEIGHT.search(t.text[cue.start:cue.end]):
                     # laxatives, insulin, thyroid hormone: misused for weight, not for a high
                     near = [h for h in near if h.entry is not None
@@ -891,6 +944,8 @@ class RiskyMatcher:
                     severity = "moderate"
                 if group == "purpose" and entry.id == "any_prescription":
                     severity = "moderate"
+                if entry.id == "nsaid_excess" and self._anticoagulated(t):
+                    severity = "high"  # extra anti-inflammatory doses on a blood thinner: bleeding
                 intent = Intent(
                     kind="misuse", severity=severity,
                     span=(cue.start, cue.end) if pick.end == 0 else (
@@ -902,6 +957,50 @@ class RiskyMatcher:
                 if best is None or rank > best[0]:
                     best = (rank, intent)
         return best[1] if best else None
+
+    def _possessed(self, t: _Text, drugs: Sequence[_Hit]) -> list[_Hit]:
+        """Supply cues for drugs named right after a possessor ("my wifes valium", "my dads
+        viagra"): found once per text."""
+        key = ("possessed",)
+        found = t.memo.get(key)
+        if found is None:
+            found = []
+            for h in drugs:
+                if h.end == 0 or h.entry is None or h.entry.id in _OTC:
+                    continue
+                m = _POSSESSOR.search(t.text[max(0, h.start - 90):h.start])
+                if m is not None:
+                    start = max(0, h.start - 90) + m.start()
+                    found.append(_Hit(start, h.start, group="supply"))
+            t.memo[key] = found
+        return found
+
+    def _product_name(self, t: _Text, cue: _Hit) -> bool:
+        """A route word right after a drug's name ("Hydromorphone Rectal", "diazepam rectal
+        gel"): the name of a product made for that route, as in drug-information titles, not
+        a route chosen for effect (round 7: MedQuAD titles were escalated as high misuse)."""
+        if t.text[cue.start:cue.end] not in ("rectal", "nasal", "buccal", "sublingual"):
+            return False
+        return any(0 <= cue.start - m.span[1] <= 2 for m in self._mentions(t))
+
+    def _depressant_mention(self, t: _Text, h: _Hit) -> bool:
+        """A prescription medicine named at ``h`` that the medication knowledge base classes as
+        a CNS depressant (quetiapine, ...): alcohol with it is co-use too (round 7)."""
+        if h.entry is None or h.entry.id != "any_prescription":
+            return False
+        for m in self._mentions(t):
+            if m.span == (h.start, h.end) and m.drug:
+                return "cns_depressant" in self.kb.classes_of(m.drug)
+        return False
+
+    def _anticoagulated(self, t: _Text) -> bool:
+        """An anticoagulant named in the text ("also on my blood thinner"); once per text."""
+        found = t.memo.get(("anticoagulated",))
+        if found is None:
+            found = t.memo[("anticoagulated",)] = any(
+                h.entry is not None and h.entry.id == "anticoagulant"
+                for h in self._objects(t, self.knowledge.essential))
+        return found
 
     def _co_use(self, t: _Text, cue: _Hit) -> bool:
         """Alcohol with a sedative or opioid reported or planned ("ambien plus a couple of
@@ -959,7 +1058,8 @@ class RiskyMatcher:
 
     def _care_delay(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         cues = [c for c in t.cue("delay")
-                if not self._excluded(t, c, "sanctioned") and not self._general(t, c)]
+                if not self._excluded(t, c, "sanctioned") and not self._general(t, c)
+                and not self._past(t, c)]
         if not cues or t.has("seen"):
             return None
         signs = list(self._signs(t))
@@ -987,8 +1087,10 @@ class RiskyMatcher:
 
     def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         skip = ("sanctioned", "disposal", "accidental", "side_effect", "prescribed")
-        strong = [c for c in t.cue("self_treatment.self_treat") if not self._excluded(t, c, *skip)]
-        dosing = [c for c in t.cue("self_treatment.self_dose") if not self._excluded(t, c, *skip)]
+        strong = [c for c in t.cue("self_treatment.self_treat")
+                  if not self._excluded(t, c, *skip) and not self._past(t, c)]
+        dosing = [c for c in t.cue("self_treatment.self_dose")
+                  if not self._excluded(t, c, *skip) and not self._past(t, c)]
         if not strong and not dosing:
             return None
         conditions = [h for h in self._objects(t, self.knowledge.conditions)
@@ -1029,6 +1131,9 @@ class RiskyMatcher:
                 continue
             if urgent:
                 severity = "high"
+            elif severity != "high" and self._high_alert_near(t, cue):
+                severity = "high"  # insulin or a blood thinner without a diagnosis (ISMP)
+                how += " + high-alert medicine"
             intent = Intent(kind="self_treatment", severity=severity,
                             span=(cue.start, cue.end), involves=name, advice=advice, how=how)
             rank = _RANK[severity]
@@ -1053,6 +1158,13 @@ class RiskyMatcher:
         if high is None:
             high = t.memo[("high_sign",)] = any(s[0] == "high" for s in self._signs(t))
         return high
+
+    def _high_alert_near(self, t: _Text, cue: _Hit) -> bool:
+        """A high-alert medicine (``_HIGH_ALERT``: insulin, anticoagulants) named in the cue's
+        sentence or the next (round 7)."""
+        hits = [h for h in self._objects(t, self.knowledge.essential)
+                if h.entry is not None and h.entry.id in _HIGH_ALERT]
+        return any(t.near(cue, h) for h in t.around(cue, hits, 1))
 
     def _prescription_near(self, t: _Text, cue: _Hit) -> bool:
         mentions = self._mentions(t)
@@ -1140,7 +1252,8 @@ class RiskyMatcher:
             elif near["claim"] and not near["question"]:
                 severity, why = "moderate", "believes it cures"
             elif (near["claim"] or (near["question"] and (
-                    entry.id != "herbal_cure" or near["plan"]))) and not evidence:
+                    entry.id != "herbal_cure" or near["plan"]))) and not evidence and \
+                    not t.has("as_food"):
                 # asking what the research says is no belief voiced; a food or herb asked
                 # about with no cure claimed ("苦瓜降血糖是真的吗", "can I eat more of it") neither
                 severity, why = "low", "asks whether it cures"
