@@ -27,6 +27,8 @@ def _norm(text: str) -> str:
 HELD_BACK = tuple(sorted((REPO / "classifiers/harmful_request/data").glob("held_back*.jsonl")))
 DEV = REPO / "classifiers/harmful_request/data/dev_generalisation.jsonl"
 """The team's dev set: evaluation only, never trained on (data/README.md)."""
+EVAL_SETS = (DEV, REPO / "classifiers/harmful_request/data/eval_writing_tasks.jsonl")
+"""Every evaluation-only set: the dev set and the writing-task set (data/README.md)."""
 
 
 def _rows() -> list[tuple[str, int, dict]]:
@@ -93,13 +95,14 @@ def test_no_training_text_is_in_an_evaluation_suite() -> None:
     assert leaked == []
 
 
-def test_the_dev_set_is_not_training_data() -> None:
-    """The dev set measures candidates; training must not read it, and no training or
-    held-back row may repeat one of its texts."""
-    assert DEV.is_file()
-    assert DEV not in SUPPLEMENTS and DEV not in HELD_BACK
-    dev = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
-    assert {r["label"] for r in dev} == {"harmful", "benign"}
-    assert all(r["principle"] in range(1, 10) for r in dev if r["label"] == "harmful")
+@pytest.mark.parametrize("path", EVAL_SETS, ids=lambda p: p.name)
+def test_the_evaluation_sets_are_not_training_data(path: Path) -> None:
+    """The evaluation sets measure candidates; training must not read them, and no
+    training or held-back row may repeat one of their texts."""
+    assert path.is_file()
+    assert path not in SUPPLEMENTS and path not in HELD_BACK
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert {r["label"] for r in rows} == {"harmful", "benign"}
+    assert all(r["principle"] in range(1, 10) for r in rows if r["label"] == "harmful")
     training = {_norm(row["text"]) for _, _, row in ROWS}
-    assert [r["text"] for r in dev if _norm(r["text"]) in training] == []
+    assert [r["text"] for r in rows if _norm(r["text"]) in training] == []
