@@ -892,6 +892,20 @@ DEV4_MIN_RECALL = 0.97
 DEV4_MAX_BENIGN = 0.02
 
 
+def _assert_development_set(check: CriticalIllnessCheck, name: str, *, min_recall: float,
+                            min_urgent: float, max_benign: float) -> None:
+    """Emergency recall, urgent rows flagged (urgent or emergency) and look-alikes flagged
+    within their floors, and every row with its clinical source."""
+    m = _metrics(check, name)
+    assert m["recall"] >= min_recall
+    assert m["benign_flagged"] <= max_benign
+    rows = [r for r in _rows(name) if r["expected"].startswith("urgent.")]
+    urgent = sum(bool({c for c in found(check, r["text"])
+                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
+    assert urgent / len(rows) >= min_urgent
+    assert all(r.get("source") for r in _rows(name))
+
+
 def test_development_set_5(check: CriticalIllnessCheck) -> None:
     """tests/data/critical_eval_5.jsonl (0.4.0): 152 emergencies, 12 urgent and 106 look-alikes
     (45% Chinese, 10% Spanish), each row with the clinical source of its expected behaviour,
@@ -899,14 +913,8 @@ def test_development_set_5(check: CriticalIllnessCheck) -> None:
     urgent 12/12, look-alikes flagged 7/106. The 0.4.0 patterns were then written from its
     phrasing families and from probe sets measured once each (see the README), so it is a tuned
     set now (152/152, 12/12, 0/106): the floors guard regressions only."""
-    m = _metrics(check, "critical_eval_5.jsonl")
-    assert m["recall"] >= DEV5_MIN_RECALL
-    assert m["benign_flagged"] <= DEV5_MAX_BENIGN
-    rows = [r for r in _rows("critical_eval_5.jsonl") if r["expected"].startswith("urgent.")]
-    urgent = sum(bool({c for c in found(check, r["text"])
-                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
-    assert urgent / len(rows) >= DEV5_MIN_URGENT
-    assert all(r.get("source") for r in _rows("critical_eval_5.jsonl"))
+    _assert_development_set(check, "critical_eval_5.jsonl", min_recall=DEV5_MIN_RECALL,
+                            min_urgent=DEV5_MIN_URGENT, max_benign=DEV5_MAX_BENIGN)
 
 
 DEV5_MIN_RECALL = 0.97
@@ -923,14 +931,8 @@ def test_development_set_6(check: CriticalIllnessCheck) -> None:
     were then written from its phrasing families, so it is a tuned set now (162/162, 12/12,
     0/98): the floors guard regressions only (see critical_eval_6_fresh.jsonl in the README
     for the untuned number)."""
-    m = _metrics(check, "critical_eval_6.jsonl")
-    assert m["recall"] >= DEV6_MIN_RECALL
-    assert m["benign_flagged"] <= DEV6_MAX_BENIGN
-    rows = [r for r in _rows("critical_eval_6.jsonl") if r["expected"].startswith("urgent.")]
-    urgent = sum(bool({c for c in found(check, r["text"])
-                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
-    assert urgent / len(rows) >= DEV6_MIN_URGENT
-    assert all(r.get("source") for r in _rows("critical_eval_6.jsonl"))
+    _assert_development_set(check, "critical_eval_6.jsonl", min_recall=DEV6_MIN_RECALL,
+                            min_urgent=DEV6_MIN_URGENT, max_benign=DEV6_MAX_BENIGN)
 
 
 DEV6_MIN_RECALL = 0.97
@@ -960,14 +962,8 @@ def test_development_set_7(check: CriticalIllnessCheck) -> None:
     once then: emergencies 119/138 (86%), urgent 6/8, look-alikes flagged 1/104. The 0.6.0
     changes fixed the general causes of its misses, so it is a tuned set now (138/138, 8/8,
     0/104): the floors are those numbers and guard regressions only."""
-    m = _metrics(check, "critical_eval_7.jsonl")
-    assert m["recall"] >= DEV7_MIN_RECALL
-    assert m["benign_flagged"] <= DEV7_MAX_BENIGN
-    rows = [r for r in _rows("critical_eval_7.jsonl") if r["expected"].startswith("urgent.")]
-    urgent = sum(bool({c for c in found(check, r["text"])
-                       if c.startswith(("urgent.", "emergency."))}) for r in rows)
-    assert urgent / len(rows) >= DEV7_MIN_URGENT
-    assert all(r.get("source") for r in _rows("critical_eval_7.jsonl"))
+    _assert_development_set(check, "critical_eval_7.jsonl", min_recall=DEV7_MIN_RECALL,
+                            min_urgent=DEV7_MIN_URGENT, max_benign=DEV7_MAX_BENIGN)
 
 
 DEV7_MIN_RECALL = 1.0
