@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.harmful_request.evaluate import main, score_rows, summarise
+from benchmarks.harmful_request_eval import main, score_rows, summarise
 from classifiers.harmful_request.model import HarmfulRequestModel
 
 ROWS = [

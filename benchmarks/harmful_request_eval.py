@@ -1,8 +1,9 @@
 """Score an evaluation set through the check's own path: per group, the share of rows at
 or above the block threshold.
 
-    python -m classifiers.harmful_request.evaluate data/eval_writing_tasks.jsonl
-    python -m classifiers.harmful_request.evaluate --spec candidate/model_spec.json FILE...
+    python -m benchmarks.harmful_request_eval \
+        classifiers/harmful_request/data/eval_writing_tasks.jsonl
+    python -m benchmarks.harmful_request_eval --spec candidate/model_spec.json FILE...
 
 Every row is one user turn (``text``, ``label``, ``group``, optional ``lang``). Each is
 scored as the ``harmful_request`` check scores it: every view of the turn
@@ -57,7 +58,7 @@ def summarise(scored: Sequence[Scored], block: float) -> list[tuple[str, int, in
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m classifiers.harmful_request.evaluate",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.harmful_request_eval",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--spec", type=Path, default=None,
