@@ -9,15 +9,18 @@ a file that differs from the one the spec was written for is refused at load, na
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from classifiers.embedding.runtime import Embedder, cpu_session, sha256_file
 from classifiers.harmful_request.lexical import Lexical
 
-__all__ = ["ModelSpecError", "PinnedHeadModel", "PinnedSpec"]
+__all__ = ["ModelSpecError", "PinnedHeadModel", "PinnedSpec", "pinned_fields", "read_spec_json"]
 
 
 class ModelSpecError(RuntimeError):
@@ -44,6 +47,35 @@ class PinnedSpec(Protocol):
 
 
 SpecT = TypeVar("SpecT", bound=PinnedSpec)
+
+
+def read_spec_json(path: str | os.PathLike[str] | None, package: str,
+                   spec_file: str = "model_spec.json") -> tuple[Path, Mapping[str, Any]]:
+    """``(where, parsed JSON)`` of the spec at ``path`` (``None``: ``spec_file`` shipped in
+    ``package``); ``ModelSpecError`` when it cannot be read."""
+    if path is None:
+        where = Path(str(importlib.resources.files(package) / spec_file))
+    else:
+        where = Path(path)
+    try:
+        return where, json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelSpecError(f"{where}: cannot read model spec ({exc})") from None
+
+
+def pinned_fields(where: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields every pinned spec has (version, the head and vocabulary files next to the
+    spec with their sha256, the encoder's sha256, the raw JSON), as keyword arguments for a
+    spec dataclass; ``KeyError`` / ``TypeError`` when one is missing."""
+    return {
+        "version": str(raw["version"]),
+        "head_file": where.parent / str(raw["head"]["file"]),
+        "head_sha256": str(raw["head"]["sha256"]),
+        "lexical_file": where.parent / str(raw["lexical"]["file"]),
+        "lexical_sha256": str(raw["lexical"]["sha256"]),
+        "encoder_sha256": str(raw["encoder"]["sha256"]),
+        "raw": raw,
+    }
 
 
 class PinnedHeadModel(Generic[SpecT]):

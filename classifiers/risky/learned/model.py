@@ -16,8 +16,6 @@ onnxruntime only (no scikit-learn).
 
 from __future__ import annotations
 
-import importlib.resources
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.embedding.runtime import DIMENSION
-from classifiers.pinned import ModelSpecError, PinnedHeadModel
+from classifiers.pinned import ModelSpecError, PinnedHeadModel, pinned_fields, read_spec_json
 
 __all__ = [
     "CLASSES",
@@ -72,14 +70,7 @@ class ModelSpec:
 
 def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
     """Read a model spec; ``None`` is the one shipped in this package."""
-    if path is None:
-        spec_path = Path(str(importlib.resources.files(_PACKAGE) / SPEC_FILE))
-    else:
-        spec_path = Path(path)
-    try:
-        raw = json.loads(spec_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelSpecError(f"{spec_path}: cannot read model spec ({exc})") from None
+    spec_path, raw = read_spec_json(path, _PACKAGE, SPEC_FILE)
     try:
         threshold = float(raw["thresholds"]["note"])
         if not 0.0 < threshold < 1.0:
@@ -89,17 +80,7 @@ def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
         view = str(raw["text"]["view"])
         if view not in ("turns", "last"):
             raise ValueError("text.view must be 'turns' or 'last'")
-        return ModelSpec(
-            version=str(raw["version"]),
-            head_file=spec_path.parent / str(raw["head"]["file"]),
-            head_sha256=str(raw["head"]["sha256"]),
-            lexical_file=spec_path.parent / str(raw["lexical"]["file"]),
-            lexical_sha256=str(raw["lexical"]["sha256"]),
-            encoder_sha256=str(raw["encoder"]["sha256"]),
-            threshold=threshold,
-            view=view,
-            raw=raw,
-        )
+        return ModelSpec(**pinned_fields(spec_path, raw), threshold=threshold, view=view)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelSpecError(f"{spec_path}: invalid model spec ({exc})") from None
 
