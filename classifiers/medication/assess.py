@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from classifiers.context import UNIT_REACH
@@ -1068,33 +1068,37 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
             if together is None:
                 continue
             # "2 Excedrin and 2 Extra Strength Tylenol at the same time": one administration
-            unit = doses[0].unit
-            single = 0.0
-            for owner in owners:
-                amounts = [_convert(d.amount, d.unit, unit) for d in doses
-                           if d.owner == owner and d.per_day is None and not d.daily_total
-                           and not d.weekly]
-                known = [x for x in amounts if x is not None]
-                if not known:
-                    break
-                single += max(known)
-            else:
-                span = (min(d.span[0] for d in doses), max(d.span[1] for d in doses))
-                out.append(Dose(drug, span, single, unit, None, False))
+            single = _summed_per_owner(
+                owners, doses,
+                lambda d, unit: None if d.per_day is not None or d.daily_total or d.weekly
+                else _convert(d.amount, d.unit, unit))
+            if single is not None:
+                out.append(Dose(drug, _span_of(doses), single, doses[0].unit, None, False))
             continue
-        unit = doses[0].unit
-        total = 0.0
-        for owner in owners:
-            amounts = [_convert(d.daily if d.daily is not None else d.amount, d.unit, unit)
-                       for d in doses if d.owner == owner]
-            known = [x for x in amounts if x is not None]
-            if not known:
-                break
-            total += max(known)
-        else:
-            span = (min(d.span[0] for d in doses), max(d.span[1] for d in doses))
-            out.append(Dose(drug, span, total, unit, None, True))
+        total = _summed_per_owner(
+            owners, doses,
+            lambda d, unit: _convert(d.daily if d.daily is not None else d.amount, d.unit, unit))
+        if total is not None:
+            out.append(Dose(drug, _span_of(doses), total, doses[0].unit, None, True))
     return out
+
+
+def _summed_per_owner(owners: Sequence[tuple[int, int]], doses: Sequence[Dose],
+                      amount: Callable[[Dose, str], float | None]) -> float | None:
+    """The largest known ``amount`` of each owner's doses (in the first dose's unit), added
+    up; None when an owner has none."""
+    unit = doses[0].unit
+    total = 0.0
+    for owner in owners:
+        known = [x for d in doses if d.owner == owner and (x := amount(d, unit)) is not None]
+        if not known:
+            return None
+        total += max(known)
+    return total
+
+
+def _span_of(doses: Sequence[Dose]) -> tuple[int, int]:
+    return (min(d.span[0] for d in doses), max(d.span[1] for d in doses))
 
 
 def _dose_current(dose: Dose, mentions: Sequence[Mention]) -> bool:
