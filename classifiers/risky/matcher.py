@@ -27,9 +27,9 @@ import bisect
 import dataclasses
 import importlib.resources
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from classifiers.context import compile_normalised, negated
 from classifiers.critical.redflags import Taxonomy, answer_directs, extract_facts, scan
@@ -440,6 +440,9 @@ _Sign = tuple[str, str, str, tuple[int, int]]
 """A warning sign: (severity, name, advice, span)."""
 
 
+T = TypeVar("T")
+
+
 class _Text:
     """One normalised turn: its languages and sentences; its drug mentions and warning signs
     once the matcher has looked for them (``RiskyMatcher._mentions``, ``_signs``).
@@ -511,14 +514,18 @@ class _Text:
                 e = ne
         return self.text[s:e]
 
+    def once(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for in this text, the kept result
+        after that."""
+        if key in self.memo:
+            return cast(T, self.memo[key])
+        value = self.memo[key] = compute()
+        return value
+
     def cue(self, group: str, *, negatable: bool = True) -> list[_Hit]:
         """Matches of ``group`` in every language of the text, minus negated ones (found once
         per text: do not change the list)."""
-        key = ("cue", group, negatable)
-        found = self.memo.get(key)
-        if found is None:
-            found = self.memo[key] = self._cue(group, negatable)
-        return found
+        return self.once(("cue", group, negatable), lambda: self._cue(group, negatable))
 
     def _cue(self, group: str, negatable: bool) -> list[_Hit]:
         hits = []
@@ -538,23 +545,14 @@ class _Text:
 
     def has(self, group: str, where: str | None = None) -> bool:
         """``group`` matches ``where`` (the whole text by default); once per place."""
-        key = ("has", group, where)
-        found = self.memo.get(key)
-        if found is None:
-            text = self.text if where is None else where
-            found = self.memo[key] = any(
-                (p := c.get(group)) is not None and p.search(text) is not None
-                for c in self.cues)
-        return found
+        text = self.text if where is None else where
+        return self.once(("has", group, where), lambda: any(
+            (p := c.get(group)) is not None and p.search(text) is not None for c in self.cues))
 
     def affirmed(self, group: str, where: str) -> bool:
         """``group`` matches ``where`` somewhere not negated ("not seen by a doctor",
         "没去医院确诊" are no clinician's decision); once per place."""
-        key = ("affirmed", group, where)
-        found = self.memo.get(key)
-        if found is None:
-            found = self.memo[key] = self._affirmed(group, where)
-        return found
+        return self.once(("affirmed", group, where), lambda: self._affirmed(group, where))
 
     def _affirmed(self, group: str, where: str) -> bool:
         for cues in self.cues:
@@ -665,11 +663,7 @@ def _instead(found: list[Intent]) -> list[Intent]:
 
 def _found(t: _Text, pattern: re.Pattern[str]) -> bool:
     """``pattern`` somewhere in ``t``; once per text."""
-    key = ("found", id(pattern))
-    found = t.memo.get(key)
-    if found is None:
-        found = t.memo[key] = pattern.search(t.text) is not None
-    return found
+    return t.once(("found", id(pattern)), lambda: pattern.search(t.text) is not None)
 
 
 class RiskyMatcher:
@@ -742,11 +736,7 @@ class RiskyMatcher:
         """A clinician's decision in ``sentence`` other than starting the treatment ("my
         doctor put me on lexapro and it made me numb so I stopped" is no sanctioned stop);
         once per sentence."""
-        key = ("decides_stop", sentence)
-        found = t.memo.get(key)
-        if found is None:
-            found = t.memo[key] = self._find_decides_stop(t, sentence)
-        return found
+        return t.once(("decides_stop", sentence), lambda: self._find_decides_stop(t, sentence))
 
     def _find_decides_stop(self, t: _Text, sentence: str) -> bool:
         for cues in t.cues:
@@ -961,9 +951,7 @@ class RiskyMatcher:
     def _possessed(self, t: _Text, drugs: Sequence[_Hit]) -> list[_Hit]:
         """Supply cues for drugs named right after a possessor ("my wifes valium", "my dads
         viagra"): found once per text."""
-        key = ("possessed",)
-        found = t.memo.get(key)
-        if found is None:
+        def find() -> list[_Hit]:
             found = []
             for h in drugs:
                 if h.end == 0 or h.entry is None or h.entry.id in _OTC:
@@ -972,8 +960,9 @@ class RiskyMatcher:
                 if m is not None:
                     start = max(0, h.start - 90) + m.start()
                     found.append(_Hit(start, h.start, group="supply"))
-            t.memo[key] = found
-        return found
+            return found
+
+        return t.once(("possessed",), find)
 
     def _product_name(self, t: _Text, cue: _Hit) -> bool:
         """A route word right after a drug's name ("Hydromorphone Rectal", "diazepam rectal
