@@ -40,7 +40,7 @@ def score_rows(model: HarmfulRequestModel, rows: Iterable[dict[str, object]]) ->
     out = []
     for row in rows:
         units = units_for([Segment(text=str(row["text"]), role="user", message_index=0)])
-        scores = model.score([u.text for u in units]).harmful
+        scores = model.requests([u.text for u in units]).harmful
         best = max(range(len(units)), key=lambda i: float(scores[i]))
         out.append(Scored(row, float(scores[best]), units[best].view))
     return out

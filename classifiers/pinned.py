@@ -20,7 +20,8 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 from classifiers.embedding.runtime import Embedder, cpu_session, sha256_file
 from classifiers.harmful_request.lexical import Lexical
 
-__all__ = ["ModelSpecError", "PinnedHeadModel", "PinnedSpec", "pinned_fields", "read_spec_json"]
+__all__ = ["ModelSpecError", "PinnedHeadModel", "PinnedSpec", "pinned_fields", "read_spec_json",
+           "verify_pinned"]
 
 
 class ModelSpecError(RuntimeError):
@@ -78,6 +79,20 @@ def pinned_fields(where: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def verify_pinned(*files: tuple[Path, str]) -> None:
+    """Each ``(path, sha256)``: the file exists and has the digest its spec pins, else
+    ``ModelSpecError`` naming it."""
+    for path, pinned in files:
+        if not path.is_file():
+            raise ModelSpecError(f"{path}: classifier file not found")
+        actual = sha256_file(path)
+        if actual != pinned:
+            raise ModelSpecError(
+                f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
+                "retrain or restore the file the spec was written for"
+            )
+
+
 class PinnedHeadModel(Generic[SpecT]):
     """The encoder (shared with other checks) plus the head and vocabulary a spec names,
     loaded lazily, once, under a lock. Subclasses say how their spec is read."""
@@ -132,16 +147,8 @@ class PinnedHeadModel(Generic[SpecT]):
             if self._session is not None:
                 return
             spec = self.read_spec(self.spec_path)
-            for path, pinned in ((spec.head_file, spec.head_sha256),
-                                 (spec.lexical_file, spec.lexical_sha256)):
-                if not path.is_file():
-                    raise ModelSpecError(f"{path}: classifier file not found")
-                actual = sha256_file(path)
-                if actual != pinned:
-                    raise ModelSpecError(
-                        f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
-                        "retrain or restore the file the spec was written for"
-                    )
+            verify_pinned((spec.head_file, spec.head_sha256),
+                          (spec.lexical_file, spec.lexical_sha256))
             lexical = Lexical.load(spec.lexical_file)
             embedder = self.embedder
             if embedder.sha256 is not None and embedder.sha256 != spec.encoder_sha256:

@@ -99,6 +99,49 @@ def _embed_interleaved(
     return {name: (np.stack(out[name]), statistics.median(times[name])) for name in sessions}
 
 
+def quantize_mixed(fp32: Path, out: Path, gather8: Path | None = None) -> Path:
+    """The shipped quantisation of a MiniLM export (and of any model built on it, such as
+    the fine-tuned harmful-request encoder): int8 word-embedding table (Gather); dynamic
+    int8 (per-channel weights, activations quantised at run time) for every MatMul except
+    the feed-forward output ones (``output/dense``, fed by GELU, whose activations have the
+    outliers that per-tensor activation scales lose: layer 0's alone takes the minimum
+    cosine from 0.99 to 0.988), which are weight-only int8 (blocks of 32, symmetric,
+    ``accuracy_level`` 4). Gemm nodes (a classification head) stay fp32. Dynamic
+    activation scales are per tensor, so a text's result would depend on what else is in
+    its batch: run such a model one text per run. ``gather8`` is the int8-Gather model
+    if already made."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
+
+    work = Path(tempfile.mkdtemp(prefix="quantize-"))
+    if gather8 is None:
+        gather8 = work / "gather_int8.onnx"
+        quantize_dynamic(str(fp32), str(gather8), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["Gather"])
+    nodes = onnx.load(str(fp32)).graph.node
+    ffn_out = [n.name for n in nodes
+               if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul")
+               and "/attention/" not in n.name]
+    # A classification head (Gemm; the quantiser rewrites it as "<name>_MatMul" + Add)
+    # stays fp32: it is small, and its input is the pooled vector.
+    heads = [name for n in nodes if n.op_type == "Gemm" for name in (n.name, f"{n.name}_MatMul")]
+    dyn = work / "gather_int8_dyn.onnx"
+    quantize_dynamic(str(gather8), str(dyn), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"], nodes_to_exclude=ffn_out + heads)
+    cfg = DefaultWeightOnlyQuantConfig(
+        block_size=32, is_symmetric=True, bits=8, accuracy_level=4,
+        op_types_to_quantize=("MatMul",), quant_axes=(("MatMul", 0),),
+    )
+    quant = MatMulNBitsQuantizer(onnx.load(str(dyn)), algo_config=cfg)
+    quant.process()
+    quant.model.save_model_to_file(str(out), use_external_data_format=False)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "classifiers" / "embedding")
@@ -178,26 +221,7 @@ def main() -> None:
         path = work / f"v{len(variants)}.onnx"
         quant.model.save_model_to_file(str(path), use_external_data_format=False)
         variants[label] = path
-    # Mixed: int8 Gather; dynamic int8 (per-channel weights, activations quantised at run
-    # time) for every MatMul except the feed-forward output ones (``output/dense``, fed by
-    # GELU, whose activations have the outliers that per-tensor activation scales lose:
-    # layer 0's alone takes the minimum cosine from 0.99 to 0.988), which stay weight-only
-    # int8 as above. Dynamic activation scales are per tensor, so a text's embedding would
-    # depend on what else is in its batch: runtime.py embeds one text per run.
-    ffn_out = [n.name for n in onnx.load(str(fp32)).graph.node
-               if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul")
-               and "/attention/" not in n.name]
-    dyn = work / "gather_int8_dyn.onnx"
-    quantize_dynamic(str(gather8), str(dyn), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"], nodes_to_exclude=ffn_out)
-    cfg = DefaultWeightOnlyQuantConfig(
-        block_size=32, is_symmetric=True, bits=8, accuracy_level=4,
-        op_types_to_quantize=("MatMul",), quant_axes=(("MatMul", 0),),
-    )
-    quant = MatMulNBitsQuantizer(onnx.load(str(dyn)), algo_config=cfg)
-    quant.process()
-    path = work / "mixed.onnx"
-    quant.model.save_model_to_file(str(path), use_external_data_format=False)
+    path = quantize_mixed(fp32, work / "mixed.onnx", gather8)
     variants["int8 Gather + dynamic int8 MatMul, FFN-output MatMuls weight-only int8"] = path
 
     tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))

@@ -10,6 +10,11 @@ sentence embedding and gives three things at once:
   (a multinomial logistic regression; only meaningful where ``harmful`` is high);
 - ``refusal``: the probability that the text, read as a model's answer, is a refusal.
 
+From model 2.0.0 the spec may also name a fine-tuned encoder (``tuned``, see
+``classifiers.harmful_request.tuned``): it then gives ``harmful`` and ``principle`` for
+every text without CJK script, and the head above gives them for the rest and gives
+``refusal`` for all.
+
 ``model_spec.json`` pins the head and the encoder by sha256 and carries the thresholds the
 training pipeline chose by cross-validation; a file that does not match is an error, never
 a silently different model. Loading is lazy and thread-safe; scoring is batched (every
@@ -19,6 +24,7 @@ text of a request in one encoder call and one head call).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.embedding.runtime import DIMENSION
+from classifiers.embedding.runtime import DIMENSION, Embedder
+from classifiers.harmful_request.tuned import TunedEncoder, TunedSpec, routes_here
 from classifiers.pinned import ModelSpecError, PinnedHeadModel, pinned_fields, read_spec_json
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "HarmfulRequestModel",
     "ModelSpec",
     "ModelSpecError",
+    "RequestScores",
     "Scores",
     "load_spec",
 ]
@@ -60,6 +68,7 @@ class ModelSpec:
     encoder_sha256: str
     thresholds: Mapping[str, float]
     raw: Mapping[str, Any]
+    tuned: TunedSpec | None = None
 
 
 def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
@@ -70,9 +79,34 @@ def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
         for key in ("block", "report", "refusal"):
             if not 0.0 < thresholds[key] < 1.0:
                 raise ValueError(f"thresholds.{key} must be in (0, 1)")
-        return ModelSpec(**pinned_fields(spec_path, raw), thresholds=thresholds)
+        return ModelSpec(**pinned_fields(spec_path, raw), thresholds=thresholds,
+                         tuned=_tuned_spec(spec_path, raw.get("tuned")))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelSpecError(f"{spec_path}: invalid model spec ({exc})") from None
+
+
+def _tuned_spec(spec_path: Path, raw: Any) -> TunedSpec | None:
+    if raw is None:
+        return None
+    scale = float(raw["logit_scale"])
+    if not scale > 0.0:
+        raise ValueError("tuned.logit_scale must be positive (the map keeps the order)")
+    return TunedSpec(
+        file=spec_path.parent / str(raw["file"]),
+        sha256=str(raw["sha256"]),
+        tokenizer_file=spec_path.parent / str(raw["tokenizer"]["file"]),
+        tokenizer_sha256=str(raw["tokenizer"]["sha256"]),
+        logit_scale=scale,
+        logit_shift=float(raw["logit_shift"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestScores:
+    """Per text: ``harmful`` (N,) and ``principle`` (N, 9) rows summing to 1."""
+
+    harmful: npt.NDArray[np.float32]
+    principle: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +122,34 @@ class HarmfulRequestModel(PinnedHeadModel[ModelSpec]):
     """The encoder (shared with other checks) plus the head named by the spec; ``shared()``
     is the one the ``harmful_request`` and ``harmful_compliance`` checks both read."""
 
+    def __init__(self, spec_path: str | os.PathLike[str] | None = None,
+                 embedder: Embedder | None = None) -> None:
+        super().__init__(spec_path, embedder)
+        self._tuned: TunedEncoder | None = None
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
     def read_spec(self, path: str | os.PathLike[str] | None) -> ModelSpec:
         return load_spec(path)
 
-    def score(self, texts: Sequence[str]) -> Scores:
-        """Scores for each text: one encoder call (through the shared cache), one head call."""
-        self.load()
+    def load(self) -> None:
+        """The head, vocabulary and shared encoder, and the fine-tuned encoder if the
+        spec names one. Idempotent; raises ``ModelSpecError`` naming the file."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            super().load()
+            assert self._spec is not None
+            if self._spec.tuned is not None:
+                tuned = TunedEncoder(self._spec.tuned)
+                tuned.load()
+                self._tuned = tuned
+            self._ready = True
+
+    def _head(self, texts: Sequence[str]) -> tuple[Any, Any, Any]:
         assert self._lexical is not None
-        if not texts:
-            empty = np.zeros((0,), dtype=np.float32)
-            return Scores(empty, np.zeros((0, 9), dtype=np.float32), empty)
         embeddings = self.embedder.embed(list(texts))
         if embeddings.shape[1] != DIMENSION:
             raise ValueError(f"expected {DIMENSION}-d embeddings, got {embeddings.shape}")
@@ -105,8 +157,40 @@ class HarmfulRequestModel(PinnedHeadModel[ModelSpec]):
             ["harmful", "principle", "refusal"],
             {"tfidf": self._lexical.transform(texts), "embedding": embeddings},
         )
-        return Scores(
-            np.asarray(harmful, dtype=np.float32).reshape(-1),
-            np.asarray(principle, dtype=np.float32),
-            np.asarray(refusal, dtype=np.float32).reshape(-1),
-        )
+        return harmful, principle, refusal
+
+    def requests(self, texts: Sequence[str]) -> RequestScores:
+        """``harmful`` and ``principle`` for each text, each from the model that reads
+        it (the fine-tuned encoder where the spec has one and the text has no CJK
+        script, else the head): what the input check needs, without the refusal."""
+        self.load()
+        harmful = np.zeros((len(texts),), dtype=np.float32)
+        principle = np.zeros((len(texts), 9), dtype=np.float32)
+        tuned = [i for i, t in enumerate(texts) if self._tuned is not None and routes_here(t)]
+        chosen = set(tuned)
+        rest = [i for i in range(len(texts)) if i not in chosen]
+        if tuned:
+            assert self._tuned is not None
+            h, p = self._tuned.score([texts[i] for i in tuned])
+            harmful[tuned], principle[tuned] = h, p
+        if rest:
+            h, p, _ = self._head([texts[i] for i in rest])
+            harmful[rest] = np.asarray(h, dtype=np.float32).reshape(-1)
+            principle[rest] = np.asarray(p, dtype=np.float32)
+        return RequestScores(harmful, principle)
+
+    def refusals(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """P(refusal) for each text (the head, on the shared embedding)."""
+        self.load()
+        if not texts:
+            return np.zeros((0,), dtype=np.float32)
+        return np.asarray(self._head(texts)[2], dtype=np.float32).reshape(-1)
+
+    def score(self, texts: Sequence[str]) -> Scores:
+        """All three scores for each text (``requests`` and ``refusals`` together)."""
+        self.load()
+        if not texts:
+            empty = np.zeros((0,), dtype=np.float32)
+            return Scores(empty, np.zeros((0, 9), dtype=np.float32), empty)
+        request = self.requests(texts)
+        return Scores(request.harmful, request.principle, self.refusals(texts))

@@ -99,7 +99,7 @@ class HarmfulComplianceCheck:
             return 1.0
         first = opening(text)
         views = [text] if first == text.strip() else [first, text]
-        return float(self.model.score(views).refusal.max())
+        return float(self.model.refusals(views).max())
 
     def _detect(self, segments: Sequence[Segment], answers: Sequence[int],
                 requests: Sequence[Finding]) -> list[Finding]:

@@ -95,7 +95,12 @@ def units_for(segments: Sequence[Segment]) -> list[Unit]:
         text = segments[i].text
         norm = normalize(text)
         transforms = (*norm.obfuscations, *norm.wrappers)
-        for n, view in enumerate(norm.variants or (text,)):
+        views = list(enumerate(norm.variants or (text,)))
+        if "base64" in norm.obfuscations and len(views) > 1:
+            # The encoded text is noise to a classifier (the fine-tuned encoder scores a
+            # blob as it never learnt to); the decoded view holds what was said.
+            views = views[1:]
+        for n, view in views:
             units.append(Unit(view, i, "original" if n == 0 else "normalized", transforms))
         for window in _windows(norm.text):
             units.append(Unit(window, i, "window", transforms))
@@ -142,7 +147,7 @@ class HarmfulRequestCheck:
         return await asyncio.to_thread(self._score, units)
 
     def _score(self, units: Sequence[Unit]) -> list[Finding]:
-        scores = self.model.score([u.text for u in units])
+        scores = self.model.requests([u.text for u in units])
         best: dict[int, int] = {}
         for k, unit in enumerate(units):
             current = best.get(unit.segment)
