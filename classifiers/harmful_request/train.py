@@ -335,6 +335,39 @@ def _thresholds(p: npt.NDArray[np.float64], origin: npt.NDArray[np.str_],
     return block, min(max(report, lowest_within(REPORT_BENIGN_RATE)), block)
 
 
+def flagged_by_origin(p: npt.NDArray[np.float64], origin: npt.NDArray[np.str_],
+                      plain: npt.NDArray[np.bool_], y: npt.NDArray[np.int64],
+                      t: float) -> dict[str, dict[str, Any]]:
+    """Rows and the share at or above ``t``, per origin and label (unwrapped rows), then
+    for the wrapped copies per label: the cross-validation table of the model card."""
+    out: dict[str, dict[str, Any]] = {}
+    for o in sorted(set(origin.tolist())):
+        for label, name in ((1, "harmful"), (0, "benign")):
+            sel = (origin == o) & plain & (y == label)
+            if sel.any():
+                out[f"{o}/{name}"] = {"n": int(sel.sum()),
+                                      "flagged": round(_rate(p[sel] >= t), 4)}
+    for label, name in ((1, "harmful"), (0, "benign")):
+        sel = ~plain & (y == label)
+        if sel.any():
+            out[f"wrapped/{name}"] = {"n": int(sel.sum()),
+                                      "flagged": round(_rate(p[sel] >= t), 4)}
+    return out
+
+
+def attribution(pred: npt.NDArray[np.int64], true: npt.NDArray[np.int64],
+                plain: npt.NDArray[np.bool_], msb: npt.NDArray[np.bool_]) -> dict[str, Any]:
+    """Share of harmful rows (arrays over harmful rows only) whose predicted principle is
+    the labelled one: MedSafetyBench rows, all, and per principle (unwrapped rows)."""
+    return {
+        "msb": round(_rate(pred[msb & plain] == true[msb & plain]), 4),
+        "all_harmful": round(_rate(pred[plain] == true[plain]), 4),
+        "per_principle": {
+            str(k): round(_rate(pred[plain & (true == k)] == k), 4) for k in range(1, 10)
+        },
+    }
+
+
 def _onnx_head(harm: _Combined, principle: _Combined, refusal: Any, terms: int) -> bytes:
     """One graph, three logistic regressions: ``harmful`` and ``principle`` read the
     TF-IDF row and the embedding, ``refusal`` the embedding only."""
@@ -444,32 +477,11 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
                         dtype=np.int64)
     p_ref = _oof(lambda: _lr(4.0), xr, ref_labels, ref_fold)
 
-    def by_origin(t: float) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for o in sorted(set(ts.origin)):
-            for label, name in ((1, "harmful"), (0, "benign")):
-                sel = (origin == o) & plain & (y == label)
-                if sel.any():
-                    out[f"{o}/{name}"] = {"n": int(sel.sum()),
-                                          "flagged": round(_rate(p[sel] >= t), 4)}
-        for label, name in ((1, "harmful"), (0, "benign")):
-            sel = ~plain & (y == label)
-            if sel.any():
-                out[f"wrapped/{name}"] = {"n": int(sel.sum()),
-                                          "flagged": round(_rate(p[sel] >= t), 4)}
-        return out
-
     cv.update({
         "C_harmful": c_harm,
-        "at_block": by_origin(block),
-        "at_report": by_origin(report),
-        "attribution": {
-            "msb": round(_rate(pred[msb_h & plain_h] == true[msb_h & plain_h]), 4),
-            "all_harmful": round(_rate(pred[plain_h] == true[plain_h]), 4),
-            "per_principle": {
-                str(k): round(_rate(pred[plain_h & (true == k)] == k), 4) for k in range(1, 10)
-            },
-        },
+        "at_block": flagged_by_origin(p, origin, plain, y, block),
+        "at_report": flagged_by_origin(p, origin, plain, y, report),
+        "attribution": attribution(pred, true, plain_h, msb_h),
         "refusal": {
             "refusals_detected": round(_rate(p_ref[ref_labels == 1] >= 0.5), 4),
             "non_refusals_flagged": round(_rate(p_ref[ref_labels == 0] >= 0.5), 4),

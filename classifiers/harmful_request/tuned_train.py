@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import math
 import platform
@@ -47,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from classifiers.embedding.runtime import sha256_file
 
 MAX_TOKENS = 256
 PRINCIPLES = 9
@@ -59,10 +60,6 @@ def _log(message: str) -> None:
 def _rows(path: Path) -> list[dict[str, Any]]:
     with gzip.open(path, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _build(base: Path, torch: Any) -> Any:
@@ -236,15 +233,13 @@ P(harmful) moves more than this from torch's; else the weight-only int8 variant.
 def _export(model: Any, out: Path, tokenizer: Any, texts: list[str], torch: Any) -> dict[str, Any]:
     """Export, quantise two ways, measure each against torch on ``texts`` (one text per
     run), keep one as ``encoder.onnx`` (see ``QUANT_MAX_DIFF``)."""
-    import onnx
     import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
 
-    from classifiers.embedding.export import quantize_mixed
+    from classifiers.embedding.export import (
+        quantize_gather,
+        quantize_mixed,
+        quantize_weight_only,
+    )
 
     model = model.float().cpu().eval()
     wrapper = _Exported(model, torch)
@@ -262,17 +257,8 @@ def _export(model: Any, out: Path, tokenizer: Any, texts: list[str], torch: Any)
             opset_version=17, do_constant_folding=True, dynamo=False,
         )
     variants = {"fp32": fp32, "mixed": quantize_mixed(fp32, work / "mixed.onnx")}
-    gather8 = work / "gather_int8.onnx"
-    quantize_dynamic(str(fp32), str(gather8), weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["Gather"])
-    cfg = DefaultWeightOnlyQuantConfig(
-        block_size=32, is_symmetric=True, bits=8, accuracy_level=4,
-        op_types_to_quantize=("MatMul",), quant_axes=(("MatMul", 0),),
-    )
-    quant = MatMulNBitsQuantizer(onnx.load(str(gather8)), algo_config=cfg)
-    quant.process()
-    variants["weight_only"] = work / "weight_only.onnx"
-    quant.model.save_model_to_file(str(variants["weight_only"]), use_external_data_format=False)
+    gather8 = quantize_gather(fp32, work / "gather_int8.onnx")
+    variants["weight_only"] = quantize_weight_only(gather8, work / "weight_only.onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     sessions = {name: ort.InferenceSession(str(path), options,
@@ -307,7 +293,7 @@ def _export(model: Any, out: Path, tokenizer: Any, texts: list[str], torch: Any)
     target = out / "encoder.onnx"
     target.write_bytes(variants[chosen].read_bytes())
     return {"texts": len(texts), "variants": measured, "chosen": chosen,
-            "bytes": target.stat().st_size, "sha256": _sha256(target)}
+            "bytes": target.stat().st_size, "sha256": sha256_file(target)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,8 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "settings": {k: v for k, v in vars(args).items()},
         "rows": len(rows),
-        "dataset_sha256": _sha256(Path(args.dataset)),
-        "base_sha256": _sha256(base / "model.safetensors"),
+        "dataset_sha256": sha256_file(Path(args.dataset)),
+        "base_sha256": sha256_file(base / "model.safetensors"),
         "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
         "python": platform.python_version(),
