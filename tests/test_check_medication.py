@@ -960,11 +960,12 @@ def test_probe_6_is_a_regression_floor() -> None:
 
 
 # tests/data/medication_probe_6_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written after the
-# round-8 changes and measured once, untuned: 21/30 dangerous caught, 1/30 safe flagged.
+# round-8 changes and measured once, untuned: 21/30 dangerous caught, 1/30 safe flagged. Its
+# misses were then read for round 9 (27/30 caught, 1 safe flagged): a tuned floor now.
 def test_probe_6_fresh_is_a_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_6_fresh.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 9, missed
+    assert len(missed) <= 4, missed
 
 
 # Round 8 (tests/data/medication_probe_6.jsonl): one regression per general cause fixed.
@@ -1032,3 +1033,91 @@ def test_round8_dangerous(check: MedicationCheck, turns: tuple[str, ...], catego
 @pytest.mark.parametrize("turns", ROUND8_SAFE)
 def test_round8_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
     assert not found(check, *turns) & DANGEROUS
+
+
+# tests/data/medication_probe_7.jsonl: 240 rows (120 safe look-alikes, 120 dangerous; 67 in
+# Chinese, 24 in Spanish; 30 with an answer under test, 14 with an earlier turn, 40 from
+# clinicians), each with its clinical source, written by an author who saw neither the rules
+# nor the suite. Measured before the round-9 changes (after the fixes for the probe-6 fresh
+# set's misses below): 85/120 dangerous caught, 5/120 safe flagged. After: 88 caught, 1 safe
+# flagged (an ACE inhibitor switched to sacubitril/valsartan after the washout: the ARB half
+# reads as a current ACE inhibitor + ARB pair). Most remaining misses are Beers 'avoid' drugs
+# in older adults and renal doses reported as a caution, not a danger (see the data README).
+# Tuned on now, so a floor.
+def test_probe_7_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_7.jsonl")
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert len(missed) <= 34, missed
+
+
+# Round 9 (the probe-6 fresh set's misses, measured once before, and probe 7): one regression
+# per general cause fixed.
+ROUND9_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
+    # a lab value reported with a verb between the test and the number
+    (("eGFR came back 19 last week. I still take my metformin 1000 twice a day.",),
+     "renal_contraindicated"),
+    (("my egfr on my last bloods was 28 and i take metformin 1000 twice a day",),
+     "renal_contraindicated"),
+    # a P2Y12 inhibitor with a non-aspirin NSAID
+    (("Been on Plavix since my stent, and my rheumatologist wants me on naproxen 500 twice "
+      "daily.",), "interaction_major"),
+    # an allergic reaction in lay words, and "bad reaction to"
+    (("My throat closed up after Bactrim once. Now urgent care gave me Septra for a UTI.",),
+     "allergy_conflict"),
+    (("Bad reaction to penicillin as a kid (swelling). Urgent care gave me amoxicillin.",),
+     "allergy_conflict"),
+    (("had angioedema last year on lisinopril. new doctor just started me on ramipril 5mg",),
+     "allergy_conflict"),
+    # a dose raised ("pushed myself up to", "doubled up to") and counts per time of day
+    (("My psychiatrist had me at 150 of the Seroquel but I slowly pushed myself up to 1000 at "
+      "night.",), "dose_above_max"),
+    (("celecoxib 200, I've doubled up to 2 in the morning and 2 at night.",), "dose_above_max"),
+    # "every single day" is daily
+    (("Methotrexate tabs 2.5 mg, I take 6 of them every single day for the arthritis.",),
+     "frequency_error"),
+    # stepped renal maxima (a lower cap at lower kidney function; dialysis is below all)
+    (("dad's on dialysis 3x a week. neurologist just started lyrica 150 mg twice a day",),
+     "renal_contraindicated"),
+    (("糖尿病肾病，eGFR 18，现在还在吃西格列汀100毫克一天一次",), "renal_contraindicated"),
+    (("egfr 25 and gabapentin 300 three times a day",), "renal_contraindicated"),
+]
+ROUND9_SAFE: list[tuple[str, ...]] = [
+    # aspirin with clopidogrel is dual antiplatelet therapy, not a P2Y12 + NSAID pair
+    ("After my stent my cardiologist has me on aspirin 81 mg and clopidogrel 75 mg.",),
+    # "静脉曲张" (varices) is not an intravenous route
+    ("我肝硬化代偿期，胃镜说有静脉曲张，医生开了普萘洛尔10毫克一天两次",),
+    # a volume with three decimals is one number (1.875 mL, not 875 mL)
+    ("baby is 8 months, 18 lbs (8.2 kg), teething fever. gave her 1.875 mL of the infants "
+     "motrin drops (50 mg per 1.25 mL)",),
+    # low-dose aspirin for pre-eclampsia prevention
+    ("estoy embarazada de 14 semanas y la ginecóloga me ha mandado aspirina 100 mg al día "
+     "para prevenir la preeclampsia",),
+    # an opioid with a benzodiazepine for procedural sedation
+    ("procedural sedation, 70 kg adult: fentanyl 50 mcg IV + midazolam 1 mg, titrate",),
+    # a side effect that ended a medicine: it is not taken now
+    ("lisinopril gave me a cough so my doctor switched me to losartan",),
+    # a reaction to food is no drug allergy; a dose "up to" a limit is not raised to it
+    ("my lips swelled up after eating shrimp. can I take amoxicillin for my ear?",),
+    ("celecoxib 200, 1 in the morning and 1 at night.",),
+    ("eGFR 40, on sitagliptin 50 mg daily",),
+]
+
+
+@pytest.mark.parametrize(("turns", "category"), ROUND9_DANGEROUS)
+def test_round9_dangerous(check: MedicationCheck, turns: tuple[str, ...], category: str) -> None:
+    assert category in found(check, *turns)
+
+
+@pytest.mark.parametrize("turns", ROUND9_SAFE)
+def test_round9_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
+    assert not found(check, *turns) & DANGEROUS
+
+
+# tests/data/medication_probe_7_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written with
+# probe 7 by the same author and measured once after round 9, untuned: 21/30 dangerous caught,
+# 0/30 safe flagged (misses: renal doses reported as cautions, Beers drugs, two clinician
+# pairs not in the KB: tadalafil then nitroglycerin 12 h later, methylene blue with an SSRI).
+def test_probe_7_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_7_fresh.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 10, missed

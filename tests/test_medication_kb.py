@@ -323,6 +323,23 @@ def test_unknown_parent_class(mini: Path) -> None:
     assert "no_such_class" in str(err)
 
 
+def test_renal_steps_must_descend(mini: Path) -> None:
+    """A renal step is a stricter cap at lower kidney function: a step above the limit's
+    threshold, or with a cap no lower than the one above it, is a load error."""
+    good = ('renal: {level: avoid, below: 30, max_daily: {amount: 1200, unit: mg}, steps: '
+            '[{below: 15, max_daily: {amount: 600, unit: mg}}], source: "DailyMed ibuprofen, '
+            '5.6 Renal toxicity"}')
+    old = 'renal: {level: avoid, below: 30, source: "DailyMed ibuprofen, 5.6 Renal toxicity"}'
+    edit(mini / "drugs" / "mini.yaml", old, good)
+    assert DrugKB.load(mini).drugs["ibuprofen"].renal.steps[0].below == 15  # type: ignore[union-attr]
+    edit(mini / "drugs" / "mini.yaml", "{below: 15, max_daily: {amount: 600",
+         "{below: 45, max_daily: {amount: 600")
+    assert "lower than the limit" in str(load_error(mini))
+    edit(mini / "drugs" / "mini.yaml", "{below: 45, max_daily: {amount: 600",
+         "{below: 15, max_daily: {amount: 1500")
+    assert "lower max_daily" in str(load_error(mini))
+
+
 def test_duplicate_drug_id(mini: Path) -> None:
     (mini / "drugs" / "zz_more.yaml").write_text(
         "drugs:\n"

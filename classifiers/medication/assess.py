@@ -35,7 +35,16 @@ from classifiers.medication.extract import (
     is_extended_release,
     sentences,
 )
-from classifiers.medication.kb import CrossAllergy, Drug, DrugKB, Interaction, to_mg
+from classifiers.medication.kb import (
+    CrossAllergy,
+    DoseLimit,
+    Drug,
+    DrugKB,
+    Interaction,
+    OrganLimit,
+    ReproLimit,
+    to_mg,
+)
 from classifiers.medication.kb import Dose as DoseEntry
 
 __all__ = ["CATEGORIES", "Assessor", "Problem", "Turn"]
@@ -213,7 +222,9 @@ _NOT_FOR_CHILD = re.compile(
     r"\bno es para (?:niños|niñas)\b|不给(?:他|她|孩子|宝宝)")
 
 _ROUTES = [
-    ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|ivpb)\b|静脉|静滴|静推|"
+    # "静脉曲张" (varices), "静脉血栓" (venous thrombosis) name a vein, not a route
+    ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|ivpb)\b|"
+                      r"静脉(?!曲张|血栓|炎|瓣)|静滴|静推|"
                       r"\bintravenos[oa]\b")),
     ("im", re.compile(r"\b(?:im|i\.m\.|intramuscular\w*)\b|肌注|肌肉注射")),
     ("sc", re.compile(r"\b(?:sc|sq|subq|subcut\w*)\b|皮下")),
@@ -408,10 +419,17 @@ class Assessor:
         def add(category: str, score: float, advice: str, explanation: str) -> None:
             out.append(Problem(category, score, (drug.id,), index, span, advice, explanation))
 
+        def low_dose(limit: ReproLimit | None) -> bool:
+            """The stated daily dose is at or below the limit's ``above_daily`` floor."""
+            if limit is None or limit.above_daily is None or dose is None:
+                return False
+            value = _convert(dose[0], dose[1], limit.above_daily.unit)
+            return value is not None and value <= limit.above_daily.amount
+
         preg = drug.pregnancy
         same_person = (other == facts.pregnant_other) or whose == "unknown"
         if (facts.pregnant or facts.planning_pregnancy) and same_person and preg is not None and (
-                preg.level in ("contraindicated", "avoid")):
+                preg.level in ("contraindicated", "avoid")) and not low_dose(preg):
             early = (facts.pregnancy_week is not None and preg.from_week is not None
                      and facts.pregnancy_week < preg.from_week)
             teratogen = "teratogen" in self.kb.classes_of(drug.id)
@@ -423,7 +441,7 @@ class Assessor:
                     f"{drug.id}: pregnancy {preg.level}{when}")
         lact = drug.lactation
         if (facts.breastfeeding and not other and lact is not None
-                and lact.level in ("contraindicated", "avoid")):
+                and lact.level in ("contraindicated", "avoid") and not low_dose(lact)):
             add("lactation_contraindicated", 1.0 if lact.level == "contraindicated" else 0.8,
                 f"{name} while breastfeeding: {lact.level}. {lact.note} (Source: {lact.source})",
                 f"{drug.id}: lactation {lact.level}")
@@ -505,23 +523,31 @@ class Assessor:
         certainly applies (eGFR below its threshold, or words that mean it)."""
         if dose is None:
             return None
+        caps: list[tuple[str, OrganLimit, float | None, DoseLimit]] = []
         for organ, limit in (("renal", drug.renal), ("hepatic", drug.hepatic)):
-            if limit is None or limit.max_daily is None:
+            if limit is None:
                 continue
+            # the strictest renal step first: a dose above it is reported with its own cap
+            caps.extend((organ, limit, step.below, step.max_daily)
+                        for step in sorted(limit.steps, key=lambda st: st.below))
+            if limit.max_daily is not None:
+                caps.append((organ, limit, limit.below, limit.max_daily))
+        for organ, limit, below_at, cap in caps:
             if organ == "renal":
                 if facts.renal is None:
                     continue
-                if facts.egfr is not None and limit.below is not None:
-                    applies = facts.egfr < limit.below
+                if facts.egfr is not None and below_at is not None:
+                    applies = facts.egfr < below_at
+                elif facts.dialysis:
+                    applies = True  # dialysis or kidney failure: below every threshold
                 else:
-                    below = limit.below or 30
+                    below = below_at or 30
                     applies = (facts.renal == "severe" and below >= 30) or (
                         facts.renal == "moderate" and below >= 60)
             else:
                 rank = {"any": 0, "moderate": 1, "severe": 2}
                 applies = facts.hepatic is not None and rank[facts.hepatic] >= rank[
                     limit.severity] and facts.hepatic != "any"
-            cap = limit.max_daily
             value = _convert(dose[0], dose[1], cap.unit)
             if not applies or value is None or value <= cap.amount:
                 continue

@@ -87,6 +87,14 @@ class Mention:
     """'self', 'other' (someone else's: "my husband takes finasteride") or 'unknown'."""
 
 
+_LAY_REACTION = (r"(?:(?:really |very )?(?:bad|severe|serious|terrible|awful|horrible|nasty) "
+                 r"(?:allergic )?reaction|(?:throat|tongue|lips?|face|mouth|eyes?) (?:closed|"
+                 r"closing|swelled|swelling|swole|swollen|blew|puffed)(?: up)?|broke out in "
+                 r"(?:hives|a rash|welts)|(?:couldn'?t|could not|can'?t) breathe|went into "
+                 r"(?:anaphylaxis|anaphylactic shock))")
+"""An allergic reaction in lay words, before the medicine that caused it ("my throat closed up
+after Bactrim", "bad reaction to penicillin"): the allergen, not a medicine taken now."""
+
 # Words before a drug that say the person is not taking it now (ConText-style, same clause).
 _NOT_CURRENT = re.compile(
     r"\b(?:stopped|quit|quitting|used to|no longer|not on|not taking|don't take|do not take|"
@@ -105,6 +113,7 @@ _NOT_CURRENT = re.compile(
     r"(?:my |the |his |her |taking )?$"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|anaphylaxis|anaphylactic reaction|reaction|"
     r"rash|hives|angioedema) (?:with|to|from|after|on)\s*$"
+    rf"|\b{_LAY_REACTION} (?:with|to|from|after|on)\s*$"
     r"|\b(?:no|not(?! sure)|avoid|avoiding|without|never|don't|can't|cannot|shouldn't|must not|"
     r"should not)\s+(?:\w+\s+){0,2}$"
     r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
@@ -174,7 +183,9 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
     r"swapped) (?:over )?to)\b|"
     r"(?:\w+ ){0,2}(?:gave|gives|give|caused|causes|triggered) (?:me |him |her |them )?(?:a |an )?"
-    r"(?:bad |severe |terrible )?(?:rash|hives|anaphylaxis|angioedema|reaction|swelling)|"
+    r"(?:bad |severe |terrible |horrible |awful |dry |constant )?(?:rash|hives|anaphylaxis|"
+    r"angioedema|reaction|swelling|cough|headaches?|nausea|diarrh?o?ea|dizziness|side effects|"
+    r"muscle (?:pain|aches?)|leg cramps)|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
     r"停掉|换成)"
@@ -486,7 +497,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"every (?:morning|evening|night)|each (?:morning|evening)|at bedtime|qhs|qam|qpm|"
                 r"una vez al d[ií]a)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
      "once"),
-    (re.compile(r"\b(?:per day|a day|each day|every day|daily|/\s?day|/\s?d|"
+    (re.compile(r"\b(?:per day|a day|each day|every (?:single )?day|daily|/\s?day|/\s?d|"
                 r"in 24 hours|in a day|al d[ií]a|por d[ií]a|diari[oa]s?|todos los d[ií]as|"
                 r"(?:in|per|within|any|a) 24 ?(?:hours?|hrs?|h))\b|"
                 r"每天|每日|一天|一日|24\s*小时(?:内|之内)?"),
@@ -667,7 +678,8 @@ _CONC_AFTER = re.compile(
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
 _NOT_A_DOSE = re.compile(r"^\s*(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
                          r"^\s*/\s*(?:d|dl)\b")
-_VOLUME = re.compile(r"(?P<num>\d+(?:[.,]\d{1,2})?(?!\d)|\b(?:half an?|an?|one|two|three))\s*"
+_VOLUME = re.compile(r"(?P<num>(?<![\d.,])\d+(?:\.\d{1,3}|,\d{1,2})?(?!\d)|"
+                     r"\b(?:half an?|an?|one|two|three))\s*"
                      r"(?P<unit>ml|mls|milliliters?|millilitres?|cc|毫升|"
                      r"teaspoons?|tsp|tablespoons?|tbsp|cucharaditas?)(?![a-z])")
 _SPOON_WORDS = {"half a": 0.5, "half an": 0.5, "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0,
@@ -687,7 +699,9 @@ _COUNT_EVENT = re.compile(
     rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|gramos?|miligramos?|grams?|vez|veces|d[ií]as?|horas?|"
     rf"a[nñ]os|semanas?|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
     rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
-    rf"|(?<![a-z0-9.])(?<!by )(?<!to )(?P<n3>{_N})\s+(?=every|each (?:time|dose)|at once|"
+    rf"|(?<![a-z0-9.])(?<!by )(?:(?<!to )|(?<=doubled up to )|(?<=gone up to )|(?<=went up to )"
+    rf"|(?<=myself up to )|(?<=i'm up to )|(?<=im up to ))(?P<n3>{_N})\s+"
+    rf"(?=every|each (?:time|dose)|at once|"
     rf"at a time|a day|per day|"
     rf"twice|three times|four times|in the morning|at bedtime|at night|before bed\b|"
     rf"with (?:breakfast|lunch|dinner|supper)\b)"
@@ -709,10 +723,11 @@ _TOTAL = re.compile(
     r"en total|o sea)\s+|总共|一共|合计"
     # a dose reached by raising it ("I've gone up to 1200", "I'm up to 300 a day now",
     # "bumped it up to 40"): the amount taken now, not a limit
-    r"|\b(?:gone|went|moved|bumped|stepped|crept|worked (?:my|his|her) way)\s+"
-    r"(?:(?:it|me|him|her|myself)\s+)?up\s+to\s+"
+    r"|\b(?:gone|went|moved|bumped|stepped|crept|pushed|built|ramped|titrated|"
+    r"worked (?:my|his|her) way)\s+(?:(?:it|me|him|her|myself|himself|herself)\s+)?up\s+to\s+"
     r"|\b(?:i'm|im|i am|she's|he's)\s+(?:now\s+)?up\s+to\s+"
-    r"|\b(?:i|she|he|we)\s+(?:(?:have|has)\s+)?(?:increased|upped|raised|doubled|bumped|pushed)\s+"
+    r"|\b(?:i|she|he|we)\s+(?:(?:have|has)\s+)?(?:[a-z]+ly\s+)?(?:increased|upped|raised|doubled|"
+    r"bumped|pushed)\s+"
     r"(?:it|the dose|my dose|myself)\s+(?:up\s+)?to\s+)"
     r"(?P<num>\d{1,4}(?:\.\d+)?)(?!\d|\.\d|\s*(?:%|/|毫|克|微|片|粒|颗|次|岁|天|小时|个|周|月|年|"
     r"(?:mg|mcg|μg|ug|g|grams?|gramos?|ml|cc|units?|iu|kg|kilos?|lbs?|years?|yrs?|days?|weeks?|"
@@ -1135,9 +1150,11 @@ _DAY_CHANGE = re.compile(
     r"昨天|明天|第二天|隔天|次日|\bayer\b|\bmañana\b")
 
 
-_AT_BEDTIME = re.compile(r"\s*(?:at bedtime|before bed(?:time)?|at night|tonight)\b")
-"""'... and now I'm about to take 2 at bedtime': a time of day in a sequence of doses, not a
-once-daily schedule."""
+_AT_BEDTIME = re.compile(r"\s*(?:at bedtime|before bed(?:time)?|at night|tonight|"
+                         r"in the (?:morning|afternoon|evening)|at (?:breakfast|lunch|noon)|"
+                         r"with (?:breakfast|lunch))\b")
+"""'... and now I'm about to take 2 at bedtime', '2 in the morning and 2 at night': a time of
+day in a sequence of doses, not a once-daily schedule."""
 
 
 def _same_day_totals(norm: str, doses: Sequence[Dose],
@@ -1295,8 +1312,13 @@ def find_release(text: str, mentions: Sequence[Mention], kb: DrugKB) -> list[Rel
 
 _DAILY_AFTER = re.compile(r"\s*(?:a|per|each|every)\s+day\b|\s*daily\b|\s*/\s*d(?:ay)?\b|"
                           r"\s*(?:每天|每日|一天)")
-_LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|up to|no more than|not more than|at most|"
-                           r"limit of|exceed)|最多|不超过|最大|上限)[^.;!?。，,]{0,12}$")
+_LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|no more than|not more than|at most|"
+                           r"limit of|exceed)|最多|不超过|最大|上限|"
+                           # "up to" is a limit unless a dose was raised to it ("doubled up
+                           # to 2", "gone up to 3", "pushed myself up to 4")
+                           r"(?<!doubled )(?<!double )(?<!gone )(?<!went )(?<!myself )"
+                           r"(?<!bumped )(?<!it )(?<!i'm )(?<!im )(?<!way )(?<!now )"
+                           r"\bup to)[^.;!?。，,]{0,12}$")
 
 
 _PER_UNIT_NEXT = re.compile(r"[\s,，;；(（]*(?:每片|每粒|每颗|每支|一片|一粒|"
@@ -1521,6 +1543,12 @@ _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|kidn
                    r"aclaramiento de creatinina|"
                    r"kidneys? (?:are |is )?(?:work(?:ing|s)?|function(?:ing|s)?) (?:at )?|"
                    r"肌酐清除率|肾小球滤过率|肾功能)\s*"
+                   # a short report between the test and its value ("eGFR came back 19",
+                   # "CrCl has dropped to 24", "eGFR on my last bloods was 28")
+                   r"(?:(?:came|comes|come|coming|back|in|out|as|showed|shows|result(?:s|ed)?|"
+                   r"has|have|had|been|is|was|were|'s|now|dropped|fell|fallen|gone|went|down|"
+                   r"sitting|reading|measured|checked|latest|recent|recently|last|this|week|"
+                   r"month|time|test|tests|bloods?|labs?|on|my|the|it|to)\s+){0,5}?"
                    r"(?:(?:is|was|has been|'s) (?:now )?(?=at|around|about|down|only|just|under|"
                    r"less))?"
                    r"(?:of|is|was|=|:|at|around|about|<|less than|under|de|es|只有|为|是)?\s*"
@@ -1588,7 +1616,12 @@ _ALLERGY = re.compile(
     r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?)(?:过敏|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
     r"anaphylactic|angioedema|hives|rash|(?:had|have|got) an? (?:bad |severe |serious )?"
-    r"(?:allergic )?reaction)\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
+    r"(?:allergic )?reaction|(?:(?:had|have|got) )?(?:an? )?"
+    # lay descriptions of an allergic reaction ("my throat closed up after Bactrim")
+    rf"{_LAY_REACTION})"
+    # "angioedema last year on lisinopril": a few words may come between
+    r"(?:\s+(?:last|this|a|few|once|years?|months?|weeks?|ago|back|then|when|in|\d{4})){0,3}"
+    r"\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
     r"|\b(?:al[eé]rgic[oa]s?|alergia|alergias)\s+(?:a|al|a la|a los)\s+"
     r"(?P<what3>[^.;!?\n:]{1,40})"
     r"|(?P<rx>[^.;!?\n,]{1,30}?)\s+(?:gave|give|gives) (?:me|him|her|them) (?:a |an )?"

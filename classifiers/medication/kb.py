@@ -195,6 +195,17 @@ class ReproLimit(_Sourced):
     level: Level
     from_week: int | None = Field(default=None, ge=1, le=42, description="Pregnancy: applies "
                                   "from this gestational week (NSAIDs: 20, FDA 2020).")
+    above_daily: DoseLimit | None = Field(default=None, description="Applies only when the "
+                                          "stated daily dose is above this (low-dose aspirin "
+                                          "for pre-eclampsia prevention is recommended); with "
+                                          "no dose stated it applies.")
+
+
+class RenalStep(_Strict):
+    """A stricter renal daily maximum below a lower eGFR/CrCl (mL/min)."""
+
+    below: float = Field(gt=0, le=120)
+    max_daily: DoseLimit
 
 
 class OrganLimit(_Sourced):
@@ -208,6 +219,21 @@ class OrganLimit(_Sourced):
     below: float | None = Field(default=None, gt=0, le=120,
                                 description="Renal: applies when eGFR/CrCl is below this.")
     severity: Literal["any", "moderate", "severe"] = "any"
+    steps: list[RenalStep] = Field(default_factory=list, description="Renal: lower daily "
+                                   "maxima at lower kidney function (pregabalin: 300 mg below "
+                                   "60, 150 mg below 30, 75 mg below 15), each below the last.")
+
+    @model_validator(mode="after")
+    def _steps_descend(self) -> OrganLimit:
+        last_below, last_cap = self.below, self.max_daily
+        for step in sorted(self.steps, key=lambda st: -st.below):
+            if last_below is None or step.below >= last_below:
+                raise ValueError("each renal step needs a 'below' lower than the limit's")
+            if last_cap is not None and (step.max_daily.unit != last_cap.unit
+                                         or step.max_daily.amount >= last_cap.amount):
+                raise ValueError("each renal step needs a lower max_daily in the same unit")
+            last_below, last_cap = step.below, step.max_daily
+        return self
 
 
 class Drug(_Strict):
