@@ -990,6 +990,74 @@ FRESH7_MIN_RECALL = 25 / 30
 FRESH7_MAX_BENIGN = 0.0
 
 
+def test_development_set_8(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_8.jsonl (0.7.0): 136 emergencies, 10 urgent and 104 look-alikes
+    (137 English, 82 Chinese, 31 Spanish) written by someone who never saw the rules, each row
+    with the clinical source of its expected behaviour. Measured once before the 0.7.0 round:
+    emergencies 116/136 (85%; en 67/76, zh 37/42, es 12/18), urgent 6/10, look-alikes flagged
+    6/104. The 0.7.0 changes fixed the general causes of its misses and false flags (see the
+    README), so it is a tuned set now (136/136, 10/10, 0/104): the floors sit a little below
+    those numbers and guard regressions only."""
+    _assert_development_set(check, "critical_eval_8.jsonl", min_recall=DEV8_MIN_RECALL,
+                            min_urgent=DEV8_MIN_URGENT, max_benign=DEV8_MAX_BENIGN)
+
+
+DEV8_MIN_RECALL = 0.98
+DEV8_MIN_URGENT = 0.9
+DEV8_MAX_BENIGN = 0.02
+
+
+@pytest.mark.parametrize("text, category", [
+    # Fahrenheit readings in a young infant (NICE NG143: 100.4 F = 38 C)
+    ("my 6 week old has a temp of 100.9F", "emergency.infant_fever"),
+    # lay Spanish: spurting blood, PE with a recent operation, one-sided face, cord prolapse
+    ("me corte el brazo y la sangre sale a chorros", "emergency.severe_bleeding"),
+    ("me operaron hace dos semanas y ahora me falta el aire", "emergency.pulmonary_embolism"),
+    ("a mi tio se le durmio la cara de un lado y habla raro", "emergency.stroke"),
+    ("estoy embarazada de 37 semanas y se me sale el cordon", "emergency.obstetric_emergency"),
+    ("mi papa se cayo del tejado", "emergency.major_trauma"),
+    # a meter or a unit between the word and the reading
+    ("type 1, vomiting all night, ketone meter says 3.6", "emergency.dka"),
+    ("他今天量了一下205/128，头痛，看东西模糊", "emergency.hypertensive_emergency"),
+    # mechanism: speed of a crash, height of a fall (ACS field triage 2021)
+    ("crashed his car at about 60 mph into a wall, says his chest hurts", "emergency.major_trauma"),
+    ("he fell about 12 feet off a roof", "emergency.major_trauma"),
+    # repeated seizures without recovery; adult hard to wake; a named medicine a child ate
+    ("three fits in the last hour and she hasnt come round", "emergency.seizure"),
+    ("my uncle is really hard to wake and mumbling nonsense", "emergency.altered_consciousness"),
+    ("our 2 year old chewed some of grandma's amlodipine", "emergency.poisoning_overdose"),
+    ("孩子趁我不注意把爷爷的降糖药吃了几片", "emergency.poisoning_overdose"),
+    # lay Chinese: no urine since yesterday, clear fluid from the ear after a blow to the head
+    ("我妈从昨天下午到现在一滴尿都没有", "emergency.renal_emergency"),
+    ("他头撞在台阶上，鼻子里流出清水", "emergency.head_injury"),
+    # urgent: scaphoid pattern, RIF tenderness, reliever every 3-4 hrs
+    ("摔倒时手撑地，大拇指根一按就疼", "urgent.fracture"),
+    ("肚子右下边隐隐作痛，按着更疼", "urgent.acute_abdomen"),
+    ("needing my ventolin every 3-4 hrs since the weekend", "urgent.asthma_worsening"),
+])
+def test_general_causes_0_7_0(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    """0.7.0 causes (from critical_eval_8.jsonl), each in wording not taken from the set."""
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm a med student, what is the door to needle time for stroke thrombolysis?",
+    "can someone explain what a subarachnoid haemorrhage is?",
+    "我是实习医生，急性心梗的首选治疗是什么",
+    "前几天孩子过敏性休克进了医院，现在已经出院了，肾上腺素笔怎么用",
+    "加班加到饿得快晕倒了哈哈",
+    "我爸打鼾很响，睡着了会憋气十几秒",
+    "took my omeprazole twice this morning by mistake, is that ok?",
+    "my baby is 7 weeks old, temp 99.3F",
+    "fell off my bike at 5 mph and grazed my elbow",
+])
+def test_look_alikes_0_7_0(check: CriticalIllnessCheck, text: str) -> None:
+    """0.7.0 look-alikes: trainees' textbook questions, "what a X is", a discharge dated by
+    现在, near-faint idioms, sleep apnoea, a double dose of an ordinary own medicine (TOXBASE:
+    low risk), a normal Fahrenheit reading, a slow crash."""
+    assert not {c for c in found(check, text) if c.startswith(("emergency.", "urgent."))}
+
+
 def test_readings_without_a_qualifier_word_0_6_0(check: CriticalIllnessCheck) -> None:
     """0.6.0 cause: a reading past a sourced threshold was missed unless the message also said
     "low"/"%"/"+++": glucose < 3.0 mmol/L (ADA level 2) with a symptom, a misspelt oximeter
@@ -1105,3 +1173,18 @@ def test_two_hundred_messages_run(check: CriticalIllnessCheck) -> None:
     for text in texts:
         check.scan([Segment(text, "user", 0)], CTX)
     assert time.perf_counter() - start < 60
+
+
+def test_fresh_set_8(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_8_fresh.jsonl: 30 emergencies, 2 urgent, 28 look-alikes written
+    with critical_eval_8 by an author who never saw the rules, not opened during the 0.7.0
+    round and measured once after it: emergencies 28/30, urgent 2/2, look-alikes flagged 2/28
+    (see the README). The floors are those numbers: fixing a miss here makes it a tuned set."""
+    m = _metrics(check, "critical_eval_8_fresh.jsonl")
+    assert m["recall"] >= 28 / 30
+    assert m["benign_flagged"] <= 2 / 28
+    rows = [r for r in _rows("critical_eval_8_fresh.jsonl")
+            if r["expected"].startswith("urgent.")]
+    assert all({c for c in found(check, r["text"]) if c.startswith(("urgent.", "emergency."))}
+               for r in rows)
+    assert all(r.get("source") for r in _rows("critical_eval_8_fresh.jsonl"))

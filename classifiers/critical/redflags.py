@@ -646,11 +646,18 @@ def _context(rules: LanguageRules, text: str, start: int, end: int,
     if negated(rules, text[c_left:start]):
         return "negated"
     # "X ... they sent me home": closed. "Sent home after surgery, heavy bleeding": the cue
-    # comes before the symptom, which is a new problem after discharge.
-    if rules.treated is not None and rules.treated.search(text, end, s_right) and (
-        rules.present is None or not memo.found(rules.present, text, s_left, s_right)
-    ):
-        return "history"
+    # comes before the symptom, which is a new problem after discharge. 0.7.0: a present
+    # cue in the discharge's own clause, before it, dates the discharge ("现在已经出院了",
+    # "now discharged"); one anywhere else in the sentence still reopens the episode.
+    treated = rules.treated.search(text, end, s_right) if rules.treated is not None else None
+    if treated is not None:
+        t_left, _ = bounds(_CLAUSE_END, text, treated.start(), treated.end())
+        t_left = max(t_left, end)
+        if rules.present is None or not (
+            memo.found(rules.present, text, s_left, t_left)
+            or memo.found(rules.present, text, treated.end(), s_right)
+        ):
+            return "history"
     if rules.history is not None:
         h_left, h_right = clause_bounds(rules, _CLAUSE_END, text, start, end)
         if memo.found(rules.history, text, h_left, h_right) and (
