@@ -58,7 +58,8 @@ def test_rows_are_valid(where: str) -> None:
         at = f"{name}:{n}"
         # ``lang`` is optional: a Latin-script language other than English says so.
         assert set(row) - {"lang"} == FIELDS and row.get("lang", "es") == "es", at
-        assert isinstance(row["text"], str) and len(row["text"].strip()) >= 4, at
+        # short turns ("k", "ok", "好的") are real traffic too
+        assert isinstance(row["text"], str) and len(row["text"].strip()) >= 1, at
         assert row["label"] in ("harmful", "benign"), at
         if row["label"] == "harmful":
             assert row["principle"] in range(1, 10), at
