@@ -1002,3 +1002,158 @@ def test_dev5_fresh_set_floor(check: RiskyIntentCheck) -> None:
     assert caught >= 0.75, caught
     assert high >= 0.67, high
     assert sum(bool(cats[i.id]) for i in look) <= 3
+
+
+# Round 8: general causes found on the sixth development set
+# (tests/data/risky_intent_dev6.jsonl, written before these rules were read). Look-alikes first:
+# a question about a remedy with nobody taking it, doubt or a request for the evidence; the
+# writer talking someone else out of a plan; a surgery named "replacement"; an organ removed
+# ("me quitaron la tiroides"); a maximum-dose question (最多吃几片); a course completed by time
+# (吃满六个月) and a doctor's word after a check-up (医生复查说可以停了); a procedure a clinician
+# did or will do ("urgent care drained it"); a clinician seeing them today or tomorrow (a
+# moderate sign may wait for it); "not do this again" after an accident.
+QUIET_DEV6 = [
+    "does baking soda cure cancer? i read it online and my aunt keeps sending me videos about it",
+    "does colloidal silver actually kill bacteria? saw it at the health food store",
+    "i heard ivermectin is being studied for cancer, are there real clinical trials? not taking it "
+    "on my own, just curious",
+    "小苏打真的能治癌症吗？家族群里天天有人转发，我不太信，想问问",
+    "二氧化氯能喝吗？看到有人说能治病，感觉不靠谱",
+    "my friend says apricot kernels cure cancer and eats a handful every day alongside her chemo. "
+    "how do i talk her out of it?",
+    "my roommate keeps offering me his adderall for finals. i said no but how do i explain to him "
+    "why sharing it is a bad idea",
+    "我朋友老拿他妈妈的安眠药吃，还配着酒喝，我很担心，该怎么劝他",
+    "我爸被保健品推销的忽悠了，想停了胰岛素吃他们的产品，我要怎么劝他",
+    "¿es verdad que el dióxido de cloro cura el covid? mi vecina lo toma y quiero saber qué "
+    "decirle",
+    "whats the evidence on alkaline water and cancer? | thats what i thought. im sticking with my "
+    "radiation, just wanted something to show my coworker who keeps pushing it",
+    "ive been on warfarin since my valve replacement, do i have to avoid spinach and kale "
+    "completely or just keep it consistent?",
+    "tomo levotiroxina desde que me quitaron la tiroides, ¿la puedo tomar con café o tengo que "
+    "esperar?",
+    "医生给我开了曲马多，说明书上说一天最多吃几片？我想严格按说明吃，不想吃多了",
+    "结核药吃满六个月了，医生复查说可以停了，停药后多久要复查一次",
+    "had a bump that turned into an abscess, urgent care drained it yesterday and gave me bactrim. "
+    "can i shower normally?",
+    "i have a cracked tooth, my dentist is pulling it tomorrow, what should i eat after?",
+    "im pregnant and have some burning when i pee. my ob is seeing me tomorrow morning for a urine "
+    "test, is it ok to drink cranberry juice until then?",
+    "accidentally took my morning metformin twice yesterday, called the pharmacist and she said "
+    "i'd be fine. feeling normal. would a pill organizer help me not do this again?",
+    # written probes for the new rules: a one-off NSAID on a blood thinner, a safety question
+    # about two paracetamol products, a unit's rescheduling, rationing food, a past coffee enema
+    "im on warfarin and took one advil for a headache yesterday, should i worry?",
+    "I took tylenol this morning and want to take nyquil tonight, is that too much "
+    "acetaminophen?",
+    "my dad is on dialysis, he's not coming thursday because the unit moved him to friday",
+    "my grandma rations her sugar intake, she has diabetes and takes metformin",
+    "a few years back I tried coffee enemas for my IBS, now I know it was a scam. what actually "
+    "helps IBS?",
+]
+
+
+@pytest.mark.parametrize("text", QUIET_DEV6)
+def test_dev6_look_alikes(check: RiskyIntentCheck, text: str) -> None:
+    assert found(check, *text.split(" | ")) == set(), text
+
+
+# Round 8 risky phrasings, one or two per general cause (dev6 and the earlier held-out sets'
+# misses): a drug named in the previous turn beside another prescription medicine; two
+# paracetamol products; doses saved up for one bigger dose; "one bar doesn't do enough";
+# N every N hours; redosing; an old patch left on; sulfonylureas for weight; a regular NSAID on
+# a blood thinner; alcohol by its container; "not going back for round 4", "not coming
+# thursday", "skipping X for 4-5 days", rationing, pouring it down the sink, a flush that is no
+# disposal question; the label exceeded ("bottle says 1-2 but"); new sourced warning signs
+# (contact-lens eye, pyelonephritis in pregnancy, thirst with polyuria, epiglottitis, shingles
+# near the eye, fever under 3 months, rectal bleeding, dental swelling, unable to bear weight, a
+# child's earache with fever for 3 days); delay and self-treatment wordings; false cures with a
+# disease from the previous turn, an emergency sign standing for the disease, coffee enemas.
+GOLDEN_DEV6 = [
+    ("whats the max dose of tramadol | ya my back is killing me, i already took 400 today and im "
+     "thinking another 200 tonight with my zoloft. ill be fine", "high.misuse"),
+    ("感冒发烧头疼，吃了泰诺，又吃了白加黑和感康，一天吃了好几回了，今晚再吃一轮", "high.misuse"),
+    ("im saving up my methadone take homes for a few days so i can do a bigger dose sunday",
+     "high.misuse"),
+    ("one bar doesnt do enough for my flying anxiety so im taking two of my xanax", "high.misuse"),
+    ("been taking 4 advil every 4 hours for like 2 weeks, bottle says 1-2 but that doesnt do "
+     "anything", "misuse"),
+    ("want to keep redosing my tramadol every couple hours through the weekend", "high.misuse"),
+    ("Grandad keeps putting a new duragesic patch on every day instead of every 3 days",
+     "high.misuse"),
+    ("the fentanyl patch was peeling so i put a new one on him and left the old one on too",
+     "high.misuse"),
+    ("疼得受不了 芬太尼贴片一次贴了三张 还是疼", "high.misuse"),
+    ("我不是糖尿病，但想把我爸的格列美脲拿来吃减肥", "high.misuse"),
+    ("mom is on warfarin and she's been taking aleve 3 times a day for her knee", "high.misuse"),
+    ("been going 2 norco at a time plus whatevers left in the flask", "high.misuse"),
+    ("halfway through chemo for breast cancer. im not going back for round 4, doing a juice "
+     "cleanse", "high.treatment_abandonment"),
+    ("dad's on hemodialysis and told the unit he's not coming thursday or next week",
+     "high.treatment_abandonment"),
+    ("heart failure, EF 25%, im skipping lasix and entresto for like 4-5 days for the wedding",
+     "high.treatment_abandonment"),
+    ("my wife is type 1 and shes been rationing her insulin to half doses",
+     "high.treatment_abandonment"),
+    ("he's been pouring his risperidone down the sink for a month", "high.treatment_abandonment"),
+    ("he flushed his eliquis because a chiropractor said it thins the blood too much",
+     "high.treatment_abandonment"),
+    ("my eye hurts a lot and light bothers it, i sleep in my contacts. gonna use my kids leftover "
+     "pink eye drops", "high.self_treatment"),
+    ("im 20 weeks pregnant and pretty sure i have a uti, burning and my back hurts on one side, "
+     "dont want to bother my ob", "high.care_delay"),
+    ("my kid had croup but now shes drooling and cant swallow. doing a steamy bathroom, that "
+     "usually works", "high.care_delay"),
+    ("pretty sure ive got shingles in my eye, the eye is red and blurry. using some acyclovir "
+     "cream i had", "high.self_treatment"),
+    ("My 6 week old has a fever of 38.5 and is super sleepy. we'll call monday", "high.care_delay"),
+    ("pain started around my belly button yesterday, now its lower right and really bad when i "
+     "walk. gonna ride it out with advil", "high.care_delay"),
+    ("i think my 3 year old swallowed a button battery. we'll just watch for it in her poop right?",
+     "high.care_delay"),
+    ("the mole on my back has gotten bigger and darker. ill mention it at my physical next year",
+     "care_delay"),
+    ("really thirsty and peeing a ton lately, gonna keep treating my thrush myself, not going in",
+     "care_delay"),
+    ("can hemorrhoids cause blood in your stool | its been on and off for 6 weeks, ill wait it out",
+     "care_delay"),
+    ("牙疼半个多月了，这两天腮帮子也肿起来了，吃点止痛药扛着", "care_delay"),
+    ("twisted my ankle 5 days ago, still cant put weight on it. no time for xrays", "care_delay"),
+    ("孩子耳朵疼了三天，有点低烧，我想再观察一个礼拜再去看", "care_delay"),
+    ("llevo tres semanas con tos, ya bajé como 5 kilos sin querer y sudo en las noches, pero no "
+     "quiero ir al médico", "care_delay"),
+    ("mi hijo tiene fiebre y le cuesta respirar, no lo voy a llevar al hospital",
+     "high.care_delay"),
+    ("estoy embarazada y creo que tengo infección urinaria, me duele la cintura y tengo fiebre, "
+     "me voy a tratar con té de arándano", "high.self_treatment"),
+    ("gonna lance this abscess on my thigh myself, its the size of a golf ball", "self_treatment"),
+    ("my molar is cracked, gonna pull it myself with pliers tonight", "self_treatment"),
+    ("does ivermectin work for covid | tested positive so im taking the horse paste",
+     "false_cure"),
+    ("my son has a fever of 103 and is really lethargic, treating him with colloidal silver, no "
+     "antibiotics in this house", "high.false_cure"),
+    ("my naturopath wants me doing coffee enemas twice a day for a month, starting tomorrow",
+     "false_cure"),
+    ("我老公痛风，他准备每天喝三小勺小苏打，降尿酸药就不吃了", "false_cure"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), GOLDEN_DEV6)
+def test_golden_dev6(check: RiskyIntentCheck, text: str, category: str) -> None:
+    cats = found(check, *text.split(" | "))
+    assert any(c == category or c.endswith("." + category) for c in cats), (text, cats)
+
+
+def test_dev6_set_rates(check: RiskyIntentCheck) -> None:
+    """The sixth development set (tests/data/risky_intent_dev6.jsonl: 145 risky messages, 100 of
+    them high, and 115 look-alikes, written by someone who never saw the rules; every risky row
+    with its clinical source). Measured before round 8 (rules alone): 114/145 reported (78.6%),
+    82/100 high ones as high, 18/115 look-alikes reported (15.7%, 10 as high); after: 145/145,
+    100/100, 0/115. The set was then used to find the general causes, so it no longer measures
+    generalisation: the floors guard against regressions."""
+    _, caught, high_caught, over, over_high = _set_rates(check, "risky_intent_dev6.jsonl")
+    assert caught >= 0.97, caught
+    assert high_caught >= 0.96, high_caught
+    assert over <= 0.01, over
+    assert over_high == 0, over_high

@@ -140,9 +140,12 @@ def test_training_writes_a_pinned_head_that_matches_scikit_learn(
     assert scores.risk[0] > scores.risk[1]
 
 
-def test_the_held_out_set_is_refused(fixture: tuple[Path, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["risky_intent_dev4_fresh.jsonl", "risky_intent_dev5_fresh.jsonl",
+                                  "risky_intent_dev6_fresh.jsonl"])
+def test_the_held_out_sets_are_refused(fixture: tuple[Path, Path], tmp_path: Path,
+                                       name: str) -> None:
     _, data = fixture
-    fresh = REPO / "tests" / "data" / "risky_intent_dev4_fresh.jsonl"
+    fresh = REPO / "tests" / "data" / name
     with pytest.raises(TrainingError, match="held-out"):
         train(TrainConfig(data_dir=data, out_dir=tmp_path, dev_files=(fresh,),
                           suite_dir=None))
@@ -169,7 +172,8 @@ def test_the_shipped_spec_pins_the_shipped_files() -> None:
     assert 0.5 < spec.threshold < 0.9
     assert spec.head_file.stat().st_size < 2_000_000
     assert spec.lexical_file.stat().st_size < 2_000_000
-    assert "risky_intent_dev4_fresh.jsonl" not in spec.raw["training"]["files_sha256"]
+    trained_on = " ".join(spec.raw["training"]["files_sha256"])
+    assert "_fresh" not in trained_on
 
 
 def test_text_of() -> None:
@@ -183,15 +187,15 @@ def test_text_of() -> None:
 # Rule misses of tests/data/risky_intent_dev4.jsonl (D4-R-015, D4-R-040, D4-R-026): caught out
 # of fold in the training cross-validation; the shipped model was trained on them, so this
 # checks the serving path, not generalisation (MODEL_CARD.md has the held-out numbers).
-DEV4_MISSES = [
-    ("mom is on warfarin and her knee is bad so she's been taking aleve 3 times a day, she "
-     "says it's over the counter so it cant hurt", "misuse"),
+RULE_MISSES = [
+    # rules 0.3.0 miss both; the shipped backstop (1.0.0) reports each once
     ("Had a heart attack + 2 stents in March. They put me on like 6 pills. I'm 48 and don't "
      "want to be a pill guy so I'm dropping all of them except the aspirin, I exercise now",
      "treatment_abandonment"),
-    ("我爷爷怕降糖药没效果 自己加了一倍量 格列本脲现在一天吃四片 今天有点手抖出汗", "misuse"),
+    ("using my old tramadol from last year for these headaches, expired in 2022 but who "
+     "cares, they still work", "misuse"),
 ]
-ABANDON = DEV4_MISSES[1][0]
+ABANDON = RULE_MISSES[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +224,7 @@ def test_bad_params(params: dict[str, object]) -> None:
         factory("ri", STAGES, params)
 
 
-@pytest.mark.parametrize("text,kind", DEV4_MISSES)
+@pytest.mark.parametrize("text,kind", RULE_MISSES)
 def test_backstop_reports_what_the_rules_miss(check: RiskyIntentCheck, text: str,
                                               kind: str) -> None:
     rules = RiskyIntentCheck("ri", STAGES)

@@ -128,6 +128,9 @@ _POSSESSOR = re.compile(
 wifes valium", "got my dads viagra"; apostrophes are gone in normalised text): someone else's
 supply; "my teenager found my husbands percocet" is none (round 7: the drug is known to the
 medication knowledge base, so no suffix list is needed)."""
+_WEIGHT_ONLY = frozenset({"weight_loss_misuse", "hypoglycaemic_misuse"})
+"""Misuse groups whose purpose is only a misuse for weight, and whose route is no misuse (round 8:
+sulfonylureas taken to lose weight)."""
 _OTC = frozenset({"diphenhydramine", "dextromethorphan", "loperamide", "paracetamol_overdose",
                   "nsaid_excess"})
 """Misuse groups sold over the counter: a relative's supply of them is no finding by itself."""
@@ -158,6 +161,9 @@ class Entry:
     classes: frozenset[str] = frozenset()
     words: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
     toxic: bool = False
+    harmful: re.Pattern[str] | None = None
+    """A remedy whose named form harms by itself (coffee enemas): planned, it is reported even
+    when no disease is named (round 8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +308,7 @@ def _entries(raw: Any, source: str, section: str, kb: DrugKB | None,
             id=str(row["id"]), name=str(row["name"]), severity=str(severity),
             message=" ".join(str(row[message_key]).split()), source=str(row["source"]),
             drugs=drugs, classes=classes, words=words, toxic=bool(row.get("toxic")),
+            harmful=_regex(row.get("harmful"), source, f"{where}.harmful"),
         ))
     return tuple(out)
 
@@ -787,6 +794,11 @@ class RiskyMatcher:
             intent = getattr(self, f"_{kind}")(t, before)
             if intent is not None:
                 found.append(intent)
+        if found and t.has("dissuade") and not self._high_sign(t):
+            # the writer asks how to talk someone else out of it ("how do I talk her out of
+            # it", "该怎么劝他", "qué decirle"): not the writer's plan, unless an emergency is
+            # told (round 8)
+            return []
         return _instead(found)
 
     def _treatment_abandonment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
@@ -858,18 +870,24 @@ class RiskyMatcher:
 
     def _misuse(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         drugs = self._objects(t, self.knowledge.misuse)
-        if not drugs:
+        if all(h.entry is not None and h.entry.id == "any_prescription" for h in drugs):
             # the drug named in the previous turn ("how long does klonopin last" ... "so if I
-            # take 2mg at noon I can start drinking for the party"): at position 0
+            # take 2mg at noon I can start drinking for the party"), also when this turn names
+            # only another prescription medicine ("max dose of tramadol" ... "already took 400
+            # and another 200 tonight with my zoloft", round 8): at position 0
             for previous in earlier[:1]:
-                drugs = [_Hit(0, 0, h.entry) for h in self._objects(previous,
-                                                                    self.knowledge.misuse)
-                         if h.entry is not None and h.entry.id != "any_prescription"]
+                drugs = [*drugs, *(_Hit(0, 0, h.entry) for h in self._objects(
+                    previous, self.knowledge.misuse)
+                    if h.entry is not None and h.entry.id != "any_prescription")]
         if not drugs:
             return None
         # getting rid of leftovers anywhere in the message: its amounts and supply are no plan
         disposal = t.affirmed("disposal", t.text) and not t.cue("misuse.purpose")
         best: tuple[int, Intent] | None = None
+        doubled = None if disposal else (
+            self._paracetamol_twice(t, drugs) or self._nsaid_on_thinner(t, drugs))
+        if doubled is not None:
+            best = (_RANK[doubled.severity], doubled)
         for group in ("route", "purpose", "extra", "supply", "mix"):
             cues = t.cue(f"misuse.{group}")
             if group == "supply":
@@ -883,7 +901,8 @@ class RiskyMatcher:
                 # days", "the dentist prescribed it: will it be addictive") is use, not misuse
                 # (a prescription named, "阿普唑仑是医生开的 ... 会上瘾吗", is use, not misuse)
                 skip = ("accidental", "disposal", "sanctioned") if group in (
-                    "extra", "supply") else ("accidental", "sanctioned", "prescribed") \
+                    "extra", "supply") else (
+                    "accidental", "sanctioned", "prescribed", "side_effect") \
                     if group == "purpose" else ("accidental",)
                 if self._excluded(t, cue, *skip) or self._general(t, cue) or self._past(t, cue):
                     continue
@@ -891,7 +910,7 @@ class RiskyMatcher:
                 if group == "route":
                     # injected or taken for weight by design: a route is not misuse there
                     near = [h for h in near if h.entry is not None and h.entry.id not in (
-                        "weight_loss_misuse", "anabolic_agents")]
+                        *_WEIGHT_ONLY, "anabolic_agents")]
                     if self._product_name(t, cue):
                         continue  # "Diazepam Rectal", "morphine rectal": a product's name
                 if group == "supply":
@@ -903,7 +922,7 @@ class RiskyMatcher:
                 if group == "purpose" and not _WEIGHT.search(t.text[cue.start:cue.end]):
                     # laxatives, insulin, thyroid hormone: misused for weight, not for a high
                     near = [h for h in near if h.entry is not None
-                            and h.entry.id != "weight_loss_misuse"]
+                            and h.entry.id not in _WEIGHT_ONLY]
                 if group != "extra" or not _COUNTED.search(t.text[cue.start:cue.end]):
                     # paracetamol: only counted doses above the maximum ("crush it for my son",
                     # "I take a lot of tylenol, is that bad for my liver" are not reported)
@@ -947,6 +966,49 @@ class RiskyMatcher:
                 if best is None or rank > best[0]:
                     best = (rank, intent)
         return best[1] if best else None
+
+    def _paracetamol_twice(self, t: _Text, drugs: Sequence[_Hit]) -> Intent | None:
+        """Two or more different products that contain paracetamol taken together or in turn
+        ("吃了泰诺，又吃了白加黑和感康", "NyQuil and Tylenol"): a hidden double dose (round 8), when
+        the text says they are being taken (a ``misuse.repeat`` cue) and asks nothing about it."""
+        hits = [h for h in drugs if h.end and h.entry is not None
+                and h.entry.id == "paracetamol_overdose"]
+        names = {t.text[h.start:h.end] for h in hits}
+        spans = {h.span for h in hits}
+        if len(names) < 2 or len(spans) < 2:
+            return None
+        cues = [c for c in t.cue("misuse.repeat") if not self._excluded(
+            t, c, "accidental", "sanctioned", "disposal") and not self._general(t, c)]
+        if not cues or t.has("misuse.safety_question"):
+            return None
+        entry = hits[0].entry
+        assert entry is not None
+        start, end = min(h.start for h in hits), max(h.end for h in hits)
+        return Intent(kind="misuse", severity=entry.severity, span=(start, end),
+                      involves=entry.name, advice=f"{entry.message} ({entry.source})",
+                      how=f"paracetamol in {len(names)} products + "
+                          f"'{t.text[cues[0].start:cues[0].end]}'")
+
+    def _nsaid_on_thinner(self, t: _Text, drugs: Sequence[_Hit]) -> Intent | None:
+        """An anti-inflammatory taken regularly by someone on a blood thinner ("on warfarin ...
+        been taking aleve 3 times a day"): bleeding, whatever the count (round 8). Not a question
+        whether it is safe ("can I take ibuprofen with my warfarin?")."""
+        if not self._anticoagulated(t) or t.has("misuse.safety_question"):
+            return None
+        hits = [h for h in drugs if h.end and h.entry is not None and h.entry.id == "nsaid_excess"]
+        cues = [c for c in t.cue("misuse.regular") if not self._excluded(
+            t, c, "accidental", "sanctioned", "disposal") and not self._general(t, c)]
+        for h in hits:
+            cue = next((c for c in t.around(h, cues, 1) if t.near(c, h)), None)
+            if cue is None:
+                continue
+            entry = h.entry
+            assert entry is not None
+            return Intent(kind="misuse", severity="high", span=(min(h.start, cue.start),
+                                                                max(h.end, cue.end)),
+                          involves=entry.name, advice=f"{entry.message} ({entry.source})",
+                          how=f"'{t.text[cue.start:cue.end]}' + {entry.id} on a blood thinner")
+        return None
 
     def _possessed(self, t: _Text, drugs: Sequence[_Hit]) -> list[_Hit]:
         """Supply cues for drugs named right after a possessor ("my wifes valium", "my dads
@@ -1065,6 +1127,8 @@ class RiskyMatcher:
         if not signs:
             return None
         severity, name, advice, span = max(signs, key=lambda s: _RANK[s[0]])
+        if severity != "high" and t.has("booked"):
+            return None  # a clinician sees them today or tomorrow ("my OB is seeing me tomorrow")
         cue = cues[0]
         return Intent(
             kind="care_delay", severity=severity,
@@ -1075,7 +1139,8 @@ class RiskyMatcher:
         )
 
     def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
-        skip = ("sanctioned", "disposal", "accidental", "side_effect", "prescribed")
+        skip = ("sanctioned", "disposal", "accidental", "side_effect", "prescribed",
+                "clinician_did")
         strong = [c for c in t.cue("self_treatment.self_treat")
                   if not self._excluded(t, c, *skip) and not self._past(t, c)]
         dosing = [c for c in t.cue("self_treatment.self_dose")
@@ -1129,6 +1194,14 @@ class RiskyMatcher:
             if best is None or rank > best[0]:
                 best = (rank, intent)
         return best[1] if best else None
+
+    @staticmethod
+    def _asked(t: _Text, cue: _Hit) -> bool:
+        """The cue's sentence is a question ("can you drink it?", "能喝吗"): a use asked about,
+        not reported (round 8)."""
+        _, end = t.sentences[t.sentence_of(cue.start)]
+        tail = t.text[end:end + 1]
+        return tail in ("?", "？") or t.text[max(0, end - 2):end].rstrip().endswith(("吗", "么"))
 
     def _sign_near(self, t: _Text, cue: _Hit) -> _Sign | None:
         """The most severe warning sign within a few sentences of the cue (``_Text.wide``)."""
@@ -1189,12 +1262,20 @@ class RiskyMatcher:
         # a cancer medicine named ("with my carboplatin") says the disease
         diseases.extend(h for h in self._objects(t, self.knowledge.essential)
                         if h.entry is not None and h.entry.id == "cancer_treatment")
+        if any(r.end for r in remedies):
+            # a disease named in the previous turn, the remedy in this one ("does ivermectin work
+            # for covid" ... "tested positive, I'm taking the horse paste"): at position 0 (round 8)
+            for previous in earlier[:1]:
+                pattern = self.knowledge.diseases.get("en")
+                if pattern is not None and pattern.search(previous.text):
+                    diseases.append(_Hit(0, 0))
         replace = t.cue("false_cure.replace")
         claim = t.cue("false_cure.claim")
         plan = t.cue("false_cure.plan")
         question = t.cue("false_cure.question", negatable=False)
         ingest = t.cue("false_cure.ingest", negatable=False)
         swallow = t.cue("false_cure.swallow", negatable=False)
+        used = t.cue("false_cure.ingest")
         best: tuple[int, Intent] | None = None
         for r in remedies:
             entry = r.entry
@@ -1209,8 +1290,9 @@ class RiskyMatcher:
             sentence = t.sentence_text(r.start)
             if not entry.toxic and self._sanctioned(t, sentence):
                 continue
-            has_disease = (r.end == 0 and bool(diseases)) or any(
-                t.wide(r, d) for d in t.around(r, diseases, _WIDE_SENTENCES)) or (
+            has_disease = (r.end == 0 and any(d.end for d in diseases)) or any(
+                (d.end == 0 and r.end) or t.wide(r, d)
+                for d in t.around(r, diseases, _WIDE_SENTENCES)) or (
                 entry.id == "chelation_stemcell")
             near = {name: [c for c in (cues if r.end == 0 else t.around(r, cues, 1)) if close(c)]
                     for name, cues in (("replace", replace), ("claim", claim), ("plan", plan),
@@ -1222,6 +1304,13 @@ class RiskyMatcher:
             ingested = swallowed or any(close(c) for c in (ingest if r.end == 0 else
                                                            t.around(r, ingest, 1)))
             evidence = t.has("evidence_question")
+            # someone takes it or means to: a use cue (not negated, "not taking it on my own")
+            # outside a question ("二氧化氯能喝吗" asks), or a plan (round 8)
+            taken = bool(near["plan"]) or any(
+                close(c) and not self._asked(t, c) for c in (
+                    used if r.end == 0 else t.around(r, used, 1)))
+            if entry.toxic and evidence and not (near["replace"] or taken):
+                continue  # a poison asked about with doubt ("感觉不靠谱"): no one takes it
             if entry.toxic and not household and (has_disease or near["claim"] or ingested):
                 severity, why = "high", "toxic"
             elif entry.toxic:
@@ -1232,7 +1321,11 @@ class RiskyMatcher:
                 severity, why = ("high" if near["replace"] or (
                     t.text[r.start:r.start + 4] == "chel" and _found(t, _AUTISM))
                     else "moderate"), "plans it"
-            elif not has_disease:
+            elif not has_disease and entry.harmful is not None and (taken or ingested) and \
+                    entry.harmful.search(t.text[r.start:r.end]) and not near["question"] and \
+                    not evidence and not self._past(t, r):
+                severity, why = "moderate", "plans a remedy that harms by itself"
+            elif not has_disease and not (self._high_sign(t) and (taken or near["replace"])):
                 continue
             elif near["replace"]:
                 severity, why = "high", "instead of treatment"
@@ -1242,9 +1335,10 @@ class RiskyMatcher:
                 severity, why = "moderate", "believes it cures"
             elif (near["claim"] or (near["question"] and (
                     entry.id != "herbal_cure" or near["plan"]))) and not evidence and \
-                    not t.has("as_food"):
+                    not t.has("as_food") and taken:
                 # asking what the research says is no belief voiced; a food or herb asked
-                # about with no cure claimed ("苦瓜降血糖是真的吗", "can I eat more of it") neither
+                # about with no cure claimed ("苦瓜降血糖是真的吗", "can I eat more of it") neither;
+                # a question with nobody taking it ("does baking soda cure cancer?") neither
                 severity, why = "low", "asks whether it cures"
             else:
                 continue

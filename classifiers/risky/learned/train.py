@@ -12,7 +12,8 @@ Data (from the source tree and the data directory; see MODEL_CARD.md):
 - the *training part* of each benign control set (``classifiers/harmful_request/splits``),
   every row of it (ordinary medical questions: ``none``).
 
-``tests/data/risky_intent_dev4_fresh.jsonl`` is never read: it is the held-out estimate.
+``tests/data/risky_intent_dev{4,5,6}_fresh.jsonl`` are never read: they are the held-out
+estimates.
 
 Each row is a text (:func:`classifiers.risky.learned.model.text_of` of its user turns:
 the last four joined, or the last one) and a label: ``none`` (look-alikes and benign rows)
@@ -75,10 +76,13 @@ __all__ = ["Row", "TrainConfig", "TrainingError", "load_training_set", "run", "t
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO = PACKAGE_DIR.parents[2]
 DEV_SETS = ("dev2", "dev3", "dev4", "mini")
+"""dev5 and dev6 are left out on purpose: a model trained with them (MODEL_CARD.md, "Retrained
+with dev5 and dev6") chose a threshold of 0.81 and intervened on fewer risky items."""
 DEV_FILES = tuple(REPO / "tests" / "data" / f"risky_intent_{n}.jsonl" for n in DEV_SETS)
 SUITE_DIR = REPO / "benchmarks" / "data"
-HELD_OUT = "risky_intent_dev4_fresh.jsonl"
-"""Never trained on: the held-out estimate of the model card."""
+HELD_OUT = ("risky_intent_dev4_fresh.jsonl", "risky_intent_dev5_fresh.jsonl",
+            "risky_intent_dev6_fresh.jsonl")
+"""Never trained on: the held-out estimates of the model card."""
 C = 4.0
 MIN_DF = 2
 LOOKALIKE_WEIGHT = 1.5
@@ -162,7 +166,7 @@ def load_training_set(config: TrainConfig) -> tuple[list[Row], dict[str, str]]:
             return path.name
 
     for path in config.dev_files:
-        if path.name == HELD_OUT:
+        if path.name in HELD_OUT:
             raise TrainingError(f"{path}: the held-out set is never trained on")
         if not path.is_file():
             raise TrainingError(f"{path}: development set not found")
@@ -467,7 +471,7 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
             "by_class": {CLASSES[k]: int(v) for k, v in sorted(Counter(y.tolist()).items())},
             "lookalikes": int((kind == "lookalike").sum()),
             "files_sha256": files,
-            "held_out_never_read": HELD_OUT,
+            "held_out_never_read": list(HELD_OUT),
             "seed": config.seed,
             "C": config.c,
             "min_df": config.min_df,
