@@ -1039,7 +1039,7 @@ def test_round8_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 # Chinese, 24 in Spanish; 30 with an answer under test, 14 with an earlier turn, 40 from
 # clinicians), each with its clinical source, written by an author who saw neither the rules
 # nor the suite. Measured before the round-9 changes (after the fixes for the probe-6 fresh
-# set's misses below): 85/120 dangerous caught, 5/120 safe flagged. After: 88 caught, 1 safe
+# set's misses below): 85/120 dangerous caught, 5/120 safe flagged. After: 90 caught, 1 safe
 # flagged (an ACE inhibitor switched to sacubitril/valsartan after the washout: the ARB half
 # reads as a current ACE inhibitor + ARB pair). Most remaining misses are Beers 'avoid' drugs
 # in older adults and renal doses reported as a caution, not a danger (see the data README).
@@ -1047,7 +1047,7 @@ def test_round8_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 def test_probe_7_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_7.jsonl")
     assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 34, missed
+    assert len(missed) <= 32, missed
 
 
 # Round 9 (the probe-6 fresh set's misses, measured once before, and probe 7): one regression
@@ -1080,6 +1080,12 @@ ROUND9_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
      "renal_contraindicated"),
     (("糖尿病肾病，eGFR 18，现在还在吃西格列汀100毫克一天一次",), "renal_contraindicated"),
     (("egfr 25 and gabapentin 300 three times a day",), "renal_contraindicated"),
+    # Spanish brands and the two European drugs most asked about in Spanish
+    (("tomo Sintrom por una válvula y el médico me ha dicho ibuprofeno 600 cada 8 horas",),
+     "interaction_major"),
+    (("tomo Nolotil, 2 cápsulas cada 4 horas, también por la noche",), "dose_above_max"),
+    (("estoy embarazada de 32 semanas, puedo tomar Nolotil?",), "pregnancy_contraindicated"),
+    (("mi padre toma Adiro 100 y le han puesto Sintrom",), "interaction_major"),
 ]
 ROUND9_SAFE: list[tuple[str, ...]] = [
     # aspirin with clopidogrel is dual antiplatelet therapy, not a P2Y12 + NSAID pair
@@ -1100,6 +1106,7 @@ ROUND9_SAFE: list[tuple[str, ...]] = [
     ("my lips swelled up after eating shrimp. can I take amoxicillin for my ear?",),
     ("celecoxib 200, 1 in the morning and 1 at night.",),
     ("eGFR 40, on sitagliptin 50 mg daily",),
+    ("tomo Nolotil, 1 cápsula cada 8 horas para el dolor de espalda",),
 ]
 
 
