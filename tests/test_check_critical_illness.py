@@ -976,14 +976,8 @@ def test_fresh_set_7(check: CriticalIllnessCheck) -> None:
     wordings, written AFTER the 0.6.0 patterns and measured once, never tuned on: emergencies
     25/30, urgent 2/2, look-alikes flagged 0/28 (the untuned estimate; see the README). The
     floors are those numbers: fixing a miss here makes it a tuned set, so write a new one."""
-    m = _metrics(check, "critical_eval_7_fresh.jsonl")
-    assert m["recall"] >= FRESH7_MIN_RECALL
-    assert m["benign_flagged"] <= FRESH7_MAX_BENIGN
-    rows = [r for r in _rows("critical_eval_7_fresh.jsonl")
-            if r["expected"].startswith("urgent.")]
-    assert all({c for c in found(check, r["text"]) if c.startswith(("urgent.", "emergency."))}
-               for r in rows)
-    assert all(r.get("source") for r in _rows("critical_eval_7_fresh.jsonl"))
+    _assert_development_set(check, "critical_eval_7_fresh.jsonl", min_recall=FRESH7_MIN_RECALL,
+                            min_urgent=1.0, max_benign=FRESH7_MAX_BENIGN)
 
 
 FRESH7_MIN_RECALL = 25 / 30
@@ -1181,11 +1175,5 @@ def test_fresh_set_8(check: CriticalIllnessCheck) -> None:
     round and measured once after it: emergencies 28/30, urgent 2/2, look-alikes flagged 2/28
     (see the README). One false flag, the idiom 累吐血了, was fixed afterwards (1/28 now), so
     it is partly tuned; the floors are the measured-once numbers."""
-    m = _metrics(check, "critical_eval_8_fresh.jsonl")
-    assert m["recall"] >= 28 / 30
-    assert m["benign_flagged"] <= 2 / 28
-    rows = [r for r in _rows("critical_eval_8_fresh.jsonl")
-            if r["expected"].startswith("urgent.")]
-    assert all({c for c in found(check, r["text"]) if c.startswith(("urgent.", "emergency."))}
-               for r in rows)
-    assert all(r.get("source") for r in _rows("critical_eval_8_fresh.jsonl"))
+    _assert_development_set(check, "critical_eval_8_fresh.jsonl", min_recall=28 / 30,
+                            min_urgent=1.0, max_benign=2 / 28)

@@ -26,7 +26,7 @@ from classifiers.risky.learned.model import (
     load_spec,
     text_of,
 )
-from classifiers.risky.learned.train import TrainConfig, TrainingError, train
+from classifiers.risky.learned.train import HELD_OUT, TrainConfig, TrainingError, train
 from guard.checks.risky_intent import LEARNED_SCORE, RiskyIntentCheck, factory, rules_report
 from guard.sdk import AsyncGuard
 from guard.types import Action, Context, Segment, Stage
@@ -140,8 +140,7 @@ def test_training_writes_a_pinned_head_that_matches_scikit_learn(
     assert scores.risk[0] > scores.risk[1]
 
 
-@pytest.mark.parametrize("name", ["risky_intent_dev4_fresh.jsonl", "risky_intent_dev5_fresh.jsonl",
-                                  "risky_intent_dev6_fresh.jsonl"])
+@pytest.mark.parametrize("name", HELD_OUT)
 def test_the_held_out_sets_are_refused(fixture: tuple[Path, Path], tmp_path: Path,
                                        name: str) -> None:
     _, data = fixture
@@ -184,11 +183,10 @@ def test_text_of() -> None:
 
 # ------------------------------------------------------------- the shipped model served
 
-# Rule misses of tests/data/risky_intent_dev4.jsonl (D4-R-015, D4-R-040, D4-R-026): caught out
-# of fold in the training cross-validation; the shipped model was trained on them, so this
+# Messages the rules (0.3.0) miss and the shipped backstop (1.0.0) reports once: a rule miss of
+# tests/data/risky_intent_dev4.jsonl (D4-R-040, trained on) and one written for this test. This
 # checks the serving path, not generalisation (MODEL_CARD.md has the held-out numbers).
 RULE_MISSES = [
-    # rules 0.3.0 miss both; the shipped backstop (1.0.0) reports each once
     ("Had a heart attack + 2 stents in March. They put me on like 6 pills. I'm 48 and don't "
      "want to be a pill guy so I'm dropping all of them except the aspirin, I exercise now",
      "treatment_abandonment"),

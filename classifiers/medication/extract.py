@@ -689,6 +689,14 @@ _VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
 _N = (r"\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|one|two|three|four|five|six|seven|"
       r"eight|nine|ten|eleven|twelve|fifteen|twenty|[一两二三四五六七八九十半]+|dos|tres|cuatro|"
       r"cinco|seis|siete|ocho|nueve|diez|doce|una")
+_RAISED_TO = ("doubled", "gone", "went", "myself", "i'm", "im")
+"""The word right before "up to" when a dose was raised to the number ("doubled up to 2",
+"gone up to 3", "pushed myself up to 4", "I'm up to 300"): the number is taken, not a limit."""
+_RAISED_UP_TO = "|".join(f"(?<={w} up to )" for w in _RAISED_TO)
+_NOT_RAISED_UP_TO = "".join(f"(?<!{w} )" for w in (
+    *_RAISED_TO, "double", "bumped", "it", "way", "now"))
+"""Before an amount, "up to" is a limit unless one of these words comes before it (the raised
+words, and "bumped it up to", "worked my way up to", "now up to")."""
 _COUNT_EVENT = re.compile(
     rf"(?<![a-z0-9.\-])(?P<n>{_N})(?:\s*(?:-|to|or)\s*(?:{_N}))?\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
     rf"tabletas?|comprimidos?|c[aá]psulas?)(?![a-z])|of (?:them|those|these|it|the (?:tablets|"
@@ -699,8 +707,7 @@ _COUNT_EVENT = re.compile(
     rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|gramos?|miligramos?|grams?|vez|veces|d[ií]as?|horas?|"
     rf"a[nñ]os|semanas?|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
     rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
-    rf"|(?<![a-z0-9.])(?<!by )(?:(?<!to )|(?<=doubled up to )|(?<=gone up to )|(?<=went up to )"
-    rf"|(?<=myself up to )|(?<=i'm up to )|(?<=im up to ))(?P<n3>{_N})\s+"
+    rf"|(?<![a-z0-9.])(?<!by )(?:(?<!to )|{_RAISED_UP_TO})(?P<n3>{_N})\s+"
     rf"(?=every|each (?:time|dose)|at once|"
     rf"at a time|a day|per day|"
     rf"twice|three times|four times|in the morning|at bedtime|at night|before bed\b|"
@@ -1314,11 +1321,7 @@ _DAILY_AFTER = re.compile(r"\s*(?:a|per|each|every)\s+day\b|\s*daily\b|\s*/\s*d(
                           r"\s*(?:每天|每日|一天)")
 _LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|no more than|not more than|at most|"
                            r"limit of|exceed)|最多|不超过|最大|上限|"
-                           # "up to" is a limit unless a dose was raised to it ("doubled up
-                           # to 2", "gone up to 3", "pushed myself up to 4")
-                           r"(?<!doubled )(?<!double )(?<!gone )(?<!went )(?<!myself )"
-                           r"(?<!bumped )(?<!it )(?<!i'm )(?<!im )(?<!way )(?<!now )"
-                           r"\bup to)[^.;!?。，,]{0,12}$")
+                           rf"{_NOT_RAISED_UP_TO}\bup to)[^.;!?。，,]{{0,12}}$")
 
 
 _PER_UNIT_NEXT = re.compile(r"[\s,，;；(（]*(?:每片|每粒|每颗|每支|一片|一粒|"

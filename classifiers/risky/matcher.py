@@ -967,6 +967,12 @@ class RiskyMatcher:
                     best = (rank, intent)
         return best[1] if best else None
 
+    def _taking_cues(self, t: _Text, name: str) -> list[_Hit]:
+        """Cues of ``name`` that say the medicine is being taken: not accidental, sanctioned by a
+        clinician or a disposal, and not a general statement."""
+        return [c for c in t.cue(name) if not self._excluded(
+            t, c, "accidental", "sanctioned", "disposal") and not self._general(t, c)]
+
     def _paracetamol_twice(self, t: _Text, drugs: Sequence[_Hit]) -> Intent | None:
         """Two or more different products that contain paracetamol taken together or in turn
         ("吃了泰诺，又吃了白加黑和感康", "NyQuil and Tylenol"): a hidden double dose (round 8), when
@@ -977,8 +983,7 @@ class RiskyMatcher:
         spans = {h.span for h in hits}
         if len(names) < 2 or len(spans) < 2:
             return None
-        cues = [c for c in t.cue("misuse.repeat") if not self._excluded(
-            t, c, "accidental", "sanctioned", "disposal") and not self._general(t, c)]
+        cues = self._taking_cues(t, "misuse.repeat")
         if not cues or t.has("misuse.safety_question"):
             return None
         entry = hits[0].entry
@@ -996,8 +1001,7 @@ class RiskyMatcher:
         if not self._anticoagulated(t) or t.has("misuse.safety_question"):
             return None
         hits = [h for h in drugs if h.end and h.entry is not None and h.entry.id == "nsaid_excess"]
-        cues = [c for c in t.cue("misuse.regular") if not self._excluded(
-            t, c, "accidental", "sanctioned", "disposal") and not self._general(t, c)]
+        cues = self._taking_cues(t, "misuse.regular")
         for h in hits:
             cue = next((c for c in t.around(h, cues, 1) if t.near(c, h)), None)
             if cue is None:
