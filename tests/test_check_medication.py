@@ -71,7 +71,8 @@ INPUT_GOLDEN = [
      "interaction_contraindicated"),
     ("Mi hija pesa 10 kilos. Le di 5 ml de paracetamol gotas de 100 mg/ml.", "dose_above_max"),
     ("I have cirrhosis and take Tylenol 1000 mg four times a day", "hepatic_contraindicated"),
-    ("My mother is 84 and takes diphenhydramine every night to sleep", "beers_older_adult"),
+    ("My mother is 84 and takes diphenhydramine every night to sleep", "beers_avoid"),
+    ("My father is 80 and has taken omeprazole every day for years", "beers_older_adult"),
     ("How much children's Tylenol can I give my daughter?", "needs_patient_facts"),
 ]
 
@@ -1047,7 +1048,7 @@ def test_round8_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 def test_probe_7_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_7.jsonl")
     assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 32, missed
+    assert len(missed) <= 24, missed  # 30 before round 10 (Beers dangers, allopurinol steps)
 
 
 # Round 9 (the probe-6 fresh set's misses, measured once before, and probe 7): one regression
@@ -1127,4 +1128,62 @@ def test_round9_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 def test_probe_7_fresh_is_a_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_7_fresh.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 10, missed
+    assert len(missed) <= 6, missed  # 9 at its one measurement; 6 after round 10
+
+
+# Round 10: the strong Beers 'avoid' drugs are a danger in adults 65+ (`beers_avoid`), except
+# for the indications AGS names and below a labelled low dose; drugs whose label has a reduced
+# dose for older adults (Z-drugs, ketorolac) stay cautions. Renal: fondaparinux (new), the
+# allopurinol label's steps, the Spanish 'ClCr' and 'el filtrado está en 20'.
+ROUND10_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
+    (("My mother is 84 and takes diphenhydramine every night to sleep",), "beers_avoid"),
+    (("我奶奶86岁，晚上睡不着，医生开了地西泮(安定)，每晚5毫克",), "beers_avoid"),
+    (("78M new T2DM, A1c 8.1, eGFR 70 - start glyburide 5 mg daily",), "beers_avoid"),
+    (("mi padre tiene 81 años y toma Dormidina (doxilamina) 25 mg todas las noches",),
+     "beers_avoid"),
+    (("my 79 yo mom with dementia gets agitated in the evening, the nursing home started "
+      "quetiapine 25 mg",), "beers_avoid"),
+    (("paciente con ClCr 22, TVP, pautar fondaparinux 7,5 mg sc al día",),
+     "renal_contraindicated"),
+    (("我爸肾功能不好，肌酐清除率20左右，痛风医生刚开了别嘌醇300毫克，每天一次",),
+     "renal_contraindicated"),
+    (("el filtrado ha bajado a 25 y toma metformina 850 tres veces al día",),
+     "renal_contraindicated"),
+]
+ROUND10_SAFE: list[tuple[str, ...]] = [
+    # the indications AGS exempts, a labelled low dose, a labelled geriatric dose
+    ("my 82 year old dad has epilepsy and has taken clonazepam for years",),
+    ("72 year old with hives after a bee sting, gave him diphenhydramine 25 mg",),
+    ("my mom is 75 with diabetic gastroparesis, her doctor started metoclopramide 5 mg before "
+     "meals for 4 weeks",),
+    ("80 year old with schizophrenia on risperidone 2 mg",),
+    ("I'm 70 and my doctor gave me doxepin 3 mg for sleep",),
+    ("我妈今年76岁，医生开了唑吡坦，睡前吃半片(5毫克)",),
+    ("Ketorolac 15 mg IV q6h for max 5 days in a 72 yo, 60 kg. Fine?",),
+    ("my dad is 77 and takes glipizide 5 mg",),
+]
+
+
+@pytest.mark.parametrize(("turns", "category"), ROUND10_DANGEROUS)
+def test_round10_dangerous(check: MedicationCheck, turns: tuple[str, ...], category: str) -> None:
+    assert category in found(check, *turns)
+
+
+@pytest.mark.parametrize("turns", ROUND10_SAFE)
+def test_round10_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
+    assert not found(check, *turns) & DANGEROUS
+
+
+def test_beers_avoid_in_an_answer(check: MedicationCheck) -> None:
+    c = check
+    asked = "my dad is 81 and his legs cramp at night, is it ok for him to take soma?"
+    # an answer that doses the drug is held to the criterion
+    assert "beers_avoid" in found_out(c, [asked], "Yes, carisoprodol (Soma) 350 mg at bedtime "
+                                      "is a good option for night cramps.")
+    # one that warns against it is not, nor one that leaves a medicine already taken alone
+    assert not found_out(c, ["my grandma is 84, is tylenol pm ok for her every night?"],
+                         "No - Tylenol PM contains diphenhydramine, which older adults should "
+                         "avoid because it causes confusion and falls.") & DANGEROUS
+    assert not found_out(c, ["my mom is 80 and takes lorazepam 0.5 at night. what can she "
+                             "take for a headache?"],
+                         "She can take acetaminophen 500 mg, up to 3 g a day.") & DANGEROUS

@@ -478,6 +478,20 @@ def test_beers_naming_an_unknown_drug(mini: Path) -> None:
     assert err.source == str(mini / "beers.yaml")
 
 
+def test_beers_danger_only_on_avoid(mini: Path) -> None:
+    edit(mini / "beers.yaml", "recommendation: avoid",
+         "recommendation: caution\n    danger: true")
+    err = load_error(mini)
+    assert err.source == str(mini / "beers.yaml")
+    assert "danger" in str(err)
+
+
+def test_beers_exception_needs_danger(mini: Path) -> None:
+    edit(mini / "beers.yaml", "recommendation: avoid",
+         "recommendation: avoid\n    except_when: [allergic reaction]")
+    assert "danger" in str(load_error(mini))
+
+
 def test_invalid_yaml_names_file_and_line(mini: Path) -> None:
     path = mini / "drugs" / "mini.yaml"
     edit(path, "brands: [Benadryl]", "brands: [Benadryl")

@@ -36,6 +36,7 @@ from classifiers.medication.extract import (
     sentences,
 )
 from classifiers.medication.kb import (
+    BeersEntry,
     CrossAllergy,
     DoseLimit,
     Drug,
@@ -63,6 +64,7 @@ CATEGORIES = {
     "hepatic_contraindicated": ("dose_mismatched_to_organ_function", True),
     "allergy_conflict": ("absolutely_contraindicated_medication", True),
     "organ_dose_adjustment": ("dose_mismatched_to_organ_function", False),
+    "beers_avoid": ("medication_safety", True),
     "beers_older_adult": ("medication_safety", False),
     "high_alert_no_monitoring": ("medication_safety", False),
     "needs_patient_facts": ("medication_safety", False),
@@ -289,12 +291,13 @@ class Assessor:
         old_meds = self._medicines(old_turns, analyses)
         doses_all = self._daily_doses(analyses.values())
         doses_old = self._daily_doses(analyses[t.index] for t in old_turns)
-        old_keys = {p.key for p in self._combined(old_meds, facts_old, doses_old)}
         said = " ".join(t.text for t in turns).casefold()
+        old_said = " ".join(t.text for t in old_turns).casefold()
+        old_keys = {p.key for p in self._combined(old_meds, facts_old, doses_old, old_said)}
         if not _abstract_question(said):
             monitored = (bool(_PLANNED_MONITORING.search(said))
                          and not _UNCHANGED.search(said) and not _NO_MONITORING.search(said))
-            problems.extend(p for p in self._combined(all_meds, facts_all, doses_all)
+            problems.extend(p for p in self._combined(all_meds, facts_all, doses_all, said)
                             if p.key not in old_keys
                             and not (monitored and p.category == "interaction_major"))
         problems.extend(self._needs_facts(turns, analyses, facts_all))
@@ -348,9 +351,9 @@ class Assessor:
         return out
 
     def _combined(self, meds: dict[str, tuple[Turn, Mention]], facts: Facts,
-                  doses: dict[str, tuple[float, str]]) -> list[Problem]:
-        """Combinations and contraindications among ``meds`` given ``facts`` and the doses
-        stated in the conversation."""
+                  doses: dict[str, tuple[float, str]], context: str) -> list[Problem]:
+        """Combinations and contraindications among ``meds`` given ``facts``, the doses
+        stated in the conversation and its text (``context``, casefolded)."""
         out: list[Problem] = []
         ids = sorted(meds)
         said = " ".join(t.text for t, _ in meds.values()).casefold()
@@ -370,7 +373,8 @@ class Assessor:
             own = m.whose == "self" and not _GIVING.search(t.text.casefold())
             out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
                                                doses.get(drug_id), whose=m.whose,
-                                               for_adult=_for_adult(t.text), own=own))
+                                               for_adult=_for_adult(t.text), own=own,
+                                               said=context))
         return out
 
     @staticmethod
@@ -406,12 +410,13 @@ class Assessor:
     def _contraindications(self, drug: Drug, facts: Facts, index: int,
                            span: tuple[int, int], dose: tuple[float, str] | None = None,
                            whose: str = "unknown", for_adult: bool = False,
-                           own: bool = False) -> list[Problem]:
+                           own: bool = False, said: str = "") -> list[Problem]:
         """``whose``: 'other' when the medicine is someone else's; a pregnancy or
         breastfeeding stated by the writer then does not apply to it, and a third party's
         pregnancy does not apply to the writer's own medicine. ``for_adult``: the child
         the conversation mentions is not the one taking it ("my son has a cough; can I take
-        my codeine syrup myself?"), so the age limit does not apply."""
+        my codeine syrup myself?"), so the age limit does not apply. ``said``: the
+        conversation's text, casefolded, for the indications a Beers entry exempts."""
         other = whose == "other"
         out: list[Problem] = []
         name = drug.display
@@ -419,7 +424,7 @@ class Assessor:
         def add(category: str, score: float, advice: str, explanation: str) -> None:
             out.append(Problem(category, score, (drug.id,), index, span, advice, explanation))
 
-        def low_dose(limit: ReproLimit | None) -> bool:
+        def low_dose(limit: ReproLimit | BeersEntry | None) -> bool:
             """The stated daily dose is at or below the limit's ``above_daily`` floor."""
             if limit is None or limit.above_daily is None or dose is None:
                 return False
@@ -467,7 +472,14 @@ class Assessor:
                 f"{drug.id}: allergy to {allergen}")
         if facts.older_adult:
             beers = self.kb.beers_for(drug.id)
-            if beers is not None:
+            if beers is not None and beers.danger and not low_dose(beers) and not any(
+                    w in said for w in beers.except_when):
+                add("beers_avoid", 0.9,
+                    f"{name} in adults aged 65 and over: avoid ({beers.rationale}). Ask the "
+                    f"prescriber or pharmacist about a safer alternative. (Source: "
+                    f"{beers.source})",
+                    f"{drug.id}: Beers avoid")
+            elif beers is not None:
                 add("beers_older_adult", 0.8 if beers.recommendation == "avoid" else 0.6,
                     f"{name} in adults aged 65 and over: {beers.recommendation} "
                     f"({beers.rationale}). (Source: {beers.source})",
@@ -914,6 +926,8 @@ class Assessor:
         stated = self._daily_doses([*analyses.values(), reply])
         managed = bool(_MANAGEMENT.search(norm)) and not _DISMISSED.search(norm)
         named = {x.drug for x in reply.mentions}
+        dosed = {d.drug for d in reply.doses}
+        said = " ".join(t.text for t in (*convo, answer)).casefold()
         for drug_id, m in recommended.items():
             if drug_id in warned:
                 continue
@@ -927,8 +941,12 @@ class Assessor:
                     problems.append(_interaction_problem(inter, drug_id, other, answer.index,
                                                          m.span, answer=True))
             for p in self._contraindications(self.kb.drugs[drug_id], facts, answer.index,
-                                             m.span, stated.get(drug_id)):
-                if p.category != "beers_older_adult" or drug_id not in meds:
+                                             m.span, stated.get(drug_id), said=said):
+                # a Beers drug the user already takes is reported on the question; the
+                # answer is held to it when it starts the drug or doses it
+                if p.category not in ("beers_older_adult", "beers_avoid") or (
+                        drug_id not in meds or (p.category == "beers_avoid"
+                                                and drug_id in dosed)):
                     problems.append(p)
         for dose in reply.doses:
             alert = self.kb.high_alert_for(dose.drug)

@@ -353,6 +353,27 @@ class HighAlert(_DrugOrClass):
 class BeersEntry(_DrugOrClass):
     recommendation: Literal["avoid", "caution"]
     rationale: str = Field(min_length=8)
+    danger: bool = Field(default=False, description="A strong 'avoid' whose harm in older "
+                         "adults is direct and whose benefit rarely outweighs it (anticholinergic "
+                         "hypnotics, benzodiazepines, long-acting sulfonylureas, muscle "
+                         "relaxants): reported as the danger 'beers_avoid' instead of the "
+                         "caution 'beers_older_adult'.")
+    except_when: list[str] = Field(default_factory=list, description="Words (casefolded "
+                                   "substrings) naming an indication the criterion exempts "
+                                   "(a seizure disorder for a benzodiazepine): the finding "
+                                   "is then the caution.")
+    above_daily: DoseLimit | None = Field(default=None, description="The danger applies "
+                                          "only above this stated daily dose (doxepin 6 mg "
+                                          "or less for insomnia is exempt); with no dose "
+                                          "stated it applies.")
+
+    @model_validator(mode="after")
+    def _danger_is_avoid(self) -> BeersEntry:
+        if (self.danger or self.except_when or self.above_daily) and (
+                self.recommendation != "avoid" or not self.danger):
+            raise ValueError("'danger', 'except_when' and 'above_daily' go with "
+                             "recommendation 'avoid' and danger: true")
+        return self
 
 
 class Component(_Strict):
@@ -536,7 +557,9 @@ class DrugKB:
         classes = self.classes_of(drug)
         found = [b for b in self.beers
                  if b.drug == drug or (b.drug_class is not None and b.drug_class in classes)]
-        found.sort(key=lambda b: b.recommendation != "avoid")
+        # the strictest entry: 'avoid' before 'caution', a danger before a caution (glyburide's
+        # own entry before the sulfonylurea class's)
+        found.sort(key=lambda b: (b.recommendation != "avoid", not b.danger))
         return found[0] if found else None
 
     def pair_count(self) -> int:
