@@ -1149,6 +1149,9 @@ ROUND10_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
      "renal_contraindicated"),
     (("el filtrado ha bajado a 25 y toma metformina 850 tres veces al día",),
      "renal_contraindicated"),
+    # the coumarin pairs that were written for warfarin hold for acenocoumarol
+    (("tomo Sintrom por una válvula, me han dado Septrin para la orina",), "interaction_major"),
+    (("my mom takes acenocoumarol and her doctor started amiodarone",), "interaction_major"),
 ]
 ROUND10_SAFE: list[tuple[str, ...]] = [
     # the indications AGS exempts, a labelled low dose, a labelled geriatric dose
