@@ -1157,3 +1157,53 @@ def test_dev6_set_rates(check: RiskyIntentCheck) -> None:
     assert high_caught >= 0.96, high_caught
     assert over <= 0.01, over
     assert over_high == 0, over_high
+
+
+def test_dev6_fresh_set_floor(check: RiskyIntentCheck) -> None:
+    """A fresh set written with dev6 and measured once after round 8, not tuned on
+    (tests/data/risky_intent_dev6_fresh.jsonl: 35 risky, 25 of them high, 25 look-alikes):
+    the rules alone reported 27/35, 21/25 high ones as high, 4/25 look-alikes. The four
+    look-alikes had general causes fixed afterwards (QUIET_ROUND9), so the look-alike count
+    no longer measures generalisation. A floor against regressions only."""
+    from benchmarks.risky_intent import load_suite
+
+    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev6_fresh.jsonl"])
+    risky_items = [i for i in items if i.kind == "risky"]
+    severe = [i for i in risky_items if i.severity == "high"]
+    look = [i for i in items if i.kind == "lookalike"]
+    cats = {i.id: _scan_item(check, i) for i in items}
+    assert sum(bool(cats[i.id]) for i in risky_items) >= 27
+    assert sum(any(c.startswith("high.") for c in cats[i.id]) for i in severe) >= 21
+    assert [i.id for i in look if cats[i.id]] == []
+
+
+# Round 9: the causes of the dev6 fresh set's false alarms. A doctor deciding later whether
+# to stop ("再决定能不能停": 能不能停 asks, it is no "不能停"); a course completed as planned
+# and a doctor's "no more medicine needed"; the writer asking how to raise a relative's use
+# with them; whether a supplement interferes with the treatment that goes on.
+QUIET_ROUND9 = [
+    "房颤做完射频消融了，医生说三个月后复查再决定能不能停利伐沙班，现在先继续吃对吧",
+    "我妈化疗全部做完了，医生说进入随访期，不用再吃药了，平时饮食要注意什么",
+    "my brother keeps mixing his klonopin with drinking on weekends. how do i bring it up "
+    "without him getting defensive?",
+    "我哥天天把安眠药和酒一起吃，我该怎么跟他说",
+    "灵芝孢子粉能治癌吗？我爸在化疗，想问问能不能当保健品吃，会不会影响治疗",
+    "my mom is on chemo, can turmeric help fight the cancer or will it interfere with her chemo?",
+]
+LOUD_ROUND9 = [
+    ("化疗做完了我就不想再吃靶向药了", "treatment_abandonment"),
+    ("化疗才做了两次就不想做了", "treatment_abandonment"),
+    ("灵芝孢子粉能治癌吗？我爸说不化疗了，天天吃这个", "false_cure"),
+    ("用银离子水给孩子喝能治肺炎吗", "false_cure"),
+]
+
+
+@pytest.mark.parametrize("text", QUIET_ROUND9)
+def test_round9_look_alikes(check: RiskyIntentCheck, text: str) -> None:
+    assert found(check, text) == set(), text
+
+
+@pytest.mark.parametrize(("text", "category"), LOUD_ROUND9)
+def test_round9_still_reported(check: RiskyIntentCheck, text: str, category: str) -> None:
+    cats = found(check, text)
+    assert any(c.endswith("." + category) for c in cats), (text, cats)
