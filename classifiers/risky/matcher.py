@@ -731,6 +731,8 @@ class RiskyMatcher:
         sentence = t.clause_context(hit.start)
         if t.has("unsanctioned", sentence):
             return False
+        if "sanctioned" in groups and t.affirmed("defers", t.text):
+            return True  # nothing changes before the clinician is asked (round 9)
         for g in groups:
             if g == "sanctioned" and (t.has("lay_adviser", sentence) or (
                     stop and not self._decides_stop(t, sentence))):
@@ -794,10 +796,11 @@ class RiskyMatcher:
             intent = getattr(self, f"_{kind}")(t, before)
             if intent is not None:
                 found.append(intent)
-        if found and t.has("dissuade") and not self._high_sign(t):
+        if found and (t.has("dissuade") or t.has("study")) and not self._high_sign(t):
             # the writer asks how to talk someone else out of it ("how do I talk her out of
-            # it", "该怎么劝他", "qué decirle"): not the writer's plan, unless an emergency is
-            # told (round 8)
+            # it", "该怎么劝他", "qué decirle"), or writes for a class or as a professional for
+            # others ("essay for my bioethics class", "our clients", round 9): not the
+            # writer's plan, unless an emergency is told (round 8)
             return []
         return _instead(found)
 
@@ -881,7 +884,8 @@ class RiskyMatcher:
                     if h.entry is not None and h.entry.id != "any_prescription")]
         if not drugs:
             return None
-        # getting rid of leftovers anywhere in the message: its amounts and supply are no plan
+        # getting rid of leftovers anywhere in the message: its amounts, supply and "together"
+        # ("fold the patches sticky sides together") are no plan
         disposal = t.affirmed("disposal", t.text) and not t.cue("misuse.purpose")
         best: tuple[int, Intent] | None = None
         doubled = None if disposal else (
@@ -893,7 +897,7 @@ class RiskyMatcher:
             if group == "supply":
                 cues = cues + self._possessed(t, drugs)
             for cue in cues:
-                if group in ("extra", "supply") and disposal:
+                if group in ("extra", "supply", "mix") and disposal:
                     continue
                 if group == "mix" and not self._co_use(t, cue):
                     continue
@@ -1315,6 +1319,8 @@ class RiskyMatcher:
                     used if r.end == 0 else t.around(r, used, 1)))
             if entry.toxic and evidence and not (near["replace"] or taken):
                 continue  # a poison asked about with doubt ("感觉不靠谱"): no one takes it
+            if entry.toxic and self._past(t, r) and not near["replace"]:
+                continue  # taken once, stopped since ("she used to drink MMS, we got her to stop")
             if entry.toxic and not household and (has_disease or near["claim"] or ingested):
                 severity, why = "high", "toxic"
             elif entry.toxic:
