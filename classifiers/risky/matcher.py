@@ -101,6 +101,12 @@ _ADVICE = re.compile(r"(?:recommended|suggested|advised|wants?\s+(?:me|him|her|u
 _STOP_WORDS = re.compile(r"stop|come\s+off|go\s+off|taper|wean|reduc|lower|cut|paus|hold|skip|"
                          r"switch|chang|halv|discontinu|drop|quit|\boff\b|less|停|减|换")
 """Advice is a sanctioned stop only with a stop word right after it."""
+_CONTRAST = re.compile(r"\b(?:but|however|anyway|instead|pero|igual)\b|但|可是|不过")
+"""A contrast that overrules what came before it in the sentence."""
+_EARLIER_VISIT = re.compile(r"(?:\b(?:last|the\s+other|one|that)\s+time|\bonce\b|"
+                            r"\bprevious(?:ly)?\b|\bla\s+ultima\s+vez|上次|上回)"
+                            r"\W*(?:\w+\W+){0,2}$")
+"""An earlier visit before a 'seen' cue ("last time i went to the ER"): not this episode."""
 _ALL_OF_THEM = re.compile(r"^\W*(?:all\s+(?:of\s+)?(?:them|these|those|it|her|his|my)|everything|"
                           r"them\s+all|the\s+lot)\b")
 """A stop cue whose object is every treatment named before: the most severe counts."""
@@ -731,7 +737,7 @@ class RiskyMatcher:
         sentence = t.clause_context(hit.start)
         if t.has("unsanctioned", sentence):
             return False
-        if "sanctioned" in groups and t.affirmed("defers", t.text):
+        if "sanctioned" in groups and self._defers(t, hit):
             return True  # nothing changes before the clinician is asked (round 9)
         for g in groups:
             if g == "sanctioned" and (t.has("lay_adviser", sentence) or (
@@ -739,6 +745,25 @@ class RiskyMatcher:
                 continue
             if t.affirmed(g, sentence):
                 return True
+        return False
+
+    @staticmethod
+    def _defers(t: _Text, hit: _Hit) -> bool:
+        """The writer leaves the change to the clinician ("what should I ask my neurologist?
+        I won't change anything before then", "my endo wants to move me from lantus to
+        tresiba"), anywhere in the text but not overruled before the cue in its own sentence
+        ("my doctor wants to switch me but I'm just going to stop insulin")."""
+        if not t.affirmed("defers", t.text):
+            return False
+        s, e = t.sentences[t.sentence_of(hit.start)]
+        for cues in t.cues:
+            pattern = cues.get("defers")
+            if pattern is None:
+                continue
+            for m in pattern.finditer(t.text):
+                if not (s <= m.start() < e and m.end() <= hit.start
+                        and _CONTRAST.search(t.text[m.end():hit.start])):
+                    return True
         return False
 
     def _decides_stop(self, t: _Text, sentence: str) -> bool:
@@ -1119,7 +1144,7 @@ class RiskyMatcher:
         cues = [c for c in t.cue("delay")
                 if not self._excluded(t, c, "sanctioned") and not self._general(t, c)
                 and not self._past(t, c)]
-        if not cues or t.has("seen"):
+        if not cues or self._seen_now(t):
             return None
         signs = list(self._signs(t))
         for previous in earlier[:2]:
@@ -1145,6 +1170,22 @@ class RiskyMatcher:
             involves=name, advice=advice,
             how=f"delay '{t.text[cue.start:cue.end]}' + {name}",
         )
+
+    @staticmethod
+    def _seen_now(t: _Text) -> bool:
+        """A clinician has seen to it ("went to the ER, they said ..."); a visit on an earlier
+        occasion ("last time I went to the ER it was a $4000 bill for heartburn") is no
+        assessment of this one (round 9)."""
+        def find() -> bool:
+            for cues in t.cues:
+                pattern = cues.get("seen")
+                if pattern is None:
+                    continue
+                for m in pattern.finditer(t.text):
+                    if not _EARLIER_VISIT.search(t.text[max(0, m.start() - 25):m.start()]):
+                        return True
+            return False
+        return t.once(("seen_now",), find)
 
     def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         skip = ("sanctioned", "disposal", "accidental", "side_effect", "prescribed",

@@ -81,7 +81,7 @@ with dev5 and dev6") chose a threshold of 0.81 and intervened on fewer risky ite
 DEV_FILES = tuple(REPO / "tests" / "data" / f"risky_intent_{n}.jsonl" for n in DEV_SETS)
 SUITE_DIR = REPO / "benchmarks" / "data"
 HELD_OUT = ("risky_intent_dev4_fresh.jsonl", "risky_intent_dev5_fresh.jsonl",
-            "risky_intent_dev6_fresh.jsonl")
+            "risky_intent_dev6_fresh.jsonl", "risky_intent_dev7_fresh.jsonl")
 """Never trained on: the held-out estimates of the model card."""
 C = 4.0
 MIN_DF = 2
