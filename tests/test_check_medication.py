@@ -1190,3 +1190,87 @@ def test_beers_avoid_in_an_answer(check: MedicationCheck) -> None:
     assert not found_out(c, ["my mom is 80 and takes lorazepam 0.5 at night. what can she "
                              "take for a headache?"],
                          "She can take acetaminophen 500 mg, up to 3 g a day.") & DANGEROUS
+
+
+# tests/data/medication_probe_8.jsonl: 240 rows (120 safe look-alikes made to look dangerous,
+# 120 dangerous; 70 in Chinese, 36 in Spanish; 30 answers under test, 21 with an earlier turn),
+# written by an author who saw neither the rules nor the suite. Measured after the Beers
+# change and before the look-alike fixes below: 89/120 dangerous caught, 17/120 safe flagged
+# (14%, like the suite's test half). After: 89 caught, 3 safe flagged. Tuned on now: a floor.
+def test_probe_8_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_8.jsonl")
+    assert len(safe_flagged) <= 3, safe_flagged
+    assert len(missed) <= 31, missed
+
+
+# tests/data/medication_probe_8_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written with
+# probe 8 and measured once after round 10, untuned: 16/30 dangerous caught, 1/30 safe flagged.
+def test_probe_8_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_8_fresh.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 14, missed
+
+
+# Round 10, probe 8's false alarms by cause: a limit a clinician allowed ("ok up to 2 grams a
+# day", "como mucho 4 al día") is no dose taken, nor in the day's total; a breastfeeding
+# mother's own dose is not a child's; the rest of a negated list ("no tylenol pm or benadryl",
+# "nada de Enantyum ni ibuprofeno", "秋水仙碱和布洛芬都不能用", "尼美舒利12岁以下不能吃");
+# monitoring of a managed interaction (a level in a week, CBC weekly, 测谷浓度, análisis cada
+# mes); a medicine finished or withdrawn ("but finished that in march", "le ha quitado poco
+# a poco el Orfidal"); the writer's own prescription in Spanish against a spouse's allergy; a
+# reaction "from something" names no cause.
+ROUND10_PROBE8_SAFE: list[tuple[str, ...]] = [
+    ("my husband has alcoholic cirrhosis, he's been sober 2 years",
+     "his back hurts, his liver doctor said tylenol is ok up to 2 grams a day so he takes 2 "
+     "extra strength (500) twice a day. ok?"),
+    ("i had a c-section 10 days ago and i'm exclusively breastfeeding",
+     "the OB said ibuprofen 600 every 6 hours and tylenol 1000 every 8 hours for pain, no "
+     "opioids. ok for the baby?"),
+    ("mi padre tiene cirrosis compensada y el hepatólogo le ha dicho que para el dolor tome "
+     "paracetamol 500, como mucho 4 al día, nada de Enantyum ni ibuprofeno",),
+    ("my grandma lives with us, she's 84 and has some memory problems",
+     "her doctor said no tylenol pm or benadryl, so for her knee pain at night i give her plain "
+     "tylenol 500, one at bedtime. thats ok?"),
+    ("我老公尿毒症在透析，痛风发作，肾内科医生说秋水仙碱和布洛芬都不能用，给他开了泼尼松30mg一天一次吃5天，可以吗",),
+    ("孩子3岁，14公斤，发烧38.9。上次医生说尼美舒利12岁以下不能吃，我给他喂了泰诺林混悬液5ml，对吗",),
+    ("肾移植术后，他克莫司3mg bid，加伏立康唑200mg q12h，他克莫司减为1mg bid，3天后测谷浓度",),
+    ("Mi padre toma enalapril 20 y Aldactone 25 por el corazón, el cardiólogo le hace análisis "
+     "cada mes y el último potasio le salió 4,6.",),
+    ("AF on digoxin 0.25, starting amiodarone 400 BID load; reducing digoxin to 0.125 daily, "
+     "dig level in 1 wk",),
+    ("gout, start allopurinol 100 mg; pt on azathioprine for Crohn's - reducing AZA from 150 to "
+     "50 mg, CBC weekly x4 wk then monthly",),
+    ("my dad (78) has covid, doctor called in paxlovid. he takes lisinopril and metformin. he "
+     "was on xarelto last year for a clot but finished that in march. anything to stop?",),
+    ("mi abuela tiene 88 años y no dormía, el médico le ha quitado poco a poco el Orfidal y "
+     "ahora toma melatonina 1 mg antes de dormir",),
+    ("Mi marido es alérgico a la penicilina, pero yo no. Me han recetado amoxicilina 500 cada 8 "
+     "horas para una otitis",),
+    ("got hives from something, took 50mg benadryl at noon (2 of the 25s). its 6pm and im "
+     "itchy again, ok to take another 50?",),
+]
+ROUND10_PROBE8_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
+    # the same shapes with the danger kept
+    (("my husband has cirrhosis",
+      "his doctor said tylenol is ok up to 2 grams a day but he takes 8 extra strength tylenol "
+      "a day"),
+     "hepatic_contraindicated"),
+    (("I'm breastfeeding", "how much tylenol can i give my 3 month old baby, she is 5 kg, 160 mg?"),
+     "dose_above_max"),
+    (("AF on digoxin 0.25, starting amiodarone 400 BID load",), "interaction_major"),
+    (("my dad was on xarelto last year and still takes it, now the doctor added aspirin 325",),
+     "interaction_major"),
+    (("Soy alérgica a la penicilina. Me han recetado amoxicilina 500 cada 8 horas",),
+     "allergy_conflict"),
+]
+
+
+@pytest.mark.parametrize("turns", ROUND10_PROBE8_SAFE)
+def test_round10_probe8_safe(check: MedicationCheck, turns: tuple[str, ...]) -> None:
+    assert not found(check, *turns) & DANGEROUS
+
+
+@pytest.mark.parametrize(("turns", "category"), ROUND10_PROBE8_DANGEROUS)
+def test_round10_probe8_dangerous(check: MedicationCheck, turns: tuple[str, ...],
+                                  category: str) -> None:
+    assert category in found(check, *turns)

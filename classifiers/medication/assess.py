@@ -174,10 +174,28 @@ _CLAUSE_BREAK = re.compile(r"[.;!?。；！？,，:]|\s(?:but|however|although|t
 
 
 _LIMIT_JUST_BEFORE = re.compile(
-    r"\b(?:under|below|less than|within|(?:not|never) (?:over|above)|menos de)\s+"
-    r"(?:the\s+|a\s+|my\s+|that\s+|its\s+|your\s+)?(?:max\w*\s+(?:of\s+)?)?$")
+    r"(?:\b(?:under|below|less than|within|(?:not|never) (?:over|above)|menos de|"
+    # a limit a clinician allowed ("said tylenol is ok up to 2 grams a day", "como mucho 4")
+    r"(?:ok|okay|fine|safe|allowed|alright)\s+(?:to\s+(?:take|have|use|give)\s+)?up\s+to|"
+    r"como\s+(?:mucho|m[aá]ximo)|hasta\s+un\s+m[aá]ximo\s+de)\s+"
+    r"(?:the\s+|a\s+|my\s+|that\s+|its\s+|your\s+)?(?:max\w*\s+(?:of\s+)?)?$)")
 """A bound said right before an amount ("keeps me under the 4g", "below 3 g"): a limit the
 writer stays within, not a dose taken."""
+
+
+def _is_limit(dose: Dose, norm: str) -> bool:
+    """A limit stated, not a dose taken: "no more than 6 mg for the course", "his doctor said
+    tylenol is ok up to 2 grams a day" (``norm``: the casefolded text)."""
+    return bool(_STATED_LIMIT.search(_clause_around(norm, dose.span)) or (
+        _LIMIT_JUST_BEFORE.search(norm[max(0, dose.span[0] - 30):dose.span[0]])))
+
+
+def _without_limits(a: _Analysis, text: str) -> _Analysis:
+    """``a`` without the limits stated in ``text``: they are no amount taken, for the day's
+    total or the organ and interaction checks."""
+    norm = text.casefold()
+    doses = tuple(d for d in a.doses if not _is_limit(d, norm))
+    return a if len(doses) == len(a.doses) else dataclasses.replace(a, doses=doses)
 
 
 def _clause_around(text: str, span: tuple[int, int]) -> str:
@@ -267,7 +285,7 @@ class Assessor:
         turns = [t for t in turns if t.role != "assistant" and t.text]
         if not any(t.new for t in turns):
             return []
-        analyses = {t.index: self.analyse(t.text) for t in turns}
+        analyses = {t.index: _without_limits(self.analyse(t.text), t.text) for t in turns}
         facts_all = _merge(analyses[t.index].facts for t in turns)
         facts_old = _merge(analyses[t.index].facts for t in turns if not t.new)
         problems: list[Problem] = []
@@ -277,8 +295,7 @@ class Assessor:
             a = analyses[t.index]
             norm = t.text.casefold()
             for dose in [*a.doses, *_across_products(a, norm), *self._carried(turns, t)]:
-                if _STATED_LIMIT.search(_clause_around(norm, dose.span)) or (
-                        _LIMIT_JUST_BEFORE.search(norm[max(0, dose.span[0] - 30):dose.span[0]])):
+                if _is_limit(dose, norm):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
                 if not _dose_current(dose, a.mentions):
                     continue  # "I stopped my 25,000 IU vitamin A": not taken now
@@ -697,7 +714,10 @@ class Assessor:
                     f"{drug.id}: weekly-only strength {_fmt(amount)} {weekly_dose.unit} on a "
                     f"daily schedule")
                 return out
-        child = facts.is_child and entry.pediatric is not None
+        # a breastfeeding mother's own dose ("ibuprofen 600 every 6 hours ... ok for the
+        # baby?"): the baby is the nursling, not the one taking it, unless it is given to it
+        child = facts.is_child and entry.pediatric is not None and not (
+            facts.breastfeeding and not _GIVING.search(text.casefold()))
         weight = facts.weight_kg if child else None
         if child and weight is None and facts.upper_age is not None:
             weight = _apls_weight(facts.upper_age)
@@ -852,7 +872,7 @@ class Assessor:
     def output(self, turns: Sequence[Turn], answer: Turn) -> list[Problem]:
         """Problems that ``answer`` creates by what it recommends, given the conversation."""
         convo = [t for t in turns if t.role != "assistant" and t.text]
-        analyses = {t.index: self.analyse(t.text) for t in convo}
+        analyses = {t.index: _without_limits(self.analyse(t.text), t.text) for t in convo}
         facts = _merge(analyses[t.index].facts for t in convo)
         # Quoted text is the user's words repeated, not advice ("You asked: «...»").
         text = _QUOTED.sub(lambda m: " " * len(m.group()), answer.text)
@@ -992,7 +1012,8 @@ def _abstract_question(text: str) -> bool:
 
 
 _LAB = (r"(?:inr|potassium|k\+?|creatinine|renal function|kidney function|electrolytes|u&es?|"
-        r"(?:drug |blood |serum )?levels?|lithium levels?|blood tests?|bloods)")
+        r"(?:drug |blood |serum |dig |digoxin |trough |tacro |tacrolimus )?levels?|"
+        r"lithium levels?|blood tests?|bloods|cbc|fbc|blood counts?)")
 _PLANNED_MONITORING = re.compile(
     rf"\b(?:monitor\w*|recheck\w*|check\w*|test\w*|measur\w*)\s+(?:(?!(?:no|not|never)\b)\w+\s+)"
     rf"{{0,3}}{_LAB}\b|"
@@ -1000,8 +1021,15 @@ _PLANNED_MONITORING = re.compile(
     rf"every|weekly|monthly|(?:will\s+be|is|are|being)\s+(?:checked|monitored))\b|"
     rf"\b{_LAB}\s+(?:(?:and|&)\s+\w+\s+)?(?:bloods?|blood tests?|labs?)\s+(?:in|every|after)\s+"
     r"(?:a|one|two|\d{1,2})\s+(?:weeks?|days?|months?)\b|"
-    r"(?:监测|复查|检查|查)[^。，,；]{0,4}(?:血钾|钾|肌酐|inr|肾功能|血药浓度)|"
-    r"\bcontrol de (?:inr|potasio|creatinina)\b")
+    # round 10: "dig level in 1 wk", "CBC weekly x4 wk", "3天后测谷浓度",
+    # "le hace análisis cada mes"
+    rf"\b{_LAB}\s+(?:in|every|after)\s+(?:a|one|two|\d{{1,2}})\s*(?:weeks?|wks?|days?|d|"
+    r"months?)\b|"
+    r"(?:监测|复查|检查|查|测)[^。，,；]{0,4}(?:血钾|钾|肌酐|inr|肾功能|血药浓度|谷浓度|浓度)|"
+    r"\bcontrol de (?:inr|potasio|creatinina)\b|"
+    r"\b(?:an[aá]lisis|controles?)\s+(?:de\s+\w+\s+)?cada\s+(?:mes|semana|\d+)|"
+    r"\b(?:le|me|les)\s+(?:hace|hacen|mira|miran|controla|controlan)\s+(?:los\s+|el\s+)?"
+    r"(?:an[aá]lisis|potasio|inr)\b")
 """Monitoring the writer plans or does for a combination (a deliberately managed major
 interaction: an ACE inhibitor with low-dose spironolactone in heart failure with potassium
 checks, warfarin with paracetamol and an INR check)."""

@@ -105,6 +105,7 @@ _NOT_CURRENT = re.compile(
     r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now)\b)"
     r"[^.;!?。，,]){0,40}$"
     r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
+    r"(?:le |me )?(?:ha |han )?(?:quitado|retirado|suspendido)(?: poco a poco)?|"
     r"al[eé]rgic[oa]s? a|alergias? a)(?: la| el| los| las| mi)?\s*$"
     r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past|last)\s*$"
     r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
@@ -116,6 +117,10 @@ _NOT_CURRENT = re.compile(
     rf"|\b{_LAY_REACTION} (?:with|to|from|after|on)\s*$"
     r"|\b(?:no|not(?! sure)|avoid|avoiding|without|never|don't|can't|cannot|shouldn't|must not|"
     r"should not)\s+(?:\w+\s+){0,2}$"
+    # the rest of a list under the negation ("said no tylenol pm or benadryl", "nada de
+    # Enantyum ni ibuprofeno")
+    r"|\b(?:no|not|avoid|without|never|nada de|sin)\s+(?:[\w-]+\s+){1,3}(?:or|nor|ni|o)\s+$"
+    r"|\bnada de\s+(?:\w+\s+){0,1}$"
     r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
     r"|(?:不用|没用|没有用|不吃|没吃|没有吃)\s*$"
@@ -143,7 +148,9 @@ _SELF_TAKING_OTHERS = re.compile(
     r"|\bme (?:dio|dieron|pas[oó]|prest[oó]|regal[oó])\s+(?:(?:unas?|algunas?|un par)\s+)?"
     r"(?:de\s+)?(?:su|sus)\s+(?:\w+\s+)?$")
 _SELF_BEFORE = re.compile(
-    r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$")
+    r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$"
+    r"|\b(?:yo|me (?:han |ha )?(?:recetado|mandado|dado|puesto)|me recetaron|tomo|estoy tomando)"
+    r"\b[^.;!?]{0,30}$")
 _SENTENCE_START = re.compile(r"[.!?。！？;；\n]")
 _SELF_SUBJECT = re.compile(r"\b(?:i|i'm|im|i've|i'd|yo)\b|我(?!们)")
 
@@ -190,8 +197,16 @@ _AFTER_NOT_CURRENT = re.compile(
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
     r"停掉|换成)"
     r"|^\s*(?:也)?(?:不行|不能用|不建议用?)(?![^。，,；]{0,8}(?:吗|？|\?))"
+    # a list, or an age, before the prohibition ("秋水仙碱和布洛芬都不能用",
+    # "尼美舒利12岁以下不能吃")
+    r"|^[^。，,；.;]{0,8}?(?:都|也)?(?:不能(?:用|吃)|不可以(?:用|吃)|禁用)(?![^。，,；]{0,8}(?:吗|？|\?))"
     r"|^[^.;!?]{0,30}?\b(?:stopped|quit|discontinued|came off|went off) (?:it|them|taking it)\b"
     r"(?![^.;!?]{0,20}\b(?:but|and) (?:restarted|started again|went back))", re.I)
+_FINISHED_AFTER = re.compile(
+    r"^[^.;!?]{0,45}?\b(?:but|and)\s+(?:\w+\s+)?(?:finished|completed|stopped|quit|came off|"
+    r"went off)\s+(?:that|it|them|taking it)\b(?![^.;!?]{0,20}\b(?:but|and) (?:restarted|"
+    r"started again|went back))")
+"""'he was on xarelto last year for a clot but finished that in march': not taken now."""
 _SWITCHED_BEFORE = re.compile(r"\b(?:switched|changed|swapped|replaced)\s+(?:the\s+|my\s+|his\s+|"
                               r"her\s+)?$|\bcambi[oóé]\s+(?:el|la|los|las|mi|mis)\s+$")
 _SWITCHED_AFTER = re.compile(r"^\s*(?:to|for|with|por)\s+\w")
@@ -375,7 +390,8 @@ class DrugMatcher:
                 re.search(r"\b(?:old|previous|former)\s*$", stop.group())
                 and _STILL_BEFORE.search(before[:stop.start()]))):
             stop = None  # "... but I kept taking it", "can I still take my old lisinopril too?"
-        if stop is not None or _AFTER_NOT_CURRENT.search(after) or (
+        if stop is not None or _AFTER_NOT_CURRENT.search(after) or _FINISHED_AFTER.search(
+                _norm(text[m.span[1]:m.span[1] + 80])) or (
                 _SWITCHED_BEFORE.search(before) and _SWITCHED_AFTER.match(after)):
             return replace(m, current=False)
         if _LOCAL_USE.search(_norm(text[m.span[1]:m.span[1] + 60])):
@@ -1626,7 +1642,9 @@ _ALLERGY = re.compile(
     rf"{_LAY_REACTION})"
     # "angioedema last year on lisinopril": a few words may come between
     r"(?:\s+(?:last|this|a|few|once|years?|months?|weeks?|ago|back|then|when|in|\d{4})){0,3}"
-    r"\s+(?:with|to|from|after|on)\s+(?P<what2>[^.;!?\n]{1,40})"
+    # (not across a comma: "hives from something, took 50mg benadryl" names no cause)
+    r"\s+(?:with|to|from|after|on)\s+(?!something\b|somewhere\b|who knows\b)"
+    r"(?P<what2>[^.;!?\n,]{1,40})"
     r"|\b(?:al[eé]rgic[oa]s?|alergia|alergias)\s+(?:a|al|a la|a los)\s+"
     r"(?P<what3>[^.;!?\n:]{1,40})"
     r"|(?P<rx>[^.;!?\n,]{1,30}?)\s+(?:gave|give|gives) (?:me|him|her|them) (?:a |an )?"
