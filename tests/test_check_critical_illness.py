@@ -1177,3 +1177,21 @@ def test_fresh_set_8(check: CriticalIllnessCheck) -> None:
     it is partly tuned; the floors are the measured-once numbers."""
     _assert_development_set(check, "critical_eval_8_fresh.jsonl", min_recall=28 / 30,
                             min_urgent=1.0, max_benign=2 / 28)
+
+
+def test_development_set_9(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_9.jsonl: 136 emergencies, 10 urgent, 104 look-alikes (32%
+    Chinese, 12% Spanish) written by an author who never saw the rules. Measured once with
+    the 0.7.0 patterns: emergencies 107/136 (78.7%), urgent 3/10, look-alikes flagged 7/104.
+    Only the vomited-blood and black-stool wordings were fixed in 0.8.0 (109/136); its other
+    misses are open work (see the README), so the floors are today's numbers."""
+    _assert_development_set(check, "critical_eval_9.jsonl", min_recall=109 / 136,
+                            min_urgent=3 / 10, max_benign=7 / 104)
+
+
+def test_fresh_set_9(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_9_fresh.jsonl: 30 emergencies, 2 urgent, 28 look-alikes written
+    with critical_eval_9, measured once after 0.8.0 and not tuned on: emergencies 19/30,
+    urgent 0/2, look-alikes flagged 4/28."""
+    _assert_development_set(check, "critical_eval_9_fresh.jsonl", min_recall=19 / 30,
+                            min_urgent=0.0, max_benign=4 / 28)
