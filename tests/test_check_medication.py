@@ -1204,11 +1204,12 @@ def test_probe_8_is_a_regression_floor() -> None:
 
 
 # tests/data/medication_probe_8_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written with
-# probe 8 and measured once after round 10, untuned: 16/30 dangerous caught, 1/30 safe flagged.
+# probe 8 and measured once after round 10, untuned: 16/30 dangerous caught, 1/30 safe flagged
+# (one cause fixed afterwards: 17/30).
 def test_probe_8_fresh_is_a_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_8_fresh.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 14, missed
+    assert len(missed) <= 13, missed  # 14 at its one measurement; 13 after the "I'm on" fix
 
 
 # Round 10, probe 8's false alarms by cause: a limit a clinician allowed ("ok up to 2 grams a
@@ -1262,6 +1263,9 @@ ROUND10_PROBE8_DANGEROUS: list[tuple[tuple[str, ...], str]] = [
      "interaction_major"),
     (("Soy alérgica a la penicilina. Me han recetado amoxicilina 500 cada 8 horas",),
      "allergy_conflict"),
+    # "I'm on" after a past event is taken now (a fresh-set 8 miss, fixed after its measurement)
+    (("I finished chemo for breast cancer last year and I'm on tamoxifen 20 mg daily",
+      "my GP just started me on paroxetine 20 for hot flashes"), "interaction_major"),
 ]
 
 

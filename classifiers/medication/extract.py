@@ -179,6 +179,7 @@ def _whose(before: str, after: str) -> str:
 
 
 _NOW = re.compile(r"\b(?:now|currently|still|again|these days|at the moment|today|started|"
+                  r"(?:i'm|im|i am|she's|he's|is) on|"
                   r"restarted|back on)\b|现在|目前|还在|又")
 _AFTER_NOT_CURRENT = re.compile(
     r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
