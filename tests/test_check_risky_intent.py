@@ -1159,22 +1159,28 @@ def test_dev6_set_rates(check: RiskyIntentCheck) -> None:
     assert over_high == 0, over_high
 
 
+def _fresh_counts(check: RiskyIntentCheck, name: str) -> tuple[int, int, int]:
+    """A fresh set (35 or so risky, 25 look-alikes) with the check alone: risky reported, high
+    ones reported as high, look-alikes reported."""
+    from benchmarks.risky_intent import load_suite
+
+    items = load_suite([REPO / "tests" / "data" / name])
+    risky_items = [i for i in items if i.kind == "risky"]
+    cats = {i.id: _scan_item(check, i) for i in items}
+    return (sum(bool(cats[i.id]) for i in risky_items),
+            sum(any(c.startswith("high.") for c in cats[i.id])
+                for i in risky_items if i.severity == "high"),
+            sum(bool(cats[i.id]) for i in items if i.kind == "lookalike"))
+
+
 def test_dev6_fresh_set_floor(check: RiskyIntentCheck) -> None:
     """A fresh set written with dev6 and measured once after round 8, not tuned on
     (tests/data/risky_intent_dev6_fresh.jsonl: 35 risky, 25 of them high, 25 look-alikes):
     the rules alone reported 27/35, 21/25 high ones as high, 4/25 look-alikes. The four
     look-alikes had general causes fixed afterwards (QUIET_ROUND9), so the look-alike count
     no longer measures generalisation. A floor against regressions only."""
-    from benchmarks.risky_intent import load_suite
-
-    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev6_fresh.jsonl"])
-    risky_items = [i for i in items if i.kind == "risky"]
-    severe = [i for i in risky_items if i.severity == "high"]
-    look = [i for i in items if i.kind == "lookalike"]
-    cats = {i.id: _scan_item(check, i) for i in items}
-    assert sum(bool(cats[i.id]) for i in risky_items) >= 27
-    assert sum(any(c.startswith("high.") for c in cats[i.id]) for i in severe) >= 21
-    assert [i.id for i in look if cats[i.id]] == []
+    caught, high, look = _fresh_counts(check, "risky_intent_dev6_fresh.jsonl")
+    assert caught >= 27 and high >= 21 and look == 0, (caught, high, look)
 
 
 # Round 9: the causes of the dev6 fresh set's false alarms. A doctor deciding later whether
@@ -1290,13 +1296,5 @@ def test_dev7_fresh_set_floor(check: RiskyIntentCheck) -> None:
     (tests/data/risky_intent_dev7_fresh.jsonl: 35 risky, 25 of them high, 25 look-alikes):
     the rules alone report 30/35, 20/25 high ones as high and 4/25 look-alikes. A floor
     against regressions only."""
-    from benchmarks.risky_intent import load_suite
-
-    items = load_suite([REPO / "tests" / "data" / "risky_intent_dev7_fresh.jsonl"])
-    risky_items = [i for i in items if i.kind == "risky"]
-    severe = [i for i in risky_items if i.severity == "high"]
-    look = [i for i in items if i.kind == "lookalike"]
-    cats = {i.id: _scan_item(check, i) for i in items}
-    assert sum(bool(cats[i.id]) for i in risky_items) >= 30
-    assert sum(any(c.startswith("high.") for c in cats[i.id]) for i in severe) >= 20
-    assert sum(bool(cats[i.id]) for i in look) <= 4
+    caught, high, look = _fresh_counts(check, "risky_intent_dev7_fresh.jsonl")
+    assert caught >= 30 and high >= 20 and look <= 4, (caught, high, look)
