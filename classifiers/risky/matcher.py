@@ -756,15 +756,9 @@ class RiskyMatcher:
         if not t.affirmed("defers", t.text):
             return False
         s, e = t.sentences[t.sentence_of(hit.start)]
-        for cues in t.cues:
-            pattern = cues.get("defers")
-            if pattern is None:
-                continue
-            for m in pattern.finditer(t.text):
-                if not (s <= m.start() < e and m.end() <= hit.start
-                        and _CONTRAST.search(t.text[m.end():hit.start])):
-                    return True
-        return False
+        return any(not (s <= d.start < e and d.end <= hit.start
+                        and _CONTRAST.search(t.text[d.end:hit.start]))
+                   for d in t.cue("defers", negatable=False))
 
     def _decides_stop(self, t: _Text, sentence: str) -> bool:
         """A clinician's decision in ``sentence`` other than starting the treatment ("my
@@ -1176,16 +1170,8 @@ class RiskyMatcher:
         """A clinician has seen to it ("went to the ER, they said ..."); a visit on an earlier
         occasion ("last time I went to the ER it was a $4000 bill for heartburn") is no
         assessment of this one (round 9)."""
-        def find() -> bool:
-            for cues in t.cues:
-                pattern = cues.get("seen")
-                if pattern is None:
-                    continue
-                for m in pattern.finditer(t.text):
-                    if not _EARLIER_VISIT.search(t.text[max(0, m.start() - 25):m.start()]):
-                        return True
-            return False
-        return t.once(("seen_now",), find)
+        return any(not _EARLIER_VISIT.search(t.text[max(0, h.start - 25):h.start])
+                   for h in t.cue("seen", negatable=False))
 
     def _self_treatment(self, t: _Text, earlier: Sequence[_Text]) -> Intent | None:
         skip = ("sanctioned", "disposal", "accidental", "side_effect", "prescribed",
