@@ -13,15 +13,16 @@ import importlib.resources
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from classifiers.embedding.runtime import Embedder, cpu_session, sha256_file
 from classifiers.harmful_request.lexical import Lexical
 
-__all__ = ["ModelSpecError", "PinnedHeadModel", "PinnedSpec", "pinned_fields", "read_spec_json",
-           "verify_pinned"]
+__all__ = ["HeadSpec", "ModelSpecError", "PinnedHeadModel", "PinnedSpec", "load_head_spec",
+           "pinned_fields", "read_spec_json", "text_of", "verify_pinned"]
 
 
 class ModelSpecError(RuntimeError):
@@ -91,6 +92,59 @@ def verify_pinned(*files: tuple[Path, str]) -> None:
                 f"{path}: sha256 mismatch (spec pins {pinned}, file is {actual}); "
                 "retrain or restore the file the spec was written for"
             )
+
+
+TURNS = 4
+"""User turns joined in the ``turns`` view."""
+
+
+def text_of(user_turns: Sequence[str], view: str) -> str:
+    """The text a learned backstop reads for a conversation's user turns (oldest first,
+    ending with the turn under judgement): ``turns`` joins the last :data:`TURNS` with
+    newlines, ``last`` is the last one. Training and serving both call this."""
+    if not user_turns:
+        return ""
+    if view == "last":
+        return user_turns[-1]
+    return "\n".join(user_turns[-TURNS:])
+
+
+@dataclass(frozen=True, slots=True)
+class HeadSpec:
+    """What a learned backstop's ``model_spec.json`` pins: the head and vocabulary files and
+    their sha256, the encoder's sha256, the threshold chosen by cross-validation and the text
+    the model reads (``view``)."""
+
+    version: str
+    head_file: Path
+    head_sha256: str
+    lexical_file: Path
+    lexical_sha256: str
+    encoder_sha256: str
+    threshold: float
+    view: str
+    raw: Mapping[str, Any]
+
+
+def load_head_spec(path: str | os.PathLike[str] | None, package: str,
+                   classes: Sequence[str], threshold_key: str,
+                   views: Sequence[str] = ("turns", "last")) -> HeadSpec:
+    """Read a backstop's spec (``None``: the one shipped in ``package``): its ``classes``
+    must be ``classes`` in order, ``thresholds[threshold_key]`` in (0, 1) and
+    ``text.view`` one of ``views``; ``ModelSpecError`` otherwise."""
+    spec_path, raw = read_spec_json(path, package)
+    try:
+        threshold = float(raw["thresholds"][threshold_key])
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"thresholds.{threshold_key} must be in (0, 1)")
+        if list(raw["classes"]) != list(classes):
+            raise ValueError(f"classes must be {list(classes)}")
+        view = str(raw["text"]["view"])
+        if view not in views:
+            raise ValueError(f"text.view must be one of {', '.join(views)}")
+        return HeadSpec(**pinned_fields(spec_path, raw), threshold=threshold, view=view)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelSpecError(f"{spec_path}: invalid model spec ({exc})") from None
 
 
 class PinnedHeadModel(Generic[SpecT]):

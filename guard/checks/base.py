@@ -8,12 +8,14 @@ built in ``load()``, which the engine calls once before serving (``/readyz`` wai
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "scan_inline"]
+__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "learned_params",
+           "scan_inline"]
 
 
 @runtime_checkable
@@ -58,6 +60,37 @@ class CheckParamsError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class _SharedModel(Protocol):
+    """A learned backstop model class (``classifiers.pinned.PinnedHeadModel``)."""
+
+    def __call__(self, spec_path: str | os.PathLike[str] | None = None) -> Any: ...
+
+    def shared(self) -> Any: ...
+
+
+def learned_params(params: Mapping[str, Any], model: _SharedModel) -> tuple[Any, float | None]:
+    """A check's learned-backstop params: ``learned`` (bool, default true),
+    ``learned_threshold`` (0-1, default the model spec's), ``learned_spec`` (path to another
+    trained model's ``model_spec.json``). Returns ``(model or None, threshold or None)``:
+    the shipped model is the process-wide ``model.shared()``; nothing is read here."""
+    enabled = params.get("learned", True)
+    if not isinstance(enabled, bool):
+        raise CheckParamsError("learned", "must be true or false")
+    threshold = params.get("learned_threshold")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise CheckParamsError("learned_threshold", "must be a number between 0 and 1")
+        if not 0.0 < float(threshold) < 1.0:
+            raise CheckParamsError("learned_threshold", "must be between 0 and 1 (exclusive)")
+    spec = params.get("learned_spec")
+    if spec is not None and (not isinstance(spec, str | os.PathLike) or not str(spec).strip()):
+        raise CheckParamsError("learned_spec", "must be a path to a model_spec.json")
+    if not enabled:
+        return None, None if threshold is None else float(threshold)
+    loaded = model(spec_path=spec) if spec is not None else model.shared()
+    return loaded, None if threshold is None else float(threshold)
 
 
 class CheckRegistry:

@@ -31,7 +31,6 @@ names the kind and the probability, never the text.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -40,7 +39,7 @@ from classifiers.critical.redflags import shared_taxonomy
 from classifiers.medication.kb import DrugKB
 from classifiers.risky.learned.model import LearnedRiskModel, text_of
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
-from guard.checks.base import CheckParamsError, scan_inline
+from guard.checks.base import CheckParamsError, learned_params, scan_inline
 from guard.checks.crisis import NormalizedText, new_user_turns, normalize
 from guard.messages import input_segments
 from guard.types import Context, Finding, Segment, Stage
@@ -223,21 +222,5 @@ def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> R
     for key in params:
         if key not in _PARAMS:
             raise CheckParamsError(str(key), f"unknown parameter (known: {', '.join(_PARAMS)})")
-    enabled = params.get("learned", True)
-    if not isinstance(enabled, bool):
-        raise CheckParamsError("learned", "must be true or false")
-    threshold = params.get("learned_threshold")
-    if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise CheckParamsError("learned_threshold", "must be a number between 0 and 1")
-        if not 0.0 < float(threshold) < 1.0:
-            raise CheckParamsError("learned_threshold", "must be between 0 and 1 (exclusive)")
-    spec = params.get("learned_spec")
-    if spec is not None and (not isinstance(spec, str | os.PathLike) or not str(spec).strip()):
-        raise CheckParamsError("learned_spec", "must be a path to a model_spec.json")
-    model = None
-    if enabled:
-        model = (LearnedRiskModel(spec_path=spec) if spec is not None
-                 else LearnedRiskModel.shared())
-    return RiskyIntentCheck(name, stages, learned=model,
-                            learned_threshold=None if threshold is None else float(threshold))
+    model, threshold = learned_params(params, LearnedRiskModel)
+    return RiskyIntentCheck(name, stages, learned=model, learned_threshold=threshold)

@@ -17,16 +17,20 @@ onnxruntime only (no scikit-learn).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from classifiers.embedding.runtime import DIMENSION
-from classifiers.pinned import ModelSpecError, PinnedHeadModel, pinned_fields, read_spec_json
+from classifiers.pinned import (
+    HeadSpec,
+    ModelSpecError,
+    PinnedHeadModel,
+    load_head_spec,
+    text_of,
+)
 
 __all__ = [
     "CLASSES",
@@ -39,6 +43,7 @@ __all__ = [
     "ModelSpecError",
     "Scores",
     "load_spec",
+    "text_of",
 ]
 
 HEAD_FILE = "risky_learned.onnx"
@@ -48,41 +53,15 @@ KINDS = ("misuse", "treatment_abandonment", "care_delay", "self_treatment", "fal
 CLASSES = ("none", *KINDS)
 """The head's output columns, in order."""
 _PACKAGE = "classifiers.risky.learned"
-TURNS = 4
-"""User turns joined in the ``turns`` view."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """What ``model_spec.json`` pins: the head and vocabulary files and their sha256, the
-    encoder's sha256, the threshold chosen by cross-validation, the text the model reads."""
-
-    version: str
-    head_file: Path
-    head_sha256: str
-    lexical_file: Path
-    lexical_sha256: str
-    encoder_sha256: str
-    threshold: float
-    view: str
-    raw: Mapping[str, Any]
+ModelSpec = HeadSpec
+"""What ``model_spec.json`` pins (``classifiers.pinned.HeadSpec``)."""
 
 
 def load_spec(path: str | os.PathLike[str] | None = None) -> ModelSpec:
     """Read a model spec; ``None`` is the one shipped in this package."""
-    spec_path, raw = read_spec_json(path, _PACKAGE, SPEC_FILE)
-    try:
-        threshold = float(raw["thresholds"]["note"])
-        if not 0.0 < threshold < 1.0:
-            raise ValueError("thresholds.note must be in (0, 1)")
-        if list(raw["classes"]) != list(CLASSES):
-            raise ValueError(f"classes must be {list(CLASSES)}")
-        view = str(raw["text"]["view"])
-        if view not in ("turns", "last"):
-            raise ValueError("text.view must be 'turns' or 'last'")
-        return ModelSpec(**pinned_fields(spec_path, raw), threshold=threshold, view=view)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelSpecError(f"{spec_path}: invalid model spec ({exc})") from None
+    return load_head_spec(path, _PACKAGE, CLASSES, "note")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +72,6 @@ class Scores:
     risk: npt.NDArray[np.float32]
     kind: tuple[str, ...]
     proba: npt.NDArray[np.float32]
-
-
-def text_of(user_turns: Sequence[str], view: str) -> str:
-    """The text the model reads for a conversation's user turns (oldest first, ending with
-    the turn under judgement): ``turns`` joins the last four with newlines, ``last`` is the
-    last one. Training and serving both call this."""
-    if not user_turns:
-        return ""
-    if view == "last":
-        return user_turns[-1]
-    return "\n".join(user_turns[-TURNS:])
 
 
 class LearnedRiskModel(PinnedHeadModel[ModelSpec]):

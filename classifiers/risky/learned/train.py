@@ -41,11 +41,7 @@ it by sha256.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import hashlib
 import json
-import os
-import platform
 import sys
 import time
 from collections import Counter
@@ -57,9 +53,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.embedding.runtime import DIMENSION, MODEL_SHA256, Embedder, sha256_file
-from classifiers.harmful_request.lexical import Lexical, LexicalMismatch, analyze
-from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
+from classifiers.embedding.runtime import MODEL_SHA256, Embedder, sha256_file
+from classifiers.headtrain import (
+    Head,
+    ModelFiles,
+    TrainingError,
+    add_training_arguments,
+    benign_training_rows,
+    choose_threshold,
+    export,
+    frac,
+    out_of_fold,
+    write_model,
+)
 from classifiers.risky.learned.model import (
     CLASSES,
     HEAD_FILE,
@@ -92,10 +98,6 @@ BUDGETS = (0.0, 0.005, 0.01, 0.02)
 """Look-alike budgets whose thresholds the spec also records (the trade-off curve)."""
 VIEW = "turns"
 VERSION = "1.0.0"
-
-
-class TrainingError(RuntimeError):
-    """Training cannot run (missing data, a class without rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,23 +183,10 @@ def load_training_set(config: TrainConfig) -> tuple[list[Row], dict[str, str]]:
             files[shown(path)] = sha256_file(path)
         dev = [it for it in load_suite(paths) if split_of(it.id) == "dev"]
         rows += _rows_from_items(dev, "suite_dev", config.view)
-    for set_name, rel in BENIGN_SETS.items():
-        path = config.data_dir / rel
-        if not path.is_file():
-            raise TrainingError(f"{path}: benign control set not found")
-        files[rel] = sha256_file(path)
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            if not is_training_row(set_name, r["id"]):
-                continue
-            text = r.get("question") or r.get("text")
-            if not isinstance(text, str) or not text.strip():
-                continue
-            group = r["id"].rsplit("-", 1)[0] if set_name == "medquad" else r["id"]
-            rows.append(Row(text=text, label=0, kind="benign", origin=f"benign:{set_name}",
-                            group=f"b:{group}", id=r["id"]))
+    benign, benign_files = benign_training_rows(config.data_dir)
+    files.update(benign_files)
+    rows += [Row(text=b.text, label=0, kind="benign", origin=f"benign:{b.set_name}",
+                 group=b.group, id=b.id) for b in benign]
     present = {r.label for r in rows}
     missing = [CLASSES[k] for k in range(len(CLASSES)) if k not in present]
     if missing:
@@ -218,86 +207,10 @@ def weights(rows: Sequence[Row]) -> npt.NDArray[np.float64]:
     return w
 
 
-class Head:
-    """TF-IDF fitted on the training texts beside the embedding, then the regression."""
-
-    def __init__(self, c: float, min_df: int, seed: int) -> None:
-        self.c, self.min_df, self.seed = c, min_df, seed
-        self.vectorizer: Any = None
-        self.model: Any = None
-
-    def features(self, texts: Sequence[str], x: npt.NDArray[np.float32]) -> Any:
-        from scipy.sparse import csr_matrix, hstack
-
-        return hstack([self.vectorizer.transform(list(texts)),
-                       csr_matrix(x.astype(np.float64))]).tocsr()
-
-    def fit(self, texts: Sequence[str], x: npt.NDArray[np.float32],
-            y: npt.NDArray[np.int64], w: npt.NDArray[np.float64]) -> Head:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        self.vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True,
-                                          min_df=self.min_df, dtype=np.float64)
-        self.vectorizer.fit(list(texts))
-        self.model = LogisticRegression(C=self.c, max_iter=3000, solver="lbfgs",
-                                        random_state=self.seed)
-        self.model.fit(self.features(texts, x), y, sample_weight=w)
-        return self
-
-    def predict_proba(self, texts: Sequence[str], x: npt.NDArray[np.float32]
-                      ) -> npt.NDArray[np.float64]:
-        """(N, 6) in CLASSES order (a class absent from the fit's rows gets 0)."""
-        p = self.model.predict_proba(self.features(texts, x))
-        out = np.zeros((len(texts), len(CLASSES)))
-        out[:, np.asarray(self.model.classes_, dtype=np.int64)] = p
-        return out
-
-    def split_coef(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(TF-IDF weights [6, V], embedding weights [6, 384])."""
-        v = len(self.vectorizer.vocabulary_)
-        coef = np.asarray(self.model.coef_)
-        return coef[:, :v], coef[:, v:]
-
-
 def risk_and_kind(p: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
                                                        npt.NDArray[np.int64]]:
     """1 - P(none), and the most probable kind as a CLASSES index (1..5)."""
     return 1.0 - p[:, 0], p[:, 1:].argmax(axis=1) + 1
-
-
-def out_of_fold(rows: Sequence[Row], x: npt.NDArray[np.float32], config: TrainConfig
-                ) -> npt.NDArray[np.float64]:
-    """Out-of-fold class probabilities (N, 6) of a grouped, stratified k-fold."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    texts = [r.text for r in rows]
-    y = np.array([r.label for r in rows], dtype=np.int64)
-    groups = [r.group for r in rows]
-    w = weights(rows)
-    out = np.zeros((len(rows), len(CLASSES)))
-    cv = StratifiedGroupKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
-    for k, (tr, te) in enumerate(cv.split(texts, y, groups)):
-        head = Head(config.c, config.min_df, config.seed).fit(
-            [texts[i] for i in tr], x[tr], y[tr], w[tr])
-        out[te] = head.predict_proba([texts[i] for i in te], x[te])
-        _log(f"fold {k + 1}/{config.folds}: {len(tr)} training rows, {len(te)} scored")
-    return out
-
-
-def choose_threshold(risk: npt.NDArray[np.float64], kind: npt.NDArray[np.str_],
-                     lookalike_rate: float, benign_rate: float) -> float:
-    """The lowest threshold on a 0.01 grid at which the out-of-fold risk flags at most
-    ``benign_rate`` of the benign rows and ``lookalike_rate`` of the look-alikes."""
-    benign, look = risk[kind == "benign"], risk[kind == "lookalike"]
-    for t in np.round(np.arange(0.05, 0.996, 0.01), 2):
-        if (benign >= t).mean() <= benign_rate and (look >= t).mean() <= lookalike_rate:
-            return float(t)
-    return 0.99
-
-
-def _frac(k: int, n: int) -> dict[str, Any]:
-    return {"k": k, "n": n, "rate": round(k / n, 4) if n else None}
 
 
 def summarise(rows: Sequence[Row], risk: npt.NDArray[np.float64],
@@ -313,28 +226,28 @@ def summarise(rows: Sequence[Row], risk: npt.NDArray[np.float64],
     risky, look = kind == "risky", kind == "lookalike"
     out: dict[str, Any] = {
         "threshold": t,
-        "risky_flagged": _frac(int((flag & risky).sum()), int(risky.sum())),
-        "high_flagged": _frac(int((flag & risky & (sev == "high")).sum()),
+        "risky_flagged": frac(int((flag & risky).sum()), int(risky.sum())),
+        "high_flagged": frac(int((flag & risky & (sev == "high")).sum()),
                               int((risky & (sev == "high")).sum())),
-        "kind_right_of_flagged": _frac(int((flag & risky & (pred == y)).sum()),
+        "kind_right_of_flagged": frac(int((flag & risky & (pred == y)).sum()),
                                        int((flag & risky).sum())),
-        "lookalike_flagged": _frac(int((flag & look).sum()), int(look.sum())),
-        "benign_flagged": {o.removeprefix("benign:"): _frac(int((flag & (origin == o)).sum()),
+        "lookalike_flagged": frac(int((flag & look).sum()), int(look.sum())),
+        "benign_flagged": {o.removeprefix("benign:"): frac(int((flag & (origin == o)).sum()),
                                                              int((origin == o).sum()))
                            for o in sorted(set(origin.tolist())) if o.startswith("benign:")},
-        "by_lang": {g: {"risky_flagged": _frac(int((flag & risky & (lang == g)).sum()),
+        "by_lang": {g: {"risky_flagged": frac(int((flag & risky & (lang == g)).sum()),
                                                int((risky & (lang == g)).sum())),
-                        "lookalike_flagged": _frac(int((flag & look & (lang == g)).sum()),
+                        "lookalike_flagged": frac(int((flag & look & (lang == g)).sum()),
                                                    int((look & (lang == g)).sum()))}
                     for g in sorted(set(lang[risky | look].tolist()))},
     }
     if ruled is not None:
         out["backstop"] = {
-            "rule_misses_caught": _frac(int((flag & risky & ~ruled).sum()),
+            "rule_misses_caught": frac(int((flag & risky & ~ruled).sum()),
                                         int((risky & ~ruled).sum())),
-            "new_lookalike_flags": _frac(int((flag & look & ~ruled).sum()),
+            "new_lookalike_flags": frac(int((flag & look & ~ruled).sum()),
                                          int((look & ~ruled).sum())),
-            "rules_plus_backstop": _frac(int((risky & (ruled | flag)).sum()),
+            "rules_plus_backstop": frac(int((risky & (ruled | flag)).sum()),
                                          int(risky.sum())),
         }
     return out
@@ -346,52 +259,6 @@ def rule_verdicts(rows: Sequence[Row], rules: RuleVerdicts) -> npt.NDArray[np.bo
     with_turns = [r.turns for r in rows if r.turns]
     verdicts = iter(rules(with_turns))
     return np.array([bool(r.turns) and bool(next(verdicts)) for r in rows])
-
-
-def _onnx_head(head: Head, terms: int) -> bytes:
-    """``proba = softmax(tfidf @ Wt.T + embedding @ We.T + b)``."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    def init(name: str, array: npt.NDArray[Any]) -> Any:
-        return numpy_helper.from_array(np.asarray(array, dtype=np.float32), name)
-
-    w_t, w_e = head.split_coef()
-    nodes = [
-        helper.make_node("Gemm", ["embedding", "w_e", "b"], ["logit_e"], transB=1),
-        helper.make_node("Gemm", ["tfidf", "w_t", "logit_e"], ["logit"], transB=1),
-        helper.make_node("Softmax", ["logit"], ["proba"], axis=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "primum_risky_learned_head",
-        [helper.make_tensor_value_info("tfidf", TensorProto.FLOAT, ["N", terms]),
-         helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", DIMENSION])],
-        [helper.make_tensor_value_info("proba", TensorProto.FLOAT, ["N", len(CLASSES)])],
-        [init("w_e", w_e), init("w_t", w_t), init("b", head.model.intercept_)],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="primum-train")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return bytes(model.SerializeToString())
-
-
-def verify(onnx_head: bytes, lexical: Lexical, texts: Sequence[str],
-           x: npt.NDArray[np.float32], head: Head) -> float:
-    """The serving path (``Lexical`` + the exported graph) must give scikit-learn's
-    features and probabilities; returns the largest probability difference."""
-    import onnxruntime as ort
-
-    try:
-        tfidf = lexical.verified_transform(head.vectorizer, texts)
-    except LexicalMismatch as exc:
-        raise TrainingError(str(exc)) from exc
-    session = ort.InferenceSession(onnx_head, providers=["CPUExecutionProvider"])
-    (got,) = session.run(["proba"], {"tfidf": tfidf, "embedding": x})
-    diff = float(np.max(np.abs(np.asarray(got) - head.predict_proba(texts, x))))
-    if diff > 1e-4:
-        raise TrainingError(f"exported head differs from scikit-learn by {diff}")
-    return diff
 
 
 def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, Any]:
@@ -409,7 +276,10 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     kind = np.array([r.kind for r in rows])
     ruled = rule_verdicts(rows, config.rules) if config.rules is not None else None
 
-    p = out_of_fold(rows, x, config)
+    p = out_of_fold(texts, x, np.array([r.label for r in rows], dtype=np.int64),
+                    [r.group for r in rows], weights(rows), classes=len(CLASSES),
+                    folds=config.folds, seed=config.seed, c=config.c, min_df=config.min_df,
+                    log=_log)
     risk, pred = risk_and_kind(p)
     threshold = choose_threshold(risk, kind, config.lookalike_rate, config.benign_rate)
     budgets = {f"{b:g}": choose_threshold(risk, kind, b, config.benign_rate)
@@ -438,27 +308,10 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
         _log(f"wrote out-of-fold scores to {config.oof_out}")
 
     y = np.array([r.label for r in rows], dtype=np.int64)
-    head = Head(config.c, config.min_df, config.seed).fit(texts, x, y, weights(rows))
-    lexical = Lexical(dict(head.vectorizer.vocabulary_), list(head.vectorizer.idf_))
-    onnx_head = _onnx_head(head, lexical.size)
-    sample = np.arange(0, len(rows), max(1, len(rows) // 300))
-    diff = verify(onnx_head, lexical, [texts[i] for i in sample], x[sample], head)
-    _log(f"exported head matches scikit-learn (max |dp| {diff:.2e} on {len(sample)} rows)")
-
-    out = config.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    (out / HEAD_FILE).write_bytes(onnx_head)
-    lexical_raw = lexical.dump(out / LEXICAL_FILE)
-    spec: dict[str, Any] = {
-        "name": "primum-risky-learned",
-        "version": VERSION,
-        "trained": dt.date.today().isoformat(),
-        "head": {"file": HEAD_FILE, "sha256": hashlib.sha256(onnx_head).hexdigest(),
-                 "bytes": len(onnx_head)},
-        "lexical": {"file": LEXICAL_FILE, "sha256": hashlib.sha256(lexical_raw).hexdigest(),
-                    "terms": lexical.size, "bytes": len(lexical_raw)},
-        "encoder": {"name": "all-MiniLM-L6-v2 (int8 ONNX, classifiers/embedding)",
-                    "sha256": embedder.sha256 or MODEL_SHA256},
+    head = Head(config.c, config.min_df, config.seed, len(CLASSES)).fit(
+        texts, x, y, weights(rows))
+    exported, lexical, diff = export(head, texts, x, "primum_risky_learned_head", _log)
+    body = {
         "classes": list(CLASSES),
         "outputs": {"proba": "P(class), classes in order; risk = 1 - P(none), kind = argmax "
                              "over the five kinds"},
@@ -480,42 +333,19 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
             "export_max_abs_diff": diff,
         },
         "cross_validation": cv,
-        "environment": {"python": platform.python_version(), "platform": platform.platform(),
-                        "scikit-learn": _version("sklearn"), "onnx": _version("onnx")},
-        "seconds": round(time.monotonic() - started, 1),
     }
-    (out / SPEC_FILE).write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n",
-                                 encoding="utf-8")
-    _log(f"wrote {out / HEAD_FILE} ({len(onnx_head)} bytes), {out / LEXICAL_FILE} "
-         f"({len(lexical_raw)} bytes) and {out / SPEC_FILE}")
-    return spec
-
-
-def _version(module: str) -> str:
-    try:
-        return str(__import__(module).__version__)
-    except Exception:  # pragma: no cover - reporting only
-        return "?"
+    return write_model(config.out_dir, ModelFiles(HEAD_FILE, LEXICAL_FILE, SPEC_FILE),
+                       exported, lexical, name="primum-risky-learned", version=VERSION,
+                       encoder_sha256=embedder.sha256 or MODEL_SHA256, body=body,
+                       started=started, log=_log)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=os.environ.get("PRIMUM_DATA_DIR"),
-                        help="data directory with benign/ (default: $PRIMUM_DATA_DIR)")
-    parser.add_argument("--out", default=str(PACKAGE_DIR),
-                        help="where to write the head, vocabulary and model_spec.json "
-                        "(default: the package)")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--c", type=float, default=C, help=f"inverse L2 strength ({C:g})")
-    parser.add_argument("--min-df", type=int, default=MIN_DF,
-                        help=f"TF-IDF terms in at least this many texts ({MIN_DF})")
+    add_training_arguments(parser, PACKAGE_DIR, c=C, min_df=MIN_DF,
+                           lookalike_rate=LOOKALIKE_RATE)
     parser.add_argument("--view", choices=("turns", "last"), default=VIEW,
                         help="text read: the last four user turns joined, or the last one "
                         f"(default {VIEW})")
-    parser.add_argument("--lookalike-rate", type=float, default=LOOKALIKE_RATE,
-                        help=f"look-alike budget of the threshold ({LOOKALIKE_RATE:g})")
-    parser.add_argument("--oof-out", metavar="FILE", default=None,
-                        help="also write every row's out-of-fold scores (JSONL)")
 
 
 def run(args: argparse.Namespace, rules: RuleVerdicts | None = None) -> int:
