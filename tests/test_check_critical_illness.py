@@ -1184,9 +1184,10 @@ def test_development_set_9(check: CriticalIllnessCheck) -> None:
     Chinese, 12% Spanish) written by an author who never saw the rules. Measured once with
     the 0.7.0 patterns: emergencies 107/136 (78.7%), urgent 3/10, look-alikes flagged 7/104.
     Only the vomited-blood and black-stool wordings were fixed in 0.8.0 (109/136); its other
-    misses are open work (see the README), so the floors are today's numbers."""
+    misses are open work (see the README), so the floors are today's numbers. 0.8.1 reads a
+    student's question as education: 6/104 look-alikes."""
     _assert_development_set(check, "critical_eval_9.jsonl", min_recall=109 / 136,
-                            min_urgent=3 / 10, max_benign=7 / 104)
+                            min_urgent=3 / 10, max_benign=6 / 104)
 
 
 def test_fresh_set_9(check: CriticalIllnessCheck) -> None:
@@ -1195,3 +1196,14 @@ def test_fresh_set_9(check: CriticalIllnessCheck) -> None:
     urgent 0/2, look-alikes flagged 4/28."""
     _assert_development_set(check, "critical_eval_9_fresh.jsonl", min_recall=19 / 30,
                             min_urgent=0.0, max_benign=4 / 28)
+
+
+def test_student_questions_0_8_1(check: CriticalIllnessCheck) -> None:
+    """0.8.1: a student's question is education (critical_eval_9 look-alike e9-007), and a
+    current emergency beside the word "exam" is still one."""
+    assert found(check, "whats the difference between a STEMI and an NSTEMI? studying for my "
+                        "cardiology block exam next week") == set()
+    assert found(check, "revising for finals: what are the signs of a tension pneumothorax?") \
+        == set()
+    assert "emergency.acs" in found(
+        check, "studying for my exam and suddenly crushing chest pain and sweating")
