@@ -58,6 +58,7 @@ bench: $(VENV)/.dev
 train: $(VENV)/.dev
 	$(BIN)/primum train harmful-request --data $(PRIMUM_DATA_DIR)
 	$(BIN)/primum train risky-intent --data $(PRIMUM_DATA_DIR)
+	$(BIN)/primum train critical-illness --data $(PRIMUM_DATA_DIR)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

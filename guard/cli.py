@@ -8,6 +8,7 @@
     primum bench risky-intent [--data DIR]      (also medication, csedb)
     primum train harmful-request --data DIR     (needs the 'train' extra)
     primum train risky-intent --data DIR        (needs the 'train' extra; source tree)
+    primum train critical-illness --data DIR
 
 The proxy adds ``serve`` and ``hash-key`` to the same parser (``proxy.cli``), so every
 command shares one entry point; ``guard`` itself stays free of web-framework imports.
@@ -208,6 +209,17 @@ def _add_train(sub: argparse._SubParsersAction[Any]) -> None:
 
     add_risky_arguments(risky)
     risky.set_defaults(handler=_train_risky_intent)
+    critical = train_sub.add_parser(
+        "critical-illness",
+        help="the learned backstop of the critical_illness check (classifiers/critical/learned)",
+        description="Train on the red-flag development sets, the CSEDB-aligned suite's dev "
+        "half and the training part of the benign sets (source tree only); choose the "
+        "threshold by cross-validation grouped by development set; export ONNX.",
+    )
+    from classifiers.critical.learned.train import add_arguments as add_critical_arguments
+
+    add_critical_arguments(critical)
+    critical.set_defaults(handler=_train_critical_illness)
     train.set_defaults(handler=_usage(train))
 
 
@@ -231,6 +243,15 @@ def _train_risky_intent(args: argparse.Namespace) -> int:
     if run is None:
         return EXIT_USAGE
     from guard.checks.risky_intent import rules_report
+
+    return run(args, rules=rules_report)
+
+
+def _train_critical_illness(args: argparse.Namespace) -> int:
+    run = _trainer("classifiers.critical.learned.train")
+    if run is None:
+        return EXIT_USAGE
+    from guard.checks.critical_illness import rules_report
 
     return run(args, rules=rules_report)
 

@@ -19,6 +19,16 @@ nothing", "see how you feel tomorrow": ``answer.delays_care``).
 
 Matching is regex-only and fast (well under a millisecond for a typical message), so it runs
 inline; long texts go to a worker thread.
+
+Learned backstop (``classifiers/critical/learned``, MODEL_CARD.md; on when built from a
+policy, param ``learned``): when the rules report no ``emergency.*`` and no ``needs_facts.*``
+finding on the new user turns, a logistic regression over the MiniLM embedding and the TF-IDF
+of the last user turn gives P(emergency). At or above ``learned_threshold`` (default: the
+model spec's, chosen by cross-validation on development sets held out by author) it reports
+``emergency.learned`` on that turn with score :data:`LEARNED_SCORE`: an emergency like the
+rules' (escalation, the output-stage guarantee), with a generic direction to emergency care as
+its advice, because the model names no red flag. Its explanation gives the probability, never
+the text.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from classifiers.critical.learned.model import LearnedEmergencyModel, text_of
 from classifiers.critical.redflags import (
     FlagMatch,
     Taxonomy,
@@ -38,14 +49,27 @@ from classifiers.critical.redflags import (
     scan,
     shared_taxonomy,
 )
-from guard.checks.base import CheckParamsError, scan_inline
+from guard.checks.base import CheckParamsError, learned_params, scan_inline
 from guard.checks.crisis import NormalizedText, new_user_turns, normalize
+from guard.messages import input_segments
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["CRITERION", "CriticalIllnessCheck", "factory"]
+__all__ = ["CRITERION", "LEARNED_CATEGORY", "LEARNED_SCORE", "CriticalIllnessCheck", "factory",
+           "rules_report"]
 
 CRITERION = "critical_illness_recognition"
 _EMERGENCY_THRESHOLD = 0.8
+LEARNED_CATEGORY = "emergency.learned"
+LEARNED_SCORE = 0.85
+"""Score of an ``emergency.learned`` finding: at or above the output-stage threshold and the
+packs' escalation ``min_score``, below a current red flag's 0.9; the model's probability is in
+the explanation."""
+_LEARNED_ADVICE = (
+    "What you describe may be a medical emergency even though it does not match a listed "
+    "warning sign exactly: please do not wait and do not drive yourself. If anything gets "
+    "worse, or if breathing, consciousness or bleeding is a problem, call emergency services "
+    "immediately."
+)
 _NO_DIRECTION_ADVICE = (
     "This describes a possible emergency: the answer must tell the person to call emergency "
     "services (911/112/999/120) or go to the emergency department now."
@@ -61,9 +85,15 @@ class CriticalIllnessCheck:
     that do not direct to emergency care. Detects, never decides."""
 
     def __init__(self, name: str, stages: frozenset[Stage], *,
-                 taxonomy_path: str | os.PathLike[str] | None = None) -> None:
+                 taxonomy_path: str | os.PathLike[str] | None = None,
+                 learned: LearnedEmergencyModel | None = None,
+                 learned_threshold: float | None = None) -> None:
+        """``learned``: the backstop model (``None``: rules only, as tests of the rules
+        build it; ``factory`` gives the shipped model unless the policy turns it off)."""
         self.name = name
         self.stages = stages
+        self.learned = learned
+        self._learned_threshold = learned_threshold
         self._path = taxonomy_path
         self._taxonomy: Taxonomy | None = None
         self._lock = threading.Lock()
@@ -80,8 +110,18 @@ class CriticalIllnessCheck:
         return taxonomy
 
     def load(self) -> None:
-        """Read and compile the taxonomy (raises ``TaxonomyError`` naming file and line)."""
+        """Read and compile the taxonomy (raises ``TaxonomyError`` naming file and line);
+        verify and load the learned backstop when there is one."""
         _ = self.taxonomy
+        if self.learned is not None:
+            self.learned.load()
+
+    @property
+    def learned_threshold(self) -> float:
+        if self._learned_threshold is not None:
+            return self._learned_threshold
+        assert self.learned is not None
+        return self.learned.spec.threshold
 
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         self.load()
@@ -103,7 +143,28 @@ class CriticalIllnessCheck:
             facts = extract_facts(taxonomy, [norm.text, *(e.text for e in earlier)])
             for match in scan(taxonomy, norm.text, facts):
                 findings.append(self._finding(match, norm, i))
+        if self.learned is not None and not any(
+                f.category.startswith(("emergency.", "needs_facts.")) for f in findings):
+            findings.extend(self._backstop(segments))
         return findings
+
+    def _backstop(self, segments: Sequence[Segment]) -> list[Finding]:
+        """The learned model on the user turns up to the last one, when it is new."""
+        assert self.learned is not None
+        user = [i for i, s in enumerate(segments) if s.role == "user" and s.text.strip()]
+        if not user or not segments[user[-1]].new:
+            return []
+        text = text_of([segments[i].text for i in user], self.learned.spec.view)
+        p = float(self.learned.score([text])[0])
+        if p < self.learned_threshold:
+            return []
+        return [Finding(
+            check=self.name, category=LEARNED_CATEGORY, score=LEARNED_SCORE,
+            segment=user[-1], span=None, criterion=CRITERION,
+            explanation=f"learned backstop, P(emergency)={p:.2f} "
+                        f"(threshold {self.learned_threshold:.2f}); no red-flag rule matched",
+            advice=_LEARNED_ADVICE,
+        )]
 
     def _finding(self, match: FlagMatch, norm: NormalizedText, index: int) -> Finding:
         flag = match.flag
@@ -164,12 +225,28 @@ class CriticalIllnessCheck:
         return findings
 
 
-_PARAMS = ("taxonomy",)
+def rules_report(conversations: Sequence[Sequence[str]]) -> list[bool]:
+    """Whether the red-flag rules alone (no backstop) report an ``emergency.*`` finding at
+    input on each conversation (its user turns): what the backstop's training counts as a
+    rule miss, and the benign rows it leaves out."""
+    check = CriticalIllnessCheck("critical_illness", frozenset({Stage.INPUT}))
+    check.load()
+    ctx = Context(stage=Stage.INPUT)
+    return [any(f.category.startswith("emergency.")
+                for f in check.scan(input_segments([{"role": "user", "content": t}
+                                                    for t in turns]), ctx))
+            for turns in conversations]
+
+
+_PARAMS = ("taxonomy", "learned", "learned_threshold", "learned_spec")
 
 
 def factory(name: str, stages: frozenset[Stage],
             params: Mapping[str, Any]) -> CriticalIllnessCheck:
-    """Build from policy params. The taxonomy file is read in ``load()``, not here."""
+    """Build from policy params: ``taxonomy`` (another red-flag YAML file), ``learned``
+    (bool, default true: the learned backstop), ``learned_threshold`` (0-1, default the model
+    spec's), ``learned_spec`` (path to another trained backstop's ``model_spec.json``). The
+    files are read in ``load()``, not here."""
     for key in params:
         if key not in _PARAMS:
             raise CheckParamsError(str(key), f"unknown parameter (known: {', '.join(_PARAMS)})")
@@ -177,4 +254,6 @@ def factory(name: str, stages: frozenset[Stage],
     if path is not None and (not isinstance(path, str | os.PathLike)
                              or not os.fspath(path).strip()):
         raise CheckParamsError("taxonomy", "must be a non-empty path to a red-flag YAML file")
-    return CriticalIllnessCheck(name, stages, taxonomy_path=path)
+    model, threshold = learned_params(params, LearnedEmergencyModel)
+    return CriticalIllnessCheck(name, stages, taxonomy_path=path, learned=model,
+                                learned_threshold=threshold)
