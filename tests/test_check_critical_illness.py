@@ -1184,10 +1184,12 @@ def test_development_set_9(check: CriticalIllnessCheck) -> None:
     Chinese, 12% Spanish) written by an author who never saw the rules. Measured once with
     the 0.7.0 patterns: emergencies 107/136 (78.7%), urgent 3/10, look-alikes flagged 7/104.
     Only the vomited-blood and black-stool wordings were fixed in 0.8.0 (109/136); its other
-    misses are open work (see the README), so the floors are today's numbers. 0.8.1 reads a
-    student's question as education: 6/104 look-alikes."""
+    misses are open work (see the README; the learned backstop catches most of them), so the
+    floors are today's numbers. 0.8.1 left out its seven look-alikes (a student's question, a
+    story, chest-wall pain, a worked-up chest pain, an action-plan form, chronic exertional
+    compartment syndrome, a settled contact-lens eye): 0/104."""
     _assert_development_set(check, "critical_eval_9.jsonl", min_recall=109 / 136,
-                            min_urgent=3 / 10, max_benign=6 / 104)
+                            min_urgent=3 / 10, max_benign=0.0)
 
 
 def test_fresh_set_9(check: CriticalIllnessCheck) -> None:
@@ -1207,3 +1209,30 @@ def test_student_questions_0_8_1(check: CriticalIllnessCheck) -> None:
         == set()
     assert "emergency.acs" in found(
         check, "studying for my exam and suddenly crushing chest pain and sweating")
+
+
+@pytest.mark.parametrize("text", [
+    "ER checked my heart yesterday for chest pain, troponins normal, they said its probably "
+    "muscular. still sore when i twist",
+    "my chest hurts when i press on one spot, started after i moved furniture",
+    "me duele un poco el pecho cuando toso y si aprieto ahi tambien",
+    "小说里写主人公被毒蛇咬了一口，三分钟就死了，现实中会这么快吗",
+    "the school wants an anaphylaxis action plan filled out for my son, what goes in it?",
+    "I have chronic exertional compartment syndrome in my shins, it goes away when I stop",
+    "隐形眼镜戴久了眼睛发红，摘了以后舒服多了",
+])
+def test_lookalikes_0_8_1(check: CriticalIllnessCheck, text: str) -> None:
+    """0.8.1: critical_eval_9's look-alike families, reworded."""
+    assert found(check, text) == set()
+
+
+@pytest.mark.parametrize("text,category", [
+    ("crushing chest pain and sweating for 30 minutes, it also hurts when i press", "emergency."),
+    ("his lips and tongue are swelling and he is wheezing, I followed his action plan and "
+     "gave the epipen", "emergency.anaphylaxis"),
+    ("my leg is in a cast and the pain is unbearable even with morphine, toes numb",
+     "emergency.compartment_syndrome"),
+])
+def test_emergencies_beside_0_8_1_exclusions(check: CriticalIllnessCheck, text: str,
+                                             category: str) -> None:
+    assert any(c.startswith(category) for c in found(check, text))
