@@ -235,6 +235,69 @@ def load_suite(paths: Iterable[Path]) -> list[Item]:
     return items
 
 
+# ------------------------------------------------------------------- check latency
+SCAN_REPEATS = 3
+"""Passes over the input items when the check's own latency is measured."""
+
+
+def critical_check_latency(guard: AsyncGuard, items: Sequence[Item]) -> dict[str, Any]:
+    """The ``critical_illness`` check alone (its synchronous ``scan``) on every input-stage
+    item's user turns, three ways, interleaved per item so that machine noise hits all
+    alike: the red-flag rules only; the pack's check with the learned backstop, whose
+    embedding of the turn is cached because the pack's other checks embed it too (as in the
+    default pack); and the same backstop with no cache (the check alone, every turn
+    embedded). ``{"measured": False, "reason": ...}`` when the policy has no such check."""
+    from classifiers.critical.learned.model import LearnedEmergencyModel
+    from classifiers.embedding.runtime import Embedder
+    from guard.checks.critical_illness import CriticalIllnessCheck
+    from guard.messages import input_segments, normalize_messages
+    from guard.types import Stage
+
+    found = [c for cfg, c in guard.engine.checks_for(Stage.INPUT)
+             if cfg.id == "critical_illness"]
+    if not found or not isinstance(found[0], CriticalIllnessCheck):
+        return {"measured": False, "reason": "the policy has no critical_illness check"}
+    pack = found[0]
+    if pack.learned is None:
+        return {"measured": False, "reason": "the policy's critical_illness has no backstop"}
+    stages = frozenset({Stage.INPUT})
+    rules = CriticalIllnessCheck("critical_illness", stages)
+    uncached_embedder = Embedder()
+    uncached_embedder.cache_size = 0
+    uncached = CriticalIllnessCheck(
+        "critical_illness", stages, learned=LearnedEmergencyModel(embedder=uncached_embedder),
+        learned_threshold=pack.learned_threshold)
+    for check in (rules, uncached):
+        check.load()
+    ctx = guard.context()
+    batches = [input_segments(normalize_messages(
+        [m for m in item.messages if m["role"] == "user"]))
+        for item in items if item.stage == "input"]
+    times: dict[str, list[float]] = {"rules": [], "cached": [], "uncached": []}
+    for _ in range(SCAN_REPEATS):
+        for segments in batches:
+            for name, check in (("rules", rules), ("cached", pack), ("uncached", uncached)):
+                start = time.perf_counter()
+                check.scan(segments, ctx)
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {"measured": True, "repeats": SCAN_REPEATS, "items": len(batches),
+            **{name: percentiles(t) for name, t in times.items()}}
+
+
+def _check_latency_lines(lat: Mapping[str, Any]) -> list[str]:
+    if not lat.get("measured"):
+        return [f"The `critical_illness` check alone: not measured ({lat.get('reason', '')}).",
+                ""] if lat else []
+
+    def p(name: str) -> str:
+        return f"p50 {lat[name]['p50_ms']:.2f} ms, p99 {lat[name]['p99_ms']:.2f} ms"
+
+    return [f"The `critical_illness` check alone (`scan`, {lat['repeats']} passes over "
+            f"{lat['items']} input items, interleaved): red-flag rules only {p('rules')}; "
+            f"with the learned backstop, turn embedding cached by the pack's other checks "
+            f"{p('cached')}; with the backstop and no embedding cache {p('uncached')}.", ""]
+
+
 # ------------------------------------------------------------------ official format
 def _norm(key: str) -> str:
     return "".join(str(key).split())
@@ -590,6 +653,7 @@ def report(result: Mapping[str, Any], outcomes: Sequence[Outcome], plot: str | N
         f"alone: p50 {lat['output']['p50_ms']:.2f} ms, p99 {lat['output']['p99_ms']:.2f} ms "
         f"(n={lat['output']['n']}).",
         "",
+        *_check_latency_lines(lat.get("critical_illness_check") or {}),
     ]
     if plot:
         lines += [f"![caught and over-flagged by department]({plot})", ""]
@@ -715,6 +779,7 @@ async def main_async(args: argparse.Namespace) -> int:
         t_in.append(ti)
         if to is not None:
             t_out.append(to)
+    check_latency = critical_check_latency(guards["patient"], items)
     result: dict[str, Any] = {
         "command": command_line(args),
         "time": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -727,7 +792,8 @@ async def main_async(args: argparse.Namespace) -> int:
                          "weight_basis": c.weight_basis} for k, c in CRITERIA.items()},
         "summary": summarise(outcomes),
         "latency": {"item": percentiles([o.latency_ms for o in outcomes]),
-                    "input": percentiles(t_in), "output": percentiles(t_out)},
+                    "input": percentiles(t_in), "output": percentiles(t_out),
+                    "critical_illness_check": check_latency},
         "outcomes": [{"id": o.item.id, "split": o.item.split, "kind": o.item.kind,
                       "criterion": o.item.criterion, "department": o.item.department,
                       "lang": o.item.lang, "audience": o.item.audience,

@@ -187,6 +187,10 @@ def test_counts_caught_weighted_and_over_flagged(run: dict[str, Any]) -> None:
     assert by_id["H-5"]["categories"] == ["answer/answer.no_emergency_direction"]
     assert run["json"]["latency"]["item"]["n"] == len(ITEMS)
     assert run["json"]["latency"]["output"]["n"] == 1
+    # the fake policy has no critical_illness check: said, not measured
+    assert run["json"]["latency"]["critical_illness_check"] == {
+        "measured": False, "reason": "the policy has no critical_illness check"}
+    assert "check alone: not measured" in run["md"]
     assert "high-risk caught 4/5" in run["stdout"]
 
 
@@ -329,3 +333,24 @@ def test_bench_runs_official_items(tmp_path: Path) -> None:
 def test_missing_suite_is_a_usage_error(tmp_path: Path) -> None:
     code, _ = bench("--suite-dir", str(tmp_path), "--out", str(tmp_path / "r.md"))
     assert code == 2
+
+
+def test_critical_check_latency_three_ways(tmp_path: Path) -> None:
+    """With the shipped critical-illness pack: the check alone, rules only, with the
+    backstop's embedding cached and uncached, on every input item."""
+    import asyncio
+
+    from benchmarks.csedb import critical_check_latency, load_suite
+    from guard.sdk import AsyncGuard
+
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ITEMS),
+                     encoding="utf-8")
+    items = load_suite([suite])
+    guard = AsyncGuard.from_policy("critical-illness", audience="patient")
+    asyncio.run(guard.load())
+    lat = critical_check_latency(guard, items)
+    assert lat["measured"] is True
+    n = sum(i.stage == "input" for i in items) * lat["repeats"]
+    assert {k: lat[k]["n"] for k in ("rules", "cached", "uncached")} == {
+        "rules": n, "cached": n, "uncached": n}
