@@ -1236,3 +1236,17 @@ def test_lookalikes_0_8_1(check: CriticalIllnessCheck, text: str) -> None:
 def test_emergencies_beside_0_8_1_exclusions(check: CriticalIllnessCheck, text: str,
                                              category: str) -> None:
     assert any(c.startswith(category) for c in found(check, text))
+
+
+def test_mild_development_set_10(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_10_mild.jsonl: 240 ordinary symptom messages and 60 same-day
+    problems as people type them to a chatbot, none an emergency (written to train the
+    learned backstop away from short vague messages). The rules flagged 1/240 (feet swollen
+    by the evening in pregnancy, fixed in 0.8.1): 0/240; no same-day problem is an
+    emergency."""
+    rows = _rows("critical_eval_10_mild.jsonl")
+    assert len(rows) == 300 and all(r.get("source") for r in rows)
+    look = [r for r in rows if r["expected"] == "none"]
+    assert sum(bool(found(check, r["text"])) for r in look) == 0
+    urgent = [r for r in rows if r["expected"].startswith("urgent.")]
+    assert not any(c.startswith("emergency.") for r in urgent for c in found(check, r["text"]))

@@ -21,7 +21,8 @@ GenMedGPT's patient messages and some team rows describe real emergencies, so be
 which the red-flag rules report an emergency are left out (when the rules are given, as
 ``primum train`` does).
 
-``tests/data/critical_eval_9_fresh.jsonl`` is never read: it is the held-out estimate.
+``tests/data/critical_eval_9_fresh.jsonl`` and ``critical_eval_10_mild_fresh.jsonl`` are never
+read: they are the held-out estimates.
 
 Model: one logistic regression (lbfgs, ``C``) over [TF-IDF (word unigrams and bigrams,
 Chinese as character pairs, sublinear tf, ``min_df``) | all-MiniLM-L6-v2 embedding] of the
@@ -93,7 +94,7 @@ TEAM_DIR = REPO / "classifiers" / "harmful_request" / "data"
 TEAM_GLOBS = ("supplement*.jsonl", "held_back_*.jsonl")
 """Training files only: the directory's evaluation files (``dev_generalisation.jsonl``,
 ``eval_writing_tasks.jsonl``) match neither."""
-HELD_OUT = ("critical_eval_9_fresh.jsonl",)
+HELD_OUT = ("critical_eval_9_fresh.jsonl", "critical_eval_10_mild_fresh.jsonl")
 """Never trained on: the held-out estimate of the model card."""
 C = 4.0
 MIN_DF = 2
