@@ -40,7 +40,7 @@ from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 
 __all__ = ["BenignRow", "Head", "ModelFiles", "TrainingError", "add_training_arguments",
            "benign_training_rows", "choose_threshold", "export", "frac", "onnx_head",
-           "out_of_fold", "package_version", "verify", "write_model"]
+           "out_of_fold", "package_version", "training_record", "verify", "write_model"]
 
 
 class TrainingError(RuntimeError):
@@ -186,6 +186,16 @@ def export(head: Head, texts: Sequence[str], x: npt.NDArray[np.float32], graph_n
     diff = verify(exported, lexical, [texts[int(i)] for i in sample], x[sample], head)
     log(f"exported head matches scikit-learn (max |dp| {diff:.2e} on {len(sample)} rows)")
     return exported, lexical, diff
+
+
+def training_record(*, files: Mapping[str, str], held_out: Sequence[str], seed: int, c: float,
+                    min_df: int, lookalike_weight: float, benign_weight: str,
+                    export_diff: float) -> dict[str, Any]:
+    """The part of a spec's ``training`` every backstop records: the files read (sha256),
+    the held-out sets, the draws and the regression's settings, the export check."""
+    return {"files_sha256": dict(files), "held_out_never_read": list(held_out), "seed": seed,
+            "C": c, "min_df": min_df, "lookalike_weight": lookalike_weight,
+            "benign_weight": benign_weight, "export_max_abs_diff": export_diff}
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,7 @@ from classifiers.headtrain import (
     export,
     frac,
     out_of_fold,
+    training_record,
     write_model,
 )
 
@@ -383,14 +384,9 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
             "by_origin": dict(Counter(r.origin for r in rows)),
             "by_kind": dict(Counter(r.kind for r in rows)),
             "benign_left_out_as_emergencies": dropped,
-            "files_sha256": files,
-            "held_out_never_read": list(HELD_OUT),
-            "seed": config.seed,
-            "C": config.c,
-            "min_df": config.min_df,
-            "lookalike_weight": LOOKALIKE_WEIGHT,
-            "benign_weight": "emergency rows / benign rows",
-            "export_max_abs_diff": diff,
+            **training_record(files=files, held_out=HELD_OUT, seed=config.seed, c=config.c,
+                              min_df=config.min_df, lookalike_weight=LOOKALIKE_WEIGHT,
+                              benign_weight="emergency rows / benign rows", export_diff=diff),
         },
         "cross_validation": cv,
     }

@@ -64,6 +64,7 @@ from classifiers.headtrain import (
     export,
     frac,
     out_of_fold,
+    training_record,
     write_model,
 )
 from classifiers.risky.learned.model import (
@@ -323,14 +324,9 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
             "by_origin": dict(Counter(r.origin for r in rows)),
             "by_class": {CLASSES[k]: int(v) for k, v in sorted(Counter(y.tolist()).items())},
             "lookalikes": int((kind == "lookalike").sum()),
-            "files_sha256": files,
-            "held_out_never_read": list(HELD_OUT),
-            "seed": config.seed,
-            "C": config.c,
-            "min_df": config.min_df,
-            "lookalike_weight": LOOKALIKE_WEIGHT,
-            "benign_weight": "risky rows / benign rows",
-            "export_max_abs_diff": diff,
+            **training_record(files=files, held_out=HELD_OUT, seed=config.seed, c=config.c,
+                              min_df=config.min_df, lookalike_weight=LOOKALIKE_WEIGHT,
+                              benign_weight="risky rows / benign rows", export_diff=diff),
         },
         "cross_validation": cv,
     }
