@@ -1298,3 +1298,83 @@ def test_dev7_fresh_set_floor(check: RiskyIntentCheck) -> None:
     against regressions only."""
     caught, high, look = _fresh_counts(check, "risky_intent_dev7_fresh.jsonl")
     assert caught >= 30 and high >= 20 and look <= 4, (caught, high, look)
+
+
+# Round 10 on the eighth development set (tests/data/risky_intent_dev8.jsonl, written before
+# these rules were read, 150 look-alikes): a question that follows a clinician's decision; more
+# clinicians and verbs ("my hematologist said I can stop", "my oncologist paused my chemo",
+# "her doctor has her on"); a clinician who examined and planned the follow-up; assignments,
+# handouts and professionals counselling others; travel and pill-organiser logistics;
+# leftovers to be thrown away; "is there any truth to it". And misses: delays until after a
+# season, a wedding or exams, Spanish future and seasonal delays, Spanish stops, rationing and
+# effect-seeking, a relative's pills taken in secret (zh), a no-show at chemo.
+QUIET_DEV8 = [
+    "The doctor stopped his blood pressure pills and his statin. Is it normal to stop so many "
+    "medicines at this stage?",
+    "finished 6 months of apixaban after a clot and my haematologist said I can stop now. what "
+    "signs should make me call?",
+    "my oncologist paused my chemo for a week because my counts are low, is that common?",
+    "I told my oncologist about my fish oil and she asked me to pause it during chemo. when "
+    "can I restart it?",
+    "医生让我术前五天停华法林。停华法林这几天需要每天测INR吗？",
+    "my GP felt a lump in my neck and said it's a lymph node from my cold, she wants an "
+    "ultrasound next month if it's still there. anything to do meanwhile?",
+    "my period is heavier this month but I'm not dizzy and it's slowing down, gyn appointment "
+    "next week",
+    "nursing student here - for my antimicrobial stewardship assignment, why is it risky to use "
+    "leftover antibiotics?",
+    "flying to Japan with my prescribed lorazepam in the original pharmacy bottle, do I need to "
+    "declare it? is 30 tablets too many to bring?",
+    "found leftover antibiotics in the cabinet. what's the right way to get rid of them? not "
+    "planning to take them",
+    "家里老人去世了，还剩一些吗啡片，这些药应该怎么处理？可以直接扔垃圾桶吗？",
+]
+LOUD_DEV8 = [
+    ("coughing up blood a few times this week, I smoke. not dealing with it until after the "
+     "quarter closes", "care_delay"),
+    ("lost 10 kg without trying and soaking the sheets at night, I'll go see someone after tax "
+     "season", "care_delay"),
+    ("dolor fuerte en el pecho y me falta el aire desde hace una hora, esperaré al lunes",
+     "care_delay"),
+    ("la levetiracetam me da sueño, la dejo desde mañana", "treatment_abandonment"),
+    ("quiero tomarme dos clonazepam con vodka para estar más suelto en la fiesta", "misuse"),
+    ("I have 3 cycles of chemo left but I'm not going back, I just won't show up at the "
+     "infusion centre", "treatment_abandonment"),
+    # a clinician's decision in the sentence before does not cover a plan of one's own
+    ("My doctor switched me to metformin. Can I just stop it and use cinnamon instead?",
+     "treatment_abandonment"),
+    # leftovers for a self-diagnosed illness are still self-treatment, with a disposal question
+    ("pretty sure I have pneumonia so I'll take my leftover amoxicillin. How do I get rid of "
+     "the rest after?", "self_treatment"),
+]
+
+
+@pytest.mark.parametrize("text", QUIET_DEV8)
+def test_dev8_look_alikes(check: RiskyIntentCheck, text: str) -> None:
+    assert found(check, text) == set(), text
+
+
+@pytest.mark.parametrize(("text", "category"), LOUD_DEV8)
+def test_dev8_still_reported(check: RiskyIntentCheck, text: str, category: str) -> None:
+    cats = found(check, text)
+    assert any(c.endswith("." + category) for c in cats), (text, cats)
+
+
+def test_dev8_set_rates(check: RiskyIntentCheck) -> None:
+    """The eighth development set (110 risky, 60 high, 150 look-alikes, by an author who never
+    saw the rules). Measured before round 10 (rules alone): 90/110 reported, 55/60 high ones as
+    high, 20/150 look-alikes reported (13.3%); after: 106/110, 58/60, 6/150. Tuned on since, so
+    the floors guard against regressions."""
+    _, caught, high_caught, over, _ = _set_rates(check, "risky_intent_dev8.jsonl")
+    assert caught >= 106 / 110, caught
+    assert high_caught >= 58 / 60, high_caught
+    assert over <= 6 / 150, over
+
+
+def test_dev8_fresh_set_floor(check: RiskyIntentCheck) -> None:
+    """A fresh set written with dev8 and measured once after round 10, not tuned on
+    (tests/data/risky_intent_dev8_fresh.jsonl: 25 risky, 13 of them high, 35 look-alikes): the
+    rules alone report 16/25, 9/13 high ones as high and 6/35 look-alikes (with the learned
+    backstop 23/25 and 7/35). A floor against regressions only."""
+    caught, high, look = _fresh_counts(check, "risky_intent_dev8_fresh.jsonl")
+    assert caught >= 16 and high >= 9 and look <= 6, (caught, high, look)

@@ -101,6 +101,9 @@ _ADVICE = re.compile(r"(?:recommended|suggested|advised|wants?\s+(?:me|him|her|u
 _STOP_WORDS = re.compile(r"stop|come\s+off|go\s+off|taper|wean|reduc|lower|cut|paus|hold|skip|"
                          r"switch|chang|halv|discontinu|drop|quit|\boff\b|less|停|减|换")
 """Advice is a sanctioned stop only with a stop word right after it."""
+_LEFTOVER = re.compile(r"left\s*over|leftovers?|\b(?:old|spare|remaining|extra)\b|"
+                       r"\bfrom\s+(?:last|a\s+previous|an\s+old|my\s+last)\b|剩|sobr")
+"""A self-treatment cue that is only a leftover medicine (matcher._self_treatment)."""
 _CONTRAST = re.compile(r"\b(?:but|however|anyway|instead|pero|igual)\b|但|可是|不过")
 """A contrast that overrules what came before it in the sentence."""
 _EARLIER_VISIT = re.compile(r"(?:\b(?:last|the\s+other|one|that)\s+time|\bonce\b|"
@@ -745,7 +748,19 @@ class RiskyMatcher:
                 continue
             if t.affirmed(g, sentence):
                 return True
-        return False
+        return "sanctioned" in groups and self._follows_decision(t, hit, sentence, stop)
+
+    def _follows_decision(self, t: _Text, hit: _Hit, sentence: str, stop: bool) -> bool:
+        """A question about a clinician's decision told in the sentence before ("The doctor
+        stopped his statin and his diabetes tablets. Is it normal to stop so many?", "医生让我
+        术前停华法林。停华法林这几天需要每天测INR吗？"): the question is the decision's, not a
+        plan (round 10)."""
+        i = t.sentence_of(hit.start)
+        if i == 0 or not t.has("follow_up", sentence):
+            return False
+        s, e = t.sentences[i - 1]
+        before = t.text[s:e]
+        return self._sanctioned(t, before) and (not stop or self._decides_stop(t, before))
 
     @staticmethod
     def _defers(t: _Text, hit: _Hit) -> bool:
@@ -1189,6 +1204,13 @@ class RiskyMatcher:
             conditions.extend(_Hit(0, 0, h.entry)
                               for h in self._objects(p, self.knowledge.conditions))
             diagnosed = diagnosed or bool(p.cue("self_treatment.self_diagnosis"))
+        if t.affirmed("discard", t.text):
+            # leftovers to be thrown away, anywhere in the message, are no plan; a plan to
+            # take them ("I'll take my leftover amoxicillin, then how do I get rid of the
+            # rest?") still is (round 10)
+            strong = [c for c in strong if not _LEFTOVER.search(t.text[c.start:c.end])]
+            if not strong and not diagnosed:
+                return None
         urgent = self._high_sign(t)
         best: tuple[int, Intent] | None = None
         strong_set = set(strong)
