@@ -183,7 +183,7 @@ def test_text_of() -> None:
 
 # ------------------------------------------------------------- the shipped model served
 
-# Messages the rules (0.3.0) miss and the shipped backstop (1.0.0) reports once: a rule miss of
+# Messages the rules (0.3.0) miss and the shipped backstop (1.1.0) reports once: a rule miss of
 # tests/data/risky_intent_dev4.jsonl (D4-R-040, trained on) and one written for this test. This
 # checks the serving path, not generalisation (MODEL_CARD.md has the held-out numbers).
 RULE_MISSES = [
@@ -249,6 +249,17 @@ def test_backstop_defers_to_the_rules_and_old_turns(check: RiskyIntentCheck) -> 
                 Segment("ok", "assistant", 1, new=False),
                 Segment("thanks", "user", 2, new=False)]
     assert check.scan(segments, CTX) == []
+
+
+def test_backstop_does_not_repeat_an_answered_plan(check: RiskyIntentCheck) -> None:
+    # Regression (model 1.1.0): the joined turns ("switch from insulin to bitter melon\nok,
+    # thanks") scored over the threshold on the reply after the plan was answered
+    for plan in ("switch from insulin to bitter melon", ABANDON):
+        segments = [Segment(plan, "user", 0, new=False),
+                    Segment("Please keep taking it; talk to your doctor.", "assistant", 1,
+                            new=False),
+                    Segment("ok, thanks", "user", 2)]
+        assert check.scan(segments, CTX) == [], plan
 
 
 def test_threshold_param(check: RiskyIntentCheck) -> None:

@@ -22,11 +22,13 @@ millisecond for a typical message.
 Learned backstop (``classifiers/risky/learned``, MODEL_CARD.md; on when built from a policy,
 param ``learned``): when the rules report nothing on the new user turn(s), a logistic
 regression over the MiniLM embedding and the TF-IDF of the user turns (``text_of``: the last
-four joined) gives a risk and a kind. At or above ``learned_threshold`` (default: the model
-spec's, chosen by cross-validation) it reports one finding ``learned.<kind>`` on the last user
-turn, with score :data:`LEARNED_SCORE`: below the threshold of the output-stage plan logic
-and never ``high.*``, so the policy can only attach a note, never escalate. Its explanation
-names the kind and the probability, never the text.
+four joined) gives a risk and a kind; not for a reply that scores under half the threshold on
+its own after a plan the rules or the backstop reported on the previous user turn (that plan
+was answered on its own turn: "ok, thanks"). At or above
+``learned_threshold`` (default: the model spec's, chosen by cross-validation) it reports one
+finding ``learned.<kind>`` on the last user turn, with score :data:`LEARNED_SCORE`: below the
+threshold of the output-stage plan logic and never ``high.*``, so the policy can only attach a
+note, never escalate. Its explanation names the kind and the probability, never the text.
 """
 
 from __future__ import annotations
@@ -141,10 +143,17 @@ class RiskyIntentCheck:
         user = [i for i, s in enumerate(segments) if s.role == "user" and s.text.strip()]
         if not user or not segments[user[-1]].new:
             return []
-        text = text_of([segments[i].text for i in user], self.learned.spec.view)
+        turns = [segments[i].text for i in user]
+        text = text_of(turns, self.learned.spec.view)
         scores = self.learned.score([text])
         risk, kind = float(scores.risk[0]), scores.kind[0]
         if risk < self.learned_threshold:
+            return []
+        if len(turns) > 1 and self.learned.spec.view == "turns" and float(
+                self.learned.score([turns[-1]]).risk[0]) < self.learned_threshold / 2 \
+                and self._answered(turns[:-1]):
+            # a reply that says little by itself after a plan answered on its own turn
+            # ("switch from insulin to bitter melon" ... "ok, thanks"): not reported again
             return []
         return [Finding(
             check=self.name, category=f"{LEARNED_PREFIX}{kind}", score=LEARNED_SCORE,
@@ -152,6 +161,16 @@ class RiskyIntentCheck:
             explanation=f"{kind}: learned backstop, P(risky)={risk:.2f} "
                         f"(threshold {self.learned_threshold:.2f}); the rules found nothing",
         )]
+
+    def _answered(self, earlier: Sequence[str]) -> bool:
+        """Whether the rules or the backstop reported a plan on the last of ``earlier`` (user
+        turns, oldest first) when it was the new turn."""
+        assert self.learned is not None
+        context = [normalize(t).text for t in reversed(earlier[:-1])][:_EARLIER_TURNS]
+        if self.matcher.scan(normalize(earlier[-1]).text, context):
+            return True
+        return float(self.learned.score([text_of(earlier, "turns")]).risk[0]) \
+            >= self.learned_threshold
 
     def _finding(self, intent: Intent, norm: NormalizedText, index: int) -> Finding:
         return Finding(

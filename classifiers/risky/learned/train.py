@@ -82,13 +82,14 @@ __all__ = ["Row", "TrainConfig", "TrainingError", "load_training_set", "run", "t
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO = PACKAGE_DIR.parents[2]
-DEV_SETS = ("dev2", "dev3", "dev4", "mini")
+DEV_SETS = ("dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "mini")
 """dev5 and dev6 are left out on purpose: a model trained with them (MODEL_CARD.md, "Retrained
 with dev5 and dev6") chose a threshold of 0.81 and intervened on fewer risky items."""
 DEV_FILES = tuple(REPO / "tests" / "data" / f"risky_intent_{n}.jsonl" for n in DEV_SETS)
 SUITE_DIR = REPO / "benchmarks" / "data"
 HELD_OUT = ("risky_intent_dev4_fresh.jsonl", "risky_intent_dev5_fresh.jsonl",
-            "risky_intent_dev6_fresh.jsonl", "risky_intent_dev7_fresh.jsonl")
+            "risky_intent_dev6_fresh.jsonl", "risky_intent_dev7_fresh.jsonl",
+            "risky_intent_dev8_fresh.jsonl")
 """Never trained on: the held-out estimates of the model card."""
 C = 4.0
 MIN_DF = 2
@@ -98,7 +99,7 @@ LOOKALIKE_RATE = 0.01
 BUDGETS = (0.0, 0.005, 0.01, 0.02)
 """Look-alike budgets whose thresholds the spec also records (the trade-off curve)."""
 VIEW = "turns"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 @dataclass(frozen=True, slots=True)
