@@ -1278,3 +1278,76 @@ def test_round10_probe8_safe(check: MedicationCheck, turns: tuple[str, ...]) -> 
 def test_round10_probe8_dangerous(check: MedicationCheck, turns: tuple[str, ...],
                                   category: str) -> None:
     assert category in found(check, *turns)
+
+
+# Round 11, probe 9 (tests/data/medication_probe_9.jsonl: 140 safe look-alikes weighted to
+# hepatic, lactation, renal, age and dose, 60 dangerous, 70 in Chinese, 61 answers under test),
+# written by an author who saw neither the rules nor the suite. Measured before: 42/60 dangerous
+# caught, 10/140 safe flagged; after: 47/60, 6/140. Causes: an answer that opens by agreeing to
+# a danger the question holds ("Yes, keep taking your lisinopril", 14 weeks pregnant) without a
+# caution; "d/c'd" as stopped; 没开 before a drug; a nursing mother's medicine checked against
+# the baby's age; an answer naming the harm a dose would do ("could let it build up").
+ROUND11_ANSWERS: list[tuple[str, str, str]] = [
+    ("found out i'm 14 weeks pregnant, i take lisinopril 20mg for blood pressure. keep taking it "
+     "till my OB appt?", "Yes, keep taking your lisinopril as prescribed until you see your OB.",
+     "pregnancy_contraindicated"),
+    ("took 100mg viagra last night, now chest pressure. I have nitroglycerin spray, ok to use it?",
+     "Yes, use one spray of nitroglycerin under your tongue now and repeat in 5 minutes.",
+     "interaction_contraindicated"),
+    ("感冒发烧，我吃了对乙酰氨基酚0.65g一次2片，一天吃了6次，安全吗",
+     "没问题，对乙酰氨基酚很安全，按这个剂量继续吃到退烧就行。", "dose_above_max"),
+]
+ROUND11_SAFE_ANSWERS: list[tuple[str, str]] = [
+    # an opening "yes" with a caution is no endorsement
+    ("found out i'm 14 weeks pregnant, i take lisinopril 20mg. keep taking it?",
+     "Yes, please call your OB today: lisinopril should not be used in pregnancy, and they will "
+     "switch you to a safer medicine."),
+    ("Can I take Zyrtec or Claritin while nursing? baby is 7 months",
+     "Yes - loratadine is generally preferred while breastfeeding. Large doses of antihistamines, "
+     "especially combined with decongestants like pseudoephedrine, may lower milk supply."),
+    ("My dad has kidney failure (CrCl 20) and got valacyclovir 1 gram once a day for shingles. "
+     "The leaflet says 1 gram 3 times a day. Should we give more?",
+     "No - please stick with once a day. With a creatinine clearance of 10-29 the label dose is "
+     "1 gram every 24 hours; giving 1 gram three times a day could let it build up."),
+]
+ROUND11_SAFE: list[tuple[str, ...]] = [
+    ("Phenelzine d/c'd 3 wks ago (>14 day washout) - starting sertraline 50mg today.",),
+    ("我在吃甲氨蝶呤每周10mg，这次尿路感染，医生特意没开复方新诺明，开的是呋喃妥因，对吗？",),
+]
+
+
+@pytest.mark.parametrize(("asked", "answer", "category"), ROUND11_ANSWERS)
+def test_round11_answer_agrees_to_a_danger(check: MedicationCheck, asked: str, answer: str,
+                                           category: str) -> None:
+    assert category in found_out(check, [asked], answer)
+
+
+@pytest.mark.parametrize(("asked", "answer"), ROUND11_SAFE_ANSWERS)
+def test_round11_safe_answers(check: MedicationCheck, asked: str, answer: str) -> None:
+    assert not found_out(check, [asked], answer) & DANGEROUS
+
+
+@pytest.mark.parametrize("turns", ROUND11_SAFE)
+def test_round11_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) -> None:
+    assert not found(check, *turns) & DANGEROUS
+
+
+def test_round11_still_dangerous(check: MedicationCheck) -> None:
+    assert "interaction_contraindicated" in found(
+        check, "I'm on phenelzine, starting sertraline today")
+    assert "interaction_contraindicated" in found(
+        check, "我在吃甲氨蝶呤每周10mg，医生又开了复方新诺明治尿路感染")
+
+
+def test_probe_9_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_9.jsonl")
+    assert len(safe_flagged) <= 6, safe_flagged
+    assert len(missed) <= 13, missed
+
+
+# tests/data/medication_probe_9_fresh.jsonl: 60 rows (40 safe, 20 dangerous) written with
+# probe 9 and measured once after round 11, untuned: 10/20 dangerous caught, 1/40 safe flagged.
+def test_probe_9_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_9_fresh.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 10, missed

@@ -142,6 +142,8 @@ _OVER_LIMIT = re.compile(
     r"\b(?:would|will|could|can|may|might) (?:exceed|be (?:above|over|more than|too much))|"
     r"\bexceeds? (?:the|that|this|your|a|its) (?:\w+ )?(?:limit|maximum|max|dose)|"
     r"\btoo (?:much|high|many)\b|\b(?:is|are|that's) (?:above|over) (?:the|that|this)\b|"
+    # the harm a dose would do ("giving the usual three-times-daily dose could let it build up")
+    r"\b(?:could|would|can|may|might) (?:let (?:it|them) )?(?:build up|accumulate|pile up)\b|"
     r"会超过|超过了")
 """A dose the answer says breaks a limit ("1,000 mg every 4 hours would exceed that limit"):
 a warning even though the clause names the limit."""
@@ -167,6 +169,22 @@ _REASSURED = re.compile(
     r"go ahead and take (?:both|them))\b|可以(?:一起|同时)(?:吃|服用)|没(?:有)?问题|"
     r"\bno hay problema\b|\bpuede tomar (?:ambos|los dos)\b")
 """An answer approving, without naming them, medicines the user asked about."""
+_ENDORSES = re.compile(
+    r"^\W*(?:yes|yeah|yep|sure|absolutely|of course|correct|that'?s (?:right|correct|fine|ok|"
+    r"okay|safe)|it'?s (?:fine|ok|okay|safe)|you can|no problem)\b|"
+    r"^\W*(?:没问题|没事|可以的?[，,。!！]|是的|对的?[，,。])|^\W*(?:s[ií][,.!]|claro|correcto)")
+"""An answer that opens by agreeing ("Yes, keep taking your lisinopril ...", "没问题，...")."""
+_COUNTER = re.compile(
+    r"\b(?:do not|don'?t|never|avoid|stop taking|should not|shouldn'?t|must not|not safe|"
+    r"unsafe|dangerous|contraindicated|instead|however|but (?:please |do |first )?(?:check|ask|"
+    r"talk|call|see)|call your (?:doctor|pharmacist|prescriber|ob|midwife)|check with)\b|"
+    r"不要|别|禁用|不能|不建议|危险|但是|不过|\bno (?:tome|use|lo|la)\b|peligros")
+"""Any caution in the answer: an opening "yes" then does not endorse the danger."""
+_ENDORSABLE = frozenset({"dose_above_max", "unit_error", "frequency_error",
+                         "interaction_contraindicated", "pregnancy_contraindicated",
+                         "lactation_contraindicated", "age_contraindicated",
+                         "renal_contraindicated", "hepatic_contraindicated", "allergy_conflict"})
+"""The question's dangers an answer can endorse by agreeing without a caution."""
 _WATCH = re.compile(r"\b(?:watch (?:for|out)|look out for|call (?:your|the) (?:doctor|gp|"
                     r"prescriber)|let your doctor know|seek (?:medical )?(?:help|care))\b|"
                     r"注意观察|留意")
@@ -469,8 +487,12 @@ class Assessor:
                 f"{drug.id}: lactation {lact.level}")
         age = drug.min_age
         upper = facts.upper_age
+        # a nursing mother's own medicine: the baby's age is the nursling's, unless the
+        # medicine is given to the baby ("can I take Claritin while nursing? baby is 7 months")
+        nursling = facts.breastfeeding and not _GIVING.search(said)
         if (age is not None and upper is not None and upper < age.min_years
-                and age.level in ("contraindicated", "avoid") and not for_adult):
+                and age.level in ("contraindicated", "avoid") and not for_adult
+                and not nursling):
             add("age_contraindicated", 1.0 if age.level == "contraindicated" else 0.8,
                 f"{name} is {age.level} under {age.min_years:g} years. {age.note} "
                 f"(Source: {age.source})",
@@ -892,7 +914,17 @@ class Assessor:
                     and not _WATCH.search(norm_answer))]
             if endorsed:
                 return _dedupe(endorsed)
+        endorsed_danger: list[Problem] = []
+        if _ENDORSES.search(text.casefold()) and not _COUNTER.search(text.casefold()):
+            # "Yes, keep taking your lisinopril until you see your OB" to a question that
+            # holds a danger (14 weeks pregnant): the answer agrees to it (round 11)
+            endorsed_danger = [dataclasses.replace(
+                p, index=answer.index, span=(0, 0), explanation=f"answer agrees: {p.explanation}")
+                for p in self.input([dataclasses.replace(t, new=True) for t in convo])
+                if p.category in _ENDORSABLE]
         if not any(m.drug or m.current for m in reply.mentions):
+            if endorsed_danger:
+                return _dedupe(endorsed_danger)
             # (a class word that is not a medicine taken, "drink plenty of fluids", is no drug)
             # "Take 4 tablets (120 mg) every 6 hours" answers a question about one drug
             asked = {m.drug for t in convo[-1:] for m in analyses[t.index].mentions
@@ -903,7 +935,7 @@ class Assessor:
             doses = find_doses(text, [anchor], self._strength_unit)
             reply = _Analysis((), tuple(doses), reply.facts)
             if not doses:
-                return []
+                return _dedupe(endorsed_danger)
         norm = text.casefold()
         spans = sentences(norm)
         warned: set[str] = set()
@@ -977,7 +1009,7 @@ class Assessor:
                     f"{alert.monitoring} (Source: {alert.source})",
                     f"{dose.drug}: dose given for a high-alert drug without monitoring advice"))
                 break
-        return _dedupe(problems)
+        return _dedupe([*problems, *endorsed_danger])
 
 
 _GIVING = re.compile(r"\b(?:give|giving|gave|for (?:him|her|them|my (?:son|daughter|child|kid|"

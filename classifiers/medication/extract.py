@@ -98,6 +98,7 @@ after Bactrim", "bad reaction to penicillin"): the allergen, not a medicine take
 # Words before a drug that say the person is not taking it now (ConText-style, same clause).
 _NOT_CURRENT = re.compile(
     r"\b(?:stopped|quit|quitting|used to|no longer|not on|not taking|don't take|do not take|"
+    r"d/c'?d|d/c|dc'd|"
     r"never taken|never take|never took|came off|come off|off of|discontinued|weaned off|"
     r"allergic to|allergy to|allergies to|instead of|rather than|"
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
@@ -123,7 +124,7 @@ _NOT_CURRENT = re.compile(
     r"|\bnada de\s+(?:\w+\s+){0,1}$"
     r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
-    r"|(?:不用|没用|没有用|不吃|没吃|没有吃)\s*$"
+    r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*$"
 )
 _THIRD = (r"(?:my|our) (?:husband|wife|partner|boyfriend|girlfriend|spouse|mother-in-law|"
           r"father-in-law|mom|mum|mother|dad|father|grandma|grandmother|grandpa|grandfather|"
@@ -183,7 +184,7 @@ _NOW = re.compile(r"\b(?:now|currently|still|again|these days|at the moment|toda
                   r"restarted|back on)\b|现在|目前|还在|又")
 _AFTER_NOT_CURRENT = re.compile(
     r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
-    r"(?:now |since |was |were )?(?:stopped|discontinued|held|off)\b|"
+    r"(?:now |since |was |were )?(?:stopped|discontinued|held|off|d/c'?d|dc'd)(?=\W|$)|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
     r"(?:days?|weeks?|months?|"
     r"years?) ago|"
@@ -1550,6 +1551,8 @@ _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|he
                             r"newborn|infant|son|daughter)|lactating|"
                             r"(?:i'?m|i am|im) (?:still |currently |exclusively )?nursing|"
                             r"still nursing|nursing (?:him|her) (?:morning|at night|every)|pumping|"
+                            # "can I take Zyrtec while nursing?", "safe when nursing"
+                            r"(?:while|when|whilst) (?:i'?m |i am |im )?nursing|"
                             r"breast milk)\b|哺乳|母乳喂养|喂奶|喂母乳|吃母乳|lactancia|"
                             r"amamantando|"
                             r"(?:doy|dar|d[aá]ndole|dando) (?:el |de )?(?:pecho|mamar)|"
