@@ -26,7 +26,6 @@ from classifiers.critical.learned.model import (
     load_spec,
 )
 from classifiers.critical.learned.train import HELD_OUT, TrainConfig, TrainingError, train
-from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 from guard.checks.base import CheckParamsError
 from guard.checks.critical_illness import (
     LEARNED_CATEGORY,
@@ -37,6 +36,7 @@ from guard.checks.critical_illness import (
 )
 from guard.sdk import AsyncGuard
 from guard.types import Action, Context, Segment, Stage
+from tests.fakes.benign import write_benign_sets
 
 REPO = Path(__file__).resolve().parent.parent
 STAGES = frozenset({Stage.INPUT, Stage.OUTPUT})
@@ -93,20 +93,7 @@ def fixture(tmp_path_factory: pytest.TempPathFactory
     (team / "dev_generalisation.jsonl").write_text(
         json.dumps({"text": "zzreserved evaluation row", "label": "benign"}) + "\n")
     data = root / "data"
-    (data / "benign").mkdir(parents=True)
-    for set_name, rel in BENIGN_SETS.items():
-        with (data / rel).open("w") as f:
-            kept, k = 0, 0
-            while kept < len(BENIGN):
-                row_id = f"{set_name}-{k}"
-                k += 1
-                text = BENIGN[kept]
-                if not is_training_row(set_name, row_id):
-                    # rows outside the training part must never be read
-                    text = f"zzreserved{k} question"
-                else:
-                    kept += 1
-                f.write(json.dumps({"id": row_id, "question": text}) + "\n")
+    write_benign_sets(data, BENIGN)
     return dev, data
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.harmful_request.splits import BENIGN_SETS, is_training_row
 from classifiers.risky.learned.model import (
     CLASSES,
     HEAD_FILE,
@@ -30,6 +29,7 @@ from classifiers.risky.learned.train import HELD_OUT, TrainConfig, TrainingError
 from guard.checks.risky_intent import LEARNED_SCORE, RiskyIntentCheck, factory, rules_report
 from guard.sdk import AsyncGuard
 from guard.types import Action, Context, Segment, Stage
+from tests.fakes.benign import write_benign_sets
 
 REPO = Path(__file__).resolve().parent.parent
 STAGES = frozenset({Stage.INPUT, Stage.OUTPUT})
@@ -89,21 +89,7 @@ def fixture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     dev = root / "risky_intent_fixture.jsonl"
     dev.write_text("".join(json.dumps(r) + "\n" for r in rows))
     data = root / "data"
-    (data / "benign").mkdir(parents=True)
-    for set_name, rel in BENIGN_SETS.items():
-        with (data / rel).open("w") as f:
-            kept, k = 0, 0
-            while kept < len(BENIGN):
-                row_id = f"{set_name}-{k}"
-                k += 1
-                text = BENIGN[kept]
-                if not is_training_row(set_name, row_id):
-                    # Rows outside the training part must never be read: unique texts
-                    # that would show up in the vocabulary if they were.
-                    text = f"zzreserved{k} question"
-                else:
-                    kept += 1
-                f.write(json.dumps({"id": row_id, "question": text}) + "\n")
+    write_benign_sets(data, BENIGN)
     return dev, data
 
 
