@@ -115,12 +115,22 @@ def out_of_fold(texts: Sequence[str], x: npt.NDArray[np.float32], y: npt.NDArray
 
 
 def choose_threshold(risk: npt.NDArray[np.float64], kind: npt.NDArray[np.str_],
-                     lookalike_rate: float, benign_rate: float) -> float:
+                     lookalike_rate: float, benign_rate: float,
+                     benign_sets: npt.NDArray[np.str_] | None = None) -> float:
     """The lowest threshold on a 0.01 grid at which the out-of-fold risk flags at most
-    ``benign_rate`` of the ``benign`` rows and ``lookalike_rate`` of the ``lookalike`` rows."""
-    benign, look = risk[kind == "benign"], risk[kind == "lookalike"]
+    ``benign_rate`` of the ``benign`` rows and ``lookalike_rate`` of the ``lookalike`` rows.
+    With ``benign_sets`` (each row's set name), the benign budget holds for every set
+    apart rather than for the benign rows pooled."""
+    is_benign = kind == "benign"
+    look = risk[kind == "lookalike"]
+    if benign_sets is None:
+        benign = [risk[is_benign]]
+    else:
+        benign = [risk[is_benign & (benign_sets == name)]
+                  for name in sorted(set(benign_sets[is_benign].tolist()))]
     for t in np.round(np.arange(0.05, 0.996, 0.01), 2):
-        if (benign >= t).mean() <= benign_rate and (look >= t).mean() <= lookalike_rate:
+        if ((look >= t).mean() <= lookalike_rate
+                and all((b >= t).mean() <= benign_rate for b in benign)):
             return float(t)
     return 0.99
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "learned_params",
-           "scan_inline"]
+__all__ = ["Check", "CheckFactory", "CheckParamsError", "CheckRegistry", "LearnedBackstop",
+           "backstop_turns", "learned_params", "scan_inline"]
 
 
 @runtime_checkable
@@ -119,3 +119,27 @@ class CheckRegistry:
             known = ", ".join(self.kinds()) or "none"
             raise KeyError(f"unknown check kind {kind!r} (known: {known})") from None
         return factory(name, stages, params)
+
+
+class LearnedBackstop:
+    """The threshold of a check's learned backstop (``self.learned``, ``None`` for rules
+    only): the policy's ``learned_threshold`` when it gave one, else the model spec's."""
+
+    learned: Any
+    _learned_threshold: float | None
+
+    @property
+    def learned_threshold(self) -> float:
+        if self._learned_threshold is not None:
+            return self._learned_threshold
+        assert self.learned is not None
+        return float(self.learned.spec.threshold)
+
+
+def backstop_turns(segments: Sequence[Segment]) -> tuple[int, list[str]] | None:
+    """``(index of the last user turn, every user turn's text, oldest first)`` when the last
+    user turn is new; ``None`` otherwise (a learned backstop reads only a new turn)."""
+    user = [i for i, s in enumerate(segments) if s.role == "user" and s.text.strip()]
+    if not user or not segments[user[-1]].new:
+        return None
+    return user[-1], [segments[i].text for i in user]

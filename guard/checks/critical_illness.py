@@ -49,7 +49,13 @@ from classifiers.critical.redflags import (
     scan,
     shared_taxonomy,
 )
-from guard.checks.base import CheckParamsError, learned_params, scan_inline
+from guard.checks.base import (
+    CheckParamsError,
+    LearnedBackstop,
+    backstop_turns,
+    learned_params,
+    scan_inline,
+)
 from guard.checks.crisis import NormalizedText, new_user_turns, normalize
 from guard.messages import input_segments
 from guard.types import Context, Finding, Segment, Stage
@@ -80,7 +86,7 @@ _DELAY_ADVICE = (
 )
 
 
-class CriticalIllnessCheck:
+class CriticalIllnessCheck(LearnedBackstop):
     """Reports red flags of critical illness in user turns, and answers to an emergency
     that do not direct to emergency care. Detects, never decides."""
 
@@ -116,13 +122,6 @@ class CriticalIllnessCheck:
         if self.learned is not None:
             self.learned.load()
 
-    @property
-    def learned_threshold(self) -> float:
-        if self._learned_threshold is not None:
-            return self._learned_threshold
-        assert self.learned is not None
-        return self.learned.spec.threshold
-
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         self.load()
         return await scan_inline(self.scan, segments, ctx)
@@ -151,16 +150,17 @@ class CriticalIllnessCheck:
     def _backstop(self, segments: Sequence[Segment]) -> list[Finding]:
         """The learned model on the user turns up to the last one, when it is new."""
         assert self.learned is not None
-        user = [i for i, s in enumerate(segments) if s.role == "user" and s.text.strip()]
-        if not user or not segments[user[-1]].new:
+        turns = backstop_turns(segments)
+        if turns is None:
             return []
-        text = text_of([segments[i].text for i in user], self.learned.spec.view)
+        last, texts = turns
+        text = text_of(texts, self.learned.spec.view)
         p = float(self.learned.score([text])[0])
         if p < self.learned_threshold:
             return []
         return [Finding(
             check=self.name, category=LEARNED_CATEGORY, score=LEARNED_SCORE,
-            segment=user[-1], span=None, criterion=CRITERION,
+            segment=last, span=None, criterion=CRITERION,
             explanation=f"learned backstop, P(emergency)={p:.2f} "
                         f"(threshold {self.learned_threshold:.2f}); no red-flag rule matched",
             advice=_LEARNED_ADVICE,

@@ -41,7 +41,13 @@ from classifiers.critical.redflags import shared_taxonomy
 from classifiers.medication.kb import DrugKB
 from classifiers.risky.learned.model import LearnedRiskModel, text_of
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
-from guard.checks.base import CheckParamsError, learned_params, scan_inline
+from guard.checks.base import (
+    CheckParamsError,
+    LearnedBackstop,
+    backstop_turns,
+    learned_params,
+    scan_inline,
+)
 from guard.checks.crisis import NormalizedText, new_user_turns, normalize
 from guard.messages import input_segments
 from guard.types import Context, Finding, Segment, Stage
@@ -73,7 +79,7 @@ _SAFE_PATH = {
 }
 
 
-class RiskyIntentCheck:
+class RiskyIntentCheck(LearnedBackstop):
     """Reports risky plans in user turns and answers that help with them or leave out the safe
     path. Detects, never decides."""
 
@@ -108,13 +114,6 @@ class RiskyIntentCheck:
         if self.learned is not None:
             self.learned.load()
 
-    @property
-    def learned_threshold(self) -> float:
-        if self._learned_threshold is not None:
-            return self._learned_threshold
-        assert self.learned is not None
-        return self.learned.spec.threshold
-
     async def detect(self, segments: Sequence[Segment], ctx: Context) -> list[Finding]:
         self.load()
         return await scan_inline(self.scan, segments, ctx)
@@ -140,10 +139,10 @@ class RiskyIntentCheck:
     def _backstop(self, segments: Sequence[Segment]) -> list[Finding]:
         """The learned model on the user turns up to the last one, when it is new."""
         assert self.learned is not None
-        user = [i for i, s in enumerate(segments) if s.role == "user" and s.text.strip()]
-        if not user or not segments[user[-1]].new:
+        found = backstop_turns(segments)
+        if found is None:
             return []
-        turns = [segments[i].text for i in user]
+        last, turns = found
         text = text_of(turns, self.learned.spec.view)
         scores = self.learned.score([text])
         risk, kind = float(scores.risk[0]), scores.kind[0]
@@ -157,7 +156,7 @@ class RiskyIntentCheck:
             return []
         return [Finding(
             check=self.name, category=f"{LEARNED_PREFIX}{kind}", score=LEARNED_SCORE,
-            segment=user[-1], span=None,
+            segment=last, span=None,
             explanation=f"{kind}: learned backstop, P(risky)={risk:.2f} "
                         f"(threshold {self.learned_threshold:.2f}); the rules found nothing",
         )]

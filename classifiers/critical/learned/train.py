@@ -73,6 +73,7 @@ from classifiers.headtrain import (
     TrainingError,
     add_training_arguments,
     benign_training_rows,
+    choose_threshold,
     export,
     frac,
     out_of_fold,
@@ -83,7 +84,7 @@ from classifiers.headtrain import (
 RuleVerdicts = Callable[[Sequence[Sequence[str]]], Sequence[bool]]
 """Conversations (their user turns) -> whether the red-flag rules report an emergency."""
 
-__all__ = ["HELD_OUT", "Row", "TrainConfig", "TrainingError", "choose_threshold",
+__all__ = ["HELD_OUT", "Row", "TrainConfig", "TrainingError",
            "load_training_set", "run", "train"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -264,20 +265,6 @@ def weights(rows: Sequence[Row]) -> npt.NDArray[np.float64]:
     return w
 
 
-def choose_threshold(p: npt.NDArray[np.float64], rows: Sequence[Row],
-                     lookalike_rate: float, benign_rate: float) -> float:
-    """The lowest threshold on a 0.01 grid at which P(emergency) flags at most
-    ``benign_rate`` of each benign set and ``lookalike_rate`` of the look-alikes."""
-    origin = np.array([r.origin for r in rows])
-    look = p[np.array([r.kind == "lookalike" for r in rows])]
-    sets = [p[origin == o] for o in sorted(set(origin.tolist())) if o.startswith("benign:")]
-    for t in np.round(np.arange(0.05, 0.996, 0.01), 2):
-        if ((look >= t).mean() <= lookalike_rate
-                and all((s >= t).mean() <= benign_rate for s in sets)):
-            return float(t)
-    return 0.99
-
-
 def summarise(rows: Sequence[Row], p: npt.NDArray[np.float64],
               ruled: npt.NDArray[np.bool_] | None, t: float) -> dict[str, Any]:
     """Standalone and (with the rules' verdicts) backstop numbers at threshold ``t``."""
@@ -344,8 +331,11 @@ def train(config: TrainConfig, embedder: Embedder | None = None) -> dict[str, An
     oof = out_of_fold(texts, x, y, [r.group for r in rows], w, classes=len(CLASSES),
                       folds=config.folds, seed=config.seed, c=config.c, min_df=config.min_df,
                       log=_log)[:, EMERGENCY]
-    threshold = choose_threshold(oof, rows, config.lookalike_rate, config.benign_rate)
-    budgets = {f"{b:g}": choose_threshold(oof, rows, b, config.benign_rate) for b in BUDGETS}
+    kinds = np.array([r.kind for r in rows])
+    sets = np.array([r.origin for r in rows])
+    threshold = choose_threshold(oof, kinds, config.lookalike_rate, config.benign_rate, sets)
+    budgets = {f"{b:g}": choose_threshold(oof, kinds, b, config.benign_rate, sets)
+               for b in BUDGETS}
     cv: dict[str, Any] = {
         "folds": config.folds,
         "splitter": "StratifiedGroupKFold(shuffle=True, random_state=seed)",
