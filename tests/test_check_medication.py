@@ -1351,3 +1351,60 @@ def test_probe_9_fresh_is_a_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_9_fresh.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
     assert len(missed) <= 10, missed
+
+
+# Round 12: misses left in probes 7-9 with one general cause each: a reaction named right after
+# its cause ("PCN anaphylaxis"), a patch replaced more often than its label allows, schedules in
+# days ("every other day", "cada dos días", 隔天) and Spanish weekly/daily words, "50.000 UI",
+# Spanish and Chinese brands (Clamoxyl, Dercutane, Enantyum, 舒乐安定), 今天已经吃了4次, and
+# lower-case "im" ("im still awake") read as intramuscular, which gave the injection limits.
+ROUND12_DANGEROUS: list[tuple[str, str]] = [
+    ("PCN anaphylaxis documented (angioedema + hypotension). Febrile neutropenia: start pip-tazo "
+     "4.5g IV q6h.", "allergy_conflict"),
+    ("lisinopril angioedema 2019, now on enalapril 10", "allergy_conflict"),
+    ("Soy alergica a la penicilina, de pequeña tuve una reaccion anafilactica. El dentista me ha "
+     "recetado Clamoxyl 750 cada 8 horas", "allergy_conflict"),
+    ("i have the fentanyl patch 25 mcg for my cancer pain. it stops working by evening so i put "
+     "a new one on every morning", "frequency_error"),
+    ("芬太尼贴剂25，每天换一贴", "frequency_error"),
+    ("parche de fentanilo 25, me pongo uno nuevo cada día", "frequency_error"),
+    ("me pincho Metoject 15 mg cada dos dias para la artritis", "frequency_error"),
+    ("methotrexate 15 mg every other day", "frequency_error"),
+    ("甲氨蝶呤 10mg 隔天一次", "frequency_error"),
+    ("metotrexato 15 mg cada día", "frequency_error"),
+    ("Me recetaron vitamina D 50.000 UI una vez por semana, pero entendí que era diaria y llevo 3 "
+     "semanas tomando una cápsula cada día.", "dose_above_max"),
+    ("Estoy embarazada de 6 semanas y sigo con el Dercutane para el acne",
+     "pregnancy_contraindicated"),
+    ("mi padre tiene cirrosis descompensada, con liquido en la barriga, y para el dolor se toma "
+     "Enantyum 25 cada 8 horas", "hepatic_contraindicated"),
+    ("最近失眠特别严重，舒乐安定1mg的，我一次吃了6片，还是睡不着", "dose_above_max"),
+    ("芬必得（布洛芬缓释胶囊0.3g）一次吃3粒，今天已经吃了4次了，晚上还能再吃吗", "dose_above_max"),
+    ("cant sleep at all. took 4 benadryl 25mg at 11 and im still wide awake, going to take 4 more",
+     "dose_above_max"),
+    ("colchicine 0.6 for my gout. took 2 at once then 1 every hour, im at 6 tabs now since 9am",
+     "dose_above_max"),
+]
+ROUND12_SAFE: list[str] = [
+    "fentanyl patch 25, I change it every 3 days",
+    "Butrans 10, I change it every 7 days",
+    "my doctor said never to change the fentanyl patch every day",
+    "my fentanyl patch falls off in the shower, can I tape it?",
+    "no penicillin anaphylaxis. start amoxicillin 500 tid",
+    "tomo vitamina D 50.000 UI una vez por semana",
+    "tomo vitamina D 50,000 UI a la semana",
+    "metotrexato 15 mg a la semana",
+    "warfarin 5 mg every other day",
+    "digoxina 0.125 mg al día",
+    "Toradol 60 mg IM stat",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), ROUND12_DANGEROUS)
+def test_round12_dangerous(check: MedicationCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", ROUND12_SAFE)
+def test_round12_safe(check: MedicationCheck, text: str) -> None:
+    assert not found(check, text) & DANGEROUS

@@ -264,7 +264,11 @@ _ROUTES = [
     ("iv", re.compile(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|drip|ivp|ivpb)\b|"
                       r"静脉(?!曲张|血栓|炎|瓣)|静滴|静推|"
                       r"\bintravenos[oa]\b")),
-    ("im", re.compile(r"\b(?:im|i\.m\.|intramuscular\w*)\b|肌注|肌肉注射")),
+    # lower-case "im" is mostly "I'm" typed without the apostrophe ("im still awake"): it
+    # is a route only next to a dose or an injection word; "IM" in capitals always is
+    ("im", re.compile(r"\b(?:i\.m\.|intramuscular\w*)|(?<=\d)\s*im\b|"
+                      r"\b(?:mg|mcg|g|units?|ml|given|give|inject\w*)\s+im\b|"
+                      r"\bim\s+(?:inj\w*|shots?|stat|q\s?\d|once|x\s?1|dose)\b|肌注|肌肉注射")),
     ("sc", re.compile(r"\b(?:sc|sq|subq|subcut\w*)\b|皮下")),
     ("transdermal", re.compile(r"\b(?:patch|patches|transdermal)\b|贴")),
     ("inhaled", re.compile(r"\b(?:inhal\w*|puffs?|nebuli[sz]\w*)\b|吸入")),
@@ -660,6 +664,17 @@ class Assessor:
     def _release(self, use: ReleaseUse, index: int, answer: bool) -> list[Problem]:
         """An extended-release form taken more often than any of its labels allows."""
         drug = self.kb.drugs[use.drug]
+        if use.patch and drug.patch is not None and drug.patch.min_wear_hours:
+            every = 24.0 / use.per_day
+            return [Problem(
+                "frequency_error", 1.0, (drug.id,), index, use.span,
+                f"A {drug.display} patch delivers medicine for {drug.patch.min_wear_hours} "
+                f"hours or more: replacing it every {every:g} hours (or adding a new one "
+                f"over the old) builds up the dose and can cause a fatal overdose. Keep to "
+                f"the prescribed change schedule and tell the prescriber if pain returns "
+                f"before the change is due. (Source: {drug.patch.source})",
+                f"{'recommended' if answer else 'mentioned'}: {drug.id} patch replaced every "
+                f"{every:g} h vs at least {drug.patch.min_wear_hours} h")]
         er = drug.extended_release
         if er is None or use.per_day <= er.max_times_daily:
             return []
@@ -823,8 +838,9 @@ class Assessor:
             return not units or any(_convert(1.0, dose.unit, u) is not None for u in units)
 
         route_said = None
+        raw = text[max(0, dose.span[0] - 40):dose.span[1] + 40]
         for route, pattern in _ROUTES:
-            if pattern.search(window):
+            if pattern.search(window) or (route == "im" and re.search(r"\bIM\b", raw)):
                 route_said = route
                 break
         if route_said is None:

@@ -45,9 +45,16 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TOKEN = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:['\-][a-z0-9\u00c0-\u024f]+)*")
 
 
+_THOUSANDS_DOT = re.compile(r"(?<![\d.,])([1-9]\d{0,2})\.(\d{3})(?=(?:\.\d{3})*\s*"
+                            r"(?:ui|iu|unidades|units?)\b)")
+"""A thousands dot before international units ("50.000 UI", the Spanish way of writing
+50,000 IU): read as a thousands comma. Only before units, so "0.125 mg" is untouched."""
+
+
 def _norm(text: str) -> str:
-    return (text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00b5", "\u03bc")
-            .casefold())
+    out = (text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00b5", "\u03bc")
+           .casefold())
+    return _THOUSANDS_DOT.sub(r"\1,\2", out) if "." in out else out
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -444,6 +451,7 @@ _UNIT_MAP = {
     "mcg": "mcg", "μg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
     "微克": "mcg", "g": "g", "gm": "g", "gram": "g", "grams": "g", "gr": "g", "克": "g",
     "unit": "units", "units": "units", "iu": "units", "u": "units", "单位": "units",
+    "ui": "units", "unidades": "units",
     "meq": "mEq", "mmol": "mmol", "gramo": "g", "gramos": "g", "miligramo": "mg",
     "miligramos": "mg", "microgramo": "mcg", "microgramos": "mcg",
 }
@@ -458,7 +466,7 @@ _SPELLED = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+tho
             r"(?<![一两二三四五六七八九十百千\d])[一两二三四五六七八九十百千]+(?=(?:毫克|微克|克)))")
 _DOSE = re.compile(
     rf"(?P<num>{_NUM}|{_SPELLED})(?:\s*(?:-|to|–|~)\s*(?P<num2>{_NUM}))?\s*"
-    r"(?P<unit>mg|milligrams?|mgs|mcg|μg|ug|micrograms?|grams?|gm|gr|g|units?|iu|u|meq|mmol|"
+    r"(?P<unit>mg|milligrams?|mgs|mcg|μg|ug|micrograms?|grams?|gm|gr|g|units?|iu|ui|unidades|u|meq|mmol|"
     r"gramos?|miligramos?|microgramos?|毫克|微克|克|单位)(?![a-z])"
     r"(?P<half>\s+and\s+a\s+half|\s+y\s+medio|半)?",
 )
@@ -478,6 +486,11 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![每\d])(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时(?:吃|服|用)?一次"),
      "q"),
     (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
+    # a schedule in days: "every other day", "every 3 days", "cada dos días", "隔天"
+    (re.compile(r"\bevery\s+(other|second|2|two|3|three|4|four|5|five|6|six)\s+days?\b|"
+                r"\bcada\s+(2|dos|3|tres|4|cuatro|5|cinco)\s+d[ií]as\b|"
+                r"\b(?:d[ií]as alternos|d[ií]a s[ií],? d[ií]a no|(?P<alt>q\.?o\.?d|qod))\b|(隔天|隔日|两天一次)"),
+     "days"),
     (re.compile(r"\b(\d{1,2}|dos|tres|cuatro|cinco|seis)\s*veces\s*(?:al|por|cada)\s*d[ií]a\b"),
      "n"),
     # administrations counted within one night, morning or afternoon: all in under a day
@@ -493,7 +506,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*daily\b"),
      "n"),
     (re.compile(r"(?:每天|每日|一天|一日)\s*(\d|[一两二三四])\s*(?:顿|餐)"), "n"),
-    (re.compile(r"(?:每天|每日|一天|一日|今天)\s*(?:吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
+    (re.compile(r"(?:每天|每日|一天|一日|今天)\s*(?:已经|都|已)?\s*(?:吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
      "n"),
     (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b"),
      "2"),
@@ -510,13 +523,17 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"\bbreakfast,? lunch,? and (?:dinner|supper)\b|早中晚"), "3"),
     (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|饭前|饭后|三餐"), "3"),
     (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
-                r"/\s?wk)\b|每周|每星期|一周一次"), "weekly"),
+                r"/\s?wk|(?:una vez )?(?:por|a la|cada|la) semana|semanal(?:es|mente)?|"
+                r"(?:once|una vez) (?:a|cada|por|each) (?:fortnight|two weeks|2 weeks|quincena))\b|"
+                r"每周|每星期|一周一次"), "weekly"),
     (re.compile(r"\b(?:once a day|once daily|qd|od|a night|each night|nightly|at night|"
                 r"every (?:morning|evening|night)|each (?:morning|evening)|at bedtime|qhs|qam|qpm|"
-                r"una vez al d[ií]a)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
+                r"una vez al d[ií]a|cada (?:mañana|noche)|por la (?:mañana|noche)|"
+                r"antes de dormir)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
      "once"),
     (re.compile(r"\b(?:per day|a day|each day|every (?:single )?day|daily|/\s?day|/\s?d|"
                 r"in 24 hours|in a day|al d[ií]a|por d[ií]a|diari[oa]s?|todos los d[ií]as|"
+                r"cada d[ií]a|a diario|"
                 r"(?:in|per|within|any|a) 24 ?(?:hours?|hrs?|h))\b|"
                 r"每天|每日|一天|一日|24\s*小时(?:内|之内)?"),
      "daily"),
@@ -639,6 +656,11 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
                                else m.group(1))
             if hours > 0:
                 per_day = 24 / hours
+        elif kind == "days" and per_day is None:
+            word = next((g for g in m.groups() if g), "2")
+            days = {"other": 2, "second": 2, "two": 2, "dos": 2, "three": 3, "tres": 3,
+                    "four": 4, "cuatro": 4, "five": 5, "cinco": 5, "six": 6}.get(word)
+            per_day = 1 / (days or (float(word) if word.isdigit() else 2))
         elif kind == "hourly" and per_day is None:
             per_day = 24.0
         elif kind == "n" and per_day is None:
@@ -1285,6 +1307,8 @@ class ReleaseUse:
     span: tuple[int, int]
     per_day: float
     """The most frequent schedule said for it."""
+    patch: bool = False
+    """A transdermal patch replaced ``per_day`` times a day ("a new one every morning")."""
 
 
 def is_extended_release(text: str, m: Mention, kb: DrugKB) -> bool:
@@ -1332,6 +1356,60 @@ def find_release(text: str, mentions: Sequence[Mention], kb: DrugKB) -> list[Rel
                     best, last = per_day, f.end()
         if best:
             out.append(ReleaseUse(m.drug, (m.span[0], m.span[1] + last), best))
+    out.extend(_patch_changes(norm, mentions, kb))
+    return out
+
+
+_PATCH_WORD = re.compile(r"\bpatch(?:es)?\b|\btransdermal\b|\bparches?\b|贴剂|贴片|贴")
+_PATCH_CHANGE = re.compile(
+    r"\b(?:new|fresh|another|second)\s+(?:one|patch)\s+(?:on\s+)?|"
+    r"\b(?:chang|replac|swap)\w*\s+(?:it|them|the patch(?:es)?|my patch(?:es)?|(?:a |the )?"
+    r"(?:new |fresh )?(?:one|patch))?\s*|"
+    r"\b(?:put|stick|slap|apply|applying|putting|sticking)\w*\s+(?:on\s+)?(?:a\s+)?(?:new|fresh|"
+    r"another)\s+(?:one|patch)\s+(?:on\s+)?|"
+    r"\b(?:cambi\w+|pong\w+|coloc\w+)\s+(?:un parche nuevo|uno nuevo|otro parche|otro|"
+    r"el parche)?\s*")
+_PATCH_EVERY = re.compile(
+    r"^(?:(?:every|each)\s+(?:single\s+)?(?:day|morning|night|evening|(?P<h>\d{1,2})\s*"
+    r"(?:h|hrs?|hours))|once a day|daily|(?:cada|todos los)\s+(?:d[ií]as?|ma[ñn]anas?|noches?|"
+    r"(?P<h2>\d{1,2})\s*horas)|a diario)\b")
+_PATCH_EVERY_ZH = re.compile(r"(?:每天|每日|一天|每晚|每早)(?:都)?(?:换|贴|更换)|"
+                             r"(?:每|隔)(?P<h>\d{1,2})(?:个)?小时(?:换|贴|更换)")
+
+
+def _patch_changes(norm: str, mentions: Sequence[Mention], kb: DrugKB) -> list[ReleaseUse]:
+    """A patch replaced more often than its label allows ("I put a new one on every
+    morning", "每天换一贴"): each patch delivers days of drug, so daily changes (or a new
+    one over the old) can overdose. Only for drugs the knowledge base knows as patches,
+    said near a patch word or brand."""
+    out: list[ReleaseUse] = []
+    for m in mentions:
+        drug = kb.drugs.get(m.drug)
+        if drug is None or drug.patch is None or drug.patch.min_wear_hours is None:
+            continue
+        window = norm[max(0, m.span[0] - 120):m.span[1] + 200]
+        if not (_PATCH_WORD.search(window)
+                or any(n.casefold() in window for n in drug.patch.names)):
+            continue
+        hours: float | None = None
+        for c in _PATCH_CHANGE.finditer(window):
+            every = _PATCH_EVERY.match(window[c.end():c.end() + 30])
+            if every is None:
+                continue
+            lead = window[max(0, c.start() - 30):c.start()]
+            if _NOT_ER_USE.search(lead[max(lead.rfind(x) for x in ".;!?,") + 1:]):
+                continue
+            h = every.group("h") or every.group("h2")
+            got = float(h) if h else 24.0
+            hours = got if hours is None else min(hours, got)
+        for z in _PATCH_EVERY_ZH.finditer(window):
+            lead = window[max(0, z.start() - 8):z.start()]
+            if re.search(r"不要|不能|别|不用", lead):
+                continue
+            got = float(z.group("h")) if z.group("h") else 24.0
+            hours = got if hours is None else min(hours, got)
+        if hours is not None and 0 < hours < drug.patch.min_wear_hours:
+            out.append(ReleaseUse(m.drug, m.span, 24.0 / hours, patch=True))
     return out
 
 
@@ -1660,6 +1738,8 @@ _ALLERGY = re.compile(
     r"(?:了)?(?:全身)?(?:荨麻疹|皮疹|红疹|风团|过敏|药物超敏|超敏|药疹|sjs|dress|剥脱性皮炎|"
     r"喉头水肿|休克)"
 )
+_REACTION_AFTER_NAME = re.compile(r"(?<=\w)[\s-]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
+"""A reaction named right after its cause ("PCN anaphylaxis", "lisinopril angioedema")."""
 _AERD = re.compile(r"\baspirin[- ](?:exacerbated|induced|sensitive|intolerant|allergic)\b|"
                    r"\bsamter'?s\b|\baerd\b|\bn-?erd\b|阿司匹林(?:哮喘|不耐受|过敏)")
 
@@ -1893,3 +1973,15 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
         for mention in found:
             other = _allergy_owner_other(norm, start + mention.span[0])
             yield (f"class:{mention.klass}" if mention.klass else mention.drug), other
+    for m in _REACTION_AFTER_NAME.finditer(norm):
+        # "PCN anaphylaxis documented", "penicillin angioedema 2019": the medicine is the
+        # word right before the reaction (nothing but a hyphen or spaces between them)
+        window = max(0, m.start() - 40)
+        named = [x for x in matcher.find(text[window:m.start()]) if x.drug or x.klass]
+        if not named or text[window + named[-1].span[1]:m.start()].strip(" -") or re.search(
+                rf"\b{_NEG}\b|\bno\b", norm[max(0, window + named[-1].span[0] - 12):
+                                            window + named[-1].span[0]]):
+            continue
+        mention = named[-1]
+        yield ((f"class:{mention.klass}" if mention.klass else mention.drug),
+               _allergy_owner_other(norm, window + mention.span[0]))

@@ -182,6 +182,10 @@ class Patch(_Sourced):
     rate_unit: Literal["mcg/h"]
     names: list[str] = Field(default_factory=list, description="Brands that mean the patch "
                              "by themselves (Duragesic, Butrans).")
+    min_wear_hours: int | None = Field(default=None, ge=1, le=240, description="The shortest "
+                                       "time any label lets one patch stay on before it is "
+                                       "replaced (fentanyl: 48 h); a new patch sooner, such "
+                                       "as every day, is a frequency error.")
 
 
 class AgeLimit(_Sourced):
