@@ -489,7 +489,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # a schedule in days: "every other day", "every 3 days", "cada dos días", "隔天"
     (re.compile(r"\bevery\s+(other|second|2|two|3|three|4|four|5|five|6|six)\s+days?\b|"
                 r"\bcada\s+(2|dos|3|tres|4|cuatro|5|cinco)\s+d[ií]as\b|"
-                r"\b(?:d[ií]as alternos|d[ií]a s[ií],? d[ií]a no|(?P<alt>q\.?o\.?d|qod))\b|(隔天|隔日|两天一次)"),
+                r"\b(?:d[ií]as alternos|d[ií]a s[ií],? d[ií]a no|q\.?o\.?d)\b|"
+                r"(?:隔天|隔日|两天一次)"),
      "days"),
     (re.compile(r"\b(\d{1,2}|dos|tres|cuatro|cinco|seis)\s*veces\s*(?:al|por|cada)\s*d[ií]a\b"),
      "n"),
@@ -1738,7 +1739,8 @@ _ALLERGY = re.compile(
     r"(?:了)?(?:全身)?(?:荨麻疹|皮疹|红疹|风团|过敏|药物超敏|超敏|药疹|sjs|dress|剥脱性皮炎|"
     r"喉头水肿|休克)"
 )
-_REACTION_AFTER_NAME = re.compile(r"(?<=\w)[\s-]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
+_REACTION_AFTER_NAME = re.compile(
+    r"(?<=\w)[\s-]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
 """A reaction named right after its cause ("PCN anaphylaxis", "lisinopril angioedema")."""
 _AERD = re.compile(r"\baspirin[- ](?:exacerbated|induced|sensitive|intolerant|allergic)\b|"
                    r"\bsamter'?s\b|\baerd\b|\bn-?erd\b|阿司匹林(?:哮喘|不耐受|过敏)")
