@@ -1384,6 +1384,15 @@ ROUND12_DANGEROUS: list[tuple[str, str]] = [
      "dose_above_max"),
     ("colchicine 0.6 for my gout. took 2 at once then 1 every hour, im at 6 tabs now since 9am",
      "dose_above_max"),
+    ("腰疼，布洛芬缓释胶囊300毫克，我今天每隔三四个小时吃两粒，已经吃了6次了", "dose_above_max"),
+    ("血糖控制不好，我自己把二甲双胍加到每次3片(每片500毫克)，一天三次", "dose_above_max"),
+    ("ozempic 0.5mg pen. been doing a shot every morning since last monday, nausea is rough",
+     "frequency_error"),
+    ("妈妈用诺和泰，每天打一针", "frequency_error"),
+]
+ROUND12_ANSWERS: list[tuple[str, str, str]] = [
+    ("my vit d came back at 12. dr gave me 50,000 unit capsules, how often do i take them",
+     "Take one 50,000 IU capsule every day for 8 weeks to bring your level up.", "dose_above_max"),
 ]
 ROUND12_SAFE: list[str] = [
     "fentanyl patch 25, I change it every 3 days",
@@ -1397,6 +1406,10 @@ ROUND12_SAFE: list[str] = [
     "warfarin 5 mg every other day",
     "digoxina 0.125 mg al día",
     "Toradol 60 mg IM stat",
+    "Ozempic 0.5 mg once a week, I do my shot every sunday",
+    "my ozempic pen, do i inject it every day or once a week?",
+    "I take Rybelsus 7 mg every morning",
+    "布洛芬0.3g一次1粒，今天已经吃了2次了",
 ]
 
 
@@ -1408,3 +1421,9 @@ def test_round12_dangerous(check: MedicationCheck, text: str, category: str) -> 
 @pytest.mark.parametrize("text", ROUND12_SAFE)
 def test_round12_safe(check: MedicationCheck, text: str) -> None:
     assert not found(check, text) & DANGEROUS
+
+
+@pytest.mark.parametrize(("asked", "answer", "category"), ROUND12_ANSWERS)
+def test_round12_answers(check: MedicationCheck, asked: str, answer: str, category: str) -> None:
+    assert category in found_out(check, [asked], answer)
+    assert not found_out(check, [asked], answer.replace("every day", "once a week")) & DANGEROUS

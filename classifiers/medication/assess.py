@@ -244,6 +244,18 @@ _DOSE_QUESTION = re.compile(
     r"what dose|dosage|dosing|dose of|can i give|should i give|how often)\b|多少|剂量|用量|怎么吃|"
     r"吃几|cu[aá]nto"
 )
+_DAILY_SHOT = re.compile(
+    r"\b(?:shots?|injections?|jabs?|inject\w*|pens?|needles?)\b[^.;!?\n]{0,25}?\b(?:every|each)\s+"
+    r"(?:single\s+)?(?:day|morning|night|evening)\b|"
+    r"\b(?:shots?|injections?|jabs?|inject\w*)\s+(?:it\s+|myself\s+)?(?:daily|once a day)\b|"
+    r"\b(?:every|each)\s+(?:day|morning|night|evening)\s+(?:i|she|he)\s+(?:inject|do (?:a|the|my) "
+    r"(?:shot|injection))|"
+    r"(?:每天|每日|天天|每晚|每早)(?:都)?(?:打|注射)(?:一针|一次)?|"
+    r"\b(?:me (?:la |lo )?(?:pincho|pongo|inyecto)|inyecci[oó]n)\s+(?:cada d[ií]a|"
+    r"todos los d[ií]as|a diario|cada mañana|cada noche)")
+"""An injection said to be given every day ("a shot every morning", "每天打一针")."""
+_WEEKLY_WORD = re.compile(r"\b(?:once a week|weekly|every week|a la semana|semanal\w*)\b|每周|一周")
+_NOT_DAILY = re.compile(r"\b(?:not|never|don't|do not|instead of|rather than|no)\b|不要|不是|别")
 _INJECTED = re.compile(r"\b(?:shots?|inject\w*|injection|pens?|jab|needle)\b|打针|打了|在打|注射|"
                        r"\binyecci[oó]n\b")
 _FOR_SELF = re.compile(
@@ -325,6 +337,7 @@ class Assessor:
             for use in a.release:
                 if not _STATED_LIMIT.search(_clause_around(norm, use.span)):
                     problems.extend(self._release(use, t.index, answer=False))
+            problems.extend(self._daily_injection(a, norm, t.index, problems, answer=False))
         all_meds = self._medicines(turns, analyses)
         old_turns = [t for t in turns if not t.new]
         old_meds = self._medicines(old_turns, analyses)
@@ -686,6 +699,36 @@ class Assessor:
             f"{er.note} (Source: {er.source})".replace("  ", " "),
             f"{'recommended' if answer else 'mentioned'}: {drug.id} extended-release "
             f"{use.per_day:g} times a day vs at most {er.max_times_daily}")]
+
+    def _daily_injection(self, a: _Analysis, norm: str, index: int, found: list[Problem],
+                         answer: bool) -> list[Problem]:
+        """A once-weekly injection (Ozempic, Trulicity, Mounjaro) said to be injected every
+        day with no dose beside it ("ozempic 0.5mg pen. been doing a shot every morning"):
+        the schedule is in another sentence than the dose, so the dose check cannot see it."""
+        out: list[Problem] = []
+        for m in a.mentions:
+            drug = self.kb.drugs.get(m.drug)
+            if drug is None or not m.current or any(
+                    m.drug in p.drugs and p.category == "frequency_error" for p in (*found, *out)):
+                continue
+            entry = next((e for e in drug.doses if e.weekly_only and e.route == "sc"), None)
+            if entry is None:
+                continue
+            window = norm[max(0, m.span[0] - 150):m.span[1] + 150]
+            shot = _DAILY_SHOT.search(window)
+            if shot is None or _NOT_DAILY.search(
+                    window[max(0, shot.start() - 30):shot.end() + 20]) or _WEEKLY_WORD.search(
+                    window[max(0, shot.start() - 30):shot.end() + 30]):
+                continue  # "do I inject it every day or once a week?" asks
+            out.append(Problem(
+                "frequency_error", 1.0, (drug.id,), index, m.span,
+                f"{drug.display} is injected once a WEEK, not every day: daily injections give "
+                f"several times the dose and can cause severe vomiting, dehydration, "
+                f"pancreatitis or low blood sugar. Stop the daily injections and call the "
+                f"prescriber or a pharmacist today. (Source: {entry.source})",
+                f"{'recommended' if answer else 'mentioned'}: {drug.id}: once-weekly "
+                f"injection on a daily schedule"))
+        return out
 
     def _dose(self, dose: Dose, facts: Facts, turn: Turn, text: str, answer: bool
               ) -> list[Problem]:

@@ -482,7 +482,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"(?:\s*(?:-|to|or)\s*(\d{1,2}))?\s*(?:hours?|hrs?|h)\b"), "q"),
     (re.compile(r"\bevery\s+(?:hour|hr)\b|每(?:个)?小时(?!\s*(?:内|之内))|\bcada hora\b"),
      "hourly"),
-    (re.compile(r"每\s*(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时"), "q"),
+    (re.compile(r"每\s*隔?\s*(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时"), "q"),
     (re.compile(r"(?<![每\d])(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时(?:吃|服|用)?一次"),
      "q"),
     (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
@@ -653,8 +653,11 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
     for m, kind in found:
         if kind == "q" and per_day is None:
             # of a range ("every 4-6 hours") the longer interval: the label's own wording
-            hours = _to_number(m.group(2) if m.lastindex and m.lastindex >= 2 and m.group(2)
-                               else m.group(1))
+            raw = (m.group(2) if m.lastindex and m.lastindex >= 2 and m.group(2)
+                   else m.group(1))
+            if re.fullmatch(r"[一两二三四五六七八九]{2}", raw):
+                raw = max(raw, key=lambda c: _NUM_WORDS[c])  # "三四个小时": 3-4 hours
+            hours = _to_number(raw)
             if hours > 0:
                 per_day = 24 / hours
         elif kind == "days" and per_day is None:
@@ -1486,8 +1489,11 @@ def _clause(text: str, start: int, end: int) -> tuple[str, str]:
     if brk is not None:
         hi = brk.start()
     nxt = _DOSE.search(text, end, hi)
-    if nxt is not None and re.fullmatch(r"\s*\(\s*", text[end:nxt.start()]):
-        nxt = _DOSE.search(text, nxt.end(), hi)  # "4 Benadryl (25mg) every 4 hours"
+    if nxt is not None and (re.fullmatch(r"\s*\(\s*", text[end:nxt.start()]) or (
+            nxt.start() - end <= 10 and _PER_UNIT_NEXT.search(text[end:nxt.start()]))):
+        # "4 Benadryl (25mg) every 4 hours", "每次3片(每片500毫克)，一天三次": the strength
+        # of one unit is no neighbouring dose
+        nxt = _DOSE.search(text, nxt.end(), hi)
     if nxt is not None:
         hi = nxt.start()
     lo = max(0, start - 50)
