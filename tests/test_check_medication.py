@@ -1389,6 +1389,8 @@ ROUND12_DANGEROUS: list[tuple[str, str]] = [
     ("ozempic 0.5mg pen. been doing a shot every morning since last monday, nausea is rough",
      "frequency_error"),
     ("妈妈用诺和泰，每天打一针", "frequency_error"),
+    ("son is 4, 35 lbs (16 kg). gave him 20 mL of childrens motrin (100 mg/5 mL) for his ear",
+     "dose_above_max"),
 ]
 ROUND12_ANSWERS: list[tuple[str, str, str]] = [
     ("my vit d came back at 12. dr gave me 50,000 unit capsules, how often do i take them",
@@ -1410,6 +1412,8 @@ ROUND12_SAFE: list[str] = [
     "my ozempic pen, do i inject it every day or once a week?",
     "I take Rybelsus 7 mg every morning",
     "布洛芬0.3g一次1粒，今天已经吃了2次了",
+    "son is 4, 35 lbs (16 kg). gave him 7.5 mL of childrens motrin (100 mg/5 mL) for his ear",
+    "the dose for my son is 5, right? 5 ml of childrens motrin",
 ]
 
 

@@ -1577,6 +1577,11 @@ _AGE = [
                r"weeks?|wks?|"
                r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours))"),
     re.compile(r"\b(\d{1,3})\s*a[ñn]os\b"),
+    # "son is 4, 35 lbs": one digit after a child word (not after any "is": "INR is 4")
+    re.compile(r"\b(?:son|daughter|kid|child|boy|girl|grandson|granddaughter|toddler|niece|"
+               r"nephew|little one)\s+(?:is|who'?s|who is|just turned|turned|is now|is only)\s+"
+               r"(\d{1,2})\b(?![\d/]|[.,]\d|\s*(?:weeks?|wks?|months?|mos?|kg|lbs?|pounds?|mg|ml|%|"
+               r"cm|days?|hours?|times|am|pm|o'?clock|:|ft|feet|foot|'))"),
 ]
 _AGE_MONTHS = [
     re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:months?|mos?|mo)\s*(?:-|\s)?\s*old\b"),
