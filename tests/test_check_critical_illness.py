@@ -1250,3 +1250,24 @@ def test_mild_development_set_10(check: CriticalIllnessCheck) -> None:
     assert sum(bool(found(check, r["text"])) for r in look) == 0
     urgent = [r for r in rows if r["expected"].startswith("urgent.")]
     assert not any(c.startswith("emergency.") for r in urgent for c in found(check, r["text"]))
+
+
+def test_development_set_11(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_11.jsonl (0.9.0): 110 emergencies, 20 urgent and 130
+    look-alikes, 45% Chinese or Spanish, many in lay words without the condition's name, by
+    an author who never saw the rules. Measured before the round, rules alone: 80/110
+    emergencies (with the learned backstop 92/110), look-alikes flagged 5/130; after: 90/110,
+    5/130 (four of the remaining misses are suicidal plans the crisis check owns). Tuned on
+    now: floors."""
+    m = _metrics(check, "critical_eval_11.jsonl")
+    assert m["recall"] >= 90 / 110
+    assert m["benign_flagged"] <= 5 / 130
+
+
+def test_fresh_set_11_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_11_fresh.jsonl (30 emergencies, 3 urgent, 27 look-alikes),
+    written with set 11 and measured once before the 0.9.0 round: rules alone 19/30, 0/27
+    look-alikes (with the learned backstop 24/30, 1/27). A floor only."""
+    m = _metrics(check, "critical_eval_11_fresh.jsonl")
+    assert m["recall"] >= 19 / 30
+    assert m["benign_flagged"] == 0.0

@@ -1200,7 +1200,7 @@ def test_beers_avoid_in_an_answer(check: MedicationCheck) -> None:
 def test_probe_8_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_8.jsonl")
     assert len(safe_flagged) <= 3, safe_flagged
-    assert len(missed) <= 31, missed
+    assert len(missed) <= 20, missed  # 31 before round 12
 
 
 # tests/data/medication_probe_8_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written with
@@ -1342,7 +1342,7 @@ def test_round11_still_dangerous(check: MedicationCheck) -> None:
 def test_probe_9_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_9.jsonl")
     assert len(safe_flagged) <= 6, safe_flagged
-    assert len(missed) <= 13, missed
+    assert len(missed) <= 10, missed  # 13 before round 12
 
 
 # tests/data/medication_probe_9_fresh.jsonl: 60 rows (40 safe, 20 dangerous) written with
@@ -1431,3 +1431,62 @@ def test_round12_safe(check: MedicationCheck, text: str) -> None:
 def test_round12_answers(check: MedicationCheck, asked: str, answer: str, category: str) -> None:
     assert category in found_out(check, [asked], answer)
     assert not found_out(check, [asked], answer.replace("every day", "once a week")) & DANGEROUS
+
+
+# tests/data/medication_pairs_10.jsonl: 300 graded drug pairs (111 contraindicated or major,
+# 40 moderate, 149 minor or none) asked as patients and clinicians ask them, 30% in Chinese or
+# Spanish, each with the reference for its grade, by an author who saw neither the rules nor
+# the knowledge base. Measured before round 12c: 89/111 dangerous flagged, 3/149 safe flagged
+# (10/40 moderate flagged, which is not scored); after (combined hormonal contraceptives with
+# enzyme inducers, Spanish brands, "zpack"): 96/111, 4/149 (a combined pill asked about
+# "like with carbamazepine"). Tuned on now: a floor.
+def _pairs_misses(name: str) -> tuple[list[str], list[str]]:
+    path = Path(__file__).parent / "data" / name
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    assert all(r.get("source") and r["grade"] for r in rows)
+    scored = [r for r in rows if r["expect"] in ("dangerous", "safe")]
+    outcomes = _probe_outcomes([_probe_2_case(r) for r in scored])
+    safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
+    missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
+    return safe_flagged, missed
+
+
+def test_pairs_10_is_a_regression_floor() -> None:
+    safe_flagged, missed = _pairs_misses("medication_pairs_10.jsonl")
+    assert len(safe_flagged) <= 4, safe_flagged
+    assert len(missed) <= 15, missed
+
+
+# tests/data/medication_pairs_10_fresh.jsonl: 80 pairs (29 dangerous, 11 moderate, 40 safe)
+# written with set 10, no pair shared with it, measured once before round 12c: 23/29 dangerous
+# flagged, 2/40 safe flagged (4/11 moderate). A floor against regressions only.
+def test_pairs_10_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _pairs_misses("medication_pairs_10_fresh.jsonl")
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert len(missed) <= 6, missed
+
+
+def test_round12_combined_pill_with_an_inducer(check: MedicationCheck) -> None:
+    assert "interaction_major" in found(
+        check, "I've just been started on rifampicin for latent TB. I'm on the pill (Rigevidon). "
+               "Is my pill still ok?")
+    assert "interaction_major" in found(
+        check, "我在吃优思明避孕，最近医生开了卡马西平。会影响避孕效果吗？")
+    assert not found(check, "I'm on Rigevidon, can I take ibuprofen for cramps?") & DANGEROUS
+
+
+# tests/data/medication_probe_11.jsonl: 240 rows in 120 minimal pairs (a dangerous row and its
+# safe twin differing in one decisive detail, like the suite's), 62 answers under test, 35%
+# clinicians, by an author who saw neither the rules nor the suite; its fresh set (60 rows, 30
+# pairs). Both measured once after round 12, NOT tuned on yet: 83/120 dangerous caught, 9/120
+# safe twins flagged; fresh 15/30, 6/30 (the suite's test half shows the same gap). Floors.
+def test_probe_11_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_11.jsonl")
+    assert len(safe_flagged) <= 9, safe_flagged
+    assert len(missed) <= 37, missed
+
+
+def test_probe_11_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_11_fresh.jsonl")
+    assert len(safe_flagged) <= 6, safe_flagged
+    assert len(missed) <= 15, missed
