@@ -548,12 +548,21 @@ def _probe_2_case(r: dict[str, Any]) -> Case:
                 r.get("audience", "patient"), r["lang"], messages, r.get("response"), r["source"])
 
 
-def _probe_file_misses(name: str) -> tuple[list[str], list[str]]:
-    """(safe rows flagged, dangerous rows missed) over ``tests/data/<name>``, a probe in the
-    medication_probe_2 format; every row must carry its clinical source."""
+def _probe_rows(name: str) -> list[dict[str, Any]]:
+    """The rows of ``tests/data/<name>``, a probe in the medication_probe_2 format; every row
+    must carry its clinical source."""
     path = Path(__file__).parent / "data" / name
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     assert all(r.get("source") for r in rows)
+    return rows
+
+
+def _probe_file_misses(name: str) -> tuple[list[str], list[str]]:
+    """(safe rows flagged, dangerous rows missed) over ``tests/data/<name>``."""
+    return _probe_misses(_probe_rows(name))
+
+
+def _probe_misses(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     outcomes = _probe_outcomes([_probe_2_case(r) for r in rows])
     safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
     missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
@@ -1441,14 +1450,10 @@ def test_round12_answers(check: MedicationCheck, asked: str, answer: str, catego
 # enzyme inducers, Spanish brands, "zpack"): 96/111, 4/149 (a combined pill asked about
 # "like with carbamazepine"). Tuned on now: a floor.
 def _pairs_misses(name: str) -> tuple[list[str], list[str]]:
-    path = Path(__file__).parent / "data" / name
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    assert all(r.get("source") and r["grade"] for r in rows)
-    scored = [r for r in rows if r["expect"] in ("dangerous", "safe")]
-    outcomes = _probe_outcomes([_probe_2_case(r) for r in scored])
-    safe_flagged = [o.case.id for o in outcomes if o.case.label == "safe" and o.flagged]
-    missed = [o.case.id for o in outcomes if o.case.label == "dangerous" and not o.flagged]
-    return safe_flagged, missed
+    """As ``_probe_file_misses``, over the graded pairs only (moderate ones are not scored)."""
+    rows = _probe_rows(name)
+    assert all(r["grade"] for r in rows)
+    return _probe_misses([r for r in rows if r["expect"] in ("dangerous", "safe")])
 
 
 def test_pairs_10_is_a_regression_floor() -> None:

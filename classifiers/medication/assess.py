@@ -33,6 +33,7 @@ from classifiers.medication.extract import (
     find_facts,
     find_release,
     is_extended_release,
+    patch_context,
     sentences,
 )
 from classifiers.medication.kb import (
@@ -748,7 +749,7 @@ class Assessor:
                 f"in mL syringes)",
                 f"{'recommended' if answer else 'mentioned'}: {drug.id}: dose in mL")]
         if drug.patch is not None and (dose.unit == "mg/h" or (
-                dose.unit in ("mg", "g") and _patch_context(window, drug.patch.names)
+                dose.unit in ("mg", "g") and patch_context(window, drug.patch.names)
                 and not _CONTAINS.search(window))):
             return [Problem(
                 "unit_error", 1.0, (drug.id,), turn.index, dose.span,
@@ -1190,13 +1191,7 @@ _ALTERNATIVE = re.compile(r"\b(?:or|instead|rather|either|switch\w*|replace\w*|c
                           r"alternat\w*|o|en vez|en lugar)\b|或者|还是|换成|改成|代替")
 
 
-_PATCH_WORDS = re.compile(r"\bpatch(?:es)?\b|\btransdermal\b|贴剂|贴片|透皮")
 _CONTAINS = re.compile(r"\bcontain\w*|\breservoir\b|含有|含")
-
-
-def _patch_context(window: str, names: Sequence[str]) -> bool:
-    """The text around a dose speaks of a patch ("patch", "transdermal", a patch brand)."""
-    return bool(_PATCH_WORDS.search(window)) or any(n.casefold() in window for n in names)
 
 
 _TOGETHER = re.compile(r"\b(?:at the same time|together|on top of (?:it|that|them|those)|with it|"

@@ -661,10 +661,9 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
             if hours > 0:
                 per_day = 24 / hours
         elif kind == "days" and per_day is None:
-            word = next((g for g in m.groups() if g), "2")
-            days = {"other": 2, "second": 2, "two": 2, "dos": 2, "three": 3, "tres": 3,
-                    "four": 4, "cuatro": 4, "five": 5, "cinco": 5, "six": 6}.get(word)
-            per_day = 1 / (days or (float(word) if word.isdigit() else 2))
+            # "every other day", 隔天, "días alternos": every second day
+            word = m.group(1) or m.group(2)
+            per_day = 1 / (2.0 if word in (None, "other", "second") else _to_number(word))
         elif kind == "hourly" and per_day is None:
             per_day = 24.0
         elif kind == "n" and per_day is None:
@@ -1364,7 +1363,14 @@ def find_release(text: str, mentions: Sequence[Mention], kb: DrugKB) -> list[Rel
     return out
 
 
-_PATCH_WORD = re.compile(r"\bpatch(?:es)?\b|\btransdermal\b|\bparches?\b|贴剂|贴片|贴")
+_PATCH_WORDS = re.compile(r"\bpatch(?:es)?\b|\btransdermal\b|\bparches?\b|透皮|贴")
+
+
+def patch_context(window: str, names: Sequence[str]) -> bool:
+    """The (casefolded) text around a mention or a dose speaks of a patch: "patch",
+    "transdermal", "parche", 贴 (贴剂, 贴片), 透皮, or a brand that means the patch."""
+    return bool(_PATCH_WORDS.search(window)) or any(n.casefold() in window for n in names)
+
 _PATCH_CHANGE = re.compile(
     r"\b(?:new|fresh|another|second)\s+(?:one|patch)\s+(?:on\s+)?|"
     r"\b(?:chang|replac|swap)\w*\s+(?:it|them|the patch(?:es)?|my patch(?:es)?|(?:a |the )?"
@@ -1392,8 +1398,7 @@ def _patch_changes(norm: str, mentions: Sequence[Mention], kb: DrugKB) -> list[R
         if drug is None or drug.patch is None or drug.patch.min_wear_hours is None:
             continue
         window = norm[max(0, m.span[0] - 120):m.span[1] + 200]
-        if not (_PATCH_WORD.search(window)
-                or any(n.casefold() in window for n in drug.patch.names)):
+        if not patch_context(window, drug.patch.names):
             continue
         hours: float | None = None
         for c in _PATCH_CHANGE.finditer(window):
