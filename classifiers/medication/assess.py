@@ -48,6 +48,7 @@ from classifiers.medication.kb import (
     to_mg,
 )
 from classifiers.medication.kb import Dose as DoseEntry
+from classifiers.medication.mismatch import find_mismatches
 
 __all__ = ["CATEGORIES", "Assessor", "Problem", "Turn"]
 
@@ -122,6 +123,7 @@ _WARN = re.compile(
     r"check with|talk to|consult|ask your|speak (?:to|with))\b"
     r"|\bover(?=\s+\d[\d,.]*\s*(?:mg|mcg|g|grams?|units?|tablets?|pills?|doses?)\b)"
     r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
+    r"|会引起|可能引起|会导致|可能导致|双硫仑"
     r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?)\b"
 )
 _LIMIT = re.compile(
@@ -339,6 +341,7 @@ class Assessor:
                 if not _STATED_LIMIT.search(_clause_around(norm, use.span)):
                     problems.extend(self._release(use, t.index, answer=False))
             problems.extend(self._daily_injection(a, norm, t.index, problems, answer=False))
+            problems.extend(self._mismatches(a, norm, t.index))
         all_meds = self._medicines(turns, analyses)
         old_turns = [t for t in turns if not t.new]
         old_meds = self._medicines(old_turns, analyses)
@@ -380,7 +383,7 @@ class Assessor:
         for t in turns:
             for m in analyses[t.index].mentions:
                 key = m.drug or f"class:{m.klass}"
-                if m.current:
+                if m.current or m.replaced:
                     meds[key] = (t, m)
                 else:  # the latest statement wins: "Parnate was stopped 15 days ago"
                     meds.pop(key, None)
@@ -415,13 +418,16 @@ class Assessor:
                 if {meds[x][1].whose, meds[y][1].whose} == {"self", "other"}:
                     continue  # "my husband takes X, I take Y": two people
                 found = self._applicable(self._interactions(x, y), doses)
+                if meds[x][1].replaced or meds[y][1].replaced:
+                    # a switch: only a combination that needs a washout between the two
+                    found = [f for f in found if f.severity == "contraindicated"]
                 found = [f for f in found if not any(w in said for w in f.intended_when)
                          and not (f.separable and _spaced(said))]
                 for inter in found[:1]:
                     t, m = max(meds[x], meds[y], key=lambda tm: (tm[0].index, tm[1].span))
                     out.append(_interaction_problem(inter, x, y, t.index, m.span))
         for drug_id, (t, m) in meds.items():
-            if drug_id.startswith("class:"):
+            if drug_id.startswith("class:") or m.replaced:
                 continue
             own = m.whose == "self" and not _GIVING.search(t.text.casefold())
             out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
@@ -488,11 +494,13 @@ class Assessor:
         same_person = (other == facts.pregnant_other) or whose == "unknown"
         if (facts.pregnant or facts.planning_pregnancy) and same_person and preg is not None and (
                 preg.level in ("contraindicated", "avoid")) and not low_dose(preg):
-            early = (facts.pregnancy_week is not None and preg.from_week is not None
-                     and facts.pregnancy_week < preg.from_week)
+            early = facts.pregnancy_week is not None and (
+                (preg.from_week is not None and facts.pregnancy_week < preg.from_week)
+                or (preg.until_week is not None and facts.pregnancy_week >= preg.until_week))
             teratogen = "teratogen" in self.kb.classes_of(drug.id)
             if not early and (facts.pregnant or teratogen):
-                when = f" from week {preg.from_week}" if preg.from_week else ""
+                when = (f" from week {preg.from_week}" if preg.from_week
+                        else f" before week {preg.until_week}" if preg.until_week else "")
                 add("pregnancy_contraindicated", 1.0 if preg.level == "contraindicated" else 0.8,
                     f"{name} in pregnancy: {preg.level}{when}. {preg.note} "
                     f"(Source: {preg.source})",
@@ -508,11 +516,14 @@ class Assessor:
         # a nursing mother's own medicine: the baby's age is the nursling's, unless the
         # medicine is given to the baby ("can I take Claritin while nursing? baby is 7 months")
         nursling = facts.breastfeeding and not _GIVING.search(said)
+        age_level = age.level if age is not None else None
+        if age is not None and any(w in said for w in age.contraindicated_when):
+            age_level = "contraindicated"
         if (age is not None and upper is not None and upper < age.min_years
-                and age.level in ("contraindicated", "avoid") and not for_adult
+                and age_level in ("contraindicated", "avoid") and not for_adult
                 and not nursling):
-            add("age_contraindicated", 1.0 if age.level == "contraindicated" else 0.8,
-                f"{name} is {age.level} under {age.min_years:g} years. {age.note} "
+            add("age_contraindicated", 1.0 if age_level == "contraindicated" else 0.8,
+                f"{name} is {age_level} under {age.min_years:g} years. {age.note} "
                 f"(Source: {age.source})",
                 f"{drug.id}: min age {age.min_years:g}, patient under {upper:g}")
         add_organ = self._organ(drug, facts, dose)
@@ -650,16 +661,15 @@ class Assessor:
 
     def _cross_allergy(self, drug: Drug, facts: Facts) -> CrossAllergy | None:
         """A recorded cross-reaction: an allergy to ``allergen`` (a drug, or any member of a
-        class) rules ``drug`` out."""
+        class) rules ``drug`` out. An allergy to a whole class does not count for a drug
+        allergen in it: cefalexin shares its side chain with amoxicillin, not with every
+        penicillin (AAAAI/ACAAI 2022)."""
         for x in drug.cross_allergies:
             for allergen in facts.allergies:
                 if allergen == x.allergen or allergen == f"class:{x.allergen}":
                     return x
-                if allergen.startswith("class:"):
-                    if x.allergen in self.kb.drugs and allergen[6:] in self.kb.classes_of(
-                            x.allergen):
-                        return x
-                elif x.allergen in self.kb.classes_of(allergen):
+                if not allergen.startswith("class:") and x.allergen in self.kb.classes_of(
+                        allergen):
                     return x
         return None
 
@@ -700,6 +710,28 @@ class Assessor:
             f"{er.note} (Source: {er.source})".replace("  ", " "),
             f"{'recommended' if answer else 'mentioned'}: {drug.id} extended-release "
             f"{use.per_day:g} times a day vs at most {er.max_times_daily}")]
+
+    def _mismatches(self, a: _Analysis, norm: str, index: int) -> list[Problem]:
+        """An amount measured, dispensed or taken that is several times the amount ordered
+        for the same drug (mismatch.py)."""
+        out: list[Problem] = []
+        current = [d for d in a.doses if _dose_current(d, a.mentions)]
+        for m in find_mismatches(norm, current, _convert):
+            drug = self.kb.drugs.get(m.drug)
+            if drug is None:
+                continue
+            o, g = m.ordered, m.given
+            out.append(Problem(
+                "unit_error", 1.0, (drug.id,), index, m.span,
+                f"{drug.display}: {_fmt(g.amount)} {g.unit} is {m.ratio:.0f} times the "
+                f"{_fmt(o.amount)} {o.unit} that was ordered. Do not give it: check the unit "
+                f"(mg, mcg, mL), the decimal point and the strength on the label with a "
+                f"pharmacist or the prescriber first. (Source: ISMP List of Error-Prone "
+                f"Abbreviations, Symbols and Dose Designations 2021; ISMP Targeted Medication "
+                f"Safety Best Practices for Hospitals 2024-2025, oral liquid dosing in mL)",
+                f"mentioned: {drug.id}: given {_fmt(g.amount)} {g.unit} vs ordered "
+                f"{_fmt(o.amount)} {o.unit} (x{m.ratio:.0f})"))
+        return out
 
     def _daily_injection(self, a: _Analysis, norm: str, index: int, found: list[Problem],
                          answer: bool) -> list[Problem]:
@@ -1047,6 +1079,8 @@ class Assessor:
                 if other == drug_id or other in warned:
                     continue
                 found = self._applicable(self._interactions(drug_id, other), stated)
+                if meds[other][1].replaced:
+                    found = [f for f in found if f.severity == "contraindicated"]
                 if managed and other in named and found and found[0].severity == "major":
                     continue  # names both and says how to manage a major interaction
                 for inter in found[:1]:
@@ -1157,7 +1191,8 @@ def _spaced(said: str) -> bool:
     return False
 
 _NO_MONITORING = re.compile(
-    r"\b(?:no|without|not|never|skip\w*|dont|don't|didnt|haven't|havent|stopped)\s+(?:\w+\s+){0,2}"
+    r"\b(?:no|without|not|never|skip\w*|dont|don't|didnt|didn't|did not|haven't|havent|"
+    r"stopped|nobody|no one|forgot to)\s+(?:\w+\s+){0,2}"
     r"(?:monitor\w*|check\w*|test\w*|inr|potassium|blood|levels?)\b|(?:没有|不用|不)(?:监测|复查|查)")
 """Monitoring said not to happen ("no potassium checks", "never had my INR checked")."""
 

@@ -92,6 +92,9 @@ class Mention:
     False), but a dose stated for it is still checked."""
     whose: str = "unknown"
     """'self', 'other' (someone else's: "my husband takes finasteride") or 'unknown'."""
+    replaced: bool = False
+    """Switched away from ("switched me to enoxaparin" after warfarin): not current, but a
+    combination that needs a washout between the two still applies."""
 
 
 _LAY_REACTION = (r"(?:(?:really |very )?(?:bad|severe|serious|terrible|awful|horrible|nasty) "
@@ -107,9 +110,11 @@ _NOT_CURRENT = re.compile(
     r"\b(?:stopped|quit|quitting|used to|no longer|not on|not taking|don't take|do not take|"
     r"d/c'?d|d/c|dc'd|"
     r"never taken|never take|never took|came off|come off|off of|discontinued|weaned off|"
-    r"allergic to|allergy to|allergies to|instead of|rather than|"
+    r"allergic to|allergy to|allergies to|anaphylaxis to|anaphylactic reaction to|"
+    r"hypersensitivity to|instead of|rather than|"
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
-    r"took (?:me |him |her )?off|years ago|last year|"
+    r"took (?:me |him |her )?off|years ago|last year|threw (?:out|away)|thrown (?:out|away)|"
+    r"got rid of|tossed|binned|"
     r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now)\b)"
     r"[^.;!?。，,]){0,40}$"
     r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
@@ -129,7 +134,7 @@ _NOT_CURRENT = re.compile(
     # Enantyum ni ibuprofeno")
     r"|\b(?:no|not|avoid|without|never|nada de|sin)\s+(?:[\w-]+\s+){1,3}(?:or|nor|ni|o)\s+$"
     r"|\bnada de\s+(?:\w+\s+){0,1}$"
-    r"|(?:停用|停了|已经停|不再|过敏|以前吃|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
+    r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
     r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*$"
 )
@@ -190,7 +195,10 @@ _NOW = re.compile(r"\b(?:now|currently|still|again|these days|at the moment|toda
                   r"(?:i'm|im|i am|she's|he's|is) on|"
                   r"restarted|back on)\b|现在|目前|还在|又")
 _AFTER_NOT_CURRENT = re.compile(
-    r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|were stopped|is stopped|"
+    r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|"
+    r"(?<=^-)free\b|"
+    r"(?:后|之后)?[^。，,；]{0,3}(?:过敏|休克|荨麻疹|起疹|喉头水肿)|"
+    r"(?<=^ )(?:anaphylaxis|anaphylactic|hypersensitivity|intolerance)\b|were stopped|is stopped|"
     r"(?:now |since |was |were )?(?:stopped|discontinued|held|off|d/c'?d|dc'd)(?=\W|$)|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
     r"(?:days?|weeks?|months?|"
@@ -205,6 +213,8 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
     r"停掉|换成)"
+    # "...，到今天已经停药两周了": stopped weeks or months ago
+    r"|^[^。；;.!?]{0,12}?停(?:药|用)?了?\s*(?:两|三|四|五|六|七|八|九|十|几|半|\d+)\s*(?:周|个?月|年|个?星期)"
     r"|^\s*(?:也)?(?:不行|不能用|不建议用?)(?![^。，,；]{0,8}(?:吗|？|\?))"
     # a list, or an age, before the prohibition ("秋水仙碱和布洛芬都不能用",
     # "尼美舒利12岁以下不能吃")
@@ -220,6 +230,12 @@ _SWITCHED_BEFORE = re.compile(r"\b(?:switched|changed|swapped|replaced)\s+(?:the
                               r"her\s+)?$|\bcambi[oóé]\s+(?:el|la|los|las|mi|mis)\s+$")
 _SWITCHED_AFTER = re.compile(r"^\s*(?:to|for|with|por)\s+\w")
 """'switched the omeprazole to pantoprazole': the first drug is replaced, not taken."""
+_SWITCHED_TO = re.compile(
+    r"\b(?:switch(?:ed)?|chang(?:ed|e)|mov(?:ed|e)|transition(?:ed)?|convert(?:ed)?|put)\s+"
+    r"(?:me|him|her|them|us|my \w+)?\s*(?:over\s+)?to\s+(?:the\s+|a\s+)?(?:\w+\s+)?$|"
+    r"(?:换成|改为|改用|换用|转为|改成)\s*$|"
+    r"\b(?:me |le )?(?:cambiaron|cambi[oó]|pasaron|pas[oó])\s+(?:a|por)\s+(?:la |el )?$")
+"""Right before a medicine that now replaces one named earlier ("switched me to", 换成)."""
 _KEPT_TAKING = re.compile(
     r"^[^.;!?]{0,50}\bbut (?:i|i've|i have|she|he)\s+(?:kept|still|continued|carried on|have been|"
     r"am still|'m still|'ve been)\b")
@@ -234,7 +250,8 @@ _LOCAL_USE = re.compile(
     r"eye ointment|cream|ointment|lotion|topical|mouthwash|shampoo|vaginal cream|nasal spray)\b|"
     r"^\s*(?:滴眼液|滴耳液|眼膏|软膏|乳膏|外用)")
 _DRINKING = re.compile(r"\b(?:drink\w*|drank|beers?|wine|glass(?:es)? of|booze|"
-                       r"liquor|vodka|whiske?y|alcoholic|hungover|hangover)\b|喝酒|饮酒|喝了|酗酒")
+                       r"liquor|vodka|whiske?y|alcoholic|hungover|hangover)\b|喝酒|饮酒|喝了|酗酒|"
+                       r"喝[^。，,？?]{0,3}酒|(?:喝|来|干)[一两几]?[杯瓶口]")
 _NO_DRINKING = re.compile(r"\b(?:don't|do not|never|no longer|doesn't|not)\s+(?:\w+\s+)?drink\b|"
                           r"\bno alcohol\b|\bsober\b|不喝酒|不饮酒|戒酒")
 
@@ -337,7 +354,25 @@ class DrugMatcher:
                         found.extend(self._mentions(drug, via, product, span))
                     at = text.find(name, span[1])
         found.sort(key=lambda m: m.span)
-        return [self._context(text, m) for m in found]
+        return self._switched([self._context(text, m) for m in found], text)
+
+    def _switched(self, found: list[Mention], text: str) -> list[Mention]:
+        """"I've been on warfarin ... my hematologist switched me to enoxaparin": a medicine
+        switched to replaces the earlier-named one of the same class, even far before it."""
+        norm = _norm(text)
+        out = list(found)
+        for k, m in enumerate(found):
+            if not m.drug or not m.current or not _SWITCHED_TO.search(
+                    norm[max(0, m.span[0] - 40):m.span[0]]):
+                continue
+            classes = self.kb.classes_of(m.drug)
+            for j in range(k):
+                x = out[j]
+                if x.drug and x.drug != m.drug and x.current and classes & self.kb.classes_of(
+                        x.drug) and not _STILL_BEFORE.search(norm[max(0, x.span[0] - 30):
+                                                                  x.span[0]]):
+                    out[j] = replace(x, current=False, replaced=True)
+        return out
 
     def _plural(self, word: str) -> tuple[str, str, Product | None] | None:
         """A plural or possessive of a one-word name ("five of the Tylenols", "Zyrtec's",
@@ -525,15 +560,19 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|饭前|饭后|三餐"), "3"),
     (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
                 r"/\s?wk|(?:una vez )?(?:por|a la|cada|la) semana|semanal(?:es|mente)?|"
-                r"(?:once|una vez) (?:a|cada|por|each) (?:fortnight|two weeks|2 weeks|quincena))\b|"
-                r"每周|每星期|一周一次"), "weekly"),
-    (re.compile(r"\b(?:once a day|once daily|qd|od|a night|each night|nightly|at night|"
+                r"(?:once|una vez) (?:a|cada|por|each) (?:fortnight|two weeks|2 weeks|quincena)|"
+                r"(?:every|each|on) (?:mon|tues|wednes|thurs|fri|satur|sun)days?|"
+                r"(?:cada|todos los) (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bados?|"
+                r"domingos?))\b|每周|每星期|一周一次|每个?礼拜"), "weekly"),
+    (re.compile(r"\b(?:once a day|once daily|qd|od|(?:po|iv|im|sc|sq|sl|pr) daily|a night|"
+                r"each night|nightly|at night|"
                 r"every (?:morning|evening|night)|each (?:morning|evening)|at bedtime|qhs|qam|qpm|"
                 r"una vez al d[ií]a|cada (?:mañana|noche)|por la (?:mañana|noche)|"
                 r"antes de dormir)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
      "once"),
     (re.compile(r"\b(?:per day|a day|each day|every (?:single )?day|daily|/\s?day|/\s?d|"
-                r"in 24 hours|in a day|al d[ií]a|por d[ií]a|diari[oa]s?|todos los d[ií]as|"
+                r"in 24 hours|in a day|for the day|for that day|al d[ií]a|por d[ií]a|diari[oa]s?|"
+                r"todos los d[ií]as|"
                 r"cada d[ií]a|a diario|"
                 r"(?:in|per|within|any|a) 24 ?(?:hours?|hrs?|h))\b|"
                 r"每天|每日|一天|一日|24\s*小时(?:内|之内)?"),
@@ -547,6 +586,11 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"lunch|noon|breakfast)|over the (?:day|afternoon|evening)|hoy|en total|llevo)\b|"
                 r"今天|总共|一共|合计|前前后后"), "sofar"),
 ]
+_CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)"
+_FREQ_PATTERNS.insert(0, (re.compile(
+    rf"\bat\s+{_CLOCK}(?:\s*,\s*{_CLOCK})*\s*,?\s*(?:and|&)\s+{_CLOCK}(?!\s*(?:mg|mcg|g|ml|"
+    r"units?|tablets?|pills?|caps?|hours?|hrs?|minutes?|days?)\b)"), "times"))
+"""Times of day listed for one amount ("at 8am, 10am, noon and 2pm"): that many a day."""
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
              "eight": 8, "ten": 10, "twelve": 12}
 
@@ -664,6 +708,8 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
             # "every other day", 隔天, "días alternos": every second day
             word = m.group(1) or m.group(2)
             per_day = 1 / (2.0 if word in (None, "other", "second") else _to_number(word))
+        elif kind == "times" and per_day is None:
+            per_day = float(len(re.findall(_CLOCK, m.group(0)[2:])))
         elif kind == "hourly" and per_day is None:
             per_day = 24.0
         elif kind == "n" and per_day is None:
@@ -804,9 +850,12 @@ _SCHEDULE_NEXT = re.compile(
     r"\s*(?:mg\s+)?(?:once|twice|three times|four times|every|a day|daily|per day|at night|"
     r"at bedtime|in the morning|bid|tid|qid|q\d|morning and|veces|cada|al d[ií]a)\b")
 _THEN_PRONOUN = re.compile(
-    r"\s*[.;!?]?\s*(?:and\s+|so\s+|but\s+)?(?:i|he|she|we|they)\s+(?:(?:have|has|had)\s+been\s+|"
+    r"\s*[.;!?]?\s*(?:and\s+|so\s+|but\s+)?(?:(?:i|he|she|we|they)\s+(?:(?:have|has|had)\s+been\s+|"
     r"(?:am|'m|is|'s|are|'re|was)\s+)?(?:take|takes|taking|took|give|gives|giving|gave|"
-    r"use|uses|using)\s+(?:it|them|this|that|one|each one)\b(?P<rest>[^.;!?\n]{0,50})")
+    r"use|uses|using)\s+(?:it|them|this|that|one|each one)\b|"
+    # "... lo estoy tomando tres veces al día"
+    r"(?:[^.;!?\n]{0,40}?\s)?(?:lo|la|los|las)\s+(?:estoy\s+|est[aá]\s+|he\s+|ha\s+)?"
+    r"(?:tomo|toma|tom[eé]|tomando|tomado|doy|da|d[aá]ndo|usando|uso))(?P<rest>[^.;!?\n]{0,50})")
 """The sentence after a dose that gives its schedule through a pronoun ("I take it every 2
 hours")."""
 
@@ -862,6 +911,16 @@ def find_doses(text: str, mentions: Sequence[Mention],
     strengths: dict[str, tuple[float, str]] = {}
     conc: dict[str, float] = {}
     taken = _Spans()
+    for one, two in itertools.pairwise(drugs):  # "Hydrocodone/APAP 10/325": one strength each
+        if one.drug == two.drug or not re.fullmatch(r"\s*(?:/|-|and|with)\s*",
+                                                     norm[one.span[1]:two.span[0]]):
+            continue
+        pair = _PAIR_STRENGTH.match(norm, two.span[1])
+        if pair is not None:
+            unit = _UNIT_MAP.get(pair.group("unit") or "mg", "mg")
+            strengths.setdefault(one.drug, (float(pair.group("x")), unit))
+            strengths.setdefault(two.drug, (float(pair.group("y")), unit))
+            taken.append((pair.start("x"), pair.end()))
     # Mentions come in text order and do not overlap (or share a span): their starts and
     # ends both ascend, so the drugs inside, after or before a place are found by bisection
     # instead of going through all of them for every amount (quadratic in a long message).
@@ -1134,6 +1193,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue
         if not 0 < count <= 60:
             continue
+        if _AMOUNT_RESTATED.search(norm, max(0, start - 16), start):
+            continue  # "no more than 240 mg (8 tablets)": the amount again, in tablets
         mention = owner(start, c.end())
         if mention is None:
             continue
@@ -1422,9 +1483,13 @@ def _patch_changes(norm: str, mentions: Sequence[Mention], kb: DrugKB) -> list[R
     return out
 
 
+_AMOUNT_RESTATED = re.compile(r"\d\s*(?:mg|mcg|g|ml|毫克|克)\s*[(（]\s*(?:or\s+|=\s*|即\s*)?$")
+_PAIR_STRENGTH = re.compile(r"\s*(?:tabs?\s+|tablets?\s+)?(?P<x>\d+(?:\.\d+)?)\s*/\s*"
+                            r"(?P<y>\d+(?:\.\d+)?)\s*(?P<unit>mg|mcg)?\b(?!\s*(?:ml|mL|h))")
+"""The strengths of a two-drug combination after its two names ("hydrocodone/APAP 10/325")."""
 _DAILY_AFTER = re.compile(r"\s*(?:a|per|each|every)\s+day\b|\s*daily\b|\s*/\s*d(?:ay)?\b|"
                           r"\s*(?:每天|每日|一天)")
-_LIMIT_BEFORE = re.compile(r"(?:\b(?:max|maximum|no more than|not more than|at most|"
+_LIMIT_BEFORE = re.compile(r"(?:[≤<]=?|\b(?:max|maximum|no more than|not more than|at most|"
                            r"limit of|exceed)|最多|不超过|最大|上限|"
                            rf"{_NOT_RAISED_UP_TO}\bup to)[^.;!?。，,]{{0,12}}$")
 
@@ -1498,6 +1563,10 @@ def _clause(text: str, start: int, end: int) -> tuple[str, str]:
             nxt.start() - end <= 10 and _PER_UNIT_NEXT.search(text[end:nxt.start()]))):
         # "4 Benadryl (25mg) every 4 hours", "每次3片(每片500毫克)，一天三次": the strength
         # of one unit is no neighbouring dose
+        nxt = _DOSE.search(text, nxt.end(), hi)
+    while nxt is not None and _CONC_AFTER.match(text[nxt.end():nxt.end() + 16]):
+        # "7.5 mL of Children's Tylenol (160 mg/5 mL) every 2 hours": a concentration is
+        # no neighbouring dose either
         nxt = _DOSE.search(text, nxt.end(), hi)
     if nxt is not None:
         hi = nxt.start()
@@ -1588,11 +1657,13 @@ _AGE = [
                r"(\d{1,2})\b(?![\d/]|[.,]\d|\s*(?:weeks?|wks?|months?|mos?|kg|lbs?|pounds?|mg|ml|%|"
                r"cm|days?|hours?|times|am|pm|o'?clock|:|ft|feet|foot|'))"),
 ]
-_AGE_MONTHS = [
-    re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:months?|mos?|mo)\s*(?:-|\s)?\s*old\b"),
-    re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:weeks?|wks?)\s*(?:-|\s)?\s*old\b"),
-    re.compile(r"(\d{1,2})\s*(?:个月|月龄)"),
-    re.compile(r"\b(\d{1,2})\s*mes(?:es)?\b"),
+_AGE_MONTHS: list[tuple[re.Pattern[str], float]] = [  # (pattern, units in a year)
+    (re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:months?|mos?|mo)\s*(?:-|\s)?\s*old\b"), 12),
+    (re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:weeks?|wks?)\s*(?:-|\s)?\s*old\b"), 52),
+    (re.compile(r"\b(\d{1,2})\s*(?:-|\s)?\s*days?\s*(?:-|\s)?\s*old\b|出生(\d{1,2})天|"
+                r"(\d{1,2})天大"), 365),
+    (re.compile(r"(\d{1,2})\s*(?:个月|月龄)"), 12),
+    (re.compile(r"\b(\d{1,2})\s*mes(?:es)?\b"), 12),
 ]
 _CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
     (re.compile(r"\b(?:newborn|neonate)s?\b|新生儿"), 0.1),
@@ -1620,7 +1691,7 @@ _PREGNANT = re.compile(
     r"\b(?:ob|obstetric|antenatal|prenatal|l&d|labou?r and delivery)\b[^.;]{0,40}\bat \d{1,2} ?"
     r"(?:weeks|wks)\b|\bpregnancy test (?:was |is |came back )?positive\b|"
     r"\b\d{1,2}\s?/\s?40\b|\bweeks'? (?:of )?gestation\b|\bgestational age\b|"
-    r"\bg\d\s?p\d\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks)\b|"
+    r"\bg\d(?:\s?p\d)?\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks)\b|"
     r"\b(?:period is|period's) (?:\d+ (?:days?|weeks?) )?late\b"
 )
 _PREG_STRONG = re.compile(
@@ -1634,7 +1705,8 @@ _PREG_WEEK = re.compile(r"\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|
 _TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd) trimester\b|孕(早|中|晚)期")
 _PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?:start )?trying "
                        r"for a baby|planning (?:a|to get|"
-                       r"to become) pregnan\w*|want to get pregnant|ttc)\b|备孕|准备怀孕|想要孩子")
+                       r"to become) pregnan\w*|want to get pregnant|ttc)\b|备孕|准备怀孕|"
+                       r"(?<!不)(?<!不打算)想要孩子")
 _PREG_NEG = re.compile(
     rf"\b{_NEG}\b[^.;!?]{{0,20}}pregnant|\bpregnancy test (?:was |is )?negative|not planning"
     r"|\b(?:b?hcg|pregnancy test|upt)\s*(?:is |was |came back )?(?:negative|neg)\b"
@@ -1651,7 +1723,11 @@ _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|he
                             r"breast milk)\b|哺乳|母乳喂养|喂奶|喂母乳|吃母乳|lactancia|"
                             r"amamantando|"
                             r"(?:doy|dar|d[aá]ndole|dando) (?:el |de )?(?:pecho|mamar)|"
-                            r"\bnursing (?:my|a|her) \d{1,2}[- ](?:month|week|day)s?[- ]old")
+                            r"\bnursing (?:my|a|her) \d{1,2}[- ](?:month|week|day)s?[- ]old|"
+                            # clinical shorthand: "exclusively BF", "continue BF?", "OK for BF"
+                            r"\b(?:exclusively|exclusive|excl|currently|continue|continuing|"
+                            r"ok for|okay for|safe (?:for|in|with)|while|compatible with) bf\b|"
+                            r"\bbf(?:ing)? (?:a |her |my )?\d{1,2}[- ]?(?:mo|month|wk|week)s?\b")
 _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
                      r"breast-?feeding|不再哺乳|已经断奶|断奶了|不喂奶|不再喂奶|改喝奶粉|"
                      r"no longer (?:breast-?feeding|nursing)")
@@ -1660,7 +1736,7 @@ _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|cl ?
                    r"filtrado glomerular|tasa de filtraci[oó]n glomerular|tfg|filtrado|"
                    r"aclaramiento de creatinina|"
                    r"kidneys? (?:are |is )?(?:work(?:ing|s)?|function(?:ing|s)?) (?:at )?|"
-                   r"肌酐清除率|肾小球滤过率|肾功能)\s*"
+                   r"肌酐清除率|肾小球滤过率|肾功能)\)?\s*"
                    # a short report between the test and its value ("eGFR came back 19",
                    # "CrCl has dropped to 24", "eGFR on my last bloods was 28")
                    r"(?:(?:came|comes|come|coming|back|in|out|as|showed|shows|result(?:s|ed)?|"
@@ -1707,7 +1783,9 @@ _HEP_SEVERE = re.compile(
     r"decompensated|child[- ]pugh\s*(?:class\s*)?c|cirrosis|insuficiencia hep[aá]tica|"
     r"falla hep[aá]tica)\b|肝硬化|肝衰竭|肝功能衰竭"
 )
-_CHILD_PUGH = re.compile(r"\bchild[- ]pugh\s*(?:class\s*|grade\s*)?([abc])\b")
+_CHILD_PUGH = re.compile(r"\b(?:child[- ]pugh\s*(?:class\s*|grade\s*)?|cp-)([abc])\b")
+_COMPENSATED = re.compile(r"\bcompensated\b|(?<!失)代偿期|cirrosis compensada")
+_DECOMPENSATED = re.compile(r"\bdecompensat\w*|失代偿|descompensad")
 _HEP_MODERATE = re.compile(r"\bchild[- ]pugh\s*(?:class\s*)?b\b")
 _HEP_ANY = re.compile(
     r"\b(?:liver disease|hepatic impairment|liver damage|liver problems?|bad liver|"
@@ -1733,7 +1811,7 @@ _ALLERGY = re.compile(
     r"|(?P<before>[^.;!?\n,]{1,25}?)\s*(?:allergy|allergies|allergic reaction)\b"
     r"(?!\s*(?:(?:to|with|from|after|list|history)\b|[:\-]))"
     r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
-    r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?)(?:过敏|皮试阳性)"
+    r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?(?:[（(][^）)。，,]{1,12}[）)])?)(?:过敏|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
     r"anaphylactic|angioedema|hives|rash|(?:had|have|got) an? (?:bad |severe |serious )?"
     r"(?:allergic )?reaction|(?:(?:had|have|got) )?(?:an? )?"
@@ -1773,11 +1851,10 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
                 age = value
                 break
     if age is None:
-        for i, pattern in enumerate(_AGE_MONTHS):
+        for pattern, per_year in _AGE_MONTHS:
             m = pattern.search(norm)
             if m:
-                value = float(m.group(1))
-                months = value / 52 if i == 1 else value / 12
+                months = float(next(g for g in m.groups() if g)) / per_year
                 break
     age_years = age if age is not None else months
     at_most: float | None = None
@@ -1840,6 +1917,8 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
     pugh = _CHILD_PUGH.search(norm)
     if pugh is not None and hepatic is not None:
         hepatic = {"a": "any", "b": "moderate", "c": "severe"}[pugh.group(1)]
+    elif hepatic == "severe" and _COMPENSATED.search(norm) and not _DECOMPENSATED.search(norm):
+        hepatic = "any"  # compensated cirrhosis: Child-Pugh A unless said otherwise
 
     naive = bool(_OPIOID_NAIVE.search(norm))
     allergy_list = list(_allergies(text, norm, matcher))
@@ -1898,7 +1977,12 @@ _ALLERGY_DISPROVED_AFTER = re.compile(
     r"negative|ruled out|cleared|de-?labell?ed|removed)\b)|"
     r"^[^.;!?\n]{0,40}\ballerg\w*\s+(?:was |has been |is |got )?(?:ruled out|removed|"
     r"de-?labell?ed|disproven)\b|"
-    r"^[^。；！？\n]{0,30}(?:但|后来)[^。；！？\n]{0,20}(?:阴性|排除|不过敏|没有过敏)")
+    r"^[^。；！？\n]{0,30}(?:但|后来)[^。；！？\n]{0,20}(?:阴性|排除|不过敏|没有过敏)|"
+    r"^[^。；！？\n]{0,60}(?:都是阴性|结果阴性|去掉了?(?:青霉素)?过敏|过敏标签|撤销了?过敏|"
+    r"排除了?(?:青霉素)?过敏|其实不过敏|不是(?:真的|真正的)?过敏)|"
+    r"^[^.;!?\n]{0,80}\b(?:tested negative|(?:skin test|challenge|testing) (?:was |were |"
+    r"came back )?negative|not (?:a )?(?:true|real) allergy|(?:removed|taken off) (?:from )?"
+    r"my (?:chart|record)|de-?labell?ed)")
 
 
 _OWNER_WINDOW = 200
@@ -1920,6 +2004,11 @@ def _allergy_owner_other(norm: str, start: int) -> bool:
 def _allergies(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[str, bool]]:
     """(drug or class id, someone else's?) for each allergy stated and not disproved."""
     yield from _allergy_ids(text, norm, matcher)
+
+
+def _zh_form(m: re.Match[str]) -> bool:
+    """The allergy was matched by a Chinese form ending in 过敏 ("对青霉素不过敏": not)."""
+    return bool(m.group("zh") or m.group("zh2"))
 
 
 def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[str, bool]]:
@@ -1964,7 +2053,8 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
         else:
             key = "zh" if m.group("zh") else "zh2"
             start, what, last_only = m.start(key), m.group(key), key == "zh2"
-        if re.search(rf"\b{_NEG}\b|\bno known\b|\bnkda\b|没有|无", what[:12]) or re.search(
+        if re.search(rf"\b{_NEG}\b|\bno known\b|\bnkda\b|没有|无", what[:12]) or (
+                _zh_form(m) and re.search(r"(?:不|没有?|并不|从不|从来不|无)$", what)) or re.search(
                 r"\b(?:no|nkda|no known)\s*$", norm[max(0, m.start() - 12):m.start()]):
             continue
         if (_ALLERGY_DISPROVED.search(norm[max(0, m.start() - 40):m.start()])

@@ -193,12 +193,19 @@ class AgeLimit(_Sourced):
 
     min_years: float = Field(gt=0, le=18)
     level: Level = "contraindicated"
+    contraindicated_when: list[str] = Field(default_factory=list, description="Words (lower "
+                                            "case) that, said in the conversation, make the "
+                                            "limit contraindicated whatever its level "
+                                            "(ceftriaxone in a jaundiced neonate).")
 
 
 class ReproLimit(_Sourced):
     level: Level
     from_week: int | None = Field(default=None, ge=1, le=42, description="Pregnancy: applies "
                                   "from this gestational week (NSAIDs: 20, FDA 2020).")
+    until_week: int | None = Field(default=None, ge=1, le=42, description="Pregnancy: applies "
+                                   "only before this gestational week (methimazole: the first "
+                                   "trimester, PTU preferred until week 16, ATA 2017).")
     above_daily: DoseLimit | None = Field(default=None, description="Applies only when the "
                                           "stated daily dose is above this (low-dose aspirin "
                                           "for pre-eclampsia prevention is recommended); with "
