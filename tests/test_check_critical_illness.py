@@ -1257,11 +1257,37 @@ def test_development_set_11(check: CriticalIllnessCheck) -> None:
     look-alikes, 45% Chinese or Spanish, many in lay words without the condition's name, by
     an author who never saw the rules. Measured before the round, rules alone: 80/110
     emergencies (with the learned backstop 92/110), look-alikes flagged 5/130; after: 90/110,
-    5/130 (four of the remaining misses are suicidal plans the crisis check owns). Tuned on
-    now: floors."""
+    5/130 (four of the remaining misses are suicidal plans the crisis check owns); 0.10.0:
+    96/110, 5/130. Tuned on now: floors."""
     m = _metrics(check, "critical_eval_11.jsonl")
-    assert m["recall"] >= 90 / 110
+    assert m["recall"] >= 96 / 110
     assert m["benign_flagged"] <= 5 / 130
+
+
+@pytest.mark.parametrize("text", [
+    # new-onset type 1 diabetes in DKA, no glucose or ketones said
+    "been super thirsty and peeing constantly for 3 weeks, lost 6kg. since yesterday I keep "
+    "throwing up and I'm breathing really deep and fast and feel so drowsy",
+    "mi hijo diabetico vomita desde anoche, respira rapido y hondo, el glucómetro marca HI y "
+    "las cetonas en sangre 4.2, esta muy adormilado",
+    "my 2 year old was playing with the remote and the little round battery is missing, she "
+    "might have swallowed it?? shes acting normal",
+    "my toddler drank from the drain unblocker bottle, hes drooling loads",
+    "mi tío tiene cirrosis y acaba de vomitar un montón de sangre roja",
+    "mi bebé tiene fiebre de 39.8 y le salieron unas manchitas moradas en la barriga que no se "
+    "borran al apretar",
+])
+def test_redflags_0_10_0(check: CriticalIllnessCheck, text: str) -> None:
+    assert any(c.startswith("emergency.") for c in found(check, text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "I'm always thirsty in this heat and peeing a lot because I drink so much water. Normal?",
+    "the tv remote battery is missing, we think the dog chewed it up in the garden",
+    "is drain unblocker safe to use with a septic tank?",
+])
+def test_redflags_0_10_0_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not any(c.startswith("emergency.") for c in found(check, text)), text
 
 
 def test_fresh_set_11_floor(check: CriticalIllnessCheck) -> None:
