@@ -1495,7 +1495,7 @@ def test_probe_11_is_a_regression_floor() -> None:
 def test_probe_11_fresh_is_a_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_11_fresh.jsonl")
     assert not safe_flagged, safe_flagged
-    assert len(missed) <= 14, missed
+    assert len(missed) <= 13, missed
 
 
 # round 13 (probe 11): one golden case per reading fix, each with the twin it must leave alone
@@ -1527,6 +1527,10 @@ def test_round13_totals_schedules_and_combination_strengths(check: MedicationChe
     # risedronate 35 mg is a weekly tablet
     assert "frequency_error" in found(check, "利塞膦酸钠 35mg 口服 qd，晨起空腹。")
     assert not found(check, "利塞膦酸钠 35mg 每周一次，晨起空腹。") & DANGEROUS
+    # ibandronate 150 mg is a monthly tablet (Boniva label)
+    assert "frequency_error" in found(check, "My doctor put me on Boniva 150 mg. I've been taking "
+                                             "one every morning for two weeks.")
+    assert not found(check, "I take Boniva 150 mg on the 1st of every month.") & DANGEROUS
     # "no more than 240 mg (8 tablets)" restates the limit in tablets
     assert not found_out(check, ["Sudafed 30 mg tablets: I take 2 every 6 hours. OK?"],
                          "Yes: 60 mg every 4-6 hours, no more than 240 mg (8 tablets) in 24 "

@@ -821,10 +821,11 @@ class Assessor:
             if (amount is not None and daily_cap is not None and scheduled_daily
                     and daily_cap < amount <= weekly_dose.amount):
                 add("frequency_error",
-                    f"{name} {_fmt(dose.amount)} {dose.unit} is a once-WEEKLY dose; taken every "
-                    f"day it is several times the daily maximum of {_fmt(entry.max_single.amount)} "
+                    f"{name} {_fmt(dose.amount)} {dose.unit} is a once-WEEKLY (or once-monthly) "
+                    f"dose; taken every day it is several times the daily maximum of "
+                    f"{_fmt(entry.max_single.amount)} "
                     f"{entry.max_single.unit}. {entry.note} {src}",
-                    f"{drug.id}: weekly-only strength {_fmt(amount)} {weekly_dose.unit} on a "
+                    f"{drug.id}: intermittent-only strength {_fmt(amount)} {weekly_dose.unit} on a "
                     f"daily schedule")
                 return out
         # a breastfeeding mother's own dose ("ibuprofen 600 every 6 hours ... ok for the
