@@ -1647,3 +1647,79 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
     assert "lactation_contraindicated" in found(
         check, "Estoy dando el pecho a mi bebé y me van a dar yodo radiactivo (I-131). ¿Puedo "
                "seguir dándole el pecho?")
+
+
+# tests/data/medication_probe_12.jsonl: 240 rows in 120 minimal pairs by another author who
+# saw neither the rules nor the suite (60 Chinese, 40 Spanish; 12 duplication pairs); its
+# fresh set 60 rows. Measured once before round 14: 70/120 caught, 18/120 safe twins flagged
+# (15%, like the suite's test half); fresh 12/30, 4/30. After round 14 (tuned on the dev set
+# only): 69/120, 4/120; fresh unchanged, 12/30 and 4/30. Floors.
+def test_probe_12_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
+    assert len(safe_flagged) <= 4, safe_flagged
+    assert len(missed) <= 51, missed
+
+
+def test_probe_12_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_12_fresh.jsonl")
+    assert len(safe_flagged) <= 4, safe_flagged
+    assert len(missed) <= 18, missed
+
+
+def test_round14_not_taken_and_not_the_patient(check: MedicationCheck) -> None:
+    """Probe 12's safe twins: medicines never given, stopped, paused or held; a baby named
+    by its mother; a general statement read as an allergy."""
+    assert not found(check, "I told them I'm on methotrexate 20 mg every Friday and they said "
+                            "that's why they didn't give Bactrim. Started Macrobid.") & DANGEROUS
+    assert not found(check, "TRD, sertraline 150 mg stopped 2 wk ago. Start tranylcypromine "
+                            "10 mg bid today.") & DANGEROUS
+    assert not found(check, "Hp根除：克拉霉素0.5g bid + 阿莫西林1g bid。"
+                            "患者长期服辛伐他汀 40mg qn，根除期间暂停，疗程结束后恢复。"
+                     ) & DANGEROUS
+    assert not found(check, "I take tizanidine 4 mg three times a day.",
+                     "urgent care was going to give me cipro, but when I mentioned the muscle "
+                     "relaxer they switched it to levofloxacin 750 once a day.") & DANGEROUS
+    assert "interaction_contraindicated" in found(
+        check, "I take tizanidine 4 mg three times a day.",
+        "urgent care gave me cipro 500 twice a day for the kidney infection.")
+    assert not found(check, "HFrEF. Hx dry cough on lisinopril, last ACEi dose 48 h ago. Start "
+                            "sacubitril/valsartan 24/26 mg bid.") & DANGEROUS
+    assert not found(check, "我生完宝宝20周了，一直奶粉喂养，没喂母乳。"
+                            "皮肤科开了米诺环素，一天两次，可以继续吃吗？") & DANGEROUS
+    assert not found(check, "had a c-section 4 days ago, formula feeding, not nursing at all. they "
+                            "sent me home with tylenol #3. the nurse said codeine is dangerous "
+                            "for babies, does that apply to me?") & DANGEROUS
+    assert not found(check, "label says 1-2 every 4-6 hours, max 8 a day, and im doing 2 tramadol "
+                            "50mg every 6 hours. my sister says tramadol causes seizures!!! can "
+                            "i add tylenol?") & DANGEROUS
+    assert "allergy_conflict" in found(check, "Bactrim caused a bad rash. Doctor prescribed "
+                                              "Bactrim DS again, ok?")
+    assert not found(check, "Fatty liver on ultrasound, but my liver blood tests are all normal "
+                            "and no cirrhosis. Can I take Advil 400 three times a day?"
+                     ) & DANGEROUS
+    # an answer explaining a stopped medicine does not start it; an allergen is not "stopped"
+    assert not found_out(check, ["My 79 yo mom was on amitriptyline 50mg; her new doctor tapered "
+                                 "it off and started sertraline 25mg. Is that a downgrade?"],
+                         "It's a safer choice at her age. Amitriptyline is a tricyclic with "
+                         "strong anticholinergic and sedating effects.") & DANGEROUS
+    assert "allergy_conflict" in found_out(
+        check, ["HIV clinic: 39M, starting ART. Allergies: TMP-SMX - SJS in 2017. PJP "
+                "prophylaxis?"],
+        "TMP-SMX is still the drug of choice. Give 1 DS tablet daily.")
+    # "still takes it" keeps a medicine he "was on" current
+    assert "interaction_major" in found(
+        check, "my dad was on xarelto last year and still takes it, now the doctor added "
+               "aspirin 325")
+
+
+def test_round14_schedules_and_weights(check: MedicationCheck) -> None:
+    # Spanish "c/6h" and "(4 g/día)": a schedule and the day's total
+    assert not found(check, "Paciente 68 kg. Pauto paracetamol IV 1 g c/6h (4 g/día).") & DANGEROUS
+    # IV acetaminophen under 50 kg: 15 mg/kg a dose for adults too (Ofirmev label)
+    assert "dose_above_max" in found(
+        check, "Paciente 54 a, 38 kg. Pauto paracetamol IV 1 g c/6h (4 g/día).")
+    # indomethacin tocolysis with antenatal steroids is standard obstetric care
+    assert not found(check, "孕28+2周，先兆早产，吲哚美辛首剂50mg口服，后25mg q6h 抑制宫缩，用48h，"
+                            "同时地塞米松促胎肺成熟。") & DANGEROUS
+    assert "interaction_major" in found(check, "I'm on prednisone 20 mg for my asthma flare and "
+                                               "want to take ibuprofen 400 three times a day.")

@@ -114,19 +114,21 @@ _NOT_CURRENT = re.compile(
     r"hypersensitivity to|instead of|rather than|"
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
     r"took (?:me |him |her )?off|years ago|last year|threw (?:out|away)|thrown (?:out|away)|"
+    r"(?:didn'?t|did not|wouldn'?t|would not) (?:give|prescribe|use|start)|decided against|"
+    r"(?:was|were) going to (?:give|prescribe|start|put)|was on|were on|had been on|"
     r"got rid of|tossed|binned|"
     r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now)\b)"
     r"[^.;!?。，,]){0,40}$"
     r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
     r"(?:le |me )?(?:ha |han )?(?:quitado|retirado|suspendido)(?: poco a poco)?|"
     r"al[eé]rgic[oa]s? a|alergias? a)(?: la| el| los| las| mi)?\s*$"
-    r"|\b(?:the|my|his|her|that|an?) (?:old|previous|former|past|last)\s*$"
+    r"|\b(?:the|my|his|her|your|their|that|an?) (?:old|previous|former|past|last)\s*$"
     r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
     r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
     r"|\b(?:to|will|going to|gonna|plan to|planning to|told me to|said to) (?:stop|hold|pause)\s+"
     r"(?:my |the |his |her |taking )?$"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|anaphylaxis|anaphylactic reaction|reaction|"
-    r"rash|hives|angioedema) (?:with|to|from|after|on)\s*$"
+    r"rash|hives|angioedema|cough) (?:with|to|from|after|on)\s*$"
     rf"|\b{_LAY_REACTION} (?:with|to|from|after|on)\s*$"
     r"|\b(?:no|not(?! sure)|avoid|avoiding|without|never|don't|can't|cannot|shouldn't|must not|"
     r"should not)\s+(?:\w+\s+){0,2}$"
@@ -201,7 +203,7 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?<=^ )(?:anaphylaxis|anaphylactic|hypersensitivity|intolerance)\b|were stopped|is stopped|"
     r"(?:now |since |was |were )?(?:stopped|discontinued|held|off|d/c'?d|dc'd)(?=\W|$)|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
-    r"(?:days?|weeks?|months?|"
+    r"(?:days?|weeks?|wks?|months?|mos?|"
     r"years?) ago|"
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
     r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
@@ -210,11 +212,14 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:bad |severe |terrible |horrible |awful |dry |constant )?(?:rash|hives|anaphylaxis|"
     r"angioedema|reaction|swelling|cough|headaches?|nausea|diarrh?o?ea|dizziness|side effects|"
     r"muscle (?:pain|aches?)|leg cramps)|"
+    r"(?:\w+ )?dose (?:was |taken )?\d+ ?(?:h|hrs?|hours?|days?) ago|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
     r"停掉|换成)"
     # "...，到今天已经停药两周了": stopped weeks or months ago
     r"|^[^。；;.!?]{0,12}?停(?:药|用)?了?\s*(?:两|三|四|五|六|七|八|九|十|几|半|\d+)\s*(?:周|个?月|年|个?星期)"
+    # "辛伐他汀 40mg qn，根除期间暂停": paused for the course
+    r"|^[^。；;.!?]{0,20}?(?:期间|时|疗程中)暂停"
     r"|^\s*(?:也)?(?:不行|不能用|不建议用?)(?![^。，,；]{0,8}(?:吗|？|\?))"
     # a list, or an age, before the prohibition ("秋水仙碱和布洛芬都不能用",
     # "尼美舒利12岁以下不能吃")
@@ -238,7 +243,9 @@ _SWITCHED_TO = re.compile(
 """Right before a medicine that now replaces one named earlier ("switched me to", 换成)."""
 _KEPT_TAKING = re.compile(
     r"^[^.;!?]{0,50}\bbut (?:i|i've|i have|she|he)\s+(?:kept|still|continued|carried on|have been|"
-    r"am still|'m still|'ve been)\b")
+    r"am still|'m still|'ve been)\b|"
+    r"^[^.;!?]{0,50}\b(?:and|but) (?:\w+ )?(?:still|is still|'s still) "
+    r"(?:takes?|taking|on|uses?)\b")
 """'my doctor said to stop lipitor but I kept taking it': still taken."""
 _STILL_BEFORE = re.compile(r"\b(?:still|keep|continue|also)\b[^.;!?]{0,25}$")
 _DRINK_NOT_ALCOHOL = re.compile(
@@ -520,7 +527,10 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"每\s*隔?\s*(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时"), "q"),
     (re.compile(r"(?<![每\d])(\d{1,2}|[一两二三四五六八十]+)\s*(?:个)?小时(?:吃|服|用)?一次"),
      "q"),
-    (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b"), "q"),
+    (re.compile(r"\bcada\s+(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?h(?:oras?)?\b|\bc/\s?(\d{1,2})\s?h\b"),
+     "q"),
+    # a unit's "/día", "/day" right after the amount ("4 g/día"): the clause starts at "/"
+    (re.compile(r"^\s*/\s?(?:d[ií]a|day|d)\b"), "daily"),
     # a schedule in days: "every other day", "every 3 days", "cada dos días", "隔天"
     (re.compile(r"\bevery\s+(other|second|2|two|3|three|4|four|5|five|6|six)\s+days?\b|"
                 r"\bcada\s+(2|dos|3|tres|4|cuatro|5|cinco)\s+d[ií]as\b|"
@@ -572,6 +582,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
      "once"),
     (re.compile(r"\b(?:per day|a day|each day|every (?:single )?day|daily|/\s?day|/\s?d|"
                 r"in 24 hours|in a day|for the day|for that day|al d[ií]a|por d[ií]a|diari[oa]s?|"
+                r"/\s?d[ií]a|"
                 r"todos los d[ií]as|"
                 r"cada d[ií]a|a diario|"
                 r"(?:in|per|within|any|a) 24 ?(?:hours?|hrs?|h))\b|"
@@ -1667,7 +1678,9 @@ _AGE_MONTHS: list[tuple[re.Pattern[str], float]] = [  # (pattern, units in a yea
 ]
 _CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
     (re.compile(r"\b(?:newborn|neonate)s?\b|新生儿"), 0.1),
-    (re.compile(r"\b(?:infant|baby(?! aspirin)|babies|bebé)\b|婴儿|宝宝"), 1.0),
+    # (not the mother's own words about the birth: "生完宝宝20周", "had my baby")
+    (re.compile(r"\b(?<!had my )(?<!had a )(?:infant|baby(?! aspirin)|bebé)\b|婴儿|"
+                r"(?<!生完)(?<!生了)(?<!生下)宝宝"), 1.0),
     (re.compile(r"\b(?:toddler)s?\b|幼儿"), 3.0),
     (re.compile(r"\b(?:my|our|her|his|the)\s+(?:child|kid|son|daughter|little one|boy|girl)\b|"
                 r"\b(?:children|kids|pediatric|paediatric|niño|niña|hijo|hija)\b|孩子|儿童|小孩|患儿|"
@@ -1730,6 +1743,7 @@ _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|he
                             r"\bbf(?:ing)? (?:a |her |my )?\d{1,2}[- ]?(?:mo|month|wk|week)s?\b")
 _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
                      r"breast-?feeding|不再哺乳|已经断奶|断奶了|不喂奶|不再喂奶|改喝奶粉|"
+                     r"没(?:有)?喂母乳|奶粉喂养|人工喂养|not nursing|formula[- ]feeding|"
                      r"no longer (?:breast-?feeding|nursing)")
 _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|cl ?cr|kidney function|"
                    r"renal function|"
@@ -1802,7 +1816,9 @@ _HEP_NEG = re.compile(
     rf"\b{_NEG}\b[^.;!?]{{0,25}}(?:liver|hepat)|\b(?:normal|healthy|good|fine)\s+liver|"
     r"\b(?:liver|hepatic) (?:enzymes|tests?|function|panel|lfts?)[^.;!?]{0,25}\bnormal\b|"
     r"\bliver problems?\W{1,4}(?:we|i|he|she) (?:haven't|have not|don't|do not)\b|"
-    r"liver (?:is|was|tests? (?:are|were)) (?:fine|normal|ok|okay|good)|肝功能正常"
+    r"liver (?:is|was|tests? (?:are|were)) (?:fine|normal|ok|okay|good)|肝功能正常|"
+    r"\bno\s+(?:signs?\s+of\s+)?cirrhosis\b|"
+    r"\bliver\s+blood\s+tests?\s+(?:are|were)\s+(?:all\s+)?(?:normal|fine|ok|okay)\b"
 )
 _ALLERGY = re.compile(
     r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)"
@@ -1827,8 +1843,10 @@ _ALLERGY = re.compile(
     r"|(?P<rx>[^.;!?\n,]{1,30}?)\s+(?:gave|give|gives) (?:me|him|her|them) (?:a |an )?"
     r"(?:(?:really |very )?(?:bad|severe|terrible|awful|horrible|serious|nasty) )?"
     r"(?:rash|hives|anaphylaxis|sjs|angioedema|swelling|(?:allergic )?reaction)\b"
-    r"|(?P<rx2>[^.;!?\n,]{1,30}?)\s+(?:caused|causes|triggered|(?:made|makes?) (?:me|him|her) "
-    r"(?:break out|swell(?: up)?|itch all over|come out in hives))\b"
+    r"|(?P<rx2>[^.;!?\n,]{1,30}?)\s+(?:(?:caused|causes|triggered)(?= (?:me |him |her |them )?"
+    r"(?:an? )?(?:bad |severe |serious |terrible |allergic )?(?:rash|hives|anaphylaxis|swelling|"
+    r"angioedema|reaction|welts|itching|sjs|allergy|breathing problems))|(?:made|makes?) "
+    r"(?:me|him|her) (?:break out|swell(?: up)?|itch all over|come out in hives))\b"
     r"|(?:吃|服|服用|用|打|注射)(?P<zh3>[^。，,；]{1,12}?)(?:后|之后)?(?:起过|出过|出现过?|引起|发生过?)"
     r"(?:了)?(?:全身)?(?:荨麻疹|皮疹|红疹|风团|过敏|药物超敏|超敏|药疹|sjs|dress|剥脱性皮炎|"
     r"喉头水肿|休克)"
