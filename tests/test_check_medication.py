@@ -1653,11 +1653,11 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
 # saw neither the rules nor the suite (60 Chinese, 40 Spanish; 12 duplication pairs); its
 # fresh set 60 rows. Measured once before round 14: 70/120 caught, 18/120 safe twins flagged
 # (15%, like the suite's test half); fresh 12/30, 4/30. After round 14 (tuned on the dev set
-# only): 69/120, 4/120; fresh unchanged, 12/30 and 4/30. Floors.
+# only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. Floors.
 def test_probe_12_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
     assert len(safe_flagged) <= 4, safe_flagged
-    assert len(missed) <= 51, missed
+    assert len(missed) <= 49, missed
 
 
 def test_probe_12_fresh_is_a_floor() -> None:
@@ -1723,3 +1723,11 @@ def test_round14_schedules_and_weights(check: MedicationCheck) -> None:
                             "同时地塞米松促胎肺成熟。") & DANGEROUS
     assert "interaction_major" in found(check, "I'm on prednisone 20 mg for my asthma flare and "
                                                "want to take ibuprofen 400 three times a day.")
+    # weight-based drugs at every age, with a stated weight: gentamicin, enoxaparin
+    assert "dose_above_max" in found(check, "Pyelo, 70 kg, CrCl 95. Gentamicin 7 mg/kg (490 mg) "
+                                            "IV q8h.")
+    assert not found(check, "Pyelo, 70 kg, CrCl 95. Gentamicin 7 mg/kg (490 mg) IV q24h, "
+                            "Hartford nomogram level.") & DANGEROUS
+    assert "dose_above_max" in found(check, "PE, wt 60 kg. Enoxaparin 120 mg SC q12h.")
+    assert not found(check, "PE, wt 60 kg. Enoxaparin 60 mg SC q12h.") & DANGEROUS
+    assert not found(check, "PE, wt 120 kg. Enoxaparin 120 mg SC q12h.") & DANGEROUS

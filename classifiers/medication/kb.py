@@ -124,8 +124,9 @@ class Dose(_Sourced):
     max_daily: DoseLimit | None = None
     max_weekly: DoseLimit | None = None
     per_kg_below_kg: float | None = Field(
-        default=None, gt=0, le=100, description="The per-kg (``pediatric``) limits apply to "
-        "adults too below this body weight (IV acetaminophen: under 50 kg).")
+        default=None, gt=0, le=300, description="The per-kg (``pediatric``) limits apply to "
+        "adults too below this body weight (IV acetaminophen: under 50 kg; gentamicin, dosed "
+        "by weight at every age: 150 kg).")
     max_single_intermittent: DoseLimit | None = Field(
         default=None, description="Highest single dose labelled only for once-weekly (or "
         "rarer) use, above the daily-schedule ``max_single`` (alendronate 70 mg once weekly, "
