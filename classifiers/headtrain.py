@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -266,6 +267,20 @@ def add_training_arguments(parser: argparse.ArgumentParser, package_dir: Path, *
                         help=f"look-alike budget of the threshold ({lookalike_rate:g})")
     parser.add_argument("--oof-out", metavar="FILE", default=None,
                         help="also write every row's out-of-fold scores (JSONL)")
+
+
+def run_training(data: str | None, train: Callable[[Path], object]) -> int:
+    """A backstop trainer's exit code: 2 without a data directory, 1 when ``train(data_dir)``
+    raises :class:`TrainingError` (the message on stderr), else 0."""
+    if not data:
+        print("error: give --data DIR or set PRIMUM_DATA_DIR", file=sys.stderr)
+        return 2
+    try:
+        train(Path(data))
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 @dataclass(frozen=True, slots=True)

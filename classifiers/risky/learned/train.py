@@ -64,6 +64,7 @@ from classifiers.headtrain import (
     export,
     frac,
     out_of_fold,
+    run_training,
     training_record,
     write_model,
 )
@@ -347,16 +348,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, rules: RuleVerdicts | None = None) -> int:
     """Train from parsed arguments; ``rules`` as in :attr:`TrainConfig.rules`."""
-    if not args.data:
-        print("error: give --data DIR or set PRIMUM_DATA_DIR", file=sys.stderr)
-        return 2
-    config = TrainConfig(data_dir=Path(args.data), out_dir=Path(args.out), folds=args.folds,
-                         seed=args.seed, c=args.c, min_df=args.min_df, view=args.view,
-                         lookalike_rate=args.lookalike_rate, rules=rules,
-                         oof_out=Path(args.oof_out) if args.oof_out else None)
-    try:
-        train(config)
-    except TrainingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_training(args.data, lambda data: train(TrainConfig(
+        data_dir=data, out_dir=Path(args.out), folds=args.folds, seed=args.seed, c=args.c,
+        min_df=args.min_df, view=args.view, lookalike_rate=args.lookalike_rate, rules=rules,
+        oof_out=Path(args.oof_out) if args.oof_out else None)))
