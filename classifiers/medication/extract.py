@@ -361,12 +361,12 @@ class DrugMatcher:
                         found.extend(self._mentions(drug, via, product, span))
                     at = text.find(name, span[1])
         found.sort(key=lambda m: m.span)
-        return self._switched([self._context(text, m) for m in found], text)
+        return self._switched([self._context(text, m) for m in found], norm)
 
-    def _switched(self, found: list[Mention], text: str) -> list[Mention]:
+    def _switched(self, found: list[Mention], norm: str) -> list[Mention]:
         """"I've been on warfarin ... my hematologist switched me to enoxaparin": a medicine
-        switched to replaces the earlier-named one of the same class, even far before it."""
-        norm = _norm(text)
+        switched to replaces the earlier-named one of the same class, even far before it
+        (``norm``: the normalised text)."""
         out = list(found)
         for k, m in enumerate(found):
             if not m.drug or not m.current or not _SWITCHED_TO.search(
@@ -518,7 +518,12 @@ _COUNT_BEFORE = re.compile(
     rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+(?:of\s+)?)?"
     r"(?:the\s+|my\s+|more\s+)?(?:(?:regular|plain|generic|strong)\s+)?$"
 )
+_CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)"
 _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # times of day listed for one amount ("at 8am, 10am, noon and 2pm"): that many a day
+    (re.compile(
+        rf"\bat\s+{_CLOCK}(?:\s*,\s*{_CLOCK})*\s*,?\s*(?:and|&)\s+{_CLOCK}(?!\s*(?:mg|mcg|g|ml|"
+        r"units?|tablets?|pills?|caps?|hours?|hrs?|minutes?|days?)\b)"), "times"),
     (re.compile(r"\bq\s?(\d{1,2})\s?(?:-\s?(\d{1,2})\s?)?h(?:rs?|ours?)?\b"), "q"),
     (re.compile(r"\bevery\s+(\d{1,2}|one|two|three|four|five|six|eight|twelve)"
                 r"(?:\s*(?:-|to|or)\s*(\d{1,2}))?\s*(?:hours?|hrs?|h)\b"), "q"),
@@ -597,11 +602,6 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"lunch|noon|breakfast)|over the (?:day|afternoon|evening)|hoy|en total|llevo)\b|"
                 r"今天|总共|一共|合计|前前后后"), "sofar"),
 ]
-_CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)"
-_FREQ_PATTERNS.insert(0, (re.compile(
-    rf"\bat\s+{_CLOCK}(?:\s*,\s*{_CLOCK})*\s*,?\s*(?:and|&)\s+{_CLOCK}(?!\s*(?:mg|mcg|g|ml|"
-    r"units?|tablets?|pills?|caps?|hours?|hrs?|minutes?|days?)\b)"), "times"))
-"""Times of day listed for one amount ("at 8am, 10am, noon and 2pm"): that many a day."""
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
              "eight": 8, "ten": 10, "twelve": 12}
 

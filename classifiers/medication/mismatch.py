@@ -52,11 +52,6 @@ class Mismatch:
     ratio: float
 
 
-def _comparable(d: Dose) -> tuple[float, bool] | None:
-    """(amount, is a day's total) of a dose; None when it cannot be compared."""
-    return None if d.weekly else (d.amount, d.daily_total)
-
-
 def find_mismatches(norm: str, doses: Sequence[Dose],
                     convert: Callable[[float, str, str], float | None]) -> list[Mismatch]:
     """The amounts given in ``norm`` (casefolded text) that are at least ``RATIO`` times the
@@ -79,8 +74,8 @@ def find_mismatches(norm: str, doses: Sequence[Dose],
         for o in ordered:
             if o.drug != g.drug or o.span[0] > g.span[0]:
                 continue
-            og, gg = _comparable(o), _comparable(g)
-            if og is None or gg is None or og[1] != gg[1] or o.amount <= 0:
+            # like with like: a day's total with a day's total, one dose with one dose
+            if o.weekly or g.weekly or o.daily_total != g.daily_total or o.amount <= 0:
                 continue
             value = convert(g.amount, g.unit, o.unit)
             if value is None:
