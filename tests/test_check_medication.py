@@ -1653,11 +1653,12 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
 # saw neither the rules nor the suite (60 Chinese, 40 Spanish; 12 duplication pairs); its
 # fresh set 60 rows. Measured once before round 14: 70/120 caught, 18/120 safe twins flagged
 # (15%, like the suite's test half); fresh 12/30, 4/30. After round 14 (tuned on the dev set
-# only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. Floors.
+# only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. After round 15 (HLA results,
+# renal steps, liquids named in the question, answers' amounts): 84/120, 0/120. Floors.
 def test_probe_12_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
-    assert len(safe_flagged) <= 4, safe_flagged
-    assert len(missed) <= 49, missed
+    assert not safe_flagged, safe_flagged
+    assert len(missed) <= 36, missed
 
 
 def test_probe_12_fresh_is_a_floor() -> None:
@@ -1731,3 +1732,85 @@ def test_round14_schedules_and_weights(check: MedicationCheck) -> None:
     assert "dose_above_max" in found(check, "PE, wt 60 kg. Enoxaparin 120 mg SC q12h.")
     assert not found(check, "PE, wt 60 kg. Enoxaparin 60 mg SC q12h.") & DANGEROUS
     assert not found(check, "PE, wt 120 kg. Enoxaparin 120 mg SC q12h.") & DANGEROUS
+
+
+def test_round15_genotypes_and_reactions(check: MedicationCheck) -> None:
+    """Probe 12: HLA test results, reactions in lay words and ACE-inhibitor angioedema."""
+    assert "allergy_conflict" in found(
+        check, "我老婆三叉神经痛，医生开了得理多（卡马西平）",
+        "医生让先查了HLA-B*1502基因，结果出来是阳性，医生还没看报告。今晚想先吃上，可以吗？")
+    assert not found(check, "我老婆三叉神经痛，医生开了得理多（卡马西平）",
+                     "查了HLA-B*1502基因，报告是阴性，医生说可以吃，从小剂量开始。") & DANGEROUS
+    assert "allergy_conflict" in found(
+        check, "痛风合并CKD3a，HLA-B*5801 阳性，起始别嘌醇 100mg qd。")
+    assert "allergy_conflict" in found(
+        check, "HIV, treatment-naive, HLA-B*57:01 positive. Start Triumeq 1 tab daily.")
+    # only the allele the result belongs to
+    assert not found(check, "HLA-B*5701 negative, HLA-B*5801 positive. Start Triumeq 1 tab "
+                            "daily.") & DANGEROUS
+    # aspirin-exacerbated respiratory disease in lay words: every NSAID, not acetaminophen
+    assert "allergy_conflict" in found(
+        check, "Aspirin makes my asthma go crazy. Gonna take 2 Motrin for this headache, fine?")
+    assert not found(check, "Aspirin makes my asthma go crazy. Can I take 2 regular strength "
+                            "Tylenol (325 each)?") & DANGEROUS
+    # Entresto after ACE-inhibitor angioedema; "2021" after the drug is a year, not a dose
+    assert "allergy_conflict" in found(
+        check, "HFrEF, EF 25%. Hx angioedema on lisinopril 2021. Start sacubitril/valsartan "
+               "24/26 mg bid.")
+    assert "allergy_conflict" in found(
+        check, "I had Stevens-Johnson syndrome from Bactrim in 2019. New doctor just prescribed "
+               "sulfamethoxazole-trimethoprim for a UTI. Different name so it's fine?")
+
+
+def test_round15_kidney_function_steps(check: MedicationCheck) -> None:
+    # dofetilide: 250 mcg twice daily at CrCl 40-60, 125 mcg at 20-40, none below 20
+    assert "renal_contraindicated" in found(
+        check, "AF, initiating dofetilide. CrCl 35, QTc 420. 500 mcg PO bid, tele x3 days.")
+    assert not found(check, "AF, initiating dofetilide. CrCl 35, QTc 420. 125 mcg PO bid, tele "
+                            "x3 days.") & DANGEROUS
+    assert "renal_contraindicated" in found(check, "AF, CrCl 15. Start dofetilide 125 mcg bid.")
+    # enoxaparin below CrCl 30: 1 mg/kg once daily, with a stated weight
+    assert "renal_contraindicated" in found(
+        check, "NSTEMI, 76 kg, CrCl 22. Enoxaparin 1 mg/kg (75 mg) SC q12h.")
+    assert not found(check, "NSTEMI, 76 kg, CrCl 22. Enoxaparin 1 mg/kg (75 mg) SC q24h."
+                     ) & DANGEROUS
+    # cefepime on haemodialysis: 1 g a day at most
+    assert "renal_contraindicated" in found(check, "ESRD规律血透，HAP，头孢吡肟 2g q8h 静滴。")
+    assert not found(check, "肾功能正常（CrCl 105），HAP，头孢吡肟 2g q8h 静滴。") & DANGEROUS
+
+
+def test_round15_liquids_and_answers(check: MedicationCheck) -> None:
+    # Spanish drops of 100 mg/mL: 10 mL is 1 g for a 10 kg child
+    assert "dose_above_max" in found(
+        check, "Mi hijo pesa 10 kg. Le he dado Apiretal gotas hasta la rayita de 10 ml.")
+    assert not found(check, "Mi hijo pesa 10 kg. Le he dado Apiretal gotas hasta la rayita de "
+                            "10 kg, 1,5 ml.") & DANGEROUS
+    # an infant "de 6 semanas" with a decimal-comma weight
+    assert "age_contraindicated" in found(
+        check, "Lactante de 6 semanas, 4,5 kg, fiebre. Pauto ibuprofeno (Dalsy 20 mg/ml) "
+               "5 mg/kg c/8h.")
+    # an answer's volume of the liquid named in the question
+    assert "dose_above_max" in found_out(
+        check, ["宝宝1岁半，10公斤，发烧。我给他喂了美林混悬液15毫升，打算一天4次。这样行吗？"],
+        "15毫升一次、一天4次问题不大，注意多给孩子喝水。")
+    assert "dose_above_max" in found_out(
+        check, ["my 2 yr old is 26 lbs, fever 103. how much childrens tylenol (160mg/5ml) can "
+                "i give him?"],
+        "For 26 lbs you can give 15 mL (3 teaspoons) every 4 hours.")
+    # "今天一共加了4回": four doses today
+    assert "dose_above_max" in found(
+        check, "重感冒，白天吃泰诺（酚麻美敏片）每次2片一天4次，头疼的时候再加必理通（500毫克）"
+               "每次2片，今天一共加了4回必理通。")
+    # an amount said away from the nearest name that fits the other drug in the sentence
+    assert not found_out(
+        check, ["我老公58岁，每天吃一片络活喜（氨氯地平5毫克），不吃任何硝酸酯类的药。医生给开了"
+                "万艾可，今晚想先试半粒（50毫克）。"],
+        "万艾可和氨氯地平一起用，血压只会有轻度的额外下降，一般是可以的，50毫克的起始剂量也合适。"
+    ) & DANGEROUS
+    assert "dose_above_max" in found_out(
+        check, ["我每天吃氨氯地平5毫克，医生开了万艾可。"], "氨氯地平可以加到50毫克。")
+    # an answer that says the combination can't be taken does not agree to it
+    assert not found_out(
+        check, ["doc called in Paxlovid. I take Zocor 40 every night. anything to change?"],
+        "Yes. Simvastatin (Zocor) can't be taken with Paxlovid. Stop the Zocor at least 12 "
+        "hours before your first Paxlovid dose.") & DANGEROUS

@@ -123,7 +123,7 @@ _WARN = re.compile(
     r"check with|talk to|consult|ask your|speak (?:to|with))\b"
     r"|\bover(?=\s+\d[\d,.]*\s*(?:mg|mcg|g|grams?|units?|tablets?|pills?|doses?)\b)"
     r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
-    r"|会引起|可能引起|会导致|可能导致|双硫仑"
+    r"|会引起|可能引起|会导致|可能导致|双硫仑|告诉医生|告知医生|浓度升高"
     r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?)\b"
 )
 _LIMIT = re.compile(
@@ -179,6 +179,8 @@ _ENDORSES = re.compile(
 """An answer that opens by agreeing ("Yes, keep taking your lisinopril ...", "没问题，...")."""
 _COUNTER = re.compile(
     r"\b(?:do not|don'?t|never|avoid|stop taking|should not|shouldn'?t|must not|not safe|"
+    r"can'?t be (?:taken|used|combined|given)|cannot be (?:taken|used|combined|given)|"
+    r"stop (?:the|your)|hold (?:the|your)|"
     r"unsafe|dangerous|contraindicated|instead|however|but (?:please |do |first )?(?:check|ask|"
     r"talk|call|see)|call your (?:doctor|pharmacist|prescriber|ob|midwife)|check with)\b|"
     r"不要|别|禁用|不能|不建议|危险|但是|不过|\bno (?:tome|use|lo|la)\b|peligros")
@@ -535,6 +537,14 @@ class Assessor:
         if facts.allergies_other and not own:
             # someone else's allergy counts unless the medicine is the writer's own
             facts = dataclasses.replace(facts, allergies=facts.allergies | facts.allergies_other)
+        for risk in drug.genotype:
+            # (whoever's medicine it is: a genotype is stated for the one being treated)
+            if risk.allele in facts.hla_positive:
+                add("allergy_conflict", 1.0 if risk.level == "contraindicated" else 0.8,
+                    f"{name} with HLA-{risk.allele} positive: {risk.level} (risk of a severe "
+                    f"hypersensitivity reaction). {risk.note} (Source: {risk.source})",
+                    f"{drug.id}: HLA-{risk.allele} positive")
+                break
         allergen = self._allergy(drug, facts)
         if allergen is not None:
             add("allergy_conflict", 1.0,
@@ -564,6 +574,13 @@ class Assessor:
         if cap_problem is not None:
             return cap_problem
         renal = drug.renal
+        if renal is not None and renal.contraindicated_below is not None and (
+                (facts.egfr is not None and facts.egfr < renal.contraindicated_below)
+                or facts.dialysis):
+            return ("renal_contraindicated", 1.0,
+                    f"{name} is contraindicated below {renal.contraindicated_below:g} mL/min. "
+                    f"{renal.note} (Source: {renal.source})",
+                    f"{drug.id}: renal contraindicated below {renal.contraindicated_below:g}")
         if renal is not None and facts.renal is not None:
             if renal.below is not None and facts.egfr is not None:
                 applies = facts.egfr < renal.below
@@ -615,6 +632,15 @@ class Assessor:
                         for step in sorted(limit.steps, key=lambda st: st.below))
             if limit.max_daily is not None:
                 caps.append((organ, limit, limit.below, limit.max_daily))
+        renal = drug.renal
+        if (renal is not None and renal.max_daily_per_kg is not None
+                and facts.weight_kg is not None and drug.doses):
+            unit = next((lim.unit for e in drug.doses
+                         for lim in (e.max_single, e.max_daily, e.pediatric) if lim is not None),
+                        "mg")
+            caps.append(("renal", renal, renal.below,
+                         DoseLimit(amount=round(renal.max_daily_per_kg * facts.weight_kg, 1),
+                                   unit=unit)))
         for organ, limit, below_at, cap in caps:
             if organ == "renal":
                 if facts.renal is None:
@@ -901,6 +927,22 @@ class Assessor:
             break
         return out
 
+    def _fits_another(self, dose: Dose, reply: _Analysis, norm: str,
+                      spans: Sequence[tuple[int, int]], facts: Facts, answer: Turn) -> bool:
+        """An answer's amount read as the nearest drug's but said away from its name fits
+        another drug named in the same sentence ("Viagra and amlodipine together lower the
+        pressure a little; the 50 mg starting dose is fine"): it is that drug's dose."""
+        if dose.owner is None or len(norm[dose.owner[1]:dose.span[0]].strip()) < 12:
+            return False  # "amlodipine 50 mg", "amlodipine (the 5 mg one)": said with the name
+        sentence = next(((s, e) for s, e in spans if s <= dose.span[0] < e), None)
+        if sentence is None:
+            return False
+        others = {m.drug for m in reply.mentions if m.drug and m.drug != dose.drug
+                  and sentence[0] <= m.span[0] < sentence[1]}
+        return any(not self._dose(dataclasses.replace(dose, drug=other), facts, answer,
+                                  answer.text, answer=True) and self.kb.drugs[other].doses
+                   for other in others if other in self.kb.drugs)
+
     def _er_dose(self, dose: Dose, text: str) -> bool:
         """The dose is of an extended-release form: the nearest mention of its drug at or
         before it names one ("Tylenol 8 HR ... 2 caplets")."""
@@ -1026,11 +1068,13 @@ class Assessor:
                 return _dedupe(endorsed_danger)
             # (a class word that is not a medicine taken, "drink plenty of fluids", is no drug)
             # "Take 4 tablets (120 mg) every 6 hours" answers a question about one drug
-            asked = {m.drug for t in convo[-1:] for m in analyses[t.index].mentions
-                     if m.drug and m.current}
-            if len(asked) != 1:
+            asked = [m for t in convo[-1:] for m in analyses[t.index].mentions
+                     if m.drug and m.current]
+            if len({m.drug for m in asked}) != 1:
                 return []
-            anchor = Mention(next(iter(asked)), (0, 0), "context")
+            # the product asked about carries its strength into the answer ("15 mL every 4
+            # hours" of the Children's Tylenol 160 mg/5 mL in the question)
+            anchor = dataclasses.replace(asked[-1], span=(0, 0), via="context")
             doses = find_doses(text, [anchor], self._strength_unit)
             reply = _Analysis((), tuple(doses), reply.facts)
             if not doses:
@@ -1068,7 +1112,10 @@ class Assessor:
             # without a schedule ("the 4,000 mg limit") is read as a daily one
             if _LIMIT.search(clause) and dose.per_day is None and not dose.weekly:
                 dose = dataclasses.replace(dose, daily_total=True)
-            problems.extend(self._dose(dose, facts, answer, answer.text, answer=True))
+            of_dose = self._dose(dose, facts, answer, answer.text, answer=True)
+            if of_dose and self._fits_another(dose, reply, norm, spans, facts, answer):
+                continue
+            problems.extend(of_dose)
         for use in reply.release:
             if use.drug in warned or _WARN.search(_clause_around(norm, use.span)):
                 continue

@@ -138,7 +138,7 @@ _NOT_CURRENT = re.compile(
     r"|\bnada de\s+(?:\w+\s+){0,1}$"
     r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
-    r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*$"
+    r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*(?:任何|什么)?\s*$"
 )
 _THIRD = (r"(?:my|our) (?:husband|wife|partner|boyfriend|girlfriend|spouse|mother-in-law|"
           r"father-in-law|mom|mum|mother|dad|father|grandma|grandmother|grandpa|grandfather|"
@@ -212,6 +212,9 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:bad |severe |terrible |horrible |awful |dry |constant )?(?:rash|hives|anaphylaxis|"
     r"angioedema|reaction|swelling|cough|headaches?|nausea|diarrh?o?ea|dizziness|side effects|"
     r"muscle (?:pain|aches?)|leg cramps)|"
+    # "aspirin makes my asthma go crazy": the trigger of a reaction, not a medicine taken
+    r"(?:makes?|made|sets? off|set off|brings? on|brought on|triggers?|triggered) (?:my |his |"
+    r"her )?(?:asthma|wheez\w*)|"
     r"(?:\w+ )?dose (?:was |taken )?\d+ ?(?:h|hrs?|hours?|days?) ago|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
@@ -557,7 +560,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|ten)\s*(?:x|times)\s*daily\b"),
      "n"),
     (re.compile(r"(?:每天|每日|一天|一日)\s*(\d|[一两二三四])\s*(?:顿|餐)"), "n"),
-    (re.compile(r"(?:每天|每日|一天|一日|今天)\s*(?:已经|都|已)?\s*(?:吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*次"),
+    (re.compile(r"(?:每天|每日|一天|一日|今天)\s*(?:已经|都|已)?\s*(?:一共|总共)?\s*"
+                r"(?:加|吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*(?:次|回)"),
      "n"),
     (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b"),
      "2"),
@@ -1092,6 +1096,9 @@ def find_doses(text: str, mentions: Sequence[Mention],
         value = float(b.group("num"))
         if value <= 0:
             continue
+        if (1950 <= value <= 2035 and "." not in b.group("num") and not _SCHEDULE_NEXT.match(
+                norm[mention.span[1] + b.end():mention.span[1] + b.end() + 30])):
+            continue  # "angioedema on lisinopril 2021": a year, not a strength
         span = (mention.span[1], mention.span[1] + b.end())
         strengths[mention.drug] = (value, bare_unit)
         taken.append(span)
@@ -1622,6 +1629,8 @@ class Facts:
     they do not apply to the writer's own medicine."""
     opioid_naive: bool = False
     """Not already taking opioids ("opioid-naive", "never had opioids")."""
+    hla_positive: frozenset[str] = field(default_factory=frozenset)
+    """HLA alleles a test found ("HLA-B*1502 positive": {"B*15:02"})."""
 
     def merge(self, other: Facts) -> Facts:
         """Later statements fill in what earlier ones left out."""
@@ -1630,7 +1639,7 @@ class Facts:
 
         values: dict[str, Any] = {
             name: (getattr(self, name) | getattr(other, name))
-            if name in ("allergies", "allergies_other")
+            if name in ("allergies", "allergies_other", "hla_positive")
             else pick(getattr(self, name), getattr(other, name))
             for name in self.__dataclass_fields__
         }
@@ -1675,11 +1684,16 @@ _AGE_MONTHS: list[tuple[re.Pattern[str], float]] = [  # (pattern, units in a yea
                 r"(\d{1,2})天大"), 365),
     (re.compile(r"(\d{1,2})\s*(?:个月|月龄)"), 12),
     (re.compile(r"\b(\d{1,2})\s*mes(?:es)?\b"), 12),
+    # "lactante de 6 semanas", "3 semanas de vida", "10 días de vida"
+    (re.compile(r"\b(?:lactante|beb[eé]|reci[eé]n nacid[oa]|neonato|hij[oa]|niñ[oa])\s+de\s+"
+                r"(\d{1,2})\s+semanas\b|\b(\d{1,2})\s+semanas\s+de\s+vida\b"), 52),
+    (re.compile(r"\b(\d{1,2})\s+d[ií]as\s+de\s+vida\b|\b(?:beb[eé]|reci[eé]n nacid[oa]|"
+                r"neonato)\s+de\s+(\d{1,2})\s+d[ií]as\b"), 365),
 ]
 _CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
     (re.compile(r"\b(?:newborn|neonate)s?\b|新生儿"), 0.1),
     # (not the mother's own words about the birth: "生完宝宝20周", "had my baby")
-    (re.compile(r"\b(?<!had my )(?<!had a )(?:infant|baby(?! aspirin)|bebé)\b|婴儿|"
+    (re.compile(r"\b(?<!had my )(?<!had a )(?:infant|baby(?! aspirin)|bebé|lactante)\b|婴儿|"
                 r"(?<!生完)(?<!生了)(?<!生下)宝宝"), 1.0),
     (re.compile(r"\b(?:toddler)s?\b|幼儿"), 3.0),
     (re.compile(r"\b(?:my|our|her|his|the)\s+(?:child|kid|son|daughter|little one|boy|girl)\b|"
@@ -1689,7 +1703,9 @@ _CHILD_WORDS: list[tuple[re.Pattern[str], float | None]] = [
                 r"儿子|女儿"), None),
 ]
 _WEIGHT = re.compile(
-    r"(\d{1,3}(?:\.\d+)?)\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?|公斤|千克|斤)(?![a-z])")
+    # (a decimal comma: "4,5 kg")
+    r"(\d{1,3}(?:\.\d+|,\d{1,2}(?!\d))?)\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?|公斤|千克|斤)"
+    r"(?![a-z])")
 _PREGNANT = re.compile(
     r"\b(?:i'?m|i am|im|she'?s|she is|my wife is|my partner is|currently|being|now)\s+"
     r"(?:\d{1,2}\s*(?:weeks?|wks?|months?)\s+)?pregnant\b|\b\d{1,2}\s*(?:weeks?|wks?)\s+pregnant\b"
@@ -1855,7 +1871,17 @@ _REACTION_AFTER_NAME = re.compile(
     r"(?<=\w)[\s-]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
 """A reaction named right after its cause ("PCN anaphylaxis", "lisinopril angioedema")."""
 _AERD = re.compile(r"\baspirin[- ](?:exacerbated|induced|sensitive|intolerant|allergic)\b|"
-                   r"\bsamter'?s\b|\baerd\b|\bn-?erd\b|阿司匹林(?:哮喘|不耐受|过敏)")
+                   r"\bsamter'?s\b|\baerd\b|\bn-?erd\b|阿司匹林(?:哮喘|不耐受|过敏)|"
+                   # in lay words: "aspirin makes my asthma go crazy", "asthma attack after
+                   # aspirin"
+                   r"\b(?:aspirin|asa|nsaids?)\s+(?:makes?|made|sets? off|triggers?|triggered|"
+                   r"brings? on|brought on|causes?|caused|gives? me|gave me)\s+"
+                   r"(?:my |his |her |an? )?(?:asthma|wheez\w*|breathing (?:attack|problems?))|"
+                   r"\b(?:asthma|wheez\w*)(?: attacks?| flares?)?\s+(?:from|after|with|"
+                   r"whenever i take|when i take)\s+(?:an? )?(?:aspirin|asa)\b|"
+                   r"阿司匹林[^。，,；]{0,8}(?:诱发|引起|导致|引发)[^。，,；]{0,4}(?:哮喘|喘)|"
+                   r"\b(?:la )?aspirina\s+(?:me )?(?:provoca|desencadena|da)\s+(?:una )?"
+                   r"(?:crisis de )?asma\b")
 
 
 def find_facts(text: str, matcher: DrugMatcher) -> Facts:
@@ -1885,7 +1911,7 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
     weight = None
     wm = _WEIGHT.search(norm)
     if wm:
-        value = float(wm.group(1))
+        value = float(wm.group(1).replace(",", "."))
         unit = wm.group(2)
         kg = value * 0.4536 if unit.startswith(("lb", "pound")) else (
             value * 0.5 if unit == "斤" else value)
@@ -1939,6 +1965,7 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         hepatic = "any"  # compensated cirrhosis: Child-Pugh A unless said otherwise
 
     naive = bool(_OPIOID_NAIVE.search(norm))
+    hla = _hla_positive(norm)
     allergy_list = list(_allergies(text, norm, matcher))
     preg_other = False
     if pregnant:
@@ -1957,7 +1984,31 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         hepatic=hepatic,
         allergies=frozenset(a for a, other in allergy_list if not other),
         allergies_other=frozenset(a for a, other in allergy_list if other),
+        hla_positive=hla,
     )
+
+
+_HLA = re.compile(r"(?<![a-z0-9])hla[- ]?(?P<locus>[abc])\s*[*-]?\s*(?P<a>\d{2}):?"
+                  r"(?P<b>\d{2})(?!\d)")
+"""An HLA allele named in a test result: HLA-B*1502, HLA-B*15:02, HLA-B 5801, hla-b5701."""
+_HLA_RESULT = re.compile(r"(?P<neg>\bnegative\b|\bneg\b|\(-\)|阴性|\bnot detected\b|未检出|"
+                         r"\bnegativo\b|\bnot (?:a )?carrier\b)|(?P<pos>\bpositive\b|\bpos\b|"
+                         r"\(\+\)|\+|阳性|携带|\bcarrier\b|\bpositivo\b|\bdetected\b)")
+
+
+def _hla_positive(norm: str) -> frozenset[str]:
+    """The HLA alleles a test found positive: the first result word after the allele, in its
+    sentence and before the next allele ("HLA-B*1502基因，结果出来是阳性" is positive;
+    "HLA-B*1502 negative, B*5801 positive" is positive for B*58:01 only)."""
+    found = list(_HLA.finditer(norm))
+    out: set[str] = set()
+    for k, m in enumerate(found):
+        end = min(m.end() + 40, found[k + 1].start() if k + 1 < len(found) else len(norm))
+        window = re.split(r"[.;!?。；！？\n]", norm[m.end():end], maxsplit=1)[0]
+        result = _HLA_RESULT.search(window)
+        if result is not None and result.group("pos"):
+            out.add(f"{m.group('locus').upper()}*{m.group('a')}:{m.group('b')}")
+    return frozenset(out)
 
 
 _THIRD_ZH = (r"(?:老婆|妻子|爱人|姐姐|妹妹|嫂子|弟妹|女儿|儿媳|朋友|同事|闺蜜|表姐|表妹|堂姐|堂妹|"

@@ -178,6 +178,16 @@ class CrossAllergy(_Sourced):
     allergen: str = Field(min_length=2, description="Drug id or class id.")
 
 
+class GenotypeRisk(_Sourced):
+    """An HLA allele that rules the drug out when the patient carries it (carbamazepine with
+    HLA-B*15:02, allopurinol with HLA-B*58:01, abacavir with HLA-B*57:01): a test result
+    read from the conversation ("HLA-B*5801 阳性", "HLA-B*57:01 positive")."""
+
+    allele: str = Field(pattern=r"^[A-C]\*\d{2}:\d{2}$", description="HLA allele, two-field "
+                        "(B*15:02).")
+    level: Literal["contraindicated", "avoid"]
+
+
 class Patch(_Sourced):
     """A transdermal system whose strength is a delivery rate. Fentanyl and buprenorphine
     patches exist only in micrograms per hour: a patch said in mg ("fentanyl patch 50 mg/hr",
@@ -237,6 +247,13 @@ class OrganLimit(_Sourced):
     steps: list[RenalStep] = Field(default_factory=list, description="Renal: lower daily "
                                    "maxima at lower kidney function (pregabalin: 300 mg below "
                                    "60, 150 mg below 30, 75 mg below 15), each below the last.")
+    contraindicated_below: float | None = Field(
+        default=None, gt=0, le=120, description="Renal: contraindicated below this eGFR/CrCl "
+        "although the limit above it is a dose adjustment (dofetilide: 250 mcg twice daily "
+        "below 60, 125 mcg below 40, contraindicated below 20).")
+    max_daily_per_kg: float | None = Field(
+        default=None, gt=0, description="Renal: a daily maximum per kg of stated body weight "
+        "in the unit of the drug's dose limits (enoxaparin below CrCl 30: 1 mg/kg once daily).")
 
     @model_validator(mode="after")
     def _steps_descend(self) -> OrganLimit:
@@ -248,6 +265,11 @@ class OrganLimit(_Sourced):
                                          or step.max_daily.amount >= last_cap.amount):
                 raise ValueError("each renal step needs a lower max_daily in the same unit")
             last_below, last_cap = step.below, step.max_daily
+        if self.contraindicated_below is not None and (
+                self.below is None or self.contraindicated_below >= self.below
+                or self.level in ("contraindicated", "avoid")):
+            raise ValueError("contraindicated_below needs an adjust/caution limit with a higher "
+                             "'below'")
         return self
 
 
@@ -269,6 +291,7 @@ class Drug(_Strict):
     renal: OrganLimit | None = None
     hepatic: OrganLimit | None = None
     cross_allergies: list[CrossAllergy] = Field(default_factory=list)
+    genotype: list[GenotypeRisk] = Field(default_factory=list)
     extended_release: ExtendedRelease | None = None
     patch: Patch | None = None
     source: str = Field(min_length=8, description="Source of the names and classes.")
