@@ -1654,11 +1654,12 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
 # fresh set 60 rows. Measured once before round 14: 70/120 caught, 18/120 safe twins flagged
 # (15%, like the suite's test half); fresh 12/30, 4/30. After round 14 (tuned on the dev set
 # only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. After round 15 (HLA results,
-# renal steps, liquids named in the question, answers' amounts): 84/120, 0/120. Floors.
+# renal steps, liquids named in the question, answers' amounts, pregnancy facts, products,
+# opioid-naive patients): 95/120, 0/120. Floors.
 def test_probe_12_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
     assert not safe_flagged, safe_flagged
-    assert len(missed) <= 36, missed
+    assert len(missed) <= 25, missed
 
 
 def test_probe_12_fresh_is_a_floor() -> None:
@@ -1814,3 +1815,46 @@ def test_round15_liquids_and_answers(check: MedicationCheck) -> None:
         check, ["doc called in Paxlovid. I take Zocor 40 every night. anything to change?"],
         "Yes. Simvastatin (Zocor) can't be taken with Paxlovid. Stop the Zocor at least 12 "
         "hours before your first Paxlovid dose.") & DANGEROUS
+
+
+def test_round15_facts_products_and_naive_patients(check: MedicationCheck) -> None:
+    # a pregnancy said plainly is not undone by "since before I got pregnant"
+    assert "pregnancy_contraindicated" in found(
+        check, "I'm 20 weeks pregnant and have been on lisinopril 20 since before I got "
+               "pregnant. good to just keep going?")
+    assert not found(check, "I just found out I'm 6 weeks pregnant. I finished my Accutane "
+                            "course 3 months before I got pregnant. Should I worry?") & DANGEROUS
+    assert "pregnancy_contraindicated" in found(
+        check, "G2P1 at 8 wk, new proximal DVT. Start warfarin, INR goal 2-3.")
+    assert "pregnancy_contraindicated" in found(
+        check, "Lupus nephritis, 29F, urine hCG + (~7 wk). Continue mycophenolate 1 g bid.")
+    # digoxin above 0.125 mg/day in an older adult (Beers 2023), only with a stated dose
+    assert "beers_avoid" in found(check, "82F, CrCl 55, AF. Digoxin 0.5 mg PO daily.")
+    assert not found(check, "82F, CrCl 55, AF. Digoxin 0.125 mg PO daily, level in 1 wk."
+                     ) & DANGEROUS
+    assert not found(check, "My mom is 82 and takes digoxin. Can she have Tylenol?") & DANGEROUS
+    # opioid-naive: no fentanyl patch, a small first IV hydromorphone dose
+    assert "dose_above_max" in found(
+        check, "患者72岁，阿片类未耐受，膝关节置换术后疼痛，直接予芬太尼透皮贴剂 25μg/h 贴敷。")
+    assert not found(check, "患者72岁，吗啡缓释片 30mg q12h 已规律使用3周，转换为芬太尼透皮贴剂 "
+                            "25μg/h，q72h更换。") & DANGEROUS
+    assert "dose_above_max" in found(
+        check, "Opioid-naive 68M s/p lap chole. Hydromorphone 10 mg IV push q3h PRN.")
+    assert not found(check, "Opioid-naive 68M s/p lap chole. Hydromorphone 0.5 mg IV q3h PRN."
+                     ) & DANGEROUS
+    # products: Zaldiar glossed in brackets, RHZE, 131I; a schedule later in the sentence
+    assert "dose_above_max" in found(
+        check, "Me recetaron Zaldiar (tramadol con paracetamol). Me tomo 3 comprimidos cada 6 "
+               "horas, o sea 12 al día.")
+    assert "interaction_major" in found(
+        check, "Mujer 26 a, TB pulmonar, inicio RHZE. Sigue con Yasmin, sin método adicional.")
+    assert "lactation_contraindicated" in found(
+        check, "产后4个月，纯母乳喂养，Graves病甲亢复发。拟行131I治疗。")
+    assert "dose_above_max" in found(
+        check, "Me han recetado Enantyum 25 mg para un dolor de espalda horrible y me lo estoy "
+               "tomando cada 3 horas.")
+    # metronidazole: the 2 g single dose while breastfeeding (pause 12-24 h), not usual doses
+    assert "lactation_contraindicated" in found(
+        check, "哺乳期，宝宝3个月。医生开了甲硝唑2克一次顿服，可以马上喂吗？")
+    assert not found(check, "I'm breastfeeding. Metronidazole 500 mg twice a day for 7 days, "
+                            "ok?") & DANGEROUS

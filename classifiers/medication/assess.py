@@ -531,6 +531,14 @@ class Assessor:
                 f"{name} is {age_level} under {age.min_years:g} years. {age.note} "
                 f"(Source: {age.source})",
                 f"{drug.id}: min age {age.min_years:g}, patient under {upper:g}")
+        patch = drug.patch
+        if (patch is not None and patch.opioid_tolerant_only and facts.opioid_naive
+                and patch_context(said, patch.names)):
+            add("dose_above_max", 1.0,
+                f"{name} patches are only for patients already taking opioids regularly "
+                f"(opioid-tolerant); in an opioid-naive patient every strength can stop "
+                f"breathing. (Source: {patch.source})",
+                f"{drug.id}: patch in an opioid-naive patient")
         add_organ = self._organ(drug, facts, dose)
         if add_organ is not None:
             add(*add_organ)
@@ -554,7 +562,8 @@ class Assessor:
         if facts.older_adult:
             beers = self.kb.beers_for(drug.id)
             if beers is not None and beers.danger and not low_dose(beers) and not any(
-                    w in said for w in beers.except_when):
+                    w in said for w in beers.except_when) and not (
+                    beers.needs_dose and dose is None):
                 add("beers_avoid", 0.9,
                     f"{name} in adults aged 65 and over: avoid ({beers.rationale}). Ask the "
                     f"prescriber or pharmacist about a safer alternative. (Source: "

@@ -125,6 +125,9 @@ _NOT_CURRENT = re.compile(
     r"|\b(?:the|my|his|her|your|their|that|an?) (?:old|previous|former|past|last)\s*$"
     r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
     r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
+    # "I finished my Accutane course": right before the name ("finished my dinner and took
+    # 2 Tylenol" is not)
+    r"|\b(?:finished|completed)(?: (?:my|the|a|her|his|your))?(?: (?:course|round) of)?\s*$"
     r"|\b(?:to|will|going to|gonna|plan to|planning to|told me to|said to) (?:stop|hold|pause)\s+"
     r"(?:my |the |his |her |taking )?$"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|anaphylaxis|anaphylactic reaction|reaction|"
@@ -869,7 +872,7 @@ _THEN_PRONOUN = re.compile(
     r"(?:am|'m|is|'s|are|'re|was)\s+)?(?:take|takes|taking|took|give|gives|giving|gave|"
     r"use|uses|using)\s+(?:it|them|this|that|one|each one)\b|"
     # "... lo estoy tomando tres veces al día"
-    r"(?:[^.;!?\n]{0,40}?\s)?(?:lo|la|los|las)\s+(?:estoy\s+|est[aá]\s+|he\s+|ha\s+)?"
+    r"(?:[^.;!?\n]{0,60}?\s)?(?:lo|la|los|las)\s+(?:estoy\s+|est[aá]\s+|he\s+|ha\s+)?"
     r"(?:tomo|toma|tom[eé]|tomando|tomado|doy|da|d[aá]ndo|usando|uso))(?P<rest>[^.;!?\n]{0,50})")
 """The sentence after a dose that gives its schedule through a pronoun ("I take it every 2
 hours")."""
@@ -910,6 +913,24 @@ class _Spans:
         return any(s <= pos < e for s, e in self.starting(pos - self.longest, pos))
 
 
+def _without_glosses(drugs: list[Mention], norm: str) -> list[Mention]:
+    """The ingredients named in brackets after a product ("Zaldiar (tramadol con
+    paracetamol)", "泰诺（酚麻美敏片）") gloss it: the amounts after them are the product's,
+    so they are left out of the owners of amounts."""
+    products = [m for m in drugs if m.product is not None]
+    if not products:
+        return drugs
+    out = []
+    for m in drugs:
+        gloss = m.product is None and any(
+            p.span[1] <= m.span[0] and m.drug in {c.drug for c in p.product.components}
+            and re.fullmatch(r"\s*[(（][^)）]{0,40}", norm[p.span[1]:m.span[0]])
+            for p in products if p.product is not None)
+        if not gloss:
+            out.append(m)
+    return out
+
+
 def find_doses(text: str, mentions: Sequence[Mention],
                strength_unit: Callable[[str], str | None] | None = None) -> list[Dose]:
     """Doses in ``text``: explicit amounts ("800 mg"), counts of units of a known strength
@@ -919,7 +940,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
     unit. Each amount belongs to the drug right after it ("400 mg of ibuprofen") or else to
     the nearest drug named before it in the message."""
     norm = _norm(text)
-    drugs = [m for m in mentions if m.drug]
+    drugs = _without_glosses([m for m in mentions if m.drug], norm)
     if not drugs:
         return []
     doses: list[Dose] = []
@@ -1013,7 +1034,10 @@ def find_doses(text: str, mentions: Sequence[Mention],
         if per_day is None and not daily_total and not weekly:
             # "Diazepam, the dose is 10 mg. I take it every 2 hours": the schedule in the next
             # sentence, said of the same medicine by a pronoun
-            nxt_sentence = _THEN_PRONOUN.match(norm, span[1] + len(after))
+            nxt_sentence = _THEN_PRONOUN.match(norm, span[1] + len(after)) or (
+                # "Enantyum 25 mg para un dolor ... y me lo estoy tomando cada 3 horas": later
+                # in the same sentence
+                _THEN_PRONOUN.match(norm, span[1]))
             if nxt_sentence is not None and not any(
                     nxt_sentence.start() <= s < nxt_sentence.end() for s, _ in starts):
                 per_day, daily_total, weekly = _frequency(nxt_sentence.group("rest"))
@@ -1720,7 +1744,8 @@ _PREGNANT = re.compile(
     r"\b(?:ob|obstetric|antenatal|prenatal|l&d|labou?r and delivery)\b[^.;]{0,40}\bat \d{1,2} ?"
     r"(?:weeks|wks)\b|\bpregnancy test (?:was |is |came back )?positive\b|"
     r"\b\d{1,2}\s?/\s?40\b|\bweeks'? (?:of )?gestation\b|\bgestational age\b|"
-    r"\bg\d(?:\s?p\d)?\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks)\b|"
+    r"\bg\d(?:\s?p\d)?\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks?)\b|"
+    r"\b(?:urine |serum )?b?-?hcg\s*(?:\+|\(\+\)|pos\b)|"
     r"\b(?:period is|period's) (?:\d+ (?:days?|weeks?) )?late\b"
 )
 _PREG_STRONG = re.compile(
@@ -1730,7 +1755,7 @@ _PREG_WEEK = re.compile(r"\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|
                         r"\b(\d{1,2})\s?/\s?40\b|\bat (\d{1,2}) weeks\b|"
                         r"孕\s*(\d{1,2})\s*周|\b(\d{1,2})\s*weeks? into (?:my|the|her) pregnancy|"
                         r"~\s*(\d{1,2})\s*(?:weeks?|wks?)\b|\b(\d{1,2})\s*semanas\b|"
-                        r"\bat (\d{1,2}) wks\b")
+                        r"\bat (\d{1,2}) wks?\b")
 _TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd) trimester\b|孕(早|中|晚)期")
 _PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?:start )?trying "
                        r"for a baby|planning (?:a|to get|"
@@ -1918,7 +1943,11 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         if 0.3 <= kg <= 300:
             weight = kg
 
-    pregnant = bool(_PREGNANT.search(norm)) and not _PREG_NEG.search(norm)
+    strong = _PREG_STRONG.search(norm)
+    pregnant = bool(_PREGNANT.search(norm)) and (not _PREG_NEG.search(norm) or (
+        # "I'm 20 weeks pregnant ... since before I got pregnant": the negation is elsewhere
+        strong is not None and not re.search(rf"\b{_NEG}\b[^.;!?]{{0,20}}$",
+                                             norm[max(0, strong.start() - 25):strong.start()])))
     if pregnant and _BREASTFEEDING.search(norm) and not _PREG_STRONG.search(norm):
         pregnant = False  # "the clot I had during pregnancy", now breastfeeding
     breastfeeding = bool(_BREASTFEEDING.search(norm)) and not _BF_NEG.search(norm)
@@ -2017,7 +2046,7 @@ _OPIOID_NAIVE = re.compile(
     r"\bopioid[- ]na[iï]ve\b|\bna[iï]ve to opioids\b|\bnever (?:taken|had|used|been on) "
     r"(?:any )?(?:opioids|narcotics|opiates|strong painkillers)\b|\bno (?:prior |previous )?"
     r"(?:opioids|opioid use|narcotics) (?:before|previously)\b|\bnot on (?:any )?(?:opioids|"
-    r"narcotics)\b|未用过阿片|从未使用阿片")
+    r"narcotics)\b|未用过阿片|从未使用阿片|阿片类?(?:药物)?未耐受|未耐受阿片|非阿片(?:类)?耐受")
 
 
 def _grade(norm: str, negation: re.Pattern[str], severe: re.Pattern[str],

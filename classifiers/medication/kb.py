@@ -200,6 +200,9 @@ class Patch(_Sourced):
                                        "time any label lets one patch stay on before it is "
                                        "replaced (fentanyl: 48 h); a new patch sooner, such "
                                        "as every day, is a frequency error.")
+    opioid_tolerant_only: bool = Field(default=False, description="Contraindicated in "
+                                       "opioid-naive patients (every fentanyl patch strength "
+                                       "is too strong for them, Duragesic label 4).")
 
 
 class AgeLimit(_Sourced):
@@ -404,9 +407,14 @@ class BeersEntry(_DrugOrClass):
                                           "only above this stated daily dose (doxepin 6 mg "
                                           "or less for insomnia is exempt); with no dose "
                                           "stated it applies.")
+    needs_dose: bool = Field(default=False, description="The danger needs a stated daily "
+                             "dose above ``above_daily`` (digoxin above 0.125 mg/day); with "
+                             "none stated the finding is the caution.")
 
     @model_validator(mode="after")
     def _danger_is_avoid(self) -> BeersEntry:
+        if self.needs_dose and self.above_daily is None:
+            raise ValueError("'needs_dose' needs 'above_daily'")
         if (self.danger or self.except_when or self.above_daily) and (
                 self.recommendation != "avoid" or not self.danger):
             raise ValueError("'danger', 'except_when' and 'above_daily' go with "
