@@ -106,6 +106,24 @@ _LEFTOVER = re.compile(r"left\s*over|leftovers?|\b(?:old|spare|remaining|extra)\
 """A self-treatment cue that is only a leftover medicine (matcher._self_treatment)."""
 _CONTRAST = re.compile(r"\b(?:but|however|anyway|instead|pero|igual)\b|但|可是|不过")
 """A contrast that overrules what came before it in the sentence."""
+_DECIDED_STOP = re.compile(r"\b(?:stop\w*|come\s+off|coming\s+off|go\s+off|taper\w*|wean\w*|"
+                           r"discontinu\w*|hold|held|paus\w*|halt\w*)\b|停")
+"""A stop in a clinician's decision (not a switch to the treatment: "switched me to
+metformin" sanctions no later stop of it)."""
+_SCHEDULED = re.compile(r"\d\s+(?:\w+\s+){0,2}every\b|\bevery\s+\d")
+"""A count on a schedule ("4 every 3 hours")."""
+_QUESTION = re.compile(r"\?|^\W*(?:should|can|could|do|is|would|may)\b|吗|¿")
+"""A sentence that asks."""
+_I = re.compile(r"\b(?:i|im|ive|id|ill|me|myself|gonna|wanna|going\s+to|want\s+to|of\s+(?:hers|his|"
+                r"theirs))\b|我|\byo\b")
+"""The writer in the plan (a supply cue that only says someone has a medicine needs it)."""
+_HAS = re.compile(r"\b(?:has|have|had|keeps|carries)\b")
+"""A supply cue that only says someone has the medicine ("my dad has nitroglycerin")."""
+_OWN_PLAN = re.compile(r"\b(?:im\s+(?:going\s+to|gonna)|i\s+(?:will|want\s+to|am\s+going\s+to)|"
+                       r"we\s*(?:ve|have)?\s+(?:decided|want|are\s+going)|ill|myself|on\s+my\s+own|"
+                       r"also|too)\b|我(?:自己|也|想|要|打算)|自己|我们(?:决定|想|打算)")
+"""The writer's own plan beside a clinician's decision ("I'm going to stop the metformin
+too")."""
 _EARLIER_VISIT = re.compile(r"(?:\b(?:last|the\s+other|one|that)\s+time|\bonce\b|"
                             r"\bprevious(?:ly)?\b|\bla\s+ultima\s+vez|上次|上回)"
                             r"\W*(?:\w+\W+){0,2}$")
@@ -748,7 +766,26 @@ class RiskyMatcher:
                 continue
             if t.affirmed(g, sentence):
                 return True
-        return "sanctioned" in groups and self._follows_decision(t, hit, sentence, stop)
+        return "sanctioned" in groups and (self._follows_decision(t, hit, sentence, stop)
+                                           or (stop and self._decided_earlier(t, hit)))
+
+    def _decided_earlier(self, t: _Text, hit: _Hit) -> bool:
+        """A clinician's stop decided in an earlier sentence and carried on without a turn
+        ("my endo says i can stop the lantus now ... she told me to just stop it, no taper",
+        "my psychiatrist and I decided to come off lithium over 8 weeks. she's starting
+        lamotrigine instead", dev10): the later cue tells the same decision. Not when the
+        cue's sentence turns against it ("but I'm going to stop the metformin too")."""
+        i = t.sentence_of(hit.start)
+        s = t.sentences[i][0]
+        if _CONTRAST.search(t.text[s:hit.start]) or _OWN_PLAN.search(t.text[s:hit.end]):
+            return False
+        for j in range(i):
+            s_j, e_j = t.sentences[j]
+            before = t.text[s_j:e_j]
+            if (_DECIDED_STOP.search(before) and self._sanctioned(t, before)
+                    and self._decides_stop(t, before)):
+                return True
+        return False
 
     def _follows_decision(self, t: _Text, hit: _Hit, sentence: str, stop: bool) -> bool:
         """A question about a clinician's decision told in the sentence before ("The doctor
@@ -944,7 +981,20 @@ class RiskyMatcher:
                     if group == "purpose" else ("accidental",)
                 if self._excluded(t, cue, *skip) or self._general(t, cue) or self._past(t, cue):
                     continue
+                if group == "extra" and t.has("accidental") and _QUESTION.search(
+                        t.sentence_text(cue.start)):
+                    continue  # "I missed my morning dose. Should I double up tonight?" (dev10)
+                if group == "supply" and _HAS.search(t.text[cue.start:cue.end]) and not _I.search(
+                        t.text):
+                    continue  # "my dad has nitroglycerin spray for his angina": his own (dev10)
                 near = [h for h in t.around(cue, drugs, 1) if h.end == 0 or t.near(cue, h)]
+                if not near and group in ("extra", "route") and _SCHEDULED.search(
+                        t.text[cue.start:cue.end]) and len(
+                        {h.entry.id for h in drugs if h.entry is not None}) == 1:
+                    # the one medicine of the message, named sentences before ("how many extra
+                    # strength tylenol ... the normal 2 does nothing. i was gonna do 4 every 3
+                    # hours", dev10)
+                    near = list(drugs)
                 if group == "route":
                     # injected or taken for weight by design: a route is not misuse there
                     near = [h for h in near if h.entry is not None and h.entry.id not in (
@@ -990,6 +1040,8 @@ class RiskyMatcher:
                     # against, not an overdose
                     severity = "moderate"
                 if group == "purpose" and entry.id == "any_prescription":
+                    if t.has("misuse.safety_question", t.clause_context(cue.start)):
+                        continue  # "周末朋友聚会能喝点酒吗": a question about the party (dev10)
                     severity = "moderate"
                 if entry.id == "nsaid_excess" and self._anticoagulated(t):
                     severity = "high"  # extra anti-inflammatory doses on a blood thinner: bleeding
@@ -1017,6 +1069,9 @@ class RiskyMatcher:
         the text says they are being taken (a ``misuse.repeat`` cue) and asks nothing about it."""
         hits = [h for h in drugs if h.end and h.entry is not None
                 and h.entry.id == "paracetamol_overdose"]
+        # a name inside a longer one is the same product ("infant tylenol", dev10)
+        hits = [h for h in hits if not any(o is not h and o.start <= h.start and h.end <= o.end
+                                           and o.span != h.span for o in hits)]
         names = {t.text[h.start:h.end] for h in hits}
         spans = {h.span for h in hits}
         if len(names) < 2 or len(spans) < 2:
