@@ -1297,3 +1297,60 @@ def test_fresh_set_11_floor(check: CriticalIllnessCheck) -> None:
     m = _metrics(check, "critical_eval_11_fresh.jsonl")
     assert m["recall"] >= 19 / 30
     assert m["benign_flagged"] == 0.0
+
+
+def test_development_set_12(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_12.jsonl (0.11.0): 110 emergencies, 20 urgent and 130
+    look-alikes by an author who never saw the rules, 45% Chinese or Spanish. Measured before
+    the round, rules alone: 89/110 emergencies, look-alikes flagged 11/130; after: 101/110,
+    0/130. Tuned on now: floors."""
+    m = _metrics(check, "critical_eval_12.jsonl")
+    assert m["recall"] >= 101 / 110
+    assert m["benign_flagged"] == 0.0
+
+
+def test_fresh_set_12_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_12_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    written with set 12 and measured once before the 0.11.0 round: rules alone 16/25, 0/30
+    look-alikes (unchanged after). A floor only."""
+    m = _metrics(check, "critical_eval_12_fresh.jsonl")
+    assert m["recall"] >= 16 / 25
+    assert m["benign_flagged"] == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "mi hijo de 6 años alérgico al huevo comió pastel, le salieron ronchas por todo el cuerpo, "
+    "tose, le silba el pecho",
+    "on lisinopril, woke up and my tongue is massively swollen, hard to talk and swallow",
+    "我妈78岁，吃着利伐沙班，今天滑倒磕到后脑勺，刚才吐了一次",
+    "my 3yo drank some drain unblocker from the bottle under the sink",
+    "孩子两岁，少了一颗纽扣电池，我怀疑被他吞了，现在看着没什么事",
+    "一岁半的孩子刚才从爷爷药盒里拿了一片格列美脲，嚼了咽下去了",
+    "Llevo semanas con lumbalgia pero hoy tengo dormida la zona entre las piernas",
+    "llevo 5 horas con una erección que no se baja y me duele mucho",
+    "tengo un quiste en el ovario derecho, hace media hora me dio un dolor punzante de repente",
+    "I have prostate cancer in my bones. New pain round my middle back and my legs feel weak",
+    "mi padre lleva 3 días sin beber, ahora tiembla, ve bichos en la pared",
+])
+def test_redflags_0_11_0(check: CriticalIllnessCheck, text: str) -> None:
+    assert any(c.startswith("emergency.") for c in found(check, text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "nursing student here, can someone explain why we give potassium alongside the insulin "
+    "infusion in DKA? struggling with this for my exam",
+    "paramedic student - what's the current adult dose of IM adrenaline for anaphylaxis?",
+    "我是医学生，想问一下主动脉夹层和心梗的胸痛在问诊时怎么区分？",
+    "tengo las heces negras desde que tomo Pepto-Bismol, me encuentro bien, sin mareos",
+    "estoy de 29 semanas y a veces se me pone la barriga dura unos segundos, no duele",
+    "怀孕30周，肚子一天会发紧几次，不痛，也不规律，胎动很好，是假性宫缩吗",
+    "My son had a febrile convulsion last year at 18 months, he's 2.5 now and well.",
+    "me di un golpe en la cabeza, no perdí el conocimiento, no he vomitado y me encuentro bien. "
+    "no tomo anticoagulantes",
+    "i get heartburn after a massive curry, burning behind my breastbone and acid taste",
+    "eyes are red and sticky, no pain, vision fine, i wear glasses not contacts",
+    "How do you do the glass test for a meningitis rash? just want to know for the future",
+    "chest feels sore after a heavy bench day yesterday, hurts when I press on my ribs",
+])
+def test_redflags_0_11_0_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text), text

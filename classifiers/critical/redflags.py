@@ -700,10 +700,11 @@ def _also_present(taxonomy: Taxonomy, also: Mapping[str, re.Pattern[str]], text:
         pattern = also.get(code)
         if pattern is None:
             continue
-        rules = taxonomy.languages[code]
         for m in pattern.finditer(text):
             left, _ = bounds(_CLAUSE_END, text, m.start(), m.end())
-            if not negated(rules, text[left:m.start()]):
+            # negated by the cues of any language read in the text (the English patterns
+            # also run on Spanish text: "no he vomitado" is negated by the Spanish "no")
+            if not any(negated(taxonomy.languages[c], text[left:m.start()]) for c in langs):
                 return True
     return False
 
@@ -801,6 +802,14 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
     why = _context(rules, text, start, end, memo)
     if why in ("negated", "history", "education"):
         return None
+    if "zh" not in langs or not _HAN.search(text[start:end]):
+        # a Spanish pattern that matched English text ("febrile convulsion last year") is
+        # judged by the English context rules too, and the other way round (0.11.0)
+        for code in langs:
+            other = taxonomy.languages[code]
+            if code != "zh" and other is not rules and _context(
+                    other, text, start, end, memo) in ("negated", "history", "education"):
+                return None
     if _last_feature_negated(rules, text, start, end):
         return None
     for also in flag.also:
