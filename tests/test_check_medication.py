@@ -1655,11 +1655,11 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
 # (15%, like the suite's test half); fresh 12/30, 4/30. After round 14 (tuned on the dev set
 # only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. After round 15 (HLA results,
 # renal steps, liquids named in the question, answers' amounts, pregnancy facts, products,
-# opioid-naive patients): 95/120, 0/120. Floors.
+# opioid-naive patients, integrase inhibitors with antacids): 97/120, 0/120. Floors.
 def test_probe_12_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
     assert not safe_flagged, safe_flagged
-    assert len(missed) <= 25, missed
+    assert len(missed) <= 23, missed
 
 
 def test_probe_12_fresh_is_a_floor() -> None:
@@ -1858,3 +1858,29 @@ def test_round15_facts_products_and_naive_patients(check: MedicationCheck) -> No
         check, "哺乳期，宝宝3个月。医生开了甲硝唑2克一次顿服，可以马上喂吗？")
     assert not found(check, "I'm breastfeeding. Metronidazole 500 mg twice a day for 7 days, "
                             "ok?") & DANGEROUS
+
+
+def test_round15_integrase_inhibitors_and_answers(check: MedicationCheck) -> None:
+    # bictegravir with an aluminium/magnesium antacid at the same time, not spaced by hours
+    assert "interaction_major" in found(
+        check, "im HIV+ on biktarvy. every morning i wash my biktarvy down with a big swig of "
+               "maalox. that ok?")
+    assert not found_out(
+        check, ["i take my biktarvy at 8am and only use maalox after dinner around 7pm. ok?"],
+        "That spacing works: Biktarvy should be taken at least 2 hours before or 6 hours after "
+        "Maalox.") & DANGEROUS
+    assert "interaction_major" in found_out(
+        check, ["every morning i wash my biktarvy down with a big swig of maalox. that ok?"],
+        "Taking them together is fine. Maalox only works in your stomach and won't affect "
+        "Biktarvy.")
+    assert "interaction_contraindicated" in found(
+        check, "On Tivicay for HIV. Cardiology wants to start dofetilide 250 mcg bid for AF.")
+    # Triumeq holds abacavir and dolutegravir: the allergy still applies after a switch
+    assert "allergy_conflict" in found(
+        check, "I had a hypersensitivity reaction to abacavir and my HIV doctor stopped it. My "
+               "new doctor switched me to Triumeq. Fine to start?")
+    # a Spanish answer that dismisses the interaction does not warn
+    assert "interaction_major" in found_out(
+        check, ["Estoy con Sintrom y me han mandado Septrin Forte cada 12 horas. ¿Sigo igual?"],
+        "El Septrin no suele afectar al Sintrom; sigue con tu dosis habitual, no hace falta "
+        "hacer control.")

@@ -163,7 +163,12 @@ _DISMISSED = re.compile(
     r"no (?:significant |real )?interaction|safe to (?:combine|take together)|can be continued "
     r"(?:as is|unchanged|without)|no (?:dose )?change(?:s)? (?:is )?(?:needed|necessary|required)|"
     r"no change needed|(?:at|on) the same dose|can be continued)\b|无需调整|不需要调整|"
-    r"没有(?:明显的?|显著的?)?相互作用")
+    r"没有(?:明显的?|显著的?)?相互作用|"
+    # Spanish dismissals ("no suele afectar", "no hace falta hacer control")
+    r"\b(?:won'?t|will\s+not|doesn'?t|does\s+not|don'?t|do\s+not)\s+(?:affect|interact\s+with|"
+    r"interfere\s+with|change)\b|"
+    r"\bno\s+suelen?\s+(?:afectar|interactuar|dar\s+problemas)|\bno\s+hace\s+falta|"
+    r"\bno\s+es\s+necesario|\bno\s+hay\s+(?:ninguna\s+)?interacci[oó]n|\bno\s+interact[uú]an?\b")
 _REASSURED = re.compile(
     r"\b(?:(?:that'?s|that is|it'?s|it is|they'?re|they are|both are|this is)\s+(?:totally |"
     r"perfectly |completely |absolutely )?(?:fine|ok|okay|safe|no problem|not a problem)|"
@@ -1151,7 +1156,8 @@ class Assessor:
             for other in meds:
                 if other == drug_id or other in warned:
                     continue
-                found = self._applicable(self._interactions(drug_id, other), stated)
+                found = [f for f in self._applicable(self._interactions(drug_id, other), stated)
+                         if not (f.separable and _spaced(said))]
                 if meds[other][1].replaced:
                     found = [f for f in found if f.severity == "contraindicated"]
                 if managed and other in named and found and found[0].severity == "major":
@@ -1240,8 +1246,8 @@ _SPACED = re.compile(
     r"隔开|间隔\s*\d*\s*(?:个)?小时|错开|分开(?:吃|服)|separad[oa]s?\s+\d+\s*horas")
 """The writer takes two medicines hours apart: how an absorption interaction is managed."""
 _APART = re.compile(r"\b(?:well|far|hours|a few hours|several hours|long)\s+apart\b")
-_CLOCK = re.compile(r"\bat (\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)|"
-                    r"\bat (\d{1,2}):(\d\d)\b")
+_CLOCK = re.compile(r"\b(?:at|around|about|by) (\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)|"
+                    r"\b(?:at|around|about|by) (\d{1,2}):(\d\d)\b")
 
 
 def _spaced(said: str) -> bool:

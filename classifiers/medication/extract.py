@@ -381,9 +381,11 @@ class DrugMatcher:
             classes = self.kb.classes_of(m.drug)
             for j in range(k):
                 x = out[j]
-                if x.drug and x.drug != m.drug and x.current and classes & self.kb.classes_of(
-                        x.drug) and not _STILL_BEFORE.search(norm[max(0, x.span[0] - 30):
-                                                                  x.span[0]]):
+                if x.drug and x.drug != m.drug and x.current and x.span[0] < m.span[0] and (
+                        classes & self.kb.classes_of(
+                        x.drug)) and not _STILL_BEFORE.search(norm[max(0, x.span[0] - 30):
+                                                                   x.span[0]]):
+                    # (not another component of the same product: Triumeq's abacavir)
                     out[j] = replace(x, current=False, replaced=True)
         return out
 
