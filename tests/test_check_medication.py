@@ -1655,11 +1655,11 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
 # (15%, like the suite's test half); fresh 12/30, 4/30. After round 14 (tuned on the dev set
 # only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. After round 15 (HLA results,
 # renal steps, liquids named in the question, answers' amounts, pregnancy facts, products,
-# opioid-naive patients, integrase inhibitors with antacids): 97/120, 0/120. Floors.
+# opioid-naive patients, integrase inhibitors with antacids, washouts): 98/120, 0/120. Floors.
 def test_probe_12_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
     assert not safe_flagged, safe_flagged
-    assert len(missed) <= 23, missed
+    assert len(missed) <= 22, missed
 
 
 def test_probe_12_fresh_is_a_floor() -> None:
@@ -1884,3 +1884,19 @@ def test_round15_integrase_inhibitors_and_answers(check: MedicationCheck) -> Non
         check, ["Estoy con Sintrom y me han mandado Septrin Forte cada 12 horas. ¿Sigo igual?"],
         "El Septrin no suele afectar al Sintrom; sigue con tu dosis habitual, no hace falta "
         "hacer control.")
+
+
+def test_round15_washout(check: MedicationCheck) -> None:
+    """A medicine stopped inside its washout still counts for its contraindicated pairs:
+    fluoxetine 5 weeks before an MAOI, other SSRIs and MAOIs 14 days (labels, section 4)."""
+    assert "interaction_contraindicated" in found(
+        check, "TRD, fluoxetine 40 mg stopped 2 wk ago. Start tranylcypromine 10 mg bid today.")
+    assert not found(check, "TRD, sertraline 150 mg stopped 2 wk ago. Start tranylcypromine "
+                            "10 mg bid today.") & DANGEROUS
+    assert not found(check, "TRD, fluoxetine 40 mg stopped 6 weeks ago. Start tranylcypromine "
+                            "10 mg bid today.") & DANGEROUS
+    assert "interaction_contraindicated" in found(
+        check, "stopped my phenelzine 5 days ago, can I start sertraline today?")
+    assert "interaction_contraindicated" in found(check, "停了氟西汀两周，今天开始吃苯乙肼")
+    assert "interaction_contraindicated" in found(
+        check, "Dejé la fluoxetina hace 10 días y hoy empiezo fenelzina")

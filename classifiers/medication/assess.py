@@ -393,6 +393,13 @@ class Assessor:
         for t in turns:
             for m in analyses[t.index].mentions:
                 key = m.drug or f"class:{m.klass}"
+                drug = self.kb.drugs.get(m.drug) if m.drug else None
+                if (not m.current and not m.replaced and m.stopped_days is not None
+                        and drug is not None and drug.washout is not None
+                        and m.stopped_days < drug.washout.days):
+                    # stopped inside its washout ("fluoxetine stopped 2 wk ago" before an
+                    # MAOI): still there for its contraindicated combinations
+                    m = dataclasses.replace(m, replaced=True)
                 if m.current or m.replaced:
                     meds[key] = (t, m)
                 else:  # the latest statement wins: "Parnate was stopped 15 days ago"

@@ -95,6 +95,8 @@ class Mention:
     replaced: bool = False
     """Switched away from ("switched me to enoxaparin" after warfarin): not current, but a
     combination that needs a washout between the two still applies."""
+    stopped_days: float | None = None
+    """Not current, stopped this many days ago ("fluoxetine 40 mg stopped 2 wk ago")."""
 
 
 _LAY_REACTION = (r"(?:(?:really |very )?(?:bad|severe|serious|terrible|awful|horrible|nasty) "
@@ -452,7 +454,8 @@ class DrugMatcher:
         if stop is not None or _AFTER_NOT_CURRENT.search(after) or _FINISHED_AFTER.search(
                 _norm(text[m.span[1]:m.span[1] + 80])) or (
                 _SWITCHED_BEFORE.search(before) and _SWITCHED_AFTER.match(after)):
-            return replace(m, current=False)
+            return replace(m, current=False, stopped_days=_stopped_days(
+                _norm(text[m.span[1]:m.span[1] + 60]), before))
         if _LOCAL_USE.search(_norm(text[m.span[1]:m.span[1] + 60])):
             # ear and eye drops, creams: not the systemic exposure that interactions and
             # contraindications are about
@@ -467,6 +470,39 @@ class DrugMatcher:
                     _DRINK_NOT_ALCOHOL.match(after) or _DRINK_NOT_ALCOHOL_BEFORE.search(before)):
                 return replace(m, current=False)  # "drink plenty of water", "energy drinks"
         return m
+
+
+_STOPPED_AGO = re.compile(
+    r"(?P<n>\d{1,3}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|a|a few|"
+    r"a couple of)\s*(?P<u>days?|d|weeks?|wks?|wk|w|months?|mos?)\s+ago\b"
+    r"|停(?:药|用)?了?\s*(?P<zn>\d{1,3}|[一两二三四五六七八九十]+)\s*(?P<zu>天|周|个?星期|个?月)"
+    r"|hace\s+(?P<en>\d{1,3}|un[oa]?|dos|tres|cuatro|cinco|seis)\s+(?P<eu>d[ií]as?|semanas?|mes(?:es)?)"
+    # "停了氟西汀两周": the time right after the name
+    r"|^\s*(?:已经|才)?(?P<zn2>\d{1,3}|[一两二三四五六七八九十]+)\s*(?P<zu2>天|周|个?星期|个?月)")
+_FEW = {"a": 1.0, "a few": 3.0, "a couple of": 2.0, "un": 1.0, "uno": 1.0, "una": 1.0, "dos": 2.0,
+        "tres": 3.0, "cuatro": 4.0, "cinco": 5.0, "seis": 6.0}
+
+
+def _unit_days(unit: str) -> float:
+    if unit.startswith(("mo", "mes", "月", "个月")):
+        return 30.0
+    if unit.startswith(("w", "se", "周", "星", "个星")):
+        return 7.0
+    return 1.0
+
+
+def _stopped_days(after: str, before: str) -> float | None:
+    """Days since the medicine was stopped, when the text says ("stopped 2 wk ago", "停药两周",
+    "la dejé hace 10 días"): its clause after the name, else the words before it."""
+    for window in (after, before[-40:]):
+        m = _STOPPED_AGO.search(window)
+        if m is None:
+            continue
+        raw = m.group("n") or m.group("zn") or m.group("en") or m.group("zn2")
+        unit = m.group("u") or m.group("zu") or m.group("eu") or m.group("zu2")
+        number = _FEW.get(raw)
+        return (number if number is not None else _to_number(raw)) * _unit_days(unit)
+    return None
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -188,6 +188,13 @@ class GenotypeRisk(_Sourced):
     level: Literal["contraindicated", "avoid"]
 
 
+class Washout(_Sourced):
+    """How long after the last dose the drug still counts for its contraindicated
+    combinations (fluoxetine: 5 weeks before an MAOI; an MAOI: 14 days before an SSRI)."""
+
+    days: int = Field(ge=1, le=120)
+
+
 class Patch(_Sourced):
     """A transdermal system whose strength is a delivery rate. Fentanyl and buprenorphine
     patches exist only in micrograms per hour: a patch said in mg ("fentanyl patch 50 mg/hr",
@@ -295,6 +302,7 @@ class Drug(_Strict):
     hepatic: OrganLimit | None = None
     cross_allergies: list[CrossAllergy] = Field(default_factory=list)
     genotype: list[GenotypeRisk] = Field(default_factory=list)
+    washout: Washout | None = None
     extended_release: ExtendedRelease | None = None
     patch: Patch | None = None
     source: str = Field(min_length=8, description="Source of the names and classes.")
