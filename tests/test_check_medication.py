@@ -1900,3 +1900,15 @@ def test_round15_washout(check: MedicationCheck) -> None:
     assert "interaction_contraindicated" in found(check, "停了氟西汀两周，今天开始吃苯乙肼")
     assert "interaction_contraindicated" in found(
         check, "Dejé la fluoxetina hace 10 días y hoy empiezo fenelzina")
+
+
+def test_answer_alternatives_are_not_a_combination(check: MedicationCheck) -> None:
+    """"ibuprofen or naproxen" offers one or the other: no NSAID duplication."""
+    assert not found_out(
+        check, ["I have leftover oxycodone, going to use it for period cramps since ibuprofen "
+                "isn't cutting it"],
+        "I'd steer away from the leftover oxycodone. Better options are ibuprofen or naproxen "
+        "at full dose starting a day before your period.") & DANGEROUS
+    assert "interaction_major" in found_out(
+        check, ["I take ibuprofen 400 three times a day for my knee but it isn't cutting it"],
+        "You can add naproxen 500 mg twice a day along with the ibuprofen.")

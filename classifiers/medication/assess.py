@@ -1163,6 +1163,9 @@ class Assessor:
             for other in meds:
                 if other == drug_id or other in warned:
                     continue
+                if other in recommended and _offered_as_alternatives(
+                        norm, m.span, recommended[other].span):
+                    continue  # "ibuprofen or naproxen": one or the other, not both
                 found = [f for f in self._applicable(self._interactions(drug_id, other), stated)
                          if not (f.separable and _spaced(said))]
                 if meds[other][1].replaced:
@@ -1310,6 +1313,15 @@ _CHILD_OTHER = re.compile(
 
 _ALTERNATIVE = re.compile(r"\b(?:or|instead|rather|either|switch\w*|replace\w*|change\w*|"
                           r"alternat\w*|o|en vez|en lugar)\b|或者|还是|换成|改成|代替")
+
+
+def _offered_as_alternatives(norm: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two medicines an answer names as choices ("ibuprofen or naproxen", "布洛芬或者萘普生"):
+    only "or" words between them, close together."""
+    lo, hi = (a, b) if a[0] < b[0] else (b, a)
+    between = norm[lo[1]:hi[0]]
+    return len(between) <= 30 and bool(re.fullmatch(
+        r"[\s,(/]*(?:\w+[\s)]*){0,3}?(?:or|o|或者?|还是)[\s(]*(?:\w+\s+){0,2}", between))
 
 
 _CONTAINS = re.compile(r"\bcontain\w*|\breservoir\b|含有|含")
