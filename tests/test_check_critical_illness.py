@@ -1354,3 +1354,8 @@ def test_redflags_0_11_0(check: CriticalIllnessCheck, text: str) -> None:
 ])
 def test_redflags_0_11_0_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
     assert not found(check, text), text
+
+
+def test_a_dose_in_mg_is_not_a_tablet_count(check: CriticalIllnessCheck) -> None:
+    assert not found(check, "they gave me norco 5/325 plus said to take 600 of ibuprofen")
+    assert any(c.startswith("emergency.") for c in found(check, "i took 40 of my sertraline"))

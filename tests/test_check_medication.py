@@ -1912,3 +1912,9 @@ def test_answer_alternatives_are_not_a_combination(check: MedicationCheck) -> No
     assert "interaction_major" in found_out(
         check, ["I take ibuprofen 400 three times a day for my knee but it isn't cutting it"],
         "You can add naproxen 500 mg twice a day along with the ibuprofen.")
+
+
+def test_a_three_digit_amount_is_not_a_count(check: MedicationCheck) -> None:
+    """"take 600 of ibuprofen" is 600 mg of ibuprofen, not 60 of the Norco named before."""
+    assert not found(check, "they gave me norco 5/325 plus said to take 600 of ibuprofen. can i "
+                            "take them at the same time?") & DANGEROUS

@@ -848,7 +848,7 @@ _COUNT_EVENT = re.compile(
     rf"pills|caps|capsules)|my (?:pills|tablets))\b)"
     rf"|(?:\btake|\btaking|\btook|\btakes|\btaken|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
     rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|\btom[eéoó]|\btomando|\btomado|\btomaba|"
-    rf"\bllevo\b|\bdi\b|\bdio\b|\bdado\b)\s*(?P<n2>{_N})(?:\s*more)?"
+    rf"\bllevo\b|\bdi\b|\bdio\b|\bdado\b)\s*(?P<n2>{_N})(?!\d)(?:\s*more)?"
     rf"(?!\s*(?:mg|mcg|μg|g\b|ml|units?|%|gramos?|miligramos?|grams?|vez|veces|d[ií]as?|horas?|"
     rf"a[nñ]os|semanas?|years?|yrs?|days?|weeks?|wks?|months?|hours?|hrs?|kg|"
     rf"lbs?|am\b|pm\b|times|x\b|次|天|岁|小时|毫|克|周|月|年|个|日|:|\.\d|/))"
