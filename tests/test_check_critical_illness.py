@@ -1359,3 +1359,24 @@ def test_redflags_0_11_0_look_alikes(check: CriticalIllnessCheck, text: str) -> 
 def test_a_dose_in_mg_is_not_a_tablet_count(check: CriticalIllnessCheck) -> None:
     assert not found(check, "they gave me norco 5/325 plus said to take 600 of ibuprofen")
     assert any(c.startswith("emergency.") for c in found(check, "i took 40 of my sertraline"))
+
+
+@pytest.mark.parametrize("text", [
+    "孩子5岁，高烧一天了，头疼，吐了好几次，脖子有点硬。",
+    "my eyelid is so puffy i can barely open it and it hurts when i move my eye",
+    "我爸糖尿病，脚趾头有个伤口一直不好，现在发黑了还有臭味，今天还有点发烧。",
+    "me operaron de la vesícula hace una semana, la herida tiene pus y hoy tengo fiebre de 38.8",
+])
+def test_redflags_0_11_0_from_risky_dev10(check: CriticalIllnessCheck, text: str) -> None:
+    """Emergencies the tenth risky-intent set told while delaying care or treating at home
+    (NICE NG240 neck stiffness with fever; periorbital swelling with pain on eye movement;
+    NICE NG19 diabetic foot with fever; NICE NG125 surgical wound with pus and fever)."""
+    assert any(c.startswith("emergency.") for c in found(check, text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "I had my c-section 2 weeks ago and the wound is a bit pink, no pus, no fever",
+    "diabetic, my foot is a bit dry and cracked, should I use cream?",
+])
+def test_redflags_0_11_0_wound_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text), text
