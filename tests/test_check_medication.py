@@ -1918,3 +1918,83 @@ def test_a_three_digit_amount_is_not_a_count(check: MedicationCheck) -> None:
     """"take 600 of ibuprofen" is 600 mg of ibuprofen, not 60 of the Norco named before."""
     assert not found(check, "they gave me norco 5/325 plus said to take 600 of ibuprofen. can i "
                             "take them at the same time?") & DANGEROUS
+
+
+# tests/data/medication_probe_13.jsonl: 240 rows in 120 minimal pairs by another author who
+# saw neither the rules nor the suite (62 Chinese, 42 Spanish; 64 answers under test); its
+# fresh set 60 rows. Measured once before round 16: 79/120 caught, 17/120 safe twins flagged
+# (14%); fresh 18/30, 2/30. Round 16 was about the false flags: after it 79/120 caught,
+# 1/120 safe flagged; fresh 18/30, 1/30.
+def test_probe_13_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_13.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 41, missed
+
+
+def test_probe_13_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_13_fresh.jsonl")
+    assert len(safe_flagged) <= 1, safe_flagged
+    assert len(missed) <= 12, missed
+
+
+def test_round16_not_taken_and_not_allergies(check: MedicationCheck) -> None:
+    """Probe 13's safe twins."""
+    # a stop and a start in one plan
+    assert not found(check, "31F G2P1, 9 wks by dates, DVT on warfarin. plan: stop warfarin "
+                            "today, start enoxaparin 1 mg/kg SC q12h.") & DANGEROUS
+    assert "pregnancy_contraindicated" in found(
+        check, "31F G2P1, 9 wks by dates, DVT on warfarin. plan: continue warfarin through "
+               "pregnancy.")
+    # a clinician's stop the writer carried out; a finished course (zh); "alérgica al"
+    assert not found(check, "my primary had me on celexa 20 for years and the psychiatrist "
+                            "told me to stop it the day before starting lexapro, which i did."
+                     ) & DANGEROUS
+    assert not found(check, "前几天牙龈发炎，医生开了甲硝唑，两个星期前就吃完了。"
+                            "今晚同学聚会，喝点白酒应该没事吧？") & DANGEROUS
+    assert not found(check, "Soy alergica al ibuprofeno, se me hincharon los labios. ¿Me puedo "
+                            "tomar un paracetamol de 500?") & DANGEROUS
+    # a side effect listed as an allergy is no allergy (AAAAI)
+    assert not found(check, "allergy list: 'aspirin - stomach upset'. plan ketorolac 15 mg IV "
+                            "q6h x48h.") & DANGEROUS
+    assert "allergy_conflict" in found(
+        check, "allergy list: 'aspirin - wheezing, asthma attack'. plan ketorolac 15 mg IV q6h.")
+    # alcohol withdrawal is not drinking
+    assert not found(check, "62M admitted for alcohol withdrawal, last drink 36h ago. order "
+                            "lorazepam 2 mg IV q4h prn?") & DANGEROUS
+    # no liver disease (es); Child-Pugh A written 级 (zh)
+    assert not found(check, "Varon 52 a, sin hepatopatia (perfil hepatico normal). Iniciar "
+                            "valproato 500 mg/12 h.") & DANGEROUS
+    assert not found(check, "乙肝肝硬化Child-Pugh A级，拟用拜瑞妥(利伐沙班)20mg qd") & DANGEROUS
+
+
+def test_round16_amounts(check: MedicationCheck) -> None:
+    # a patch brand's bare strength is its mcg/h; a new patch every morning is too often
+    assert not found(check, "Mi madre tiene parches de Durogesic de 25. Se lo cambio cada 72 "
+                            "horas.") & DANGEROUS
+    assert "frequency_error" in found(
+        check, "Mi madre tiene parches de Durogesic de 25, le estoy poniendo uno nuevo cada "
+               "mañana (le quito el viejo).")
+    assert not found(check, "seizing, got lorazepam 4 mg IV x1. plan fosphenytoin 20 mg PE/kg "
+                            "IV now, ok?") & DANGEROUS
+    # a liquid's own strength next to another product's stated one; "of this one"
+    assert not found(check, "my daughter is 10 months, 20 lbs. I have INFANTS advil (the "
+                            "50mg/1.25ml drops). the pedi told me last time 4 ml of childrens "
+                            "motrin, so I gave her 2 ml") & DANGEROUS
+    assert "dose_above_max" in found(
+        check, "my daughter is 10 months, 20 lbs. I have INFANTS advil (the 50mg/1.25ml drops). "
+               "the pedi told me 4 ml of childrens motrin so I gave her 4 ml of this one")
+    # a rate per kg is no ordered amount
+    assert not found(check, "宝宝8公斤。只剩泰诺林混悬滴剂（1.5g/15ml），"
+                            "我按每公斤15毫克换算，喂了1.2毫升") & DANGEROUS
+    # answers: "1.8 mg total in the first hour" is the course, "twice the maximum" a warning,
+    # a planned potassium check manages spironolactone
+    assert not found_out(check, ["62M acute gout flare, eGFR 78. colchicine regimen?"],
+                         "Colchicine 1.2 mg now, then 0.6 mg one hour later (1.8 mg total in the "
+                         "first hour).") & DANGEROUS
+    assert not found_out(check, ["she takes Norvasc 10 mg and amlodipine 10 mg daily, BP 96/58"],
+                         "No. Norvasc is brand-name amlodipine, so she's been taking 20 mg a "
+                         "day, twice the 10 mg maximum.") & DANGEROUS
+    assert not found_out(check, ["心衰患者，eGFR 62，血钾4.3，目前沙库巴曲缬沙坦。"
+                                 "想加螺内酯20mg qd"],
+                         "可以。螺内酯20mg qd能降低死亡率。加药后第1周和第4周复查血钾和肌酐。"
+                         ) & DANGEROUS

@@ -135,7 +135,7 @@ _INJECTING = re.compile(r"\b(?:inject\w*|inyect\w*|dosis|aplic\w*|poner\w*|pongo
 _CONTAINER = re.compile(r"\b(?:vials?|bottles?|cartridges?|pens? (?:holds?|contains?)|box)\b|瓶|支")
 _QUOTED = re.compile(r"«[^»]{20,}»|“[^”]{20,}”|\"[^\"\n]{20,}\"|「[^」]{20,}」")
 _CURRENT_DOSE = re.compile(r"\b(?:you(?:'re| are) (?:at|on|taking|currently)|your current|"
-                           r"you(?:'ve| have) been taking)\b|你现在|目前你")
+                           r"(?:you|she|he|they)(?:'ve|'s| have| has) been taking)\b|你现在|目前你")
 _STATED_LIMIT = re.compile(
     r"\b(?:max|maximum|no more than|not more than|do not exceed|don'?t exceed|dont exceed|"
     r"(?:do not|don'?t|dont|never|not) go (?:over|above)|not exceeding|"
@@ -147,6 +147,9 @@ _OVER_LIMIT = re.compile(
     r"\btoo (?:much|high|many)\b|\b(?:is|are|that's) (?:above|over) (?:the|that|this)\b|"
     # the harm a dose would do ("giving the usual three-times-daily dose could let it build up")
     r"\b(?:could|would|can|may|might) (?:let (?:it|them) )?(?:build up|accumulate|pile up)\b|"
+    # "twice the 10 mg maximum", "1,000 times the real dose"
+    r"\b(?:twice|double|triple|[\d,]+ times)\s+(?:the|that|your|her|his)\s+(?:\w+\s+){0,3}?"
+    r"(?:maximum|max|limit|dose)\b|"
     r"会超过|超过了")
 """A dose the answer says breaks a limit ("1,000 mg every 4 hours would exceed that limit"):
 a warning even though the clause names the limit."""
@@ -156,7 +159,13 @@ _DANGER = re.compile(
 _MANAGEMENT = re.compile(
     r"\b(?:monitor\w*|inr|levels?|adjust\w*|reduce the (?:dose|\w+ dose)|lower (?:the )?dose|"
     r"hold (?:the|a|your)|separate|space (?:them|the doses)|interact\w*|check (?:your|the|a|"
-    r"blood)|recheck)\b|监测|调整剂量|减量|相互作用")
+    r"blood)|recheck)\b|监测|调整剂量|减量|相互作用|复查(?:血钾|肾功|肌酐|INR|凝血)|查血钾")
+_LAB_CHECK = re.compile(
+    r"\b(?:(?:check|recheck|monitor|test)\w*\s+(?:\w+\s+){0,3}?(?:potassium|creatinine|kidney "
+    r"function|inr|levels?|blood (?:count|levels?))|(?:potassium|creatinine|inr|levels?)\s+"
+    r"(?:\w+\s+){0,2}?(?:checked|rechecked|monitored|tested))\b|复查(?:血钾|肾功|肌酐|INR|凝血)|"
+    r"监测(?:血钾|肾功|肌酐|INR|血药浓度)")
+"""A planned blood test that manages a combination (potassium with spironolactone, INR)."""
 _DISMISSED = re.compile(
     r"\b(?:no (?:dose )?adjustment|no need to|not (?:needed|necessary|required|significant|"
     r"clinically significant)|without any change|theoretical|rarely (?:significant|a problem)|"
@@ -832,7 +841,9 @@ class Assessor:
                 f"{'recommended' if answer else 'mentioned'}: {drug.id}: dose in mL")]
         if drug.patch is not None and (dose.unit == "mg/h" or (
                 dose.unit in ("mg", "g") and patch_context(window, drug.patch.names)
-                and not _CONTAINS.search(window))):
+                and not _CONTAINS.search(window)
+                # (a bare strength after a patch brand, "Durogesic de 25", is its mcg/h)
+                and re.search(r"mg|g\b|gram|毫克|克", text[dose.span[0]:dose.span[1]].casefold()))):
             return [Problem(
                 "unit_error", 1.0, (drug.id,), turn.index, dose.span,
                 f"{drug.display} patches are made only in micrograms per hour "
@@ -1142,7 +1153,9 @@ class Assessor:
                 continue
             problems.extend(self._release(use, answer.index, answer=True))
         meds = self._medicines(convo, analyses)
-        stated = self._daily_doses([*analyses.values(), reply])
+        # the answer's own amount of a drug replaces the question's ("600 mg tid?" - "No: for
+        # dialysis 100-300 mg once daily")
+        stated = {**self._daily_doses(analyses.values()), **self._daily_doses([reply])}
         managed = bool(_MANAGEMENT.search(norm)) and not _DISMISSED.search(norm)
         named = {x.drug for x in reply.mentions}
         dosed = {d.drug for d in reply.doses}
@@ -1170,8 +1183,11 @@ class Assessor:
                          if not (f.separable and _spaced(said))]
                 if meds[other][1].replaced:
                     found = [f for f in found if f.severity == "contraindicated"]
-                if managed and other in named and found and found[0].severity == "major":
-                    continue  # names both and says how to manage a major interaction
+                if managed and found and found[0].severity == "major" and (
+                        other in named or _LAB_CHECK.search(norm)):
+                    # names both and says how to manage a major interaction, or plans the
+                    # blood test that manages it ("加药后第1周和第4周复查血钾和肌酐")
+                    continue
                 for inter in found[:1]:
                     problems.append(_interaction_problem(inter, drug_id, other, answer.index,
                                                          m.span, answer=True))

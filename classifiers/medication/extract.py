@@ -123,7 +123,7 @@ _NOT_CURRENT = re.compile(
     r"[^.;!?。，,]){0,40}$"
     r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
     r"(?:le |me )?(?:ha |han )?(?:quitado|retirado|suspendido)(?: poco a poco)?|"
-    r"al[eé]rgic[oa]s? a|alergias? a)(?: la| el| los| las| mi)?\s*$"
+    r"al[eé]rgic[oa]s? al?|alergias? al?)(?: la| el| los| las| mi)?\s*$"
     r"|\b(?:the|my|his|her|your|their|that|an?) (?:old|previous|former|past|last)\s*$"
     r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
     r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
@@ -223,7 +223,9 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:\w+ )?dose (?:was |taken )?\d+ ?(?:h|hrs?|hours?|days?) ago|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
-    r"停掉|换成)"
+    r"停掉|换成|"
+    # "开了甲硝唑，两个星期前就吃完了"
+    r"[^。；;.!?]{0,12}?(?:就|已经)?(?:吃完了|用完了|服完了|打完了))"
     # "...，到今天已经停药两周了": stopped weeks or months ago
     r"|^[^。；;.!?]{0,12}?停(?:药|用)?了?\s*(?:两|三|四|五|六|七|八|九|十|几|半|\d+)\s*(?:周|个?月|年|个?星期)"
     # "辛伐他汀 40mg qn，根除期间暂停": paused for the course
@@ -237,8 +239,17 @@ _AFTER_NOT_CURRENT = re.compile(
 _FINISHED_AFTER = re.compile(
     r"^[^.;!?]{0,45}?\b(?:but|and)\s+(?:\w+\s+)?(?:finished|completed|stopped|quit|came off|"
     r"went off)\s+(?:that|it|them|taking it)\b(?![^.;!?]{0,20}\b(?:but|and) (?:restarted|"
-    r"started again|went back))")
+    r"started again|went back))"
+    # "celexa 20 for years and the psychiatrist told me to stop it ..., which i did"
+    r"|^[^.;!?]{0,50}?\b(?:told|asked|advised)\s+(?:me|him|her|us)\s+to\s+stop\s+(?:it|them|"
+    r"taking it)\b(?=[^.;!?]{0,50}\b(?:which i did|and i did|so i did|i stopped it)\b)")
 """'he was on xarelto last year for a clot but finished that in march': not taken now."""
+_STOP_NOW_BEFORE = re.compile(
+    r"(?:^|[:;,.]\s*|\bplan\s*[:\-]?\s*|\b(?:then|and|will|to)\s+)(?:stop|d/c|dc|discontinue|hold)\s+"
+    r"(?:the\s+|his\s+|her\s+|my\s+)?$|(?:停用?|停掉)\s*$|\bsuspender\s+(?:el\s+|la\s+)?$")
+_START_AFTER = re.compile(r"^[^.;!?。；]{0,45}?\b(?:start\w*|begin\w*|switch\w*\s+to|bridge\w*|"
+                          r"change\w*\s+to|iniciar|empezar)\b|^[^。；;.!?]{0,20}?(?:改用|换成|改成|开始用)")
+"""A stop and a start in one plan ("stop warfarin today, start enoxaparin")."""
 _SWITCHED_BEFORE = re.compile(r"\b(?:switched|changed|swapped|replaced)\s+(?:the\s+|my\s+|his\s+|"
                               r"her\s+)?$|\bcambi[oóé]\s+(?:el|la|los|las|mi|mis)\s+$")
 _SWITCHED_AFTER = re.compile(r"^\s*(?:to|for|with|por)\s+\w")
@@ -268,7 +279,11 @@ _DRINKING = re.compile(r"\b(?:drink\w*|drank|beers?|wine|glass(?:es)? of|booze|"
                        r"liquor|vodka|whiske?y|alcoholic|hungover|hangover)\b|喝酒|饮酒|喝了|酗酒|"
                        r"喝[^。，,？?]{0,3}酒|(?:喝|来|干)[一两几]?[杯瓶口]")
 _NO_DRINKING = re.compile(r"\b(?:don't|do not|never|no longer|doesn't|not)\s+(?:\w+\s+)?drink\b|"
-                          r"\bno alcohol\b|\bsober\b|不喝酒|不饮酒|戒酒")
+                          r"\bno alcohol\b|\bsober\b|不喝酒|不饮酒|戒酒|"
+                          # in withdrawal: not drinking now ("alcohol withdrawal, last drink
+                          # 36h ago")
+                          r"\balcohol(?:ic)? withdrawal\b|\bwithdrawing from alcohol\b|"
+                          r"\blast drink\b[^.;]{0,20}\bago\b|酒精戒断|戒断")
 
 
 _NAME_GAP = re.compile(r"[,;:.!?()\[\]\n]")
@@ -444,6 +459,10 @@ class DrugMatcher:
                                     _norm(text[m.span[1]:m.span[1] + 40])))
         before = re.sub(r"(?<=\d),(?=\d{3})", "", _norm(text[max(0, m.span[0] - 60):m.span[0]]))
         after = _norm(text[m.span[1]:m.span[1] + 30])
+        if _STOP_NOW_BEFORE.search(before) and _START_AFTER.search(
+                _norm(text[m.span[1]:m.span[1] + 60])):
+            # "plan: stop warfarin today, start enoxaparin": switched from, as in a switch
+            return replace(m, current=False, replaced=True)
         stop = _NOT_CURRENT.search(before)
         if stop is not None and _NOW.search(before[stop.start():]):
             stop = None  # "finished chemo last year and now I'm on tamoxifen"
@@ -452,7 +471,7 @@ class DrugMatcher:
                 and _STILL_BEFORE.search(before[:stop.start()]))):
             stop = None  # "... but I kept taking it", "can I still take my old lisinopril too?"
         if stop is not None or _AFTER_NOT_CURRENT.search(after) or _FINISHED_AFTER.search(
-                _norm(text[m.span[1]:m.span[1] + 80])) or (
+                _norm(text[m.span[1]:m.span[1] + 130])) or (
                 _SWITCHED_BEFORE.search(before) and _SWITCHED_AFTER.match(after)):
             return replace(m, current=False, stopped_days=_stopped_days(
                 _norm(text[m.span[1]:m.span[1] + 60]), before))
@@ -630,6 +649,10 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"una vez al d[ií]a|cada (?:mañana|noche)|por la (?:mañana|noche)|"
                 r"antes de dormir)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
      "once"),
+    # an amount over a stated period, the labelled course ("1.8 mg total in the first hour"):
+    # compared with the day's limit, not the single dose
+    (re.compile(r"\btotal\s+(?:in|over|within)\s+(?:the\s+)?(?:first\s+)?(?:an?\s+|one\s+|\d+\s+)?"
+                r"hours?\b"), "daily"),
     (re.compile(r"\b(?:per day|a day|each day|every (?:single )?day|daily|/\s?day|/\s?d|"
                 r"in 24 hours|in a day|for the day|for that day|al d[ií]a|por d[ií]a|diari[oa]s?|"
                 r"/\s?d[ií]a|"
@@ -821,7 +844,9 @@ _PER_HOUR = re.compile(r"\s*(?:/\s*(?:hr?|hour)\b|(?:per|an|a)\s+(?:hr|hour)\b)"
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
-_NOT_A_DOSE = re.compile(r"^\s*(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
+_THIS_ONE = re.compile(r"\s*(?:of\s+)?(?:this\s+one|these\s+ones|this|these|the\s+drops|"
+                       r"the\s+new\s+one)\b|\s*(?:这个|这瓶|滴剂)")
+_NOT_A_DOSE = re.compile(r"^\s*(?:pe\s*)?(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
                          r"^\s*/\s*(?:d|dl)\b")
 _VOLUME = re.compile(r"(?P<num>(?<![\d.,])\d+(?:\.\d{1,3}|,\d{1,2})?(?!\d)|"
                      r"\b(?:half an?|an?|one|two|three))\s*"
@@ -984,6 +1009,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
     doses: list[Dose] = []
     strengths: dict[str, tuple[float, str]] = {}
     conc: dict[str, float] = {}
+    conc_of: dict[tuple[int, int], float] = {}
+    """A concentration stated after a named product, for that product's volumes only."""
     taken = _Spans()
     for one, two in itertools.pairwise(drugs):  # "Hydrocodone/APAP 10/325": one strength each
         if one.drug == two.drug or not re.fullmatch(r"\s*(?:/|-|and|with)\s*",
@@ -1133,7 +1160,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
                 taken.append((end, end + ca.end()))  # "160 mg/5 mL": the 5 mL is no dose
             mg = to_mg(amount, unit)
             if mg is not None:
-                conc[mention.drug] = mg / float(vol or 1)
+                conc[mention.drug] = conc_of[mention.span] = mg / float(vol or 1)
             continue
         count = _count_before(norm, start)
         add(mention.drug, (start, end), amount * (count or 1), unit, count, owner=mention.span)
@@ -1177,6 +1204,16 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue
         number = word if word is not None else _to_number(v.group("num"))
         ml = number * _VOLUME_ML.get(v.group("unit"), 1.0)
+        own = conc_of.get(mention.span)
+        if own is None and _THIS_ONE.match(norm, v.end()) and mention.drug in conc:
+            own = conc[mention.drug]  # "4 ml of this one": the liquid whose strength was said
+        if own is None and mention.conc_mg_per_ml and conc_of:
+            # a named liquid of its own strength ("4 ml of childrens motrin") next to another
+            # product's stated concentration ("INFANTS advil (the 50mg/1.25ml drops)")
+            own = mention.conc_mg_per_ml
+        if own is not None:
+            add(mention.drug, (v.start(), v.end()), ml * own, "mg", None, owner=mention.span)
+            continue
         if mention.drug not in conc:
             # a named liquid of one standard concentration (Children's Motrin), each component
             liquid = [x for x in drugs if x.span == mention.span and x.conc_mg_per_ml]
@@ -1518,7 +1555,7 @@ _PATCH_CHANGE = re.compile(
     r"(?:new |fresh )?(?:one|patch))?\s*|"
     r"\b(?:put|stick|slap|apply|applying|putting|sticking)\w*\s+(?:on\s+)?(?:a\s+)?(?:new|fresh|"
     r"another)\s+(?:one|patch)\s+(?:on\s+)?|"
-    r"\b(?:cambi\w+|pong\w+|coloc\w+)\s+(?:un parche nuevo|uno nuevo|otro parche|otro|"
+    r"\b(?:cambi\w+|pong\w+|pon\w*|coloc\w+)\s+(?:un parche nuevo|uno nuevo|otro parche|otro|"
     r"el parche)?\s*")
 _PATCH_EVERY = re.compile(
     r"^(?:(?:every|each)\s+(?:single\s+)?(?:day|morning|night|evening|(?P<h>\d{1,2})\s*"
@@ -1784,6 +1821,7 @@ _PREGNANT = re.compile(
     r"\b\d{1,2}\s?/\s?40\b|\bweeks'? (?:of )?gestation\b|\bgestational age\b|"
     r"\bg\d(?:\s?p\d)?\b[^.;]{0,12}\bat \d{1,2} ?(?:weeks|wks?)\b|"
     r"\b(?:urine |serum )?b?-?hcg\s*(?:\+|\(\+\)|pos\b)|"
+    r"\bg\d\s?p\d\b[^.;]{0,15}?\b\d{1,2}\s*(?:\+\s*\d\s*)?(?:weeks|wks?)\b(?!\s+(?:ago|postpartum|pp))|"
     r"\b(?:period is|period's) (?:\d+ (?:days?|weeks?) )?late\b"
 )
 _PREG_STRONG = re.compile(
@@ -1793,7 +1831,8 @@ _PREG_WEEK = re.compile(r"\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|
                         r"\b(\d{1,2})\s?/\s?40\b|\bat (\d{1,2}) weeks\b|"
                         r"孕\s*(\d{1,2})\s*周|\b(\d{1,2})\s*weeks? into (?:my|the|her) pregnancy|"
                         r"~\s*(\d{1,2})\s*(?:weeks?|wks?)\b|\b(\d{1,2})\s*semanas\b|"
-                        r"\bat (\d{1,2}) wks?\b")
+                        r"\bat (\d{1,2}) wks?\b|"
+                        r"\b(\d{1,2})\s*(?:wks?|weeks)\s+by\s+(?:dates|lmp|us|ultrasound|scan)\b")
 _TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd) trimester\b|孕(早|中|晚)期")
 _PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?:start )?trying "
                        r"for a baby|planning (?:a|to get|"
@@ -1876,10 +1915,11 @@ _HEP_SEVERE = re.compile(
     r"decompensated|child[- ]pugh\s*(?:class\s*)?c|cirrosis|insuficiencia hep[aá]tica|"
     r"falla hep[aá]tica)\b|肝硬化|肝衰竭|肝功能衰竭"
 )
-_CHILD_PUGH = re.compile(r"\b(?:child[- ]pugh\s*(?:class\s*|grade\s*)?|cp-)([abc])\b")
+_CHILD_PUGH = re.compile(r"(?<![a-z])(?:child[- ]pugh\s*(?:class\s*|grade\s*)?|cp-)([abc])"
+                         r"(?![a-z])")
 _COMPENSATED = re.compile(r"\bcompensated\b|(?<!失)代偿期|cirrosis compensada")
 _DECOMPENSATED = re.compile(r"\bdecompensat\w*|失代偿|descompensad")
-_HEP_MODERATE = re.compile(r"\bchild[- ]pugh\s*(?:class\s*)?b\b")
+_HEP_MODERATE = re.compile(r"(?<![a-z])child[- ]pugh\s*(?:class\s*)?b(?![a-z])")
 _HEP_ANY = re.compile(
     r"\b(?:liver disease|hepatic impairment|liver damage|liver problems?|bad liver|"
     r"hepatitis|fatty liver|elevated liver enzymes|liver function is (?:abnormal|bad|poor)|"
@@ -1897,7 +1937,9 @@ _HEP_NEG = re.compile(
     r"\bliver problems?\W{1,4}(?:we|i|he|she) (?:haven't|have not|don't|do not)\b|"
     r"liver (?:is|was|tests? (?:are|were)) (?:fine|normal|ok|okay|good)|肝功能正常|"
     r"\bno\s+(?:signs?\s+of\s+)?cirrhosis\b|"
-    r"\bliver\s+blood\s+tests?\s+(?:are|were)\s+(?:all\s+)?(?:normal|fine|ok|okay)\b"
+    r"\bliver\s+blood\s+tests?\s+(?:are|were)\s+(?:all\s+)?(?:normal|fine|ok|okay)\b|"
+    r"\bsin\s+(?:hepatopat\w*|enfermedad\s+hep[aá]tica|cirrosis)\b|"
+    r"\bperfil\s+hep[aá]tico\s+(?:\w+\s+){0,3}?normal\w*"
 )
 _ALLERGY = re.compile(
     r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)"
@@ -2098,6 +2140,13 @@ def _grade(norm: str, negation: re.Pattern[str], severe: re.Pattern[str],
     return None
 
 
+_INTOLERANCE_AFTER = re.compile(
+    r"\W{0,4}(?:-|:|\(|causes?|gives?\s+me|=)?\s*(?:mild\s+)?(?:stomach\s+upset|upset\s+stomach|"
+    r"gi\s+(?:upset|intolerance|side\s+effects?)|nausea|dyspepsia|heartburn|indigestion|diarrh\w*|"
+    r"constipation|headaches?|drows\w*|dizz\w*|intolerance)\b|\W{0,4}(?:-|:|\()?\s*(?:胃不舒服|胃痛|"
+    r"恶心|拉肚子|头晕|不耐受)")
+"""An "allergy" that is a side effect (AAAAI: GI upset, nausea or headache are intolerances,
+not allergies)."""
 _ALLERGY_STOP = re.compile(r"\b(?:but|and (?:i|she|he|my|we|they|the|then|now|now)|take|takes|"
                            r"taking|on|which|so|prescribed|gave|sent|given|"
                            r"since|because|can|could|should|is|was)\b|但|可以|能")
@@ -2215,6 +2264,8 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
         if last_only:
             found = found[-1:]
         for mention in found:
+            if _INTOLERANCE_AFTER.match(norm, start + mention.span[1]):
+                continue  # "allergy list: aspirin - stomach upset": a side effect, no allergy
             other = _allergy_owner_other(norm, start + mention.span[0])
             yield (f"class:{mention.klass}" if mention.klass else mention.drug), other
     for m in _REACTION_AFTER_NAME.finditer(norm):

@@ -52,6 +52,10 @@ class Mismatch:
     ratio: float
 
 
+_PER_KG = re.compile(r"(?:每公斤|每千克|每kg|per kg|/kg)\s*$")
+_PER_KG_AFTER = re.compile(r"\s*(?:/\s*kg|per\s+kg|每公斤|/公斤)")
+
+
 def find_mismatches(norm: str, doses: Sequence[Dose],
                     convert: Callable[[float, str, str], float | None]) -> list[Mismatch]:
     """The amounts given in ``norm`` (casefolded text) that are at least ``RATIO`` times the
@@ -60,8 +64,9 @@ def find_mismatches(norm: str, doses: Sequence[Dose],
     given: list[Dose] = []
     for d in doses:
         before = norm[max(0, d.span[0] - 45):d.span[0]]
-        if _DILUTION_BEFORE.search(before):
-            continue
+        if _DILUTION_BEFORE.search(before) or _PER_KG.search(before[-8:]) or _PER_KG_AFTER.match(
+                norm, d.span[1]):
+            continue  # "按每公斤15毫克换算", "15 mg/kg": a rate per kg, not an amount
         if _DISPENSED_BEFORE.search(before):
             given.append(d)
         elif _ORDERED_BEFORE.search(before):
