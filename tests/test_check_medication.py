@@ -1923,12 +1923,12 @@ def test_a_three_digit_amount_is_not_a_count(check: MedicationCheck) -> None:
 # tests/data/medication_probe_13.jsonl: 240 rows in 120 minimal pairs by another author who
 # saw neither the rules nor the suite (62 Chinese, 42 Spanish; 64 answers under test); its
 # fresh set 60 rows. Measured once before round 16: 79/120 caught, 17/120 safe twins flagged
-# (14%); fresh 18/30, 2/30. Round 16 was about the false flags: after it 79/120 caught,
-# 1/120 safe flagged; fresh 18/30, 1/30.
+# (14%); fresh 18/30, 2/30. Round 16 was about the false flags first: 79/120 caught, 1/120
+# safe flagged (fresh 18/30, 1/30, measured once after); then some misses: 86/120, 1/120.
 def test_probe_13_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_13.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 41, missed
+    assert len(missed) <= 34, missed
 
 
 def test_probe_13_fresh_is_a_floor() -> None:
@@ -1998,3 +1998,35 @@ def test_round16_amounts(check: MedicationCheck) -> None:
                                  "想加螺内酯20mg qd"],
                          "可以。螺内酯20mg qd能降低死亡率。加药后第1周和第4周复查血钾和肌酐。"
                          ) & DANGEROUS
+
+
+def test_round16_misses(check: MedicationCheck) -> None:
+    """Probe 13's dangerous rows read after round 16."""
+    assert "pregnancy_contraindicated" in found(
+        check, "Estoy tomando isotretinoina (Acnetrait 20) y me acaba de dar positivo el test de "
+               "embarazo, de unas 5 semanas.")
+    assert not found(check, "Terminé la isotretinoina hace 4 meses y me acaba de dar positivo el "
+                            "test de embarazo.") & DANGEROUS
+    assert "pregnancy_contraindicated" in found(
+        check, "Gestante 11 semanas, epilepsia con valproato (Depakine Crono 500 mg/12 h). "
+               "Plan: mantener igual.")
+    # allergy lists in Spanish and Chinese
+    assert "allergy_conflict" in found(
+        check, "Alergia: Septrin (sindrome de Stevens-Johnson, 2017). Pauto Salazopyrina 1 g/12 h.")
+    assert not found(check, "Alergia: Septrin (sindrome de Stevens-Johnson, 2017). Pauto "
+                            "mesalazina 4 g/24 h.") & DANGEROUS
+    assert "allergy_conflict" in found(
+        check, "过敏史：青霉素（过敏性休克，2015年）。拟用哌拉西林他唑巴坦4.5g q8h静滴。")
+    # kidney function: "CrCl约25", levofloxacin every 24 h below CrCl 50, not its loading dose
+    assert "renal_contraindicated" in found(
+        check, "估算CrCl约25 ml/min。拟用泰毕全(达比加群酯)150mg bid。")
+    assert "renal_contraindicated" in found(check, "CAP, 72F, CrCl 35. levofloxacin 750 mg IV "
+                                                   "q24h x5d. ok?")
+    assert not found(check, "CAP, 81M, CrCl 24. Levofloxacin 750 mg PO x1 then 750 mg q48h. Ok?"
+                     ) & DANGEROUS
+    assert not found(check, "CrCl 25 mL/min。左氧氟沙星首剂 500mg，之后 250mg qd，共7天。"
+                     ) & DANGEROUS
+    # "por la mañana y por la noche" is twice a day
+    assert "renal_contraindicated" in found(
+        check, "Mi padre esta en dialisis. El neurologo le ha mandado Lyrica 75 mg por la mañana "
+               "y por la noche.")

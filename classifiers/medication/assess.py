@@ -423,8 +423,12 @@ class Assessor:
     def _daily_doses(analyses: Iterable[_Analysis]) -> dict[str, tuple[float, str]]:
         """Drug -> the largest daily (or, without a schedule, single) amount stated."""
         out: dict[str, tuple[float, str]] = {}
+        analyses = list(analyses)
+        maintained = {d.drug for a in analyses for d in a.doses if not d.loading}
         for a in analyses:
             for d in a.doses:
+                if d.loading and d.drug in maintained:
+                    continue  # "750 mg x1 then 750 mg q48h": the day's regimen is the second
                 amount = d.daily if d.daily is not None else d.amount
                 known = out.get(d.drug)
                 value = _convert(amount, d.unit, known[1]) if known else amount

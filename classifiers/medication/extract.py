@@ -121,11 +121,12 @@ _NOT_CURRENT = re.compile(
     r"got rid of|tossed|binned|"
     r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now)\b)"
     r"[^.;!?。，,]){0,40}$"
-    r"|\b(?:dej[eé] de(?: tomar| usar)?|ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
+    r"|\b(?:dej[eé] de(?: tomar| usar)?|termin[eé](?: de tomar| el tratamiento con)?|"
+    r"ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
     r"(?:le |me )?(?:ha |han )?(?:quitado|retirado|suspendido)(?: poco a poco)?|"
     r"al[eé]rgic[oa]s? al?|alergias? al?)(?: la| el| los| las| mi)?\s*$"
     r"|\b(?:the|my|his|her|your|their|that|an?) (?:old|previous|former|past|last)\s*$"
-    r"|\ballerg(?:y|ies)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$"
+    r"|\b(?:allerg(?:y|ies)|alergias?)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$|过敏史\s*[:：][^。；;]{0,30}$"
     r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
     # "I finished my Accutane course": right before the name ("finished my dinner and took
     # 2 Tylenol" is not)
@@ -630,6 +631,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
      "3"),
     (re.compile(r"\bfour times\s*(?:a|per|each)?\s*(?:day|daily)\b|\bqid\b|\bq\.i\.d\b"), "4"),
     (re.compile(r"\bmorning and (?:\w+ )?(?:at )?(?:night|bedtime|evening)\b|"
+                r"\bpor la ma[ñn]ana y (?:otr[oa] )?por la noche\b|\bma[ñn]ana y noche\b|"
                 r"\b(?:morning|breakfast) and (?:\w+ )?(?:at |with )?(?:dinner|supper)\b|"
                 r"早晚各|早晚"),
      "2"),
@@ -739,6 +741,9 @@ class Dose:
     """Tablets counted, when the amount came from count x strength."""
     owner: tuple[int, int] | None = None
     """Span of the mention the amount belongs to (a product's name: "NyQuil", "Tylenol")."""
+    loading: bool = False
+    """A first (loading) dose before a maintenance one ("750 mg x1 then 750 mg q48h",
+    "首剂500mg，之后250mg qd"): not the day's regimen."""
 
     @property
     def daily(self) -> float | None:
@@ -844,6 +849,11 @@ _PER_HOUR = re.compile(r"\s*(?:/\s*(?:hr?|hour)\b|(?:per|an|a)\s+(?:hr|hour)\b)"
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
 _CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
+_LOADING_BEFORE = re.compile(r"(?:\b(?:loading|initial|first)\s+(?:dose\s+)?(?:of\s+)?|首剂|负荷量|"
+                             r"首次|dosis\s+(?:de\s+carga|inicial)\s+(?:de\s+)?)$")
+_LOADING_AFTER = re.compile(r"\s*(?:(?:po|iv|im|sc|oral(?:ly)?)\s+)?"
+                            r"(?:x\s*1\b|once\s*(?:,\s*)?then\b|"
+                            r"then\b|followed\s+by\b|stat\b[^.;]{0,10}then\b)|\s*[，,]?\s*(?:之后|然后|以后|随后)")
 _THIS_ONE = re.compile(r"\s*(?:of\s+)?(?:this\s+one|these\s+ones|this|these|the\s+drops|"
                        r"the\s+new\s+one)\b|\s*(?:这个|这瓶|滴剂)")
 _NOT_A_DOSE = re.compile(r"^\s*(?:pe\s*)?(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|min|hr?\b|hour)|"
@@ -1124,7 +1134,10 @@ def find_doses(text: str, mentions: Sequence[Mention],
                        and d.per_day is not None]
             if earlier:
                 per_day = earlier[-1].per_day
-        doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count, owner))
+        loading = bool(_LOADING_BEFORE.search(norm, max(0, span[0] - 20), span[0])
+                       or _LOADING_AFTER.match(norm, span[1]))
+        doses.append(Dose(drug, span, amount, unit, per_day, daily_total, weekly, count, owner,
+                          loading))
 
     for m in _DOSE.finditer(norm):
         start, end = m.start(), m.end()
@@ -1770,6 +1783,7 @@ _AGE = [
                r"weeks?|wks?|"
                r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours))"),
     re.compile(r"\b(\d{1,3})\s*a[ñn]os\b"),
+    re.compile(r"\b(?:mujer|var[oó]n|hombre|paciente|se[ñn]ora|se[ñn]or)\s+(?:de\s+)?(\d{1,3})\s*a\b"),
     # "son is 4, 35 lbs": one digit after a child word (not after any "is": "INR is 4")
     re.compile(r"\b(?:son|daughter|kid|child|boy|girl|grandson|granddaughter|toddler|niece|"
                r"nephew|little one)\s+(?:is|who'?s|who is|just turned|turned|is now|is only)\s+"
@@ -1813,7 +1827,9 @@ _PREGNANT = re.compile(
     r"(?=\s*(?:[,.;!?]|$|and\b|but\b|so\b|now\b|again\b|\d|my (?:first|second|third)\b|"
     r"(?:in|due)\b))|\b\d{1,2}\s*(?:weeks?|wks?)\s+along\b|"
     r"\b(?:first|second|third|1st|2nd|3rd) trimester\b|"
-    r"\bpregnant\b|\bembarazada\b|怀孕|孕期|孕妇|孕\d+周|孕早期|孕中期|孕晚期|妊娠|"
+    r"\bpregnant\b|\bembarazada\b|\bgestante\b|\b(?:test|prueba)\s+de\s+embarazo\s+(?:\w+\s+){0,2}"
+    r"positiv\w*|\bpositiv\w*\s+(?:\w+\s+){0,3}(?:test|prueba)\s+de\s+embarazo|"
+    r"怀孕|孕期|孕妇|孕\d+周|孕早期|孕中期|孕晚期|妊娠|"
     r"\bpositive pregnancy test\b|\bpositive (?:serum |urine )?b?-?hcg\b|"
     r"\bb?-?hcg (?:is |was |came back )?positive\b|"
     r"\b(?:ob|obstetric|antenatal|prenatal|l&d|labou?r and delivery)\b[^.;]{0,40}\bat \d{1,2} ?"
@@ -1880,7 +1896,7 @@ _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|cl ?
                    r"(?:(?:is|was|has been|'s) (?:now )?(?=at|around|about|down|only|just|under|"
                    r"less))?"
                    r"(?:of|is|was|=|:|at|around|about|<|less than|under|de|es|只有|为|是)?\s*"
-                   r"(?:only |just |down to |about |around |~\s*)*"
+                   r"(?:only |just |down to |about |around |~\s*|约\s*|大约\s*|≈\s*)*"
                    r"(\d{1,3}(?:\.\d+)?)(?!\.?\d|\s*(?:g\b|mg|mcg|μg|kg|units?|iu|毫克|克|公斤))")
 _RENAL_SEVERE = re.compile(
     r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
@@ -1942,12 +1958,14 @@ _HEP_NEG = re.compile(
     r"\bperfil\s+hep[aá]tico\s+(?:\w+\s+){0,3}?normal\w*"
 )
 _ALLERGY = re.compile(
-    r"\b(?:allergic|allergy|allergies|hypersensitivity|anaphylaxis|anaphylactic reaction)"
+    r"\b(?:allergic|allergy|allergies|alergias?\s*(?=:)|hypersensitivity|anaphylaxis|"
+    r"anaphylactic reaction)"
     r"(?:\s+(?:list|history)\s+(?:says|shows|includes|has|lists|of))?\s*"
     r"(?:to|:|-)?\s*(?P<what>[^.;!?\n]{1,60})"
     r"|(?P<before>[^.;!?\n,]{1,25}?)\s*(?:allergy|allergies|allergic reaction)\b"
     r"(?!\s*(?:(?:to|with|from|after|list|history)\b|[:\-]))"
     r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
+    r"|过敏史\s*[:：]\s*(?P<zh4>[^。；;]{1,40})"
     r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?(?:[（(][^）)。，,]{1,12}[）)])?)(?:过敏|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
     r"anaphylactic|angioedema|hives|rash|(?:had|have|got) an? (?:bad |severe |serious )?"
@@ -2226,6 +2244,8 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
         elif m.group("rx") or m.group("rx2"):
             key = "rx" if m.group("rx") else "rx2"
             start, what, last_only = m.start(key), m.group(key), True
+        elif m.group("zh4"):
+            start, what, last_only = m.start("zh4"), m.group("zh4"), False
         elif m.group("zh3"):
             start, what, last_only = m.start("zh3"), m.group("zh3"), True
         elif m.group("before"):
