@@ -1302,10 +1302,10 @@ def test_fresh_set_11_floor(check: CriticalIllnessCheck) -> None:
 def test_development_set_12(check: CriticalIllnessCheck) -> None:
     """tests/data/critical_eval_12.jsonl (0.11.0): 110 emergencies, 20 urgent and 130
     look-alikes by an author who never saw the rules, 45% Chinese or Spanish. Measured before
-    the round, rules alone: 89/110 emergencies, look-alikes flagged 11/130; after: 101/110,
-    0/130. Tuned on now: floors."""
+    the round, rules alone: 89/110 emergencies, look-alikes flagged 11/130; after: 107/110,
+    0/130 (the three left are suicidal plans the crisis check owns). Tuned on now: floors."""
     m = _metrics(check, "critical_eval_12.jsonl")
-    assert m["recall"] >= 101 / 110
+    assert m["recall"] >= 107 / 110
     assert m["benign_flagged"] == 0.0
 
 
@@ -1331,6 +1331,16 @@ def test_fresh_set_12_floor(check: CriticalIllnessCheck) -> None:
     "tengo un quiste en el ovario derecho, hace media hora me dio un dolor punzante de repente",
     "I have prostate cancer in my bones. New pain round my middle back and my legs feel weak",
     "mi padre lleva 3 días sin beber, ahora tiembla, ve bichos en la pared",
+    # conditions every new set has named in new words
+    "my left leg suddenly went really painful, cold and white below the knee, I can't feel my "
+    "toes",
+    "mi madre toma litio, lleva 2 días con diarrea y vómitos, ahora tiembla y está confusa",
+    "tummy bug 2 weeks ago, my legs got weaker over 2 days, today I'm struggling with stairs "
+    "and my arms are going weak too",
+    "toddler has croup, skin is sucking in at the bottom of her neck",
+    "came off my mountain bike and hit the handlebars, pain in the left upper belly, i feel "
+    "faint when i stand up",
+    "38 weeks, waters just broke and i can feel something like a cord down there",
 ])
 def test_redflags_0_11_0(check: CriticalIllnessCheck, text: str) -> None:
     assert any(c.startswith("emergency.") for c in found(check, text)), text
@@ -1351,6 +1361,7 @@ def test_redflags_0_11_0(check: CriticalIllnessCheck, text: str) -> None:
     "eyes are red and sticky, no pain, vision fine, i wear glasses not contacts",
     "How do you do the glass test for a meningitis rash? just want to know for the future",
     "chest feels sore after a heavy bench day yesterday, hurts when I press on my ribs",
+    "mi móvil tiene una batería de litio que se calienta mucho, ¿es peligroso?",
 ])
 def test_redflags_0_11_0_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
     assert not found(check, text), text
