@@ -2030,3 +2030,19 @@ def test_round16_misses(check: MedicationCheck) -> None:
     assert "renal_contraindicated" in found(
         check, "Mi padre esta en dialisis. El neurologo le ha mandado Lyrica 75 mg por la mañana "
                "y por la noche.")
+
+
+def test_answer_denying_a_renal_adjustment(check: MedicationCheck) -> None:
+    """"no adjustment is needed" for a drug whose renal limit the stated kidney function is
+    below (Lovenox label 2.5: CrCl < 30, once daily)."""
+    assert "renal_contraindicated" in found_out(
+        check, ["eGFR 15, which enoxaparin dose for VTE treatment?"],
+        "Use the standard 1 mg/kg every 12 hours, no adjustment is needed.")
+    assert not found_out(check, ["eGFR 75, which enoxaparin dose for VTE treatment?"],
+                         "Use the standard 1 mg/kg every 12 hours, no adjustment is needed."
+                         ) & DANGEROUS
+    assert not found_out(check, ["eGFR 15, which enoxaparin dose for VTE treatment?"],
+                         "At eGFR 15 use 1 mg/kg once daily instead of every 12 hours."
+                         ) & DANGEROUS
+    # 肾功能不好 is kidney disease
+    assert "organ_dose_adjustment" in found(check, "我妈87岁，肾功能不好，每天吃地高辛0.25mg")

@@ -160,6 +160,13 @@ _MANAGEMENT = re.compile(
     r"\b(?:monitor\w*|inr|levels?|adjust\w*|reduce the (?:dose|\w+ dose)|lower (?:the )?dose|"
     r"hold (?:the|a|your)|separate|space (?:them|the doses)|interact\w*|check (?:your|the|a|"
     r"blood)|recheck)\b|监测|调整剂量|减量|相互作用|复查(?:血钾|肾功|肌酐|INR|凝血)|查血钾")
+_NO_ADJUSTMENT = re.compile(
+    r"\b(?:no (?:dose |renal |dosing )?adjustments? (?:is |are )?(?:needed|necessary|required)|"
+    r"(?:doesn'?t|does not|don'?t|do not) need (?:a |any )?(?:dose |renal )?(?:adjust\w*|"
+    r"reduc\w*|chang\w*)|no need to (?:adjust|reduce|lower|change) (?:the |his |her |your )?dose|"
+    r"(?:the )?(?:standard|usual|normal|full) (?:adult )?dose (?:is fine|is ok|works|applies))\b|"
+    r"无需调整|不需要调整|不用调整|不需减量|不用减量|no (?:hace falta|es necesario) ajustar")
+"""An answer that denies a dose adjustment."""
 _LAB_CHECK = re.compile(
     r"\b(?:(?:check|recheck|monitor|test)\w*\s+(?:\w+\s+){0,3}?(?:potassium|creatinine|kidney "
     r"function|inr|levels?|blood (?:count|levels?))|(?:potassium|creatinine|inr|levels?)\s+"
@@ -963,6 +970,28 @@ class Assessor:
             break
         return out
 
+    def _adjustment_denied(self, drugs: dict[str, Mention], facts: Facts, norm: str,
+                           index: int) -> list[Problem]:
+        """An answer that says no dose adjustment is needed ("eGFR 15 ... the standard 1 mg/kg
+        every 12 hours, no adjustment is needed") for a drug whose renal limit the stated
+        kidney function is below."""
+        if not _NO_ADJUSTMENT.search(norm):
+            return []
+        out = []
+        for drug_id, m in drugs.items():
+            drug = self.kb.drugs.get(drug_id)
+            renal = drug.renal if drug is not None else None
+            if drug is None or renal is None or renal.below is None or not (
+                    (facts.egfr is not None and facts.egfr < renal.below) or facts.dialysis):
+                continue
+            out.append(Problem(
+                "renal_contraindicated", 1.0, (drug_id,), index, m.span,
+                f"{drug.display} needs a dose adjustment below {renal.below:g} mL/min "
+                f"({renal.level}): the usual dose is not right here. {renal.note} "
+                f"(Source: {renal.source})",
+                f"recommended: {drug_id}: answer says no adjustment below {renal.below:g}"))
+        return out
+
     def _fits_another(self, dose: Dose, reply: _Analysis, norm: str,
                       spans: Sequence[tuple[int, int]], facts: Facts, answer: Turn) -> bool:
         """An answer's amount read as the nearest drug's but said away from its name fits
@@ -1092,6 +1121,8 @@ class Assessor:
             if endorsed:
                 return _dedupe(endorsed)
         endorsed_danger: list[Problem] = []
+        unnamed: Mention | None = None
+        """The question's one drug, when the answer names none."""
         if _ENDORSES.search(text.casefold()) and not _COUNTER.search(text.casefold()):
             # "Yes, keep taking your lisinopril until you see your OB" to a question that
             # holds a danger (14 weeks pregnant): the answer agrees to it (round 11)
@@ -1111,10 +1142,12 @@ class Assessor:
             # the product asked about carries its strength into the answer ("15 mL every 4
             # hours" of the Children's Tylenol 160 mg/5 mL in the question)
             anchor = dataclasses.replace(asked[-1], span=(0, 0), via="context")
+            unnamed = anchor
             doses = find_doses(text, [anchor], self._strength_unit)
             reply = _Analysis((), tuple(doses), reply.facts)
             if not doses:
-                return _dedupe(endorsed_danger)
+                return _dedupe([*endorsed_danger, *self._adjustment_denied(
+                    {anchor.drug: anchor}, facts, text.casefold(), answer.index)])
         norm = text.casefold()
         spans = sentences(norm)
         warned: set[str] = set()
@@ -1203,6 +1236,9 @@ class Assessor:
                         drug_id not in meds or (p.category == "beers_avoid"
                                                 and drug_id in dosed)):
                     problems.append(p)
+        problems.extend(self._adjustment_denied(
+            {**({unnamed.drug: unnamed} if unnamed is not None and not recommended else {}),
+             **recommended}, facts, norm, answer.index))
         for dose in reply.doses:
             alert = self.kb.high_alert_for(dose.drug)
             if alert is not None and not _MONITORING.search(norm):

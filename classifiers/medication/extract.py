@@ -1918,7 +1918,8 @@ _RENAL_ANY = re.compile(
     r"kidneys? (?:are |is )?(?:bad|weak|poor|not (?:great|good|working well))|"
     r"(?:ri[nñ]ones|ri[nñ][oó]n) (?:le |me )?funcionan? mal|insuficiencia renal|"
     r"enfermedad renal)\b|"
-    r"肾功能不全|肾病|肾不好|肾功能差|肾功能下降|肾功能异常"
+    r"肾功能不全|肾病|肾不好|肾功能差|肾功能下降|肾功能异常|肾功能(?:不太|不是很|很|有点)?不好|"
+    r"肾功能(?:减退|受损|偏差)|肾脏不好"
 )
 _RENAL_NEG = re.compile(
     rf"\b{_NEG}\b[^.;!?]{{0,25}}(?:kidney|renal|ckd|dialysis)|\b(?:normal|healthy|good|fine)\s+"
