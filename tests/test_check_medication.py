@@ -1928,7 +1928,7 @@ def test_a_three_digit_amount_is_not_a_count(check: MedicationCheck) -> None:
 def test_probe_13_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_13.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 34, missed
+    assert len(missed) <= 33, missed
 
 
 def test_probe_13_fresh_is_a_floor() -> None:
@@ -2046,3 +2046,12 @@ def test_answer_denying_a_renal_adjustment(check: MedicationCheck) -> None:
                          ) & DANGEROUS
     # 肾功能不好 is kidney disease
     assert "organ_dose_adjustment" in found(check, "我妈87岁，肾功能不好，每天吃地高辛0.25mg")
+
+
+def test_one_medicine_under_two_names_both_taken(check: MedicationCheck) -> None:
+    """Brand and generic of one drug both taken are added up (Norvasc is amlodipine)."""
+    assert "dose_above_max" in found(
+        check, "discharge med list has both Norvasc 10 mg daily and amlodipine 10 mg daily. pt "
+               "says she's been taking both.")
+    assert not found(check, "discharge med list has Norvasc 10 mg daily; she asks whether "
+                            "amlodipine 10 mg is the same drug.") & DANGEROUS

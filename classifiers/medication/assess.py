@@ -1404,8 +1404,9 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
         if len(owners) < 2:
             continue
         named = [m for m in a.mentions if m.drug == drug and m.span in owners]
-        if not any(m.product is not None and len(m.product.components) > 1 for m in named):
-            continue
+        if not any(m.product is not None and len(m.product.components) > 1 for m in named) and (
+                not _TAKING_BOTH.search(norm)):
+            continue  # one drug under two names, summed only when both are said to be taken
         if any(not m.current for m in named) or len({norm[s:e] for s, e in owners}) < 2:
             continue
         if _ALTERNATIVE.search(norm[owners[0][0]:owners[-1][1]]):
@@ -1428,6 +1429,13 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
         if total is not None:
             out.append(Dose(drug, _span_of(doses), total, doses[0].unit, None, True))
     return out
+
+
+_TAKING_BOTH = re.compile(
+    r"\b(?:taking|takes|take|taken|been taking|uses?|using)\s+(?:them\s+)?both\b|"
+    r"\bboth\s+(?:of\s+them\s+)?(?:every\s+day|daily|together|each\s+(?:day|morning))\b|"
+    r"各吃|一起吃|都吃|两个都吃|两种都吃|\btoma(?:ndo)?\s+(?:los\s+dos|ambos)\b")
+"""Two names of one medicine both taken ("she's been taking both", "两个每天早上一起吃")."""
 
 
 def _summed_per_owner(owners: Sequence[tuple[int, int]], doses: Sequence[Dose],
