@@ -156,10 +156,12 @@ a warning even though the clause names the limit."""
 _DANGER = re.compile(
     r"\b(?:toxic|toxicity|overdose|overdosing|dangerous|harmful|fatal|deadly|lethal|poison\w*|"
     r"liver damage|liver failure|death|never|avoid)\b|中毒|过量|危险|致命|避免")
+_ZH_RECHECK = r"复查(?:血钾|肾功|肌酐|INR|凝血)"
+"""A planned blood test in Chinese ("复查血钾和肌酐"), for both patterns below."""
 _MANAGEMENT = re.compile(
     r"\b(?:monitor\w*|inr|levels?|adjust\w*|reduce the (?:dose|\w+ dose)|lower (?:the )?dose|"
     r"hold (?:the|a|your)|separate|space (?:them|the doses)|interact\w*|check (?:your|the|a|"
-    r"blood)|recheck)\b|监测|调整剂量|减量|相互作用|复查(?:血钾|肾功|肌酐|INR|凝血)|查血钾")
+    rf"blood)|recheck)\b|监测|调整剂量|减量|相互作用|{_ZH_RECHECK}|查血钾")
 _NO_ADJUSTMENT = re.compile(
     r"\b(?:no (?:dose |renal |dosing )?adjustments? (?:is |are )?(?:needed|necessary|required)|"
     r"(?:doesn'?t|does not|don'?t|do not) need (?:a |any )?(?:dose |renal )?(?:adjust\w*|"
@@ -170,7 +172,7 @@ _NO_ADJUSTMENT = re.compile(
 _LAB_CHECK = re.compile(
     r"\b(?:(?:check|recheck|monitor|test)\w*\s+(?:\w+\s+){0,3}?(?:potassium|creatinine|kidney "
     r"function|inr|levels?|blood (?:count|levels?))|(?:potassium|creatinine|inr|levels?)\s+"
-    r"(?:\w+\s+){0,2}?(?:checked|rechecked|monitored|tested))\b|复查(?:血钾|肾功|肌酐|INR|凝血)|"
+    rf"(?:\w+\s+){{0,2}}?(?:checked|rechecked|monitored|tested))\b|{_ZH_RECHECK}|"
     r"监测(?:血钾|肾功|肌酐|INR|血药浓度)")
 """A planned blood test that manages a combination (potassium with spironolactone, INR)."""
 _DISMISSED = re.compile(
@@ -180,7 +182,7 @@ _DISMISSED = re.compile(
     r"(?:as is|unchanged|without)|no (?:dose )?change(?:s)? (?:is )?(?:needed|necessary|required)|"
     r"no change needed|(?:at|on) the same dose|can be continued)\b|无需调整|不需要调整|"
     r"没有(?:明显的?|显著的?)?相互作用|"
-    # Spanish dismissals ("no suele afectar", "no hace falta hacer control")
+    # "won't affect Biktarvy"; Spanish "no suele afectar", "no hace falta hacer control"
     r"\b(?:won'?t|will\s+not|doesn'?t|does\s+not|don'?t|do\s+not)\s+(?:affect|interact\s+with|"
     r"interfere\s+with|change)\b|"
     r"\bno\s+suelen?\s+(?:afectar|interactuar|dar\s+problemas)|\bno\s+hace\s+falta|"
@@ -615,9 +617,7 @@ class Assessor:
         if cap_problem is not None:
             return cap_problem
         renal = drug.renal
-        if renal is not None and renal.contraindicated_below is not None and (
-                (facts.egfr is not None and facts.egfr < renal.contraindicated_below)
-                or facts.dialysis):
+        if renal is not None and _kidney_below(facts, renal.contraindicated_below):
             return ("renal_contraindicated", 1.0,
                     f"{name} is contraindicated below {renal.contraindicated_below:g} mL/min. "
                     f"{renal.note} (Source: {renal.source})",
@@ -981,8 +981,7 @@ class Assessor:
         for drug_id, m in drugs.items():
             drug = self.kb.drugs.get(drug_id)
             renal = drug.renal if drug is not None else None
-            if drug is None or renal is None or renal.below is None or not (
-                    (facts.egfr is not None and facts.egfr < renal.below) or facts.dialysis):
+            if drug is None or renal is None or not _kidney_below(facts, renal.below):
                 continue
             out.append(Problem(
                 "renal_contraindicated", 1.0, (drug_id,), index, m.span,
@@ -1207,6 +1206,7 @@ class Assessor:
         stopped = {d for d in stopped if d in self.kb.drugs
                    and self._allergy(self.kb.drugs[d], facts) is None}
         said = " ".join(t.text for t in (*convo, answer)).casefold()
+        spaced = _spaced(said)
         for drug_id, m in recommended.items():
             if drug_id in warned or (drug_id in stopped and drug_id not in dosed):
                 continue
@@ -1217,7 +1217,7 @@ class Assessor:
                         norm, m.span, recommended[other].span):
                     continue  # "ibuprofen or naproxen": one or the other, not both
                 found = [f for f in self._applicable(self._interactions(drug_id, other), stated)
-                         if not (f.separable and _spaced(said))]
+                         if not (f.separable and spaced)]
                 if meds[other][1].replaced:
                     found = [f for f in found if f.severity == "contraindicated"]
                 if managed and found and found[0].severity == "major" and (
@@ -1369,6 +1369,12 @@ _CHILD_OTHER = re.compile(
 
 _ALTERNATIVE = re.compile(r"\b(?:or|instead|rather|either|switch\w*|replace\w*|change\w*|"
                           r"alternat\w*|o|en vez|en lugar)\b|或者|还是|换成|改成|代替")
+
+
+def _kidney_below(facts: Facts, threshold: float | None) -> bool:
+    """The stated kidney function is below ``threshold`` mL/min (dialysis is below all)."""
+    return threshold is not None and (
+        (facts.egfr is not None and facts.egfr < threshold) or facts.dialysis)
 
 
 def _offered_as_alternatives(norm: str, a: tuple[int, int], b: tuple[int, int]) -> bool:

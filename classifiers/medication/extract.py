@@ -1568,7 +1568,7 @@ _PATCH_CHANGE = re.compile(
     r"(?:new |fresh )?(?:one|patch))?\s*|"
     r"\b(?:put|stick|slap|apply|applying|putting|sticking)\w*\s+(?:on\s+)?(?:a\s+)?(?:new|fresh|"
     r"another)\s+(?:one|patch)\s+(?:on\s+)?|"
-    r"\b(?:cambi\w+|pong\w+|pon\w*|coloc\w+)\s+(?:un parche nuevo|uno nuevo|otro parche|otro|"
+    r"\b(?:cambi\w+|pon\w*|coloc\w+)\s+(?:un parche nuevo|uno nuevo|otro parche|otro|"
     r"el parche)?\s*")
 _PATCH_EVERY = re.compile(
     r"^(?:(?:every|each)\s+(?:single\s+)?(?:day|morning|night|evening|(?P<h>\d{1,2})\s*"

@@ -779,13 +779,20 @@ class RiskyMatcher:
         s = t.sentences[i][0]
         if _CONTRAST.search(t.text[s:hit.start]) or _OWN_PLAN.search(t.text[s:hit.end]):
             return False
-        for j in range(i):
-            s_j, e_j = t.sentences[j]
-            before = t.text[s_j:e_j]
-            if (_DECIDED_STOP.search(before) and self._sanctioned(t, before)
-                    and self._decides_stop(t, before)):
-                return True
-        return False
+        return self._first_decided_stop(t) < i
+
+    def _first_decided_stop(self, t: _Text) -> int:
+        """The index of the first sentence holding a clinician's stop, or the number of
+        sentences when none does; once per text (cues do not each rescan the sentences)."""
+        def find() -> int:
+            for j, (s_j, e_j) in enumerate(t.sentences):
+                sentence = t.text[s_j:e_j]
+                if (_DECIDED_STOP.search(sentence) and self._sanctioned(t, sentence)
+                        and self._decides_stop(t, sentence)):
+                    return j
+            return len(t.sentences)
+
+        return t.once(("first_decided_stop",), find)
 
     def _follows_decision(self, t: _Text, hit: _Hit, sentence: str, stop: bool) -> bool:
         """A question about a clinician's decision told in the sentence before ("The doctor
