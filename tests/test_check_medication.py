@@ -1448,7 +1448,10 @@ def test_round12_answers(check: MedicationCheck, asked: str, answer: str, catego
 # the knowledge base. Measured before round 12c: 89/111 dangerous flagged, 3/149 safe flagged
 # (10/40 moderate flagged, which is not scored); after (combined hormonal contraceptives with
 # enzyme inducers, Spanish brands, "zpack"): 96/111, 4/149 (a combined pill asked about
-# "like with carbamazepine"). Tuned on now: a floor.
+# "like with carbamazepine"). Tuned on now: a floor. Round 17 (drugs the knowledge base lacked
+# for labelled contraindications: pimozide, thioridazine, methylene blue, sofosbuvir,
+# rilpivirine, atazanavir, irinotecan, DHE, poppers; "zyrtec for my allergies" is not an
+# allergy; "took my last Nardil yesterday"): 102 -> 110/111, 4 -> 2/149.
 def _pairs_misses(name: str) -> tuple[list[str], list[str]]:
     """As ``_probe_file_misses``, over the graded pairs only (moderate ones are not scored)."""
     rows = _probe_rows(name)
@@ -1458,17 +1461,82 @@ def _pairs_misses(name: str) -> tuple[list[str], list[str]]:
 
 def test_pairs_10_is_a_regression_floor() -> None:
     safe_flagged, missed = _pairs_misses("medication_pairs_10.jsonl")
-    assert len(safe_flagged) <= 4, safe_flagged
-    assert len(missed) <= 15, missed
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert len(missed) <= 1, missed
 
 
 # tests/data/medication_pairs_10_fresh.jsonl: 80 pairs (29 dangerous, 11 moderate, 40 safe)
 # written with set 10, no pair shared with it, measured once before round 12c: 23/29 dangerous
-# flagged, 2/40 safe flagged (4/11 moderate). A floor against regressions only.
+# flagged, 2/40 safe flagged (4/11 moderate). A floor against regressions only. Its misses
+# were read in round 17 (26 -> 29/29, 2 -> 0/40), so it is tuned on now too.
 def test_pairs_10_fresh_is_a_floor() -> None:
     safe_flagged, missed = _pairs_misses("medication_pairs_10_fresh.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 6, missed
+    assert len(safe_flagged) == 0, safe_flagged
+    assert len(missed) == 0, missed
+
+
+@pytest.mark.parametrize("text, category", [
+    ("My son takes Orap for Tourette's and the doctor prescribed clarithromycin. Ok?",
+     "interaction_contraindicated"),
+    ("Pt on duloxetine 60, surgeon plans IV methylene blue for parathyroid localisation.",
+     "interaction_contraindicated"),
+    ("On thioridazine 100, considering fluoxetine 20 for depression.",
+     "interaction_contraindicated"),
+    ("On amiodarone for VT; hepatology wants Harvoni for 12 weeks.", "interaction_major"),
+    ("I'm on Odefsey for HIV and bought omeprazole for reflux. Can I take it?",
+     "interaction_contraindicated"),
+    ("I'm on Reyataz with Norvir; my GP prescribed omeprazole 40.", "interaction_major"),
+    ("My husband is on irinotecan and started St John's wort for his mood.",
+     "interaction_contraindicated"),
+    ("I use Trudhesa for migraines and was just put on clarithromycin.",
+     "interaction_contraindicated"),
+    ("Suelo usar popper y un amigo me ha pasado una Viagra, ¿pasa algo?",
+     "interaction_contraindicated"),
+    ("I'm on warfarin and the pharmacist suggested Daktarin oral gel for thrush.",
+     "interaction_major"),
+    ("I take Xyrem for narcolepsy. Is a glass of wine at a party ok?",
+     "interaction_contraindicated"),
+    ("On Antabuse for 6 weeks. Is one glass of champagne at the wedding ok?",
+     "interaction_contraindicated"),
+    ("My Parkinson's nurse started apomorphine injections; can I take ondansetron for nausea?",
+     "interaction_contraindicated"),
+])
+def test_round17_labelled_contraindications(check: MedicationCheck, text: str,
+                                            category: str) -> None:
+    """Drugs added in round 17 for labelled contraindicated or major combinations (each rule's
+    label section is in the interaction files)."""
+    assert category in found(check, text)
+
+
+def test_round17_reading(check: MedicationCheck) -> None:
+    # a present-tense clause after "10 years ago": the medicine is taken now
+    assert "interaction_contraindicated" in found(
+        check, "I had a kidney transplant 10 years ago and take Neoral. My GP wants to start "
+               "simvastatin. Is that ok?")
+    # stopped yesterday: inside the MAOI washout
+    assert "interaction_contraindicated" in found(
+        check, "Switching from Nardil to Zoloft. I took my last Nardil yesterday morning. Can I "
+               "start the Zoloft tonight?")
+    # the other drug caused the rash
+    assert "interaction_contraindicated" in found(
+        check, "On azathioprine 100, new gout. Rheum suggests febuxostat since allopurinol caused "
+               "rash. Proceed?")
+    # "got me into drinking ... grapefruit juice": the writer drinks it
+    assert "interaction_major" in found(
+        check, "I take simvastatin 40. My daughter got me into drinking a big jug of grapefruit "
+               "juice every morning. Is that ok?")
+    # a medicine taken FOR allergies is not an allergy to it
+    assert not found(check, "I'm on PrEP (Descovy). Can I take zyrtec every day for my "
+                            "allergies?") & DANGEROUS
+    assert not found(check, "My son carries an EpiPen for peanut allergy and takes cetirizine "
+                            "daily. Any problem?") & DANGEROUS
+    # the amount after a supplement is the supplement's
+    assert not found(check, "Taking lipitor 10mg. My wife bought me fish oil capsules, 1000 mg. "
+                            "Ok together?") & DANGEROUS
+    # controls: the same drugs without the combination
+    assert not found(check, "I take Xyrem for narcolepsy. What time should I take the second "
+                            "dose?") & DANGEROUS
+    assert not found(check, "I'm on Odefsey. Can I take Tums for heartburn?") & DANGEROUS
 
 
 def test_round12_combined_pill_with_an_inducer(check: MedicationCheck) -> None:

@@ -119,7 +119,10 @@ _NOT_CURRENT = re.compile(
     r"(?:didn'?t|did not|wouldn'?t|would not) (?:give|prescribe|use|start)|decided against|"
     r"(?:was|were) going to (?:give|prescribe|start|put)|was on|were on|had been on|"
     r"got rid of|tossed|binned|"
-    r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now)\b)"
+    r"took (?:my|his|her|the) (?:very )?last(?: dose of| pill of| one of)?|"
+    r"in (?:19|20)\d\d)\b(?:(?!\b(?:prescribed|gave|given|sent|put (?:me|him|her) on|now|"
+    # "a transplant 10 years ago and take Neoral": taken now
+    r"and (?:i |he |she )?(?:take|takes|am on|'m on|is on))\b)"
     r"[^.;!?。，,]){0,40}$"
     r"|\b(?:dej[eé] de(?: tomar| usar)?|termin[eé](?: de tomar| el tratamiento con)?|"
     r"ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
@@ -167,7 +170,10 @@ _SELF_TAKING_OTHERS = re.compile(
     r"|\b(?:gave|give|gives|handed|lent|sold|shared|passed)\s+me\s+(?:some|a few|one|a couple|"
     r"two|three|several|a handful)?\s*(?:of\s+)?(?:his|her|their)\s+(?:\w+\s+)?$"
     r"|\bme (?:dio|dieron|pas[oó]|prest[oó]|regal[oó])\s+(?:(?:unas?|algunas?|un par)\s+)?"
-    r"(?:de\s+)?(?:su|sus)\s+(?:\w+\s+)?$")
+    r"(?:de\s+)?(?:su|sus)\s+(?:\w+\s+)?$"
+    # "my daughter got me into drinking grapefruit juice": taken by me
+    r"|\b(?:got|gets|get|has|had|put|started)\s+me\s+(?:into|on(?:to)?|started on)\s+"
+    r"(?:\w+ing\s+)?(?:\w+\s+){0,6}$")
 _SELF_BEFORE = re.compile(
     r"\b(?:i|i'm|im|i've|i'd)\b[^.;!?]{0,30}$|\bmy own\b[^.;!?]{0,20}$|我[^。，,]{0,8}$"
     r"|\b(?:yo|me (?:han |ha )?(?:recetado|mandado|dado|puesto)|me recetaron|tomo|estoy tomando)"
@@ -214,6 +220,8 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
     r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
     r"swapped) (?:over )?to)\b|"
+    # ("... febuxostat since allopurinol caused rash": the other drug's reaction)
+    r"(?!(?:\w+ )?(?:since|because|as|after|when|while)\b)"
     r"(?:\w+ ){0,2}(?:gave|gives|give|caused|causes|triggered) (?:me |him |her |them )?(?:a |an )?"
     r"(?:bad |severe |terrible |horrible |awful |dry |constant )?(?:rash|hives|anaphylaxis|"
     r"angioedema|reaction|swelling|cough|headaches?|nausea|diarrh?o?ea|dizziness|side effects|"
@@ -277,7 +285,7 @@ _LOCAL_USE = re.compile(
     r"eye ointment|cream|ointment|lotion|topical|mouthwash|shampoo|vaginal cream|nasal spray)\b|"
     r"^\s*(?:滴眼液|滴耳液|眼膏|软膏|乳膏|外用)")
 _DRINKING = re.compile(r"\b(?:drink\w*|drank|beers?|wine|glass(?:es)? of|booze|"
-                       r"liquor|vodka|whiske?y|alcoholic|hungover|hangover)\b|喝酒|饮酒|喝了|酗酒|"
+                       r"liquor|vodka|whiske?y|alcoholic|hungover|hangover|champagne|prosecco)\b|喝酒|饮酒|喝了|酗酒|敬酒|"
                        r"喝[^。，,？?]{0,3}酒|(?:喝|来|干)[一两几]?[杯瓶口]")
 _NO_DRINKING = re.compile(r"\b(?:don't|do not|never|no longer|doesn't|not)\s+(?:\w+\s+)?drink\b|"
                           r"\bno alcohol\b|\bsober\b|不喝酒|不饮酒|戒酒|"
@@ -511,12 +519,20 @@ def _unit_days(unit: str) -> float:
     return 1.0
 
 
+_STOPPED_RECENTLY = re.compile(
+    r"\b(?:yesterday|last night|ayer|anoche)\b|昨天|昨晚|(?P<today>\b(?:this morning|earlier today|"
+    r"today|esta mañana|hoy)\b|今天|今早)")
+
+
 def _stopped_days(after: str, before: str) -> float | None:
     """Days since the medicine was stopped, when the text says ("stopped 2 wk ago", "停药两周",
     "la dejé hace 10 días"): its clause after the name, else the words before it."""
     for window in (after, before[-40:]):
         m = _STOPPED_AGO.search(window)
         if m is None:
+            recent = _STOPPED_RECENTLY.search(window)
+            if recent is not None:  # "took my last Nardil yesterday morning"
+                return 0.0 if recent.group("today") else 1.0
             continue
         raw = m.group("n") or m.group("zn") or m.group("en") or m.group("zn2")
         unit = m.group("u") or m.group("zu") or m.group("eu") or m.group("zu2")
@@ -840,7 +856,10 @@ _UNKNOWN_DRUG_BEFORE = re.compile(
     r"cyanocobalamin|methylcobalamin|selenium|lutein|l-?theanine|ashwagandha|calcium|"
     r"magnesium|vitamin d-?\d?|vit\.? d-?\d?|d3|cranberry|krill oil|flax(?:seed)?(?: oil)?|"
     r"evening primrose(?: oil)?|saw palmetto|elderberry|echinacea|"
-    r"甲钴胺|维生素b\d*|维生素c|维生素e|鱼油|葡萄糖胺|辅酶q10)\s*(?:\(\w+\)\s*)?$")
+    r"甲钴胺|维生素b\d*|维生素c|维生素e|鱼油|葡萄糖胺|辅酶q10)"
+    # "fish oil capsules, 1000 mg"
+    r"(?:\s+(?:capsules?|caps|tablets?|tabs|pills?|softgels?|gummies|supplements?))?\s*,?"
+    r"\s*(?:\(\w+\)\s*)?$")
 _OTHER_OWNER_GAP = re.compile(r"^\s*of\s+(?!(?:the|my|your|his|her)\b)\w|[;:]|"
                               r"\b(?:and|with|plus|along|alongside|also|y|con)\b")
 """Between an amount and a drug named after it: the amount is of something else ("1000 mg of
@@ -2251,6 +2270,8 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
             start, what, last_only = m.start("zh3"), m.group("zh3"), True
         elif m.group("before"):
             start, what, last_only = m.start("before"), m.group("before"), True
+            if re.search(r"\b(?:for|against|treats?|para)(?:\s+\w+){0,2}\s*$", what):
+                continue  # "zyrtec for my allergies", "EpiPen for peanut allergy": a treatment
         elif m.group("what2"):
             start, what, last_only = m.start("what2"), m.group("what2"), False
             stop = _ALLERGY_STOP.search(what)
