@@ -1539,6 +1539,17 @@ def test_round17_reading(check: MedicationCheck) -> None:
     assert not found(check, "I'm on Odefsey. Can I take Tums for heartburn?") & DANGEROUS
 
 
+def test_round17_spanish_counts(check: MedicationCheck) -> None:
+    # "2 comp" of a 600 mg tablet every 6 hours is 1,200 mg a dose, 4,800 mg a day
+    assert "dose_above_max" in found(
+        check, "Tto: ibuprofeno 600 mg, 2 comp cada 6 h durante 7 días. ¿Algo que corregir?")
+    assert not found(check, "Tto: ibuprofeno 600 mg, 1 comp cada 8 h durante 7 días.") & DANGEROUS
+    # "uno cada 4 horas" of Enantyum 25 named in the sentence before: 150 mg a day (max 75)
+    assert "dose_above_max" in found(
+        check, "Tengo Enantyum 25. Me estoy tomando uno cada 4 horas, unos 6 al dia.")
+    assert not found(check, "Tengo Enantyum 25. Me tomo uno cada 8 horas.") & DANGEROUS
+
+
 def test_round12_combined_pill_with_an_inducer(check: MedicationCheck) -> None:
     assert "interaction_major" in found(
         check, "I've just been started on rifampicin for latent TB. I'm on the pill (Rigevidon). "

@@ -717,7 +717,7 @@ def _to_number(raw: str) -> float:
         return _to_number(raw[: -len(" and a half")]) + 0.5
     if raw.endswith((" thousand", " mil")):
         return _to_number(raw.rsplit(" ", 1)[0]) * 1000
-    if raw in ("un", "una"):
+    if raw in ("un", "una", "uno"):
         return 1.0
     if raw in ("medio", "half a", "half an"):
         return 0.5
@@ -887,7 +887,7 @@ _VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
               "tablespoons": 15.0, "tbsp": 15.0, "cucharadita": 5.0, "cucharaditas": 5.0}
 _N = (r"\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|one|two|three|four|five|six|seven|"
       r"eight|nine|ten|eleven|twelve|fifteen|twenty|[一两二三四五六七八九十半]+|dos|tres|cuatro|"
-      r"cinco|seis|siete|ocho|nueve|diez|doce|una")
+      r"cinco|seis|siete|ocho|nueve|diez|doce|una|uno")
 _RAISED_TO = ("doubled", "gone", "went", "myself", "i'm", "im")
 """The word right before "up to" when a dose was raised to the number ("doubled up to 2",
 "gone up to 3", "pushed myself up to 4", "I'm up to 300"): the number is taken, not a limit."""
@@ -898,7 +898,8 @@ _NOT_RAISED_UP_TO = "".join(f"(?<!{w} )" for w in (
 words, and "bumped it up to", "worked my way up to", "now up to")."""
 _COUNT_EVENT = re.compile(
     rf"(?<![a-z0-9.\-])(?P<n>{_N})(?:\s*(?:-|to|or)\s*(?:{_N}))?\s*(?:x\s*)?(?:(?:{_COUNT_UNITS}|liquicaps?|gummies|pastillas?|"
-    rf"tabletas?|comprimidos?|c[aá]psulas?)(?![a-z])|of (?:them|those|these|it|the (?:tablets|"
+    rf"tabletas?|comprimidos?|comps?|c[aá]psulas?)(?![a-z])|"
+    rf"of (?:them|those|these|it|the (?:tablets|"
     rf"pills|caps|capsules)|my (?:pills|tablets))\b)"
     rf"|(?:\btake|\btaking|\btook|\btakes|\btaken|\bdoing|\bpopping|\bpopped|\bswallowed|\bhad|"
     rf"\bgive|\bgiving|\bgave|吃了?|服了?|服用|喂了?|\btom[eéoó]|\btomando|\btomado|\btomaba|"
@@ -943,7 +944,8 @@ _TOTAL = re.compile(
 an amount in the drug's unit (a count when it is small and below the strength)."""
 _COUNTED_AFTER = re.compile(
     rf"\s*(?:more\s+)?(?:{_COUNT_UNITS}|ones?\b|of (?:them|those|these|it|the|my|his|her|their|"
-    r"hers|his)\b|pastillas?|tabletas?|comprimidos?|c[aá]psulas?|de (?:ellas|esas|estas|las)\b)")
+    r"hers|his)\b|pastillas?|tabletas?|comprimidos?|comps?\b|c[aá]psulas?|"
+    r"de (?:ellas|esas|estas|las)\b)")
 """Words after a number that make it a count of units: "took 6 of them", "8 pastillas"."""
 _COUNT_STRENGTH = re.compile(
     rf"(?<![a-z0-9.,])(?P<n>{_N})(?:\s*(?:x|×|\*)\s*|\s*(?:片|粒|颗)\s*|\s+(?:(?:tablets?|tabs?|"
