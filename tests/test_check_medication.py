@@ -1550,6 +1550,25 @@ def test_round17_spanish_counts(check: MedicationCheck) -> None:
     assert not found(check, "Tengo Enantyum 25. Me tomo uno cada 8 horas.") & DANGEROUS
 
 
+def test_round17_renal_cap_for_one_indication(check: MedicationCheck) -> None:
+    """Rivaroxaban 20 mg is the AF dose only above CrCl 50 (15 mg at or below); for VTE the
+    same clearance keeps 20 mg, so the cap needs the conversation to name AF."""
+    assert "renal_contraindicated" in found(
+        check, "NVAF, 76M, 82 kg, CrCl 38. Starting Xarelto 20 mg daily with the evening meal.")
+    assert "renal_contraindicated" in found(check, "房颤，肌酐清除率35，利伐沙班20mg每天一次")
+    assert "renal_contraindicated" in found(
+        check, "Varón 79 años, FA no valvular, CrCl 35 mL/min. ¿Rivaroxabán 20 mg cada 24 h?")
+    assert "renal_contraindicated" not in found(
+        check, "NVAF, CrCl 38. Starting Xarelto 15 mg daily with the evening meal.")
+    assert "renal_contraindicated" not in found(
+        check, "AF, CrCl 80, Xarelto 20 mg daily with the evening meal.")
+    assert "renal_contraindicated" not in found(
+        check, "Finished 3 weeks of treatment for a DVT. CrCl 40. Now Xarelto 20 mg once daily.")
+    # edoxaban: 30 mg at CrCl 15-50 in both of its indications
+    assert "renal_contraindicated" in found(check, "AF, CrCl 40, edoxaban 60 mg daily")
+    assert "renal_contraindicated" not in found(check, "AF, CrCl 40, edoxaban 30 mg daily")
+
+
 def test_round12_combined_pill_with_an_inducer(check: MedicationCheck) -> None:
     assert "interaction_major" in found(
         check, "I've just been started on rifampicin for latent TB. I'm on the pill (Rigevidon). "

@@ -573,7 +573,7 @@ class Assessor:
                 f"(opioid-tolerant); in an opioid-naive patient every strength can stop "
                 f"breathing. (Source: {patch.source})",
                 f"{drug.id}: patch in an opioid-naive patient")
-        add_organ = self._organ(drug, facts, dose)
+        add_organ = self._organ(drug, facts, dose, said)
         if add_organ is not None:
             add(*add_organ)
         if facts.allergies_other and not own:
@@ -610,10 +610,10 @@ class Assessor:
                     f"{drug.id}: Beers {beers.recommendation}")
         return out
 
-    def _organ(self, drug: Drug, facts: Facts, dose: tuple[float, str] | None
+    def _organ(self, drug: Drug, facts: Facts, dose: tuple[float, str] | None, said: str = ""
                ) -> tuple[str, float, str, str] | None:
         name = drug.display
-        cap_problem = self._organ_cap(drug, facts, dose)
+        cap_problem = self._organ_cap(drug, facts, dose, said)
         if cap_problem is not None:
             return cap_problem
         renal = drug.renal
@@ -658,21 +658,25 @@ class Assessor:
                     f"{drug.id}: hepatic {hep.level} ({hep.severity}), severity unclear")
         return None
 
-    def _organ_cap(self, drug: Drug, facts: Facts, dose: tuple[float, str] | None
-                   ) -> tuple[str, float, str, str] | None:
+    def _organ_cap(self, drug: Drug, facts: Facts, dose: tuple[float, str] | None,
+                   said: str = "") -> tuple[str, float, str, str] | None:
         """A stated daily dose above the organ limit's ``max_daily``, where that limit
-        certainly applies (eGFR below its threshold, or words that mean it)."""
+        certainly applies (eGFR below its threshold, or words that mean it); an indication's
+        cap only where the conversation names the indication."""
         if dose is None:
             return None
-        caps: list[tuple[str, OrganLimit, float | None, DoseLimit]] = []
+        caps: list[tuple[str, OrganLimit, float | None, DoseLimit, str]] = []
         for organ, limit in (("renal", drug.renal), ("hepatic", drug.hepatic)):
             if limit is None:
                 continue
             # the strictest renal step first: a dose above it is reported with its own cap
-            caps.extend((organ, limit, step.below, step.max_daily)
+            caps.extend((organ, limit, step.below, step.max_daily, limit.source)
                         for step in sorted(limit.steps, key=lambda st: st.below))
             if limit.max_daily is not None:
-                caps.append((organ, limit, limit.below, limit.max_daily))
+                caps.append((organ, limit, limit.below, limit.max_daily, limit.source))
+            caps.extend((organ, limit, c.below, c.max_daily, c.source)
+                        for c in limit.indication_caps
+                        if any(_word_in(w, said) for w in c.when))
         renal = drug.renal
         if (renal is not None and renal.max_daily_per_kg is not None
                 and facts.weight_kg is not None and drug.doses):
@@ -681,8 +685,8 @@ class Assessor:
                         "mg")
             caps.append(("renal", renal, renal.below,
                          DoseLimit(amount=round(renal.max_daily_per_kg * facts.weight_kg, 1),
-                                   unit=unit)))
-        for organ, limit, below_at, cap in caps:
+                                   unit=unit), renal.source))
+        for organ, limit, below_at, cap, source in caps:
             if organ == "renal":
                 if facts.renal is None:
                     continue
@@ -705,7 +709,7 @@ class Assessor:
             return (f"{organ}_contraindicated", 1.0,
                     f"{drug.display}: {_fmt(value)} {cap.unit} a day is above the maximum of "
                     f"{_fmt(cap.amount)} {cap.unit} a day with this {where} function. "
-                    f"{limit.note} (Source: {limit.source})",
+                    f"{limit.note} (Source: {source})",
                     f"{drug.id}: {_fmt(value)} {cap.unit}/day vs {organ} max {_fmt(cap.amount)}")
         return None
 
@@ -1456,6 +1460,13 @@ def _summed_per_owner(owners: Sequence[tuple[int, int]], doses: Sequence[Dose],
             return None
         total += max(known)
     return total
+
+
+def _word_in(word: str, said: str) -> bool:
+    """``word`` (lower case) in ``said`` as a whole word (Chinese: anywhere)."""
+    if re.search(r"[\u4e00-\u9fff]", word):
+        return word in said
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", said) is not None
 
 
 def _span_of(doses: Sequence[Dose]) -> tuple[int, int]:

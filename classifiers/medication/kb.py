@@ -243,6 +243,17 @@ class RenalStep(_Strict):
     max_daily: DoseLimit
 
 
+class IndicationCap(_Sourced):
+    """A renal daily maximum that holds only for one indication, named by words in the
+    conversation (rivaroxaban in atrial fibrillation: 15 mg once daily at CrCl 50 or less;
+    the same 20 mg is right for VTE at that clearance)."""
+
+    below: float = Field(gt=0, le=120, description="Applies when eGFR/CrCl is below this.")
+    max_daily: DoseLimit
+    when: list[str] = Field(min_length=1, description="Words (lower case) that name the "
+                            "indication; the cap applies only when one is in the conversation.")
+
+
 class OrganLimit(_Sourced):
     """Renal limits use eGFR or creatinine clearance in mL/min (``below``); hepatic limits use
     the severity of liver disease in which the level applies. ``max_daily`` is the lower
@@ -261,6 +272,8 @@ class OrganLimit(_Sourced):
         default=None, gt=0, le=120, description="Renal: contraindicated below this eGFR/CrCl "
         "although the limit above it is a dose adjustment (dofetilide: 250 mcg twice daily "
         "below 60, 125 mcg below 40, contraindicated below 20).")
+    indication_caps: list[IndicationCap] = Field(default_factory=list, description="Renal: "
+                                                 "daily maxima for one indication only.")
     max_daily_per_kg: float | None = Field(
         default=None, gt=0, description="Renal: a daily maximum per kg of stated body weight "
         "in the unit of the drug's dose limits (enoxaparin below CrCl 30: 1 mg/kg once daily).")
