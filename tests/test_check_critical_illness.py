@@ -1318,6 +1318,53 @@ def test_fresh_set_12_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] == 0.0
 
 
+def test_development_set_13(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_13.jsonl (0.12.0): 110 emergencies, 20 urgent and 130
+    look-alikes by an author who never saw the rules, 45% Chinese or Spanish. Measured before
+    the round, rules alone: 85/110 emergencies, look-alikes flagged 6/130 (with the learned
+    backstop 94/110, 7/130); after: 95/110, 4/130. Tuned on now: floors."""
+    m = _metrics(check, "critical_eval_13.jsonl")
+    assert m["recall"] >= 95 / 110
+    assert m["benign_flagged"] <= 4 / 130
+
+
+def test_fresh_set_13_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_13_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    written with set 13 and measured once before the 0.12.0 round: rules alone 20/25, 0/30
+    look-alikes (with the backstop 23/25, 1/30; unchanged after). A floor only."""
+    m = _metrics(check, "critical_eval_13_fresh.jsonl")
+    assert m["recall"] >= 20 / 25
+    assert m["benign_flagged"] == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "I think my 18 month old swallowed one of those little round coin batteries from the "
+    "kitchen scales",
+    "mi niña de 2 años tenía en la boca la pila del mando del coche y ahora no la encuentro",
+    "mi hijo de 4 años se tragó 2 o 3 bolitas magnéticas de juguete hace una hora",
+    "我16岁的女儿跟我吵架后，把一整板对乙酰氨基酚吃了，大概16片",
+    "back pain for years but now sciatica is going down both legs and I cant really feel the "
+    "toilet paper when I wipe",
+    "tengo hernia discal L5-S1. tengo la zona de los genitales y el ano como acorchada y no he "
+    "podido orinar en todo el día",
+    "desde hace 2 horas veo como una cortina negra que sube desde abajo en el ojo izquierdo",
+    "mi hijo de 5 años se cayó a la piscina, estuvo debajo del agua un minuto, sigue tosiendo "
+    "y está muy adormilado",
+    "Triage note: 54F, 2h epigastric/central discomfort + nausea + SOB, diaphoretic",
+])
+def test_round_0_12_emergencies(check: CriticalIllnessCheck, text: str) -> None:
+    assert any(c.startswith("emergency.") for c in found(check, text))
+
+
+@pytest.mark.parametrize("text", [
+    "chest pain on the left side when I press on my ribs, started after moving a sofa, worse "
+    "when I lift my arm, no breathlessness, no sweating, I'm 26",
+    "吃完海鲜身上起了几块风团，很痒，嘴唇、舌头、喉咙都没事，呼吸正常",
+])
+def test_round_0_12_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
+
+
 @pytest.mark.parametrize("text", [
     "mi hijo de 6 años alérgico al huevo comió pastel, le salieron ronchas por todo el cuerpo, "
     "tose, le silba el pecho",
