@@ -1365,6 +1365,24 @@ def test_round_0_12_look_alikes(check: CriticalIllnessCheck, text: str) -> None:
     assert not found(check, text)
 
 
+@pytest.mark.parametrize("text, reported", [
+    ("my husbands face drooped and he slurred this morning, we called 911 straight away and he "
+     "got the clot-busting drug. he's on the stroke unit now. what recovery should we expect?",
+     False),
+    ("我爸昨天突然说话含糊、手拿不住筷子，我们立刻打了120，医院做了溶栓，现在恢复得不错。出院后饮食要注意什么？",
+     False),
+    # care given, then the problem back: reported
+    ("he got the clot-busting drug on monday but now his face is drooping again and he cant "
+     "lift his arm", True),
+    ("上周我爸脑梗做了溶栓，今天又说话含糊、一侧手没力气", True),
+])
+def test_round_0_12_care_already_given(check: CriticalIllnessCheck, text: str,
+                                       reported: bool) -> None:
+    """0.12.0 ``care_given``: emergency care already given for the episode closes it, and
+    onset words or a plain "now" do not reopen it; "again", "but now", 又 do."""
+    assert any(c.startswith("emergency.") for c in found(check, text)) is reported
+
+
 @pytest.mark.parametrize("text", [
     "mi hijo de 6 años alérgico al huevo comió pastel, le salieron ronchas por todo el cuerpo, "
     "tose, le silba el pecho",

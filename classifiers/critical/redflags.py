@@ -127,6 +127,14 @@ class LanguageRules:
     """Cues that the episode was already assessed and closed ("they sent me home", "was
     discharged", "said my heart is fine"): a match followed by one in its sentence is history
     unless ``present`` says it is happening again."""
+    care_given: re.Pattern[str] | None = None
+    """0.12.0: emergency care already given or under way for the episode (thrombolysis, a
+    stroke unit, a clear CT): a match followed by one anywhere later in the message is history
+    unless ``reopened`` comes after it. Stronger than ``treated``: onset words ("suddenly",
+    "this morning") and a plain "now" ("he's on the stroke unit now") do not reopen it."""
+    reopened: re.Pattern[str] | None = None
+    """0.12.0: cues after ``care_given`` that the problem is back or worse ("again", "still",
+    "but now he has")."""
     age: tuple[re.Pattern[str], ...] = ()
     feature_negation: re.Pattern[str] | None = None
     """0.4.0: cues that negate the *last* feature of a match that runs into a later clause
@@ -255,7 +263,8 @@ _LEXICON_REF = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
 """0.6.0: ``{{name}}`` in a pattern is the language's alternatives of lexicon ``name``."""
 _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "present",
                "clause_breaks", "conditional", "education", "anchors", "pregnancy",
-               "temperature", "question", "names", "presents", "treated", "feature_negation")
+               "temperature", "question", "names", "presents", "treated", "care_given", "reopened",
+               "feature_negation")
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
               "also", "unless", "age_months", "ask_age", "temperature", "pregnancy",
@@ -649,6 +658,10 @@ def _context(rules: LanguageRules, text: str, start: int, end: int,
     # comes before the symptom, which is a new problem after discharge. 0.7.0: a present
     # cue in the discharge's own clause, before it, dates the discharge ("现在已经出院了",
     # "now discharged"); one anywhere else in the sentence still reopens the episode.
+    care = rules.care_given.search(text, end) if rules.care_given is not None else None
+    if care is not None and (rules.reopened is None
+                             or not memo.found(rules.reopened, text, care.end(), len(text))):
+        return "history"
     treated = rules.treated.search(text, end, s_right) if rules.treated is not None else None
     if treated is not None:
         t_left, _ = bounds(_CLAUSE_END, text, treated.start(), treated.end())
