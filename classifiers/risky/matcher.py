@@ -982,7 +982,7 @@ class RiskyMatcher:
                 # a purpose with a clinician's decision in the sentence ("as directed on exam
                 # days", "the dentist prescribed it: will it be addictive") is use, not misuse
                 # (a prescription named, "阿普唑仑是医生开的 ... 会上瘾吗", is use, not misuse)
-                skip = ("accidental", "disposal", "sanctioned") if group in (
+                skip = ("accidental", "disposal", "sanctioned", "resolved") if group in (
                     "extra", "supply") else (
                     "accidental", "sanctioned", "prescribed", "side_effect") \
                     if group == "purpose" else ("accidental",)
