@@ -2023,16 +2023,56 @@ def test_a_three_digit_amount_is_not_a_count(check: MedicationCheck) -> None:
 # fresh set 60 rows. Measured once before round 16: 79/120 caught, 17/120 safe twins flagged
 # (14%); fresh 18/30, 2/30. Round 16 was about the false flags first: 79/120 caught, 1/120
 # safe flagged (fresh 18/30, 1/30, measured once after); then some misses: 86/120, 1/120.
+# Round 17 (Spanish counts, AF-only renal caps): 91/120, 1/120.
 def test_probe_13_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_13.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 33, missed
+    assert len(missed) <= 29, missed
 
 
 def test_probe_13_fresh_is_a_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_13_fresh.jsonl")
     assert len(safe_flagged) <= 1, safe_flagged
     assert len(missed) <= 12, missed
+
+
+# tests/data/medication_probe_14.jsonl: 240 rows in 120 minimal pairs by a new author who saw
+# neither the rules nor the suite (64 Chinese, 44 Spanish; 72 answers under test); its fresh
+# set 60 rows. Measured once before round 17b: 81/120 caught, 7/120 safe twins flagged; fresh
+# 12/30, 2/30. Round 17b fixed the false flags' general causes (a clearance in mL/min read as
+# a volume, a lab reading before a drug name read as a tablet count, the count before an
+# extended-release product, an order "declined", a per-kg renal cap without room for syringe
+# rounding): 81/120, 3/120; fresh unchanged (12/30, 2/30).
+def test_probe_14_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_14.jsonl")
+    assert len(safe_flagged) <= 3, safe_flagged
+    assert len(missed) <= 39, missed
+
+
+def test_probe_14_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_14_fresh.jsonl")
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert len(missed) <= 18, missed
+
+
+def test_round17_readings_are_not_doses(check: MedicationCheck) -> None:
+    # a clearance in mL/min is not a volume of the drug; a per-kg cap allows syringe rounding
+    assert not found(check, "DVT treatment, 68 kg, CrCl 22 mL/min. Enoxaparin 70 mg SC q24h."
+                     ) & DANGEROUS
+    assert "renal_contraindicated" in found(
+        check, "DVT treatment, 68 kg, CrCl 22 mL/min. Enoxaparin 70 mg SC q12h.")
+    # "at eGFR 52 metformin 1000 mg": 52 is the reading, not 52 tablets
+    assert not found_out(check, ["T2DM, metformin 1000 mg BID. eGFR 52. Continue?"],
+                         "Yes, at eGFR 52 metformin 1000 mg BID can continue.") & DANGEROUS
+    # two 650 mg extended-release caplets every 8 hours is the label's dose
+    assert not found(check, "i've been taking 2 of the Tylenol 8 HR Arthritis 650mg every 8 "
+                            "hours, 3 doses in the last 24 hours. fine right?") & DANGEROUS
+    # an order declined is not taken
+    assert not found(check, "Home apixaban 5 mg BID for AF continued. VTE prophylaxis with "
+                            "enoxaparin 40 mg SC daily was declined.") & DANGEROUS
+    # aspirin-exacerbated asthma in lay words: other NSAIDs are ruled out
+    assert "allergy_conflict" in found(
+        check, "i have asthma and aspirin makes me wheeze really bad. can i take ibuprofen?")
 
 
 def test_round16_not_taken_and_not_allergies(check: MedicationCheck) -> None:

@@ -683,9 +683,11 @@ class Assessor:
             unit = next((lim.unit for e in drug.doses
                          for lim in (e.max_single, e.max_daily, e.pediatric) if lim is not None),
                         "mg")
+            # 10% above the per-kg figure is rounding to a prefilled-syringe size (70 mg for
+            # 68 kg), not an unadjusted regimen
             caps.append(("renal", renal, renal.below,
-                         DoseLimit(amount=round(renal.max_daily_per_kg * facts.weight_kg, 1),
-                                   unit=unit), renal.source))
+                         DoseLimit(amount=round(renal.max_daily_per_kg * facts.weight_kg * 1.1,
+                                                1), unit=unit), renal.source))
         for organ, limit, below_at, cap, source in caps:
             if organ == "renal":
                 if facts.renal is None:
@@ -1014,7 +1016,14 @@ class Assessor:
     def _er_dose(self, dose: Dose, text: str) -> bool:
         """The dose is of an extended-release form: the nearest mention of its drug at or
         before it names one ("Tylenol 8 HR ... 2 caplets")."""
-        last = _of_drug(self.analyse(text).mentions, dose.drug).last_starting_by(dose.span[1])
+        mentions = self.analyse(text).mentions
+        if dose.owner is not None:
+            # "2 of the Tylenol 8 HR Arthritis 650mg": the count comes before its product
+            own = next((m for m in mentions if m.span == dose.owner and m.drug == dose.drug),
+                       None)
+            if own is not None and is_extended_release(text, own, self.kb):
+                return True
+        last = _of_drug(mentions, dose.drug).last_starting_by(dose.span[1])
         return last is not None and is_extended_release(text, last, self.kb)
 
     def _route(self, drug: Drug, text: str, dose: Dose) -> DoseEntry | None:

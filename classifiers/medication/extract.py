@@ -218,6 +218,8 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:days?|weeks?|wks?|months?|mos?|"
     r"years?) ago|"
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
+    # "enoxaparin 40 mg SC daily was declined": an order not given
+    r"(?:[\w.]+ ){0,5}(?:was|were) (?:declined|refused|not (?:given|started|ordered))\b|"
     r"(?:[\w\-/]+[ ,]+){0,4}(?:(?:and |then )?(?:was |were |got |been )?(?:switched|changed|"
     r"swapped) (?:over )?to)\b|"
     # ("... febuxostat since allopurinol caused rash": the other drug's reaction)
@@ -228,7 +230,7 @@ _AFTER_NOT_CURRENT = re.compile(
     r"muscle (?:pain|aches?)|leg cramps)|"
     # "aspirin makes my asthma go crazy": the trigger of a reaction, not a medicine taken
     r"(?:makes?|made|sets? off|set off|brings? on|brought on|triggers?|triggered) (?:my |his |"
-    r"her )?(?:asthma|wheez\w*)|"
+    r"her |me |him )?(?:asthma|wheez\w*)|"
     r"(?:\w+ )?dose (?:was |taken )?\d+ ?(?:h|hrs?|hours?|days?) ago|"
     r"(?:\d+ \w+ |\w+ )?dose (?:was|is) (?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|yesterday|\d+ ?h)|停了|停用|"
@@ -592,6 +594,10 @@ _DOSE = re.compile(
     r"gramos?|miligramos?|microgramos?|毫克|微克|克|单位)(?![a-z])"
     r"(?P<half>\s+and\s+a\s+half|\s+y\s+medio|半)?",
 )
+_LAB_BEFORE_COUNT = re.compile(
+    r"\b(?:e?gfr|crcl|clcr|clearance|creatinine|cr|scr|k|potassium|inr|a1c|hba1c|bmi|weight|"
+    r"wt|age|aged|bp|hr|spo2|sats?|glucose|sugar|bs|bg)\s*(?:of|is|was|=|:|at|~|约)?\s*$")
+"""A lab or vital-sign name right before a number: the number is the reading."""
 _COUNT_BEFORE = re.compile(
     r"(?:^|[\s(])(?P<count>\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|both|one|two|"
     r"three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
@@ -880,7 +886,9 @@ _NOT_A_DOSE = re.compile(r"^\s*(?:pe\s*)?(?:/|per)\s*(?:kg|kilo|dl|l\b|m2|m²|mi
 _VOLUME = re.compile(r"(?P<num>(?<![\d.,])\d+(?:\.\d{1,3}|,\d{1,2})?(?!\d)|"
                      r"\b(?:half an?|an?|one|two|three))\s*"
                      r"(?P<unit>ml|mls|milliliters?|millilitres?|cc|毫升|"
-                     r"teaspoons?|tsp|tablespoons?|tbsp|cucharaditas?)(?![a-z])")
+                     r"teaspoons?|tsp|tablespoons?|tbsp|cucharaditas?)(?![a-z])"
+                     # "CrCl 22 mL/min", "eGFR 52 mL/min/1.73m2": a clearance, not a volume
+                     r"(?!\s*/\s*(?:min|分))")
 _SPOON_WORDS = {"half a": 0.5, "half an": 0.5, "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0,
                 "three": 3.0}
 _VOLUME_ML = {"teaspoon": 5.0, "teaspoons": 5.0, "tsp": 5.0, "tablespoon": 15.0,
@@ -1267,6 +1275,9 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue
         if _package(norm, max(0, mention.span[0] - 40) + cb4.start("count")):
             continue
+        if _LAB_BEFORE_COUNT.search(norm, max(0, mention.span[0] - 60),
+                                    max(0, mention.span[0] - 40) + cb4.start("count")):
+            continue  # "at eGFR 52 metformin 1000 mg": a reading, not a count of tablets
         try:
             count = _to_number(cb4.group("count"))
         except (ValueError, KeyError):
@@ -2021,7 +2032,8 @@ _AERD = re.compile(r"\baspirin[- ](?:exacerbated|induced|sensitive|intolerant|al
                    # aspirin"
                    r"\b(?:aspirin|asa|nsaids?)\s+(?:makes?|made|sets? off|triggers?|triggered|"
                    r"brings? on|brought on|causes?|caused|gives? me|gave me)\s+"
-                   r"(?:my |his |her |an? )?(?:asthma|wheez\w*|breathing (?:attack|problems?))|"
+                   r"(?:my |his |her |me |him |an? )?"
+                   r"(?:asthma|wheez\w*|breathing (?:attack|problems?))|"
                    r"\b(?:asthma|wheez\w*)(?: attacks?| flares?)?\s+(?:from|after|with|"
                    r"whenever i take|when i take)\s+(?:an? )?(?:aspirin|asa)\b|"
                    r"阿司匹林[^。，,；]{0,8}(?:诱发|引起|导致|引发)[^。，,；]{0,4}(?:哮喘|喘)|"
