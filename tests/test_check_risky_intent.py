@@ -1573,6 +1573,15 @@ def test_round13_look_alikes(check: RiskyIntentCheck, text: str) -> None:
     assert not found(check, text)
 
 
+def test_round13_resting_tachycardia_is_a_high_sign(check: RiskyIntentCheck) -> None:
+    """A resting heart rate of 130 or more (NEWS2 red score) raises a misuse to high."""
+    text = ("borrowed my mums levothyroxine to lose weight, been taking 3 of her 100s a day. "
+            "heart's going like 130 sitting down and im shaky")
+    assert any(c.startswith("high.") for c in found(check, text))
+    calm = "borrowed my mums levothyroxine to lose weight, been taking 3 of her 100s a day."
+    assert not any(c.startswith("high.") for c in found(check, calm))
+
+
 @pytest.mark.parametrize("text", [
     "my oncologist mentioned maybe dropping the oxaliplatin but i want to stop all my chemo now "
     "and try juicing",

@@ -1050,6 +1050,9 @@ class RiskyMatcher:
                     if t.has("misuse.safety_question", t.clause_context(cue.start)):
                         continue  # "周末朋友聚会能喝点酒吗": a question about the party (dev10)
                     severity = "moderate"
+                if severity == "moderate" and self._high_sign(t):
+                    severity = "high"  # misuse with an emergency sign now (a racing heart on
+                    # someone else's levothyroxine, dev11): possible toxicity
                 if entry.id == "nsaid_excess" and self._anticoagulated(t):
                     severity = "high"  # extra anti-inflammatory doses on a blood thinner: bleeding
                 intent = Intent(
