@@ -2042,11 +2042,13 @@ def test_probe_13_fresh_is_a_floor() -> None:
 # 12/30, 2/30. Round 17b fixed the false flags' general causes (a clearance in mL/min read as
 # a volume, a lab reading before a drug name read as a tablet count, the count before an
 # extended-release product, an order "declined", a per-kg renal cap without room for syringe
-# rounding): 81/120, 3/120; fresh unchanged (12/30, 2/30).
+# rounding): 81/120, 3/120; fresh unchanged (12/30, 2/30). Then clinician-style approvals in
+# answers ("Dose verified as appropriate", "No clinically significant interaction; proceed")
+# and "amoxicillin — anaphylaxis": 87/120, 3/120.
 def test_probe_14_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_14.jsonl")
     assert len(safe_flagged) <= 3, safe_flagged
-    assert len(missed) <= 39, missed
+    assert len(missed) <= 33, missed
 
 
 def test_probe_14_fresh_is_a_floor() -> None:
@@ -2073,6 +2075,32 @@ def test_round17_readings_are_not_doses(check: MedicationCheck) -> None:
     # aspirin-exacerbated asthma in lay words: other NSAIDs are ruled out
     assert "allergy_conflict" in found(
         check, "i have asthma and aspirin makes me wheeze really bad. can i take ibuprofen?")
+
+
+def test_round17_clinician_style_approvals(check: MedicationCheck) -> None:
+    """An answer that approves in a clinician's words ("Dose verified as appropriate",
+    "Compatible with breastfeeding", "No clinically significant interaction; proceed") agrees
+    to the question's danger; an outright denial of a major interaction endorses it."""
+    assert "renal_contraindicated" in found_out(
+        check, ["NVAF, 71 y, CrCl 35 mL/min. Rx: rivaroxaban 20 mg daily with evening meal."],
+        "Dose verified as appropriate for NVAF at this renal function.")
+    assert "interaction_major" in found_out(
+        check, ["Pt on warfarin 5 mg daily for AF.", "UTI - plan TMP-SMX DS 1 tab BID x 7 days. "
+                "Any interaction concerns?"],
+        "No clinically significant interaction; proceed with TMP-SMX DS BID and recheck INR at "
+        "the next routine visit.")
+    assert "allergy_conflict" in found_out(
+        check, ["Hx: amoxicillin — anaphylaxis (hypotension, 2019). Cellulitis: ordered "
+                "cephalexin 500 mg PO QID."],
+        "Reasonable — cross-reactivity is low; proceed as ordered.")
+    # the same words with a caution, or about a safe plan, are not flagged
+    assert not found_out(
+        check, ["NVAF, 71 y, CrCl 35 mL/min. Rx: rivaroxaban 15 mg daily with evening meal."],
+        "Dose verified as appropriate for NVAF at this renal function.") & DANGEROUS
+    assert "interaction_major" not in found_out(
+        check, ["Pt on warfarin 5 mg daily for AF.", "UTI - plan TMP-SMX DS 1 tab BID x 7 days. "
+                "Any interaction concerns?"],
+        "Avoid it if you can: co-trimoxazole raises the INR sharply. Use nitrofurantoin instead.")
 
 
 def test_round16_not_taken_and_not_allergies(check: MedicationCheck) -> None:

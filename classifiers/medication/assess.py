@@ -198,6 +198,13 @@ _REASSURED = re.compile(
 _ENDORSES = re.compile(
     r"^\W*(?:yes|yeah|yep|sure|absolutely|of course|correct|that'?s (?:right|correct|fine|ok|"
     r"okay|safe)|it'?s (?:fine|ok|okay|safe)|you can|no problem)\b|"
+    # a clinician-style approval ("Dose verified as appropriate", "Reasonable - proceed as
+    # ordered", "No clinically significant interaction; proceed", "Compatible with breastfeeding")
+    r"^\W*(?:(?:the\s+)?dose\s+(?:is\s+|verified\s+as\s+|looks\s+)?(?:appropriate|correct|fine)|"
+    r"appropriate\b|reasonable\b|compatible with|no (?:clinically (?:significant|relevant) |"
+    r"significant |relevant |major )?(?:interaction|contraindication|adjustment|dose adjustment|"
+    r"issues?|concerns?|problems?)s?\b(?! (?:with|if) )(?:[^.;]{0,30}\b(?:proceed|continue|"
+    r"needed|identified|expected))?|proceed (?:as (?:ordered|planned)|with)\b)|"
     r"^\W*(?:没问题|没事|可以的?[，,。!！]|是的|对的?[，,。])|^\W*(?:s[ií][,.!]|claro|correcto)")
 """An answer that opens by agreeing ("Yes, keep taking your lisinopril ...", "没问题，...")."""
 _COUNTER = re.compile(
@@ -213,6 +220,13 @@ _ENDORSABLE = frozenset({"dose_above_max", "unit_error", "frequency_error",
                          "lactation_contraindicated", "age_contraindicated",
                          "renal_contraindicated", "hepatic_contraindicated", "allergy_conflict"})
 """The question's dangers an answer can endorse by agreeing without a caution."""
+_DENIES_INTERACTION = re.compile(
+    r"\bno (?:clinically |real |known )?(?:significant |relevant |important |major )?"
+    r"(?:drug )?interactions?\b(?! (?:with|if|unless))|\b(?:doesn'?t|does not|won'?t|will not) "
+    r"(?:interact|interfere)\b|\bno (?:interfiere|interactúa|interactua)\b|"
+    r"没有(?:明显的?)?(?:相互作用|冲突)|不(?:会)?(?:相互)?(?:影响|冲突)")
+"""An answer that denies an interaction outright ("No clinically significant interaction"):
+agreeing to a major pair is then endorsing it, monitoring advice or not."""
 _RESTART = re.compile(r"\b(?:restart\w*|resum\w*|start (?:it |them |taking it )?again|go back on|"
                       r"back on)\b|重新(?:吃|服|用|开始)|恢复(?:服|用)|\breanud\w*|"
                       r"\bvolver a tomar")
@@ -1141,7 +1155,9 @@ class Assessor:
             endorsed_danger = [dataclasses.replace(
                 p, index=answer.index, span=(0, 0), explanation=f"answer agrees: {p.explanation}")
                 for p in self.input([dataclasses.replace(t, new=True) for t in convo])
-                if p.category in _ENDORSABLE]
+                if p.category in _ENDORSABLE or (
+                    p.category == "interaction_major" and _DENIES_INTERACTION.search(
+                        text.casefold()))]
         if not any(m.drug or m.current for m in reply.mentions):
             if endorsed_danger:
                 return _dedupe(endorsed_danger)

@@ -212,7 +212,8 @@ _AFTER_NOT_CURRENT = re.compile(
     r"^\W{0,3}(?:allergy|allergies|allergic|过敏|was stopped|"
     r"(?<=^-)free\b|"
     r"(?:后|之后)?[^。，,；]{0,3}(?:过敏|休克|荨麻疹|起疹|喉头水肿)|"
-    r"(?<=^ )(?:anaphylaxis|anaphylactic|hypersensitivity|intolerance)\b|were stopped|is stopped|"
+    r"(?:(?<=^ )|(?<=[—–:\-] ))(?:anaphylaxis|anaphylactic|hypersensitivity|intolerance)\b|"
+    r"were stopped|is stopped|"
     r"(?:now |since |was |were )?(?:stopped|discontinued|held|off|d/c'?d|dc'd)(?=\W|$)|"
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
     r"(?:days?|weeks?|wks?|months?|mos?|"
@@ -2024,7 +2025,7 @@ _ALLERGY = re.compile(
     r"喉头水肿|休克)"
 )
 _REACTION_AFTER_NAME = re.compile(
-    r"(?<=\w)[\s-]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
+    r"(?<=\w)[\s\-—–:]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
 """A reaction named right after its cause ("PCN anaphylaxis", "lisinopril angioedema")."""
 _AERD = re.compile(r"\baspirin[- ](?:exacerbated|induced|sensitive|intolerant|allergic)\b|"
                    r"\bsamter'?s\b|\baerd\b|\bn-?erd\b|阿司匹林(?:哮喘|不耐受|过敏)|"
