@@ -2044,11 +2044,12 @@ def test_probe_13_fresh_is_a_floor() -> None:
 # extended-release product, an order "declined", a per-kg renal cap without room for syringe
 # rounding): 81/120, 3/120; fresh unchanged (12/30, 2/30). Then clinician-style approvals in
 # answers ("Dose verified as appropriate", "No clinically significant interaction; proceed")
-# and "amoxicillin — anaphylaxis": 87/120, 3/120.
+# and "amoxicillin — anaphylaxis": 87/120, 3/120; a count before its product takes the
+# schedule said after the strength: 89/120, 2/120.
 def test_probe_14_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_14.jsonl")
-    assert len(safe_flagged) <= 3, safe_flagged
-    assert len(missed) <= 33, missed
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert len(missed) <= 31, missed
 
 
 def test_probe_14_fresh_is_a_floor() -> None:
@@ -2101,6 +2102,22 @@ def test_round17_clinician_style_approvals(check: MedicationCheck) -> None:
         check, ["Pt on warfarin 5 mg daily for AF.", "UTI - plan TMP-SMX DS 1 tab BID x 7 days. "
                 "Any interaction concerns?"],
         "Avoid it if you can: co-trimoxazole raises the INR sharply. Use nitrofurantoin instead.")
+
+
+def test_round17_count_before_product_takes_its_schedule(check: MedicationCheck) -> None:
+    # "2 of the extra strength tylenol 500mg every 3 hrs": 1,000 mg eight times a day
+    assert "dose_above_max" in found(
+        check, "been taking 2 of the extra strength tylenol 500mg every 3 hrs since i woke up")
+    assert not found(check, "been taking 2 of the extra strength tylenol 500mg every 6 hrs "
+                            "since yesterday") & DANGEROUS
+    # "4 of the imodium 2mg caplets a day" is 8 mg a day, not 8 mg a dose; 15 a day is 30 mg
+    assert not found(check, "I've been taking 4 of the imodium 2mg caplets a day for 2 days. "
+                            "is that ok?") & DANGEROUS
+    assert "dose_above_max" in found(
+        check, "I've been taking about 15 of the imodium 2mg caplets a day for the past week.")
+    # "8 ... today" is the amount so far: 4 more tonight adds to it
+    assert "dose_above_max" in found(
+        check, "i've taken 8 of the imodium 2mg caplets today, can i take like 4 more tonight?")
 
 
 def test_round16_not_taken_and_not_allergies(check: MedicationCheck) -> None:

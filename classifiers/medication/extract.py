@@ -602,7 +602,7 @@ _LAB_BEFORE_COUNT = re.compile(
 _COUNT_BEFORE = re.compile(
     r"(?:^|[\s(])(?P<count>\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|both|one|two|"
     r"three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+(?:of\s+)?)?"
+    rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+)?(?:of\s+)?"
     r"(?:the\s+|my\s+|more\s+)?(?:(?:regular|plain|generic|strong)\s+)?$"
 )
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)"
@@ -1386,8 +1386,32 @@ def find_doses(text: str, mentions: Sequence[Mention],
                 add(x.drug, (start, c.end()), count, unit, None, owner=x.span)
                 continue
             add(x.drug, (start, c.end()), amount * count, unit, count, owner=x.span)
+    doses = _count_schedules(doses, norm)
     doses.extend(_same_day_totals(norm, doses, strengths))
     return doses
+
+
+_A_DAY_AFTER = re.compile(rf"\s*(?:(?:{_COUNT_UNITS})\s+)?(?:a|per|each|every)\s+day\b|\s*daily\b|"
+                          r"\s*(?:al|por)\s+d[ií]a\b")
+"""A whole day's count ("caplets a day"), not the amount so far ("today"), which a later
+"4 more tonight" adds to."""
+
+
+def _count_schedules(doses: list[Dose], norm: str) -> list[Dose]:
+    """A count said before its product takes the schedule said after the product's strength:
+    "2 of the extra strength tylenol 500mg every 3 hrs" is 1,000 mg 8 times a day, "4 of the
+    imodium 2mg caplets a day" is 8 mg a day (the strength's own dose carries the schedule)."""
+    out = list(doses)
+    for i, d in enumerate(out):
+        if d.count is None or d.per_day is not None or d.daily_total or d.weekly:
+            continue
+        nxt = next((e for e in doses if e is not d and e.drug == d.drug and e.count is None
+                    and e.owner == d.owner and 0 <= e.span[0] - d.span[1] <= 60
+                    and (e.per_day is not None or e.daily_total)), None)
+        if nxt is not None and (nxt.per_day is not None or _A_DAY_AFTER.match(
+                norm, nxt.span[1])):
+            out[i] = replace(d, per_day=nxt.per_day, daily_total=nxt.daily_total)
+    return out
 
 
 # ------------------------------------------------------------ repeated doses in one day
