@@ -2238,3 +2238,75 @@ def test_one_medicine_under_two_names_both_taken(check: MedicationCheck) -> None
                "says she's been taking both.")
     assert not found(check, "discharge med list has Norvasc 10 mg daily; she asks whether "
                             "amlodipine 10 mg is the same drug.") & DANGEROUS
+
+
+def test_round18_starting_doses(check: MedicationCheck) -> None:
+    """A dose said to start a drug whose label titrates for safety is held to the label's
+    starting dose (KB ``initial_max_single`` / ``initial_max_daily``); a titration step, an
+    established course or a dose after an earlier amount is not a start."""
+    for text in (
+            "New pt, bipolar I, lamotrigine-naive. Plan: lamotrigine 200 mg PO daily starting "
+            "today. Any issues?",
+            "男,62岁,痛风,CKD4期(eGFR 25)。拟起始别嘌醇300mg qd。请审核。",
+            "医生让我开始吃别嘌醇，每天300mg",
+            "Empezar con alopurinol 300 mg al día",
+            "Started clozapine 100 mg today",
+            "Start prazosin 5 mg tonight for nightmares",
+            "Initial methadone dose 40 mg for OUD"):
+        assert "dose_above_max" in found(check, text), text
+    for text in (
+            "Start lamotrigine 25 mg daily x 2 wks, then 50 mg daily x 2 wks, then 100 mg daily.",
+            "Has completed titration (25 mg wk 1-2, 50 mg wk 3-4, 100 mg wk 5). Plan: "
+            "lamotrigine 200 mg PO daily starting today (wk 6).",
+            "I started lamotrigine 25 mg two months ago and now take 200 mg daily. Coffee ok?",
+            "I've been on lamotrigine 200 mg a day for years. Can I drink alcohol?",
+            "我从去年开始吃别嘌醇300mg，每天一片",
+            "Starting allopurinol 100 mg daily, ok to take with food?",
+            "prazosin 1 mg at bedtime to start",
+            "Methadone 80 mg daily maintenance for years",
+            "Day 1 clozapine 12.5 mg at night"):
+        assert "dose_above_max" not in found(check, text), text
+
+
+def test_round18_reading(check: MedicationCheck) -> None:
+    # "100.8 F" is a temperature, not an 8-year-old female: the 7-week-old's weight is estimated
+    assert "dose_above_max" in found_out(
+        check, ["my baby is 7 weeks old and has a temp of 100.8 F. can i give her some infants "
+                "tylenol? how much?"],
+        "Yes, you can give 5 mL of Infants' Tylenol (160 mg/5 mL) every 4-6 hours.")
+    # "never taken any opioid painkiller" is opioid-naive; the first-dose limit applies with no
+    # route said (the entry holds only that limit)
+    assert "dose_above_max" in found(
+        check, "Dad (78) was discharged on OxyContin 80 mg twice a day. Before this admission "
+               "he'd never taken any opioid painkiller. Is that a normal dose?")
+    assert "dose_above_max" not in found(
+        check, "Dad (78) was discharged on OxyContin 10 mg twice a day. Before this admission "
+               "he'd never taken any opioid painkiller. Is that a normal dose?")
+
+
+def test_round18_combinations_and_amounts(check: MedicationCheck) -> None:
+    # a hyphenated combination names both medicines ("aspirin-free" names none)
+    assert "age_contraindicated" in found(
+        check, "my 7 yo had his tonsils out, they sent us home with acetaminophen-codeine liquid "
+               "every 4 hours")
+    # an answer adding a second acetaminophen product to the question's combination product:
+    # 1,300 mg a day of Norco plus 4,000 mg of Tylenol
+    asked = ["had knee surgery, on norco 10/325 one every 6 hours. still in a lot of pain. can i "
+             "add extra strength tylenol?"]
+    assert "dose_above_max" in found_out(
+        check, asked, "Yes, you can safely add Extra Strength Tylenol, 2 caplets (1,000 mg) every "
+                      "6 hours, alongside your Norco for better pain control.")
+    assert not found_out(
+        check, asked, "Be careful: Norco already contains acetaminophen (about 1,300 mg a day on "
+                      "your schedule). Adding 1,000 mg every 6 hours would take you well over "
+                      "the 4,000 mg daily limit. Ask your surgeon first.") & DANGEROUS
+    assert not found_out(
+        check, asked, "Yes, you can add Extra Strength Tylenol 500 mg, 1 caplet every 6 hours, "
+                      "alongside your Norco; that keeps you near 3,300 mg a day.") & DANGEROUS
+    # "each time" is one dose: 1.5 tablespoons (22.5 mL) of 160 mg/5 mL for a 30 lb child
+    assert "dose_above_max" in found(
+        check, "childrens tylenol (160mg/5ml) for my 3 yo (30 lb) every 6 hrs. i've been giving "
+               "1.5 tablespoons each time.")
+    assert "dose_above_max" not in found(
+        check, "childrens tylenol (160mg/5ml) for my 3 yo (30 lb) every 6 hrs. i've been giving "
+               "1.5 teaspoons each time.")

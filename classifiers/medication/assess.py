@@ -227,6 +227,16 @@ _DENIES_INTERACTION = re.compile(
     r"没有(?:明显的?)?(?:相互作用|冲突)|不(?:会)?(?:相互)?(?:影响|冲突)")
 """An answer that denies an interaction outright ("No clinically significant interaction"):
 agreeing to a major pair is then endorsing it, monitoring advice or not."""
+_ADDED = re.compile(r"\b(?:add(?:ed|ing)?|alongside|along with|on top of|together with|as well "
+                    r"as|in addition|with your|plus)\b|加(?:上|用|吃)|同时|一起|"
+                    r"\b(?:añad\w*|junto con|adem[aá]s)\b")
+"""The answer gives a product in addition to what the writer takes."""
+_SEES_DUPLICATE = re.compile(
+    r"\b(?:already|also) (?:contains|has|includes|got)\b|\btake you (?:\w+ )?(?:over|above)\b|"
+    r"已经?含有?|也含有?|\b(?:ya|tambi[eé]n) (?:contiene|lleva)\b")
+"""The answer sees the ingredient in the combination product (and counts it)."""
+_INSTEAD = re.compile(r"\b(?:instead|replace|replacing|switch\w*|stop (?:the|your|taking)|"
+                      r"rather than)\b|代替|换成|停(?:用|掉|吃)|\ben lugar de\b")
 _RESTART = re.compile(r"\b(?:restart\w*|resum\w*|start (?:it |them |taking it )?again|go back on|"
                       r"back on)\b|重新(?:吃|服|用|开始)|恢复(?:服|用)|\breanud\w*|"
                       r"\bvolver a tomar")
@@ -930,7 +940,9 @@ class Assessor:
         weight = facts.weight_kg if child else None
         if child and weight is None and facts.upper_age is not None:
             weight = _apls_weight(facts.upper_age)
-        limits = _limits(entry, weight if child else None, facts)
+        starting = (entry.initial_max_single or entry.initial_max_daily) is not None and (
+            _starting(drug, text, dose.span))
+        limits = _limits(entry, weight if child else None, facts, starting)
         er = drug.extended_release
         if (er is not None and er.max_single is not None and entry.route == "oral"
                 and not limits.get("single", (0, "", True))[2] and self._er_dose(dose, text)):
@@ -989,6 +1001,40 @@ class Assessor:
                     f"(x{value / limit[0]:.1f})")
             break
         return out
+
+    def _added_to_combination(self, dose: Dose, convo: Sequence[Turn],
+                              analyses: dict[int, _Analysis], facts: Facts, answer: Turn
+                              ) -> list[Problem]:
+        """An answer's scheduled dose of an ingredient that a combination product in the
+        question already holds ("on Norco 10/325 every 6 hours, can I add extra strength
+        Tylenol?" - "Yes, 2 caplets every 6 hours alongside your Norco"): the two days'
+        amounts added up, as the labels' "do not use with any other drug containing
+        acetaminophen" asks; not when the answer replaces or stops the product."""
+        norm = answer.text.casefold()
+        # (a scheduled dose: a day's total the answer states may already include the product)
+        if dose.per_day is None or dose.owner is None or not _ADDED.search(norm) or (
+                _INSTEAD.search(norm) or _SEES_DUPLICATE.search(norm) or _OVER_LIMIT.search(
+                    norm)):
+            return []
+        held = 0.0
+        for t in convo:
+            a = analyses[t.index]
+            for d in a.doses:
+                if d.drug != dose.drug or d.daily is None or d.owner is None:
+                    continue
+                owner = next((m for m in a.mentions if m.span == d.owner and m.drug == d.drug),
+                             None)
+                if owner is None or not owner.current or owner.product is None or len(
+                        owner.product.components) < 2:
+                    continue
+                amount = _convert(d.daily, d.unit, dose.unit)
+                held = max(held, amount or 0.0)
+        if not held:
+            return []
+        total = Dose(dose.drug, dose.span, (dose.daily or 0.0) + held, dose.unit, None, True)
+        return [dataclasses.replace(p, explanation=f"{p.explanation} (with the combination "
+                                    f"product's {_fmt(held)} {dose.unit} a day in the question)")
+                for p in self._dose(total, facts, answer, answer.text, answer=True)]
 
     def _adjustment_denied(self, drugs: dict[str, Mention], facts: Facts, norm: str,
                            index: int) -> list[Problem]:
@@ -1083,8 +1129,10 @@ class Assessor:
                 # "Solu-Medrol 125 mg IV q6h": oral limits do not apply to an injected, inhaled
                 # or applied dose, and the KB has no limit for that route
                 return None
+        # (an entry with only a first-dose limit for the opioid-naive counts: without the
+        # fact it sets no limit)
         matching = [e for e in drug.doses if (e.max_single or e.max_daily or e.max_weekly
-                    or e.pediatric) and fits(e)]
+                    or e.pediatric or e.opioid_naive_max_single) and fits(e)]
         if not matching:
             return None
         if len(matching) == 1:
@@ -1212,6 +1260,8 @@ class Assessor:
             of_dose = self._dose(dose, facts, answer, answer.text, answer=True)
             if of_dose and self._fits_another(dose, reply, norm, spans, facts, answer):
                 continue
+            if not of_dose:
+                of_dose = self._added_to_combination(dose, convo, analyses, facts, answer)
             problems.extend(of_dose)
         for use in reply.release:
             if use.drug in warned or _WARN.search(_clause_around(norm, use.span)):
@@ -1620,6 +1670,59 @@ def _convert(amount: float, unit: str, target: str) -> float | None:
     return mg / factor
 
 
+_STARTING = re.compile(
+    r"\b(?:start(?:s|ing)? (?:today|now|tonight|tomorrow|this (?:morning|evening|week))|"
+    r"start(?:s|ing|ed)? (?:(?:him|her|me|them|(?:the )?(?:patient|pt))\s+)?(?:on|at|with)\b|"
+    r"(?:starting|initial|first) doses?|initial(?:ly)?|initiat(?:e|ed|ing|ion)|"
+    r"new start|begin(?:ning)? (?:at|with|on)\b)|起始|初始|首剂|首次|拟(?:开始|用|服)|"
+    r"开始(?:吃|服|用)|\bempez\w* (?:con|por|a tomar)\b|\bcomenz\w* (?:con|por|a tomar)\b|"
+    r"\bdosis (?:inicial|de inicio)\b|\binici\w* (?:con|el tratamiento)\b")
+"""A dose said to start the drug ("Plan: lamotrigine 200 mg daily starting today")."""
+_TITRATED = re.compile(r"\btitrat\w*|\bescalat\w*|滴定|逐渐加")
+_AMOUNT_BEFORE = re.compile(r"\d\s*(?:mg|mcg|µg|micrograms?|g|毫克|克)\b")
+_SENTENCE_END = re.compile(r"[.!?。！？;；\n](?!\d)")
+_NOT_STARTING = re.compile(
+    r"\b(?:now|currently|increas\w*|titrat\w*|up to|went up|goes up|maintenance|target|"
+    r"ago|since|last (?:year|month|week)|for (?:\d+|a few|several|many) (?:years?|months?|"
+    r"weeks?)|in (?:19|20)\d\d|years|long[- ]term|chronic|established|stable on|been (?:on|"
+    r"taking)|w(?:ee)?ks? ?\d|then|followed by|thereafter|after (?:\d|one|two|a) |restart\w*|"
+    r"ahora|actualmente|aument\w*|sub\w* a|hace (?:\d+|un|una|unos|unas|"
+    r"varios|varias) (?:años|meses|semanas)|luego|despu[eé]s)\b|维持|目标|加量|加到|增至|增加|"
+    r"之前|以前|已经|去年|年前|月前|重新|长期|一直|多年|然后|之后|再")
+"""The clause says the dose is not the first one ("started at 25, now 200")."""
+
+
+def _starting(drug: Drug, text: str, span: tuple[int, int]) -> bool:
+    """The dose at ``span`` starts ``drug``: a start word in its clause and none of an
+    established course, or the writer is new to the drug ("lamotrigine-naive")."""
+    norm = text.casefold()
+    # the dose's sentence ("医生让我开始吃别嘌醇，每天300mg": the start is a clause before)
+    lo = max(0, span[0] - UNIT_REACH)
+    hi = min(len(norm), span[1] + UNIT_REACH)
+    for m in _SENTENCE_END.finditer(norm, lo, span[0]):
+        lo = m.end()
+    end = _SENTENCE_END.search(norm, span[1], hi)
+    clause = norm[lo:end.start() if end else hi]
+    if _NOT_STARTING.search(clause) or _TITRATED.search(norm) or _AMOUNT_BEFORE.search(
+            norm, lo, span[0]):
+        # an established course, a titration, or a step after an earlier amount ("25 mg
+        # daily x 2 wks, 50 mg x 2 wks, 100 mg daily")
+        return False
+    if _STARTING.search(clause):
+        return True
+    for name in (drug.display, *drug.names, *drug.brands):
+        n = re.escape(name.casefold())
+        # "Plan: start allopurinol 300 mg", "Started clozapine 100 mg today"
+        if re.search(rf"\bstart(?:s|ing|ed)?\s+(?:(?:him|her|me|them|the patient|pt|patient|"
+                     rf"taking)\s+)?(?:on\s+)?{n}\b", clause):
+            return True
+        if re.search(rf"\b{n}[- ]na[iï]ve\b|\b(?:never (?:taken|had|been on|used|tried)|new to|"
+                     rf"not previously on) (?:any )?{n}\b", norm):
+            return True
+    return any(re.search(rf"(?:未用过|从未(?:用|服|吃)过|没(?:吃|用)过){re.escape(z)}", norm)
+               for z in drug.zh)
+
+
 def _apls_weight(age: float) -> float:
     """Estimated weight (kg) from age, APLS formulas (Advanced Paediatric Life Support, 5th/6th
     ed.): under 1 year (0.5 x months) + 4; 1-5 years 2 x age + 8; 6-12 years 3 x age + 7;
@@ -1631,11 +1734,12 @@ def _apls_weight(age: float) -> float:
     return 3 * min(age, 12) + 7
 
 
-def _limits(entry: DoseEntry, weight: float | None, facts: Facts | None = None
-            ) -> dict[str, tuple[float, str, bool, str]]:
+def _limits(entry: DoseEntry, weight: float | None, facts: Facts | None = None,
+            starting: bool = False) -> dict[str, tuple[float, str, bool, str]]:
     """kind -> (amount, unit, paediatric?, basis text). For a child with a weight, mg/kg limits
-    (never above the adult maximum); otherwise the adult limits, lowered for an older adult
-    or a first opioid dose where the label says so."""
+    (never above the adult maximum); otherwise the adult limits, lowered for an older adult,
+    a first opioid dose or (``starting``) a dose that starts the drug where the label says
+    so."""
     out: dict[str, tuple[float, str, bool, str]] = {}
     adult = {"single": entry.max_single, "daily": entry.max_daily, "weekly": entry.max_weekly}
     for kind, limit in adult.items():
@@ -1656,10 +1760,20 @@ def _limits(entry: DoseEntry, weight: float | None, facts: Facts | None = None
     if facts is not None and naive is not None and facts.opioid_naive:
         out["single"] = (naive.amount, naive.unit, False,
                          " as a first dose for someone not already taking opioids")
+    if starting:
+        for kind, limit in (("single", entry.initial_max_single),
+                            ("daily", entry.initial_max_daily)):
+            current = out.get(kind)
+            lower = _convert(current[0], current[1], limit.unit) if (
+                current is not None and limit is not None) else None
+            if limit is not None and (lower is None or lower > limit.amount):
+                out[kind] = (limit.amount, limit.unit, False,
+                             " when starting it (the label titrates up from there)")
     if "single" not in out and "daily" in out:
         # one dose cannot be more than the whole day's maximum
-        amount, unit, _, _ = out["daily"]
-        out["single"] = (amount, unit, False, " (the adult maximum for a whole day)")
+        amount, unit, _, basis = out["daily"]
+        whole = "starting" if basis.startswith(" when starting") else "adult"
+        out["single"] = (amount, unit, False, f" (the {whole} maximum for a whole day)")
     ped = entry.pediatric
     who = "a child" if facts is None or facts.is_child else "a body weight"
     if weight is not None and ped is not None:

@@ -371,6 +371,23 @@ class DrugMatcher:
                 plural = self._plural(tokens[i][0])
                 if plural is not None:
                     hit = (plural, tokens[i][1], tokens[i][2], 1)
+            if hit is None and "-" in tokens[i][0]:
+                # "acetaminophen-codeine liquid", "amlodipine-benazepril": a hyphenated
+                # combination, when every part is a medicine's name ("aspirin-free" is not)
+                parts: list[tuple[tuple[str, str, Product | None], tuple[int, int]]] = []
+                at = tokens[i][1]
+                for part in tokens[i][0].split("-"):
+                    entry = self._latin.get((part,))
+                    if entry is None or entry[1] not in ("name", "product"):
+                        parts = []
+                        break
+                    parts.append((entry, (at, at + len(part))))
+                    at += len(part) + 1
+                if len(parts) > 1:
+                    for (drug, via, product), span in parts:
+                        found.extend(self._mentions(drug, via, product, span))
+                    i += 1
+                    continue
             if hit is None:
                 word = tokens[i][0]
                 typo = self._typo(word) if len(word) >= 8 and word not in _NOT_TYPOS else None
@@ -687,7 +704,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"每天|每日|一天|一日|24\s*小时(?:内|之内)?"),
      "daily"),
     (re.compile(r"\b(?:at once|at a time|in one go|all at once|in one dose|single dose|per dose|"
-                r"each dose|stat|de una vez|de golpe|juntas|juntos)\b|一次|顿服|一下子|一口气"),
+                r"each dose|stat|each time|every time|de una vez|de golpe|juntas|juntos|"
+                r"cada vez)\b|一次|顿服|一下子|一口气|每次"),
      "single"),
     # what has been taken so far in a day, added up ("I've had 4 of them today", "总共",
     # "hoy llevo"): a day's total unless the same words say it was at once
@@ -1834,7 +1852,9 @@ _AGE = [
     re.compile(r"\b(\d{1,3})\s*(?:-|\s)?\s*(?:years?|yrs?|yr|y)\s*(?:-|\s)?\s*(?:old|o)\b"),
     re.compile(r"\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)\b"),
     re.compile(r"\b(?:aged?|age:?)\s*(\d{1,3})\b"),
-    re.compile(r"\b(\d{1,3})\s*(?:m|f|male|female|man|woman|boy|girl)\b(?!\s*(?:mg|kg|g)\b)"),
+    # (not a temperature's last digit: "temp of 100.8 F")
+    re.compile(r"\b(?<![\d.,])(\d{1,3})\s*(?:m|f|male|female|man|woman|boy|girl)\b"
+               r"(?!\s*(?:mg|kg|g)\b)"),
     re.compile(r"(\d{1,3})\s*(?:岁|周岁)"),
     re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d./]|\s*(?:"
                r"weeks?|wks?|"
@@ -2201,7 +2221,12 @@ _THIRD_ZH = (r"(?:老婆|妻子|爱人|姐姐|妹妹|嫂子|弟妹|女儿|儿媳
              r"邻居|她)")
 _OPIOID_NAIVE = re.compile(
     r"\bopioid[- ]na[iï]ve\b|\bna[iï]ve to opioids\b|\bnever (?:taken|had|used|been on) "
-    r"(?:any )?(?:opioids|narcotics|opiates|strong painkillers)\b|\bno (?:prior |previous )?"
+    r"(?:any )?(?:opioids|narcotics|opiates|strong painkillers)\b|"
+    # "he'd never taken any opioid painkiller"
+    r"\bnever (?:taken|had|used|been on|took) (?:an |any )?(?:opioid|narcotic|opiate)s? "
+    r"(?:painkillers?|pain ?killers?|pain (?:meds?|medicines?|medications?|pills?))\b|"
+    r"\bnunca (?:ha|he|había|habia) tomado (?:ning[uú]n )?(?:opioides?|opi[aá]ceos?)\b|"
+    r"\bno (?:prior |previous )?"
     r"(?:opioids|opioid use|narcotics) (?:before|previously)\b|\bnot on (?:any )?(?:opioids|"
     r"narcotics)\b|未用过阿片|从未使用阿片|阿片类?(?:药物)?未耐受|未耐受阿片|非阿片(?:类)?耐受")
 

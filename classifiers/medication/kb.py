@@ -139,6 +139,16 @@ class Dose(_Sourced):
     opioid_naive_max_single: DoseLimit | None = Field(
         default=None, description="Highest labelled starting dose for a patient not already "
         "taking opioids; larger first doses risk fatal respiratory depression.")
+    initial_max_single: DoseLimit | None = Field(
+        default=None, description="Highest labelled single dose when the drug is started, "
+        "for everyone (first-dose syncope with alpha-blockers, methadone's first dose): "
+        "applied only to a dose said to start the drug ('starting today', 'initial', "
+        "'拟起始', 'dosis inicial', '<drug>-naive').")
+    initial_max_daily: DoseLimit | None = Field(
+        default=None, description="Highest labelled daily dose in the first days of "
+        "treatment where the label titrates for safety (lamotrigine rash, clozapine "
+        "seizures and collapse, allopurinol hypersensitivity): applied as "
+        "``initial_max_single`` is.")
 
     @model_validator(mode="after")
     def _some_limit(self) -> Dose:
