@@ -2310,3 +2310,22 @@ def test_round18_combinations_and_amounts(check: MedicationCheck) -> None:
     assert "dose_above_max" not in found(
         check, "childrens tylenol (160mg/5ml) for my 3 yo (30 lb) every 6 hrs. i've been giving "
                "1.5 teaspoons each time.")
+
+
+def test_round18_dose_reduction_criteria(check: MedicationCheck) -> None:
+    """KB ``criteria_caps``: a lower dose when enough of the label's criteria hold, for the
+    indication named (apixaban in AF: two of age >= 80, weight <= 60 kg, creatinine >= 1.5)."""
+    for text in ("NVAF. Age 84, weight 56 kg, SCr 0.9 mg/dL. Apixaban 5 mg BID ordered.",
+                 "AF, 82 yo, creatinine 1.7, on eliquis 5mg twice a day",
+                 "房颤，85岁，体重55公斤，阿哌沙班5mg 一天两次",
+                 "AF, 50 kg woman, Lixiana 60 mg once daily"):
+        assert "dose_above_max" in found(check, text), text
+    for text in ("NVAF. Age 84, weight 76 kg, SCr 0.9 mg/dL. Apixaban 5 mg BID ordered.",
+                 "DVT. Age 84, weight 56 kg. Apixaban 5 mg BID.",
+                 "NVAF. Age 84, weight 56 kg. Apixaban 2.5 mg BID ordered.",
+                 "AF, 50 kg woman, Lixiana 30 mg once daily"):
+        assert "dose_above_max" not in found(check, text), text
+    # an answer that approves the unreduced dose agrees to the danger
+    assert "dose_above_max" in found_out(
+        check, ["NVAF. Age 84, weight 56 kg, SCr 0.9 mg/dL. Apixaban 5 mg BID ordered."],
+        "Dose appropriate; no adjustment needed.")

@@ -38,6 +38,7 @@ from classifiers.medication.extract import (
 )
 from classifiers.medication.kb import (
     BeersEntry,
+    CriteriaCap,
     CrossAllergy,
     DoseLimit,
     Drug,
@@ -597,6 +598,18 @@ class Assessor:
                 f"(opioid-tolerant); in an opioid-naive patient every strength can stop "
                 f"breathing. (Source: {patch.source})",
                 f"{drug.id}: patch in an opioid-naive patient")
+        for cap in drug.criteria_caps:
+            met = _criteria_met(cap, facts, said)
+            value = _convert(dose[0], dose[1], cap.max_daily.unit) if dose else None
+            if len(met) >= cap.need and value is not None and value > cap.max_daily.amount and (
+                    any(_word_in(w, said) for w in cap.when)):
+                add("dose_above_max", 1.0,
+                    f"{name}: {_fmt(value)} {cap.max_daily.unit} a day is above the "
+                    f"{_fmt(cap.max_daily.amount)} {cap.max_daily.unit} a day the label gives "
+                    f"for this patient ({', '.join(met)}). {cap.note} (Source: {cap.source})",
+                    f"{drug.id}: {_fmt(value)}/day vs reduced max "
+                    f"{_fmt(cap.max_daily.amount)} ({', '.join(met)})")
+                break
         add_organ = self._organ(drug, facts, dose, said)
         if add_organ is not None:
             add(*add_organ)
@@ -1721,6 +1734,41 @@ def _starting(drug: Drug, text: str, span: tuple[int, int]) -> bool:
             return True
     return any(re.search(rf"(?:未用过|从未(?:用|服|吃)过|没(?:吃|用)过){re.escape(z)}", norm)
                for z in drug.zh)
+
+
+_CREATININE = re.compile(
+    r"\b(?:s\.?cr|serum creatinine|creatinine|creat|cr)\b(?! ?cl)(?!\s*clearance)\s*(?:level\s*)?"
+    r"(?:of|is|was|at|:|=)?\s*(\d+(?:\.\d+)?)\s*(mg/dl|[µμu]mol/l)?|"
+    r"(?<!清除率)肌酐(?!清除)\s*[:：]?\s*(\d+(?:\.\d+)?)\s*([µμu]mol/l|mg/dl)?")
+
+
+def _creatinine_mg_dl(said: str) -> float | None:
+    """The highest serum creatinine stated, in mg/dL (µmol/L divided by 88.4; a bare number
+    above 20 is taken as µmol/L)."""
+    best = None
+    for m in _CREATININE.finditer(said):
+        raw, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        value = float(raw)
+        if (unit and unit != "mg/dl") or (not unit and value > 20):
+            value /= 88.4
+        best = value if best is None else max(best, value)
+    return best
+
+
+def _criteria_met(cap: CriteriaCap, facts: Facts, said: str) -> list[str]:
+    """The criteria of ``cap`` that the conversation states, in words."""
+    met = []
+    if cap.min_age is not None and facts.age_years is not None and (
+            facts.age_years >= cap.min_age):
+        met.append(f"age {facts.age_years:g}")
+    if cap.max_weight_kg is not None and facts.weight_kg is not None and (
+            facts.weight_kg <= cap.max_weight_kg):
+        met.append(f"weight {facts.weight_kg:g} kg")
+    if cap.min_creatinine_mg_dl is not None:
+        scr = _creatinine_mg_dl(said)
+        if scr is not None and scr >= cap.min_creatinine_mg_dl:
+            met.append(f"creatinine {scr:.1f} mg/dL")
+    return met
 
 
 def _apls_weight(age: float) -> float:

@@ -222,6 +222,29 @@ class Patch(_Sourced):
                                        "is too strong for them, Duragesic label 4).")
 
 
+class CriteriaCap(_Sourced):
+    """A lower daily maximum when ``need`` of the label's patient criteria hold, for one
+    indication named in the conversation (apixaban in atrial fibrillation: 2.5 mg twice
+    daily with two of age >= 80, weight <= 60 kg, serum creatinine >= 1.5 mg/dL). A
+    criterion the conversation does not state counts as not met."""
+
+    max_daily: DoseLimit
+    need: int = Field(ge=1, le=3)
+    min_age: float | None = Field(default=None, gt=0, le=120)
+    max_weight_kg: float | None = Field(default=None, gt=0, le=300)
+    min_creatinine_mg_dl: float | None = Field(default=None, gt=0, le=20)
+    when: list[str] = Field(min_length=1, description="Words (lower case) that name the "
+                            "indication; the cap applies only when one is in the conversation.")
+
+    @model_validator(mode="after")
+    def _enough_criteria(self) -> CriteriaCap:
+        given = sum(c is not None for c in (self.min_age, self.max_weight_kg,
+                                             self.min_creatinine_mg_dl))
+        if given < self.need:
+            raise ValueError("'need' is more than the criteria given")
+        return self
+
+
 class AgeLimit(_Sourced):
     """Not for children younger than ``min_years`` (Reye's syndrome, respiratory depression)."""
 
@@ -326,6 +349,7 @@ class Drug(_Strict):
     cross_allergies: list[CrossAllergy] = Field(default_factory=list)
     genotype: list[GenotypeRisk] = Field(default_factory=list)
     washout: Washout | None = None
+    criteria_caps: list[CriteriaCap] = Field(default_factory=list)
     extended_release: ExtendedRelease | None = None
     patch: Patch | None = None
     source: str = Field(min_length=8, description="Source of the names and classes.")
