@@ -2329,3 +2329,27 @@ def test_round18_dose_reduction_criteria(check: MedicationCheck) -> None:
     assert "dose_above_max" in found_out(
         check, ["NVAF. Age 84, weight 56 kg, SCr 0.9 mg/dL. Apixaban 5 mg BID ordered."],
         "Dose appropriate; no adjustment needed.")
+
+
+FATHER_ON_GLYBURIDE = ["我爸82岁,有2型糖尿病十几年了",
+                       "医生开了格列本脲(优降糖)2.5mg,一天两次。他最近吃饭不太好,这个药可以继续吃吗?"]
+
+
+def test_round18_allergy_liver_and_older_adults(check: MedicationCheck) -> None:
+    # cefotaxime (added) after ceftriaxone anaphylaxis: the cephalosporin allergy group
+    assert "allergy_conflict" in found(
+        check, "Allergy: ceftriaxone — anaphylaxis (2022). Now admitted with pyelonephritis; "
+               "ordered cefotaxime 2 g IV q8h.")
+    # acute (alcoholic) hepatitis is the labels' "acute hepatitis or liver failure"
+    assert "hepatic_contraindicated" in found(
+        check, "I was just diagnosed with acute alcoholic hepatitis. The clinic wants to start me "
+               "on naltrexone 50 mg a day.")
+    assert "hepatic_contraindicated" not in found(
+        check, "My liver tests are normal. The clinic wants to start me on naltrexone 50 mg a day.")
+    # an answer agreeing to a Beers 'avoid' medicine ("可以继续吃") endorses it
+    assert "beers_avoid" in found_out(
+        check, FATHER_ON_GLYBURIDE,
+        "可以继续吃。格列本脲是经典的降糖药,效果稳定,按医生开的量吃就行。")
+    assert "beers_avoid" not in found_out(
+        check, FATHER_ON_GLYBURIDE,
+        "不建议自行继续。格列本脲在老年人中容易引起严重低血糖,请尽快联系医生调整为更安全的药物。")

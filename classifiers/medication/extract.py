@@ -2007,7 +2007,11 @@ _HEP_SEVERE = re.compile(
     r"\b(?:cirrhosis|cirrhotic|liver failure|hepatic failure|end[- ]stage liver|"
     r"severe (?:liver|hepatic) (?:damage|disease|impairment)|"
     r"decompensated|child[- ]pugh\s*(?:class\s*)?c|cirrosis|insuficiencia hep[aá]tica|"
-    r"falla hep[aá]tica)\b|肝硬化|肝衰竭|肝功能衰竭"
+    r"falla hep[aá]tica|"
+    # acute and alcoholic hepatitis: "acute hepatitis or liver failure" is the labels' own
+    # contraindication (naltrexone, statins' "active liver disease")
+    r"acute (?:alcoholic |viral |drug[- ]induced |autoimmune )?hepatitis|alcoholic hepatitis|"
+    r"hepatitis (?:aguda|alcoh[oó]lica))\b|肝硬化|肝衰竭|肝功能衰竭|急性肝炎|酒精性肝炎"
 )
 _CHILD_PUGH = re.compile(r"(?<![a-z])(?:child[- ]pugh\s*(?:class\s*|grade\s*)?|cp-)([abc])"
                          r"(?![a-z])")
