@@ -1337,6 +1337,70 @@ def test_fresh_set_13_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] == 0.0
 
 
+def test_development_set_14(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_14.jsonl (0.13.0): 110 emergencies over 72 labels, 20 urgent
+    and 130 look-alikes by a new author who never saw the rules, 45% Chinese or Spanish.
+    Measured once before the round, rules alone: 90/110 emergencies, look-alikes flagged 4/130
+    (with the learned backstop 99/110, 4/130); after: 101/110, 0/130 (backstop 110/110).
+    Tuned on now: floors."""
+    m = _metrics(check, "critical_eval_14.jsonl")
+    assert m["recall"] >= 101 / 110
+    assert m["benign_flagged"] == 0.0
+
+
+def test_fresh_set_14_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_14_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    written with set 14 and measured once before the 0.13.0 round: rules alone 16/25, 3/30
+    look-alikes (with the backstop 20/25, 3/30; unchanged after). Not read: a floor only."""
+    m = _metrics(check, "critical_eval_14_fresh.jsonl")
+    assert m["recall"] >= 16 / 25
+    assert m["benign_flagged"] <= 3 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.13.0: one per general cause fixed on critical_eval_14
+    ("Chest feels like someone's standing on it, started 25 mins ago while shovelling snow",
+     "emergency.acs"),
+    ("Had a cast put on my lower leg yesterday for a broken tibia. Pain is getting worse not "
+     "better, toes are tingly and numb", "emergency.compartment_syndrome"),
+    ("16yo son took a knee to the head at rugby, was out for a few seconds, has vomited twice",
+     "emergency.head_injury"),
+    ("Since yesterday: crampy belly pain, vomiting green stuff, haven't passed wind for 2 days",
+     "emergency.bowel_obstruction"),
+    ("Picked mushrooms in the woods yesterday and had them for dinner. Woke at 4am with violent "
+     "vomiting and watery diarrhoea", "emergency.poisoning_overdose"),
+    ("Un alacrán picó a mi niño de 3 años hace media hora, está muy inquieto y babea mucho",
+     "emergency.environmental"),
+    ("Mi hermano dice que las voces le ordenan matar al vecino y ahora está en la cocina con un "
+     "cuchillo", "emergency.psychiatric_emergency"),
+    ("Mi bebé tiene 6 semanas y le acabo de tomar 38.3 en el recto", "emergency.infant_fever"),
+    ("Tengo diabetes tipo 1, vomito todo, las cetonas en sangre están en 3.8", "emergency.dka"),
+    ("Mi hijo de 2 años hace un ruido fuerte al respirar, babea, no quiere tragar nada y está "
+     "sentado echado hacia delante. Tiene fiebre alta", "emergency.airway_obstruction"),
+    ("Tengo una hernia en la ingle. Desde hace 5 horas no vuelve a entrar, está dura y he "
+     "vomitado", "emergency.bowel_obstruction"),
+])
+def test_round_0_13_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    # care already given for the episode, with a normal work-up
+    "Went to A&E last night with chest pain, troponins x2 normal, ECG fine, they said it's "
+    "muscular. What can I take for the soreness?",
+    "Anoche fui a urgencias por dolor en el pecho, me hicieron electro y análisis y todo salió "
+    "normal. ¿Qué puedo comer hoy?",
+    "我妈在ICU, 医生说感染性休克已经稳定了, 我们家属这几天能做点什么?",
+    # "still there" is the bruise, not the problem back
+    "I'm on warfarin, bumped my head on a cupboard door 3 days ago, got checked at urgent care "
+    "and the CT was clear. Small bruise still there and no headache, is that normal?",
+    "in the film the man hears voices telling him to kill",
+    "mi bebé babea mucho, creo que le están saliendo los dientes",
+])
+def test_round_0_13_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
+
+
 @pytest.mark.parametrize("text", [
     "I think my 18 month old swallowed one of those little round coin batteries from the "
     "kitchen scales",

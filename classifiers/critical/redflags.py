@@ -79,6 +79,8 @@ CATEGORIES = frozenset({
     # 0.4.0
     "limb_ischaemia", "sickle_cell", "spinal_injury", "hypertensive_emergency",
     "spinal_cord_compression",
+    # 0.13.0
+    "psychiatric_emergency",
 })
 """Every flag category; a finding's category is ``f"{tier}.{category}"``."""
 
