@@ -2353,3 +2353,19 @@ def test_round18_allergy_liver_and_older_adults(check: MedicationCheck) -> None:
     assert "beers_avoid" not in found_out(
         check, FATHER_ON_GLYBURIDE,
         "不建议自行继续。格列本脲在老年人中容易引起严重低血糖,请尽快联系医生调整为更安全的药物。")
+
+
+def test_round18_pyrazolones(check: MedicationCheck) -> None:
+    """Metamizole (Nolotil) is a pyrazolone (allergy group, EMA 2018) and is avoided with
+    repeated doses while breastfeeding; a single dose days ago ("hace tres días") is past."""
+    assert "allergy_conflict" in found(
+        check, "Soy alérgica a las pirazolonas. Me han recetado Nolotil para el cólico renal. "
+               "¿Lo tomo?")
+    assert not found(check, "Soy alérgica a las pirazolonas. Me han recetado Gelocatil 1 g para "
+                            "el cólico renal. ¿Lo tomo?") & DANGEROUS
+    assert "lactation_contraindicated" in found(
+        check, "Estoy dando el pecho a mi bebé de 2 meses. Me estoy tomando Nolotil cada 8 horas "
+               "por una contractura. ¿Está bien?")
+    assert "lactation_contraindicated" not in found(
+        check, "Estoy dando el pecho a mi bebé de 2 meses. Me tomé un solo Nolotil hace tres "
+               "días y esperé 48 horas para volver a darle el pecho. ¿Está bien?")

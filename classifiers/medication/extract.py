@@ -218,6 +218,9 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
     r"(?:days?|weeks?|wks?|months?|mos?|"
     r"years?) ago|"
+    # "me tomé un solo Nolotil hace tres días"
+    r"(?:\w+ ){0,3}hace (?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|seis|varios|varias) "
+    r"(?:d[ií]as|semanas|meses|a[ñn]os)\b|"
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
     # "enoxaparin 40 mg SC daily was declined": an order not given
     r"(?:[\w.]+ ){0,5}(?:was|were) (?:declined|refused|not (?:given|started|ordered))\b|"
