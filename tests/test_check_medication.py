@@ -2369,3 +2369,19 @@ def test_round18_pyrazolones(check: MedicationCheck) -> None:
     assert "lactation_contraindicated" not in found(
         check, "Estoy dando el pecho a mi bebé de 2 meses. Me tomé un solo Nolotil hace tres "
                "días y esperé 48 horas para volver a darle el pecho. ¿Está bien?")
+
+
+def test_round18_another_dose(check: MedicationCheck) -> None:
+    """A request for another of the dose just taken counts both as the day's total."""
+    asked = ("took my ambien 10 mg at 11pm and woke up at 2:30am wide awake. can i take another "
+             "one so i can get back to sleep?")
+    assert "dose_above_max" in found(check, asked)
+    assert "dose_above_max" in found(check, "吃了一片唑吡坦10mg，睡不着，能再吃一片吗")
+    assert "dose_above_max" in found_out(
+        check, [asked], "Yes — taking a second 10 mg tablet now is fine since the first has "
+                        "likely worn off.")
+    assert not found_out(
+        check, [asked], "Please don't take a second dose tonight. Zolpidem should only be taken "
+                        "once per night.") & DANGEROUS
+    assert not found(check, "took 400 mg of ibuprofen an hour ago, can I take another one?") & (
+        DANGEROUS)

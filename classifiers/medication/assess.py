@@ -385,7 +385,8 @@ class Assessor:
                 continue
             a = analyses[t.index]
             norm = t.text.casefold()
-            for dose in [*a.doses, *_across_products(a, norm), *self._carried(turns, t)]:
+            for dose in [*a.doses, *_across_products(a, norm), *_repeated(a, norm),
+                         *self._carried(turns, t)]:
                 if _is_limit(dose, norm):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
                 if not _dose_current(dose, a.mentions):
@@ -1528,6 +1529,29 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
         if total is not None:
             out.append(Dose(drug, _span_of(doses), total, doses[0].unit, None, True))
     return out
+
+
+_ANOTHER = re.compile(
+    r"\b(?:take|have|give|pop|use|taking|giving)\s+(?:him\s+|her\s+|them\s+)?(?:another|a second|"
+    r"one more|an extra|a 2nd)\b|\b(?:tomar|tomarme|darle)\s+otra\b|\botra\s+(?:pastilla|"
+    r"dosis|c[aá]psula)\b|\bsegunda\s+(?:pastilla|dosis)\b|再(?:吃|服|来|喝)(?:一|1)(?:片|粒|颗|次|个|袋)")
+"""A repeat of the dose just taken ("took my ambien 10 mg ... can I take another one?")."""
+
+
+def _repeated(a: _Analysis, norm: str) -> list[Dose]:
+    """The dose said taken before a request for another one, twice over, as a day's total: a
+    repeat the same night can pass the daily maximum (zolpidem 10 mg and another 10 mg)."""
+    hit = _ANOTHER.search(norm)
+    if hit is None:
+        return []
+    before = [d for d in a.doses if d.span[1] <= hit.start() and d.per_day is None
+              and not d.daily_total and not d.weekly]
+    if not before:
+        return []
+    d = before[-1]
+    if any(x.drug != d.drug for x in a.doses):
+        return []  # another of which medicine is unclear
+    return [Dose(d.drug, d.span, d.amount * 2, d.unit, None, True, owner=d.owner)]
 
 
 _TAKING_BOTH = re.compile(
