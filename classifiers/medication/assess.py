@@ -124,8 +124,9 @@ _WARN = re.compile(
     r"check with|talk to|consult|ask your|speak (?:to|with))\b"
     r"|\bover(?=\s+\d[\d,.]*\s*(?:mg|mcg|g|grams?|units?|tablets?|pills?|doses?)\b)"
     r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
-    r"|会引起|可能引起|会导致|可能导致|双硫仑|告诉医生|告知医生|浓度升高"
-    r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?)\b"
+    r"|会引起|可能引起|会导致|可能导致|双硫仑|告诉医生|告知医生|浓度升高|诱发|蓄积|加重"
+    r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?|"
+    r"empeor\w*|riesgos?|provocar|mejor no)\b"
 )
 _LIMIT = re.compile(
     r"\b(?:max|maximum|up to|no more than|not more than|do not exceed|don't exceed|not exceeding|"
@@ -149,11 +150,18 @@ _OVER_LIMIT = re.compile(
     # the harm a dose would do ("giving the usual three-times-daily dose could let it build up")
     r"\b(?:could|would|can|may|might) (?:let (?:it|them) )?(?:build up|accumulate|pile up)\b|"
     # "twice the 10 mg maximum", "1,000 times the real dose"
-    r"\b(?:twice|double|triple|[\d,]+ times)\s+(?:the|that|your|her|his)\s+(?:\w+\s+){0,3}?"
+    r"\b(?:twice|double|triple|[\d,]+ times|(?:three|four|five|six|ten|twenty|fifty|a hundred|"
+    r"several|many) times)\s+(?:the|that|your|her|his)\s+(?:\w+\s+){0,3}?"
     r"(?:maximum|max|limit|dose)\b|"
     r"会超过|超过了")
 """A dose the answer says breaks a limit ("1,000 mg every 4 hours would exceed that limit"):
 a warning even though the clause names the limit."""
+_TIMES_LIMIT = re.compile(
+    r"\b(?:twice|double|triple|\d+ times|(?:three|four|five|six|ten|twenty|fifty|a hundred|"
+    r"several|many) times)\b[^.;!?]{0,60}\b(?:upper limit|limit|maximum|max dose)\b|"
+    r"(?:倍)[^。；]{0,20}(?:上限|最大)")
+"""A dose said to be a multiple of the limit ("ten times the 4,000 IU (100 mcg) daily upper
+limit")."""
 _DANGER = re.compile(
     r"\b(?:toxic|toxicity|overdose|overdosing|dangerous|harmful|fatal|deadly|lethal|poison\w*|"
     r"liver damage|liver failure|death|never|avoid)\b|中毒|过量|危险|致命|避免")
@@ -1268,6 +1276,10 @@ class Assessor:
             if _DANGER.search(clause) or _CURRENT_DOSE.search(clause) or _OVER_LIMIT.search(
                     clause) or (_WARN.search(clause) and not _LIMIT.search(clause)):
                 continue  # "never take more than 4 g", "above 7.5 g is toxic": a warning
+            k = bisect.bisect_right(starts, dose.span[0]) - 1
+            if k >= 0 and (_OVER_LIMIT.search(norm, dose.span[1], spans[k][1])
+                           or _TIMES_LIMIT.search(norm, dose.span[1], spans[k][1])):
+                continue  # "A 1000 mcg softgel is 40,000 IU — ten times the upper limit"
             # "up to 6 mg in 24 hours" is checked as the limit the answer states; a limit
             # without a schedule ("the 4,000 mg limit") is read as a daily one
             if _LIMIT.search(clause) and dose.per_day is None and not dose.weekly:

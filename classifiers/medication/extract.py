@@ -145,6 +145,10 @@ _NOT_CURRENT = re.compile(
     # Enantyum ni ibuprofeno")
     r"|\b(?:no|not|avoid|without|never|nada de|sin)\s+(?:[\w-]+\s+){1,3}(?:or|nor|ni|o)\s+$"
     r"|\bnada de\s+(?:\w+\s+){0,1}$"
+    # a medicine named as the one warned about or compared with ("my pharmacist warned me
+    # about Cipro", "会不会像卡马西平那样")
+    r"|\b(?:warned|warning|cautioned) (?:me |him |her |us )?(?:about|against|not to take)\s+"
+    r"(?:the |taking |using )?$|\b(?:unlike|other than)\s+$|像$"
     r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
     r"把我的)[^。，,]{0,6}$"
     r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*(?:任何|什么)?\s*$"
@@ -218,9 +222,9 @@ _AFTER_NOT_CURRENT = re.compile(
     r"(?:\w+ ){0,3}(?:\d+|one|two|three|four|five|six|a few|several)(?: and a half)? "
     r"(?:days?|weeks?|wks?|months?|mos?|"
     r"years?) ago|"
-    # "me tomé un solo Nolotil hace tres días"
-    r"(?:\w+ ){0,3}hace (?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|seis|varios|varias) "
-    r"(?:d[ií]as|semanas|meses|a[ñn]os)\b|"
+    # "me tomé un solo Nolotil hace tres días" (not "desde hace 3 años": taken since then)
+    r"(?:\w+ ){0,3}(?<!desde )hace (?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|seis|varios|"
+    r"varias) (?:d[ií]as|semanas|meses|a[ñn]os)\b|"
     r"(?:was |were )?(?:stopped|discontinued|held) \d|(?:\w+ ){0,2}was stopped|"
     # "enoxaparin 40 mg SC daily was declined": an order not given
     r"(?:[\w.]+ ){0,5}(?:was|were) (?:declined|refused|not (?:given|started|ordered))\b|"
@@ -246,6 +250,12 @@ _AFTER_NOT_CURRENT = re.compile(
     # "辛伐他汀 40mg qn，根除期间暂停": paused for the course
     r"|^[^。；;.!?]{0,20}?(?:期间|时|疗程中)暂停"
     r"|^\s*(?:也)?(?:不行|不能用|不建议用?)(?![^。，,；]{0,8}(?:吗|？|\?))"
+    # named as a medicine ruled out ("Paxlovid not appropriate", "tramadol are a no-go",
+    # "hydroxyzine can mess with heart rhythm", "像卡马西平那样")
+    r"|^\W{0,3}(?:\([^)]{0,30}\)\s*)?(?:is |are |was )?(?:not appropriate|not suitable|"
+    r"inappropriate|(?:is |are )?(?:a )?no[- ]go|ruled out|off the table|off limits|"
+    r"not an option|can (?:mess|interfere) with|(?:can|could|may) (?:cause|prolong|raise|"
+    r"affect) (?:\w+ ){0,3}(?:heart rhythm|qt|serotonin))\b|^(?:那样|一样|那种)"
     # a list, or an age, before the prohibition ("秋水仙碱和布洛芬都不能用",
     # "尼美舒利12岁以下不能吃")
     r"|^[^。，,；.;]{0,8}?(?:都|也)?(?:不能(?:用|吃)|不可以(?:用|吃)|禁用)(?![^。，,；]{0,8}(?:吗|？|\?))"
@@ -2305,6 +2315,13 @@ def _zh_form(m: re.Match[str]) -> bool:
     return bool(m.group("zh") or m.group("zh2"))
 
 
+_NOT_AN_ALLERGEN = re.compile(
+    r"allerg(?:y|ies)\s+(?:season|seasons|medicine|medicines|medication|meds|pills?|tablets?|"
+    r"relief|sufferers?|symptoms?|tests?|testing|shots?|clinic|doctor|spray|drops|time)\b")
+"""'Allergy' naming hay fever, not a reaction to the medicine before it ("take Claritin every
+day during allergy season")."""
+
+
 def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[str, bool]]:
     aerd = _AERD.search(norm)
     if aerd is not None and not re.search(rf"\b{_NEG}\b\W*(?:\w+\W+){{0,2}}$",
@@ -2319,7 +2336,8 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
                 what = what[:stop.start()]
             head = re.search(r"[^.;!?\n,]{1,25}$", norm[max(0, m.start() - 25):m.start()])
             if head is not None and norm[m.start():m.start("what")].rstrip().endswith(
-                    ("-", ":", "allergy", "allergies")) and not re.match(
+                    ("-", ":", "allergy", "allergies")) and not _NOT_AN_ALLERGEN.match(
+                    norm, m.start()) and not re.match(
                     r"\s*(?:none|no|nil|nkda|nka|negative|denie[sd]|n/?a|unknown)\b", what
                     ) and not any(x.drug or x.klass
                                   for x in matcher.find(text[start:start + len(what)])):
@@ -2343,6 +2361,9 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
             start, what, last_only = m.start("before"), m.group("before"), True
             if re.search(r"\b(?:for|against|treats?|para)(?:\s+\w+){0,2}\s*$", what):
                 continue  # "zyrtec for my allergies", "EpiPen for peanut allergy": a treatment
+            if re.search(r"\b(?:during|in|through|all|this|every|seasonal)\s*$", what) or (
+                    _NOT_AN_ALLERGEN.match(norm, m.end() - len(m.group().split()[-1]))):
+                continue  # "claritin every day during allergy season": hay fever
         elif m.group("what2"):
             start, what, last_only = m.start("what2"), m.group("what2"), False
             stop = _ALLERGY_STOP.search(what)
