@@ -2431,3 +2431,42 @@ def test_round18b_answer_warnings(check: MedicationCheck) -> None:
     assert not found_out(
         check, ["我爸肝硬化,肚子里有腹水。家里有安定(地西泮片),每晚给他吃一片5毫克行不行?"],
         "不建议。肝硬化病人代谢地西泮很慢,容易在体内蓄积,可能诱发肝性脑病。") & DANGEROUS
+
+
+def test_round18b_probe15_causes(check: MedicationCheck) -> None:
+    """One regression per general cause fixed on medication_probe_15."""
+    # answers approving in their first sentence ("That sounds reasonable", "Half a pill is a
+    # sensible starting dose", "可以吃。"); food advice is no caution about the danger
+    nitrates = ["My husband has angina and takes Imdur 30 mg every morning. He wants to try "
+                "Viagra. Is it ok if he just takes half a pill to start?"]
+    assert "interaction_contraindicated" in found_out(
+        check, nitrates, "Half a pill (25 mg) is a sensible, cautious starting dose. He should "
+                         "take it an hour before sex and avoid a heavy meal right before.")
+    assert not found_out(
+        check, nitrates, "No - Viagra must never be taken with Imdur or nitroglycerin: the blood "
+                         "pressure can drop dangerously. Ask his cardiologist.") & DANGEROUS
+    assert "allergy_conflict" in found_out(
+        check, ["3 years ago I got Stevens-Johnson from Lamictal. My psychiatrist wants to "
+                "restart lamotrigine at 25 mg every other day. Ok?"],
+        "That sounds reasonable — slow titration reduces the rash risk.")
+    # a reaction the last time a medicine was given; an allergy history written as 过敏史写的是
+    assert "allergy_conflict" in found(
+        check, "my daughter broke out in hives and her lips swelled up the last time she had "
+               "Keflex. Now urgent care gave cefadroxil. ok?")
+    assert "allergy_conflict" in found(
+        check, "Last time I took a Z-pack I got hives. Now my doctor wants me on clarithromycin.")
+    assert not found(check, "Last time I took ibuprofen I got a headache. Can I take "
+                            "naproxen?") & DANGEROUS
+    assert "allergy_conflict" in found(
+        check, "医生开了塞来昔布(西乐葆)200mg qd。"
+               "病历过敏史写的是'复方新诺明——全身皮疹'。可以发药吗?")
+    # "has never taken anything stronger than Tylenol": opioid-naive
+    assert "dose_above_max" in found(
+        check, "My mom has never taken anything stronger than Tylenol. The ER sent her home with "
+               "oxycodone 30 mg tablets, 1 every 4 hours.")
+    # "mi bebé tiene 6 semanas"; norfloxacin (added) under 18
+    assert "age_contraindicated" in found(
+        check, "Mi bebé tiene 6 semanas y tiene 38,2. Tengo Dalsy (ibuprofeno 20 mg/ml). ¿Le doy "
+               "1 ml?")
+    assert "age_contraindicated" in found(
+        check, "孩子8岁,拉肚子。家里有诺氟沙星胶囊,给他吃一粒行吗?")

@@ -145,6 +145,9 @@ _NOT_CURRENT = re.compile(
     # Enantyum ni ibuprofeno")
     r"|\b(?:no|not|avoid|without|never|nada de|sin)\s+(?:[\w-]+\s+){1,3}(?:or|nor|ni|o)\s+$"
     r"|\bnada de\s+(?:\w+\s+){0,1}$"
+    # "the last time she had Keflex (cephalexin)": the medicine a past reaction followed
+    r"|\b(?:the last time|last time)\s+(?:she|he|i|they|we)\s+(?:had|took|was given|got|used)\s+"
+    r"(?:[\w()]+\s*){0,2}$"
     # a medicine named as the one warned about or compared with ("my pharmacist warned me
     # about Cipro", "会不会像卡马西平那样")
     r"|\b(?:warned|warning|cautioned) (?:me |him |her |us )?(?:about|against|not to take)\s+"
@@ -1889,7 +1892,10 @@ _AGE_MONTHS: list[tuple[re.Pattern[str], float]] = [  # (pattern, units in a yea
     (re.compile(r"\b(\d{1,2})\s*mes(?:es)?\b"), 12),
     # "lactante de 6 semanas", "3 semanas de vida", "10 días de vida"
     (re.compile(r"\b(?:lactante|beb[eé]|reci[eé]n nacid[oa]|neonato|hij[oa]|niñ[oa])\s+de\s+"
-                r"(\d{1,2})\s+semanas\b|\b(\d{1,2})\s+semanas\s+de\s+vida\b"), 52),
+                r"(\d{1,2})\s+semanas\b|\b(\d{1,2})\s+semanas\s+de\s+vida\b|"
+                # "mi bebé tiene 6 semanas"
+                r"\b(?:beb[eé]|hij[oa]|niñ[oa]|nen[ae]|lactante)\s+(?:\w+\s+){0,2}?tiene\s+"
+                r"(\d{1,2})\s+semanas\b"), 52),
     (re.compile(r"\b(\d{1,2})\s+d[ií]as\s+de\s+vida\b|\b(?:beb[eé]|reci[eé]n nacid[oa]|"
                 r"neonato)\s+de\s+(\d{1,2})\s+d[ií]as\b"), 365),
 ]
@@ -2060,8 +2066,8 @@ _ALLERGY = re.compile(
     r"|(?P<before>[^.;!?\n,]{1,25}?)\s*(?:allergy|allergies|allergic reaction)\b"
     r"(?!\s*(?:(?:to|with|from|after|list|history)\b|[:\-]))"
     r"|对(?P<zh>[^。，,；]{1,20}?)过敏"
-    r"|过敏史\s*[:：]\s*(?P<zh4>[^。；;]{1,40})"
-    r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?(?:[（(][^）)。，,]{1,12}[）)])?)(?:过敏|皮试阳性)"
+    r"|过敏史\s*(?:[:：]|写的?是|记录(?:的是|为)|为|有)\s*['‘“\"]?(?P<zh4>[^。；;]{1,40})"
+    r"|(?P<zh2>[\u4e00-\u9fff]{2,8}?(?:[（(][^）)。，,]{1,12}[）)])?)(?:过敏(?!史)|皮试阳性)"
     r"|\b(?:sjs|stevens[- ]johnson(?: syndrome)?|ten|toxic epidermal necrolysis|anaphylaxis|"
     r"anaphylactic|angioedema|hives|rash|(?:had|have|got) an? (?:bad |severe |serious )?"
     r"(?:allergic )?reaction|(?:(?:had|have|got) )?(?:an? )?"
@@ -2084,6 +2090,17 @@ _ALLERGY = re.compile(
     r"|(?:吃|服|服用|用|打|注射)(?P<zh3>[^。，,；]{1,12}?)(?:后|之后)?(?:起过|出过|出现过?|引起|发生过?)"
     r"(?:了)?(?:全身)?(?:荨麻疹|皮疹|红疹|风团|过敏|药物超敏|超敏|药疹|sjs|dress|剥脱性皮炎|"
     r"喉头水肿|休克)"
+    # "broke out in hives and her lips swelled up the last time she had Keflex"
+    r"|\b(?:hives|a rash|welts|anaphylaxis|angioedema|"
+    rf"{_LAY_REACTION})[^.;!?\n]{{0,40}}?\b(?:the last time|last time|every time|when|after)\s+"
+    r"(?:she|he|i|they|we|my \w+)\s+(?:had|took|was given|were given|got|was on|used)\s+"
+    r"(?P<what5>[^.;!?\n,]{1,40})"
+    # "Last time I took a Z-pack I got hives and my throat felt tight"
+    r"|\b(?:the last time|last time|every time)\s+(?:she|he|i|they|we)\s+(?:took|had|was given|"
+    r"got|used)\s+(?:a |an |the |some |my |her |his )?(?P<what6>[^.;!?\n,]{1,30}?)\s*,?\s+"
+    r"(?:she|he|i|they|we)\s+(?:got|had|broke out in|developed|came out in|went into)\s+"
+    r"(?:hives|a rash|welts|anaphylaxis|angioedema|swelling|an? (?:bad |severe |allergic )*"
+    r"reaction)\b"
 )
 _REACTION_AFTER_NAME = re.compile(
     r"(?<=\w)[\s\-—–:]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
@@ -2243,6 +2260,9 @@ _OPIOID_NAIVE = re.compile(
     r"\bnever (?:taken|had|used|been on|took) (?:an |any )?(?:opioid|narcotic|opiate)s? "
     r"(?:painkillers?|pain ?killers?|pain (?:meds?|medicines?|medications?|pills?))\b|"
     r"\bnunca (?:ha|he|había|habia) tomado (?:ning[uú]n )?(?:opioides?|opi[aá]ceos?)\b|"
+    # "has never taken anything stronger than Tylenol"
+    r"\bnever (?:taken|had|used|took) anything stronger than (?:a |an )?(?:tylenol|paracetamol|"
+    r"acetaminophen|ibuprofen|advil|motrin|aspirin|aleve|panadol|nurofen)\b|"
     r"\bno (?:prior |previous )?"
     r"(?:opioids|opioid use|narcotics) (?:before|previously)\b|\bnot on (?:any )?(?:opioids|"
     r"narcotics)\b|未用过阿片|从未使用阿片|阿片类?(?:药物)?未耐受|未耐受阿片|非阿片(?:类)?耐受")
@@ -2364,8 +2384,9 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
             if re.search(r"\b(?:during|in|through|all|this|every|seasonal)\s*$", what) or (
                     _NOT_AN_ALLERGEN.match(norm, m.end() - len(m.group().split()[-1]))):
                 continue  # "claritin every day during allergy season": hay fever
-        elif m.group("what2"):
-            start, what, last_only = m.start("what2"), m.group("what2"), False
+        elif m.group("what2") or m.group("what5") or m.group("what6"):
+            key = next(k for k in ("what2", "what5", "what6") if m.group(k))
+            start, what, last_only = m.start(key), m.group(key), False
             stop = _ALLERGY_STOP.search(what)
             if stop is not None:
                 what = what[:stop.start()]
