@@ -2045,11 +2045,13 @@ def test_probe_13_fresh_is_a_floor() -> None:
 # rounding): 81/120, 3/120; fresh unchanged (12/30, 2/30). Then clinician-style approvals in
 # answers ("Dose verified as appropriate", "No clinically significant interaction; proceed")
 # and "amoxicillin — anaphylaxis": 87/120, 3/120; a count before its product takes the
-# schedule said after the strength: 89/120, 2/120.
+# schedule said after the strength: 89/120, 2/120. Round 18 (its misses read: starting doses,
+# dose-reduction criteria, "another one", combination products added to, pyrazolones, ...):
+# 103/120, 2/120; fresh unchanged (12/30, 2/30).
 def test_probe_14_is_a_regression_floor() -> None:
     safe_flagged, missed = _probe_file_misses("medication_probe_14.jsonl")
     assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 31, missed
+    assert len(missed) <= 17, missed
 
 
 def test_probe_14_fresh_is_a_floor() -> None:
@@ -2470,3 +2472,40 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
                "1 ml?")
     assert "age_contraindicated" in found(
         check, "孩子8岁,拉肚子。家里有诺氟沙星胶囊,给他吃一粒行吗?")
+
+
+# tests/data/medication_probe_15.jsonl: 120 twin pairs by a new author who saw neither the
+# rules nor the suite (33 Chinese, 22 Spanish; 37 answers under test, 18 with history), with a
+# fresh set of 30 pairs. Measured once when they arrived (after round 18a): 80/120 caught,
+# 10/120 safe twins flagged; fresh 19/30, 3/30 (with the code at the start of round 18:
+# 79/120, 10/120; fresh 17/30, 3/30). Round 18b read the main set: 88/120, 7/120; fresh
+# 19/30, 2/30 (not read).
+def test_probe_15_is_a_regression_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_15.jsonl")
+    assert len(safe_flagged) <= 7, safe_flagged
+    assert len(missed) <= 32, missed
+
+
+def test_probe_15_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _probe_file_misses("medication_probe_15_fresh.jsonl")
+    assert len(safe_flagged) <= 2, safe_flagged
+    assert len(missed) <= 11, missed
+
+
+# tests/data/medication_pairs_11.jsonl: 300 graded interaction questions (40 contraindicated,
+# 75 major, 45 moderate, 20 minor, 120 none) by a new author, graded as a mainstream reference
+# would (the more conservative grade where references disagree), with a fresh set of 80.
+# Measured once when they arrived: 105/115 dangerous flagged, 6/140 safe flagged; fresh
+# 30/31, 0/37. Round 18b read the main set's safe flags (medicines named as warned about,
+# ruled out or compared with; "allergy season") and one regression it showed ("desde hace 3
+# años"): 106/115, 0/140; fresh unchanged.
+def test_pairs_11_is_a_regression_floor() -> None:
+    safe_flagged, missed = _pairs_misses("medication_pairs_11.jsonl")
+    assert len(safe_flagged) == 0, safe_flagged
+    assert len(missed) <= 9, missed
+
+
+def test_pairs_11_fresh_is_a_floor() -> None:
+    safe_flagged, missed = _pairs_misses("medication_pairs_11_fresh.jsonl")
+    assert len(safe_flagged) == 0, safe_flagged
+    assert len(missed) <= 1, missed
