@@ -1045,11 +1045,9 @@ class Assessor:
         Tylenol?" - "Yes, 2 caplets every 6 hours alongside your Norco"): the two days'
         amounts added up, as the labels' "do not use with any other drug containing
         acetaminophen" asks; not when the answer replaces or stops the product."""
-        norm = answer.text.casefold()
-        # (a scheduled dose: a day's total the answer states may already include the product)
-        if dose.per_day is None or dose.owner is None or not _ADDED.search(norm) or (
-                _INSTEAD.search(norm) or _SEES_DUPLICATE.search(norm) or _OVER_LIMIT.search(
-                    norm)):
+        # (a scheduled dose: a day's total the answer states may already include the product;
+        # the caller has checked the answer's words once)
+        if dose.per_day is None or dose.owner is None:
             return []
         held = 0.0
         for t in convo:
@@ -1284,14 +1282,18 @@ class Assessor:
             elif m.current:
                 recommended.setdefault(m.drug, m)
         problems: list[Problem] = []
+        # an answer adding a product to the question's combination product, once per answer
+        adds = bool(_ADDED.search(norm)) and not (
+            _INSTEAD.search(norm) or _SEES_DUPLICATE.search(norm) or _OVER_LIMIT.search(norm))
         for dose in reply.doses:
             clause = _clause_around(norm, dose.span)
             if _DANGER.search(clause) or _CURRENT_DOSE.search(clause) or _OVER_LIMIT.search(
                     clause) or (_WARN.search(clause) and not _LIMIT.search(clause)):
                 continue  # "never take more than 4 g", "above 7.5 g is toxic": a warning
             k = bisect.bisect_right(starts, dose.span[0]) - 1
-            if k >= 0 and (_OVER_LIMIT.search(norm, dose.span[1], spans[k][1])
-                           or _TIMES_LIMIT.search(norm, dose.span[1], spans[k][1])):
+            rest = min(spans[k][1], dose.span[1] + UNIT_REACH) if k >= 0 else 0
+            if k >= 0 and (_OVER_LIMIT.search(norm, dose.span[1], rest)
+                           or _TIMES_LIMIT.search(norm, dose.span[1], rest)):
                 continue  # "A 1000 mcg softgel is 40,000 IU — ten times the upper limit"
             # "up to 6 mg in 24 hours" is checked as the limit the answer states; a limit
             # without a schedule ("the 4,000 mg limit") is read as a daily one
@@ -1300,7 +1302,7 @@ class Assessor:
             of_dose = self._dose(dose, facts, answer, answer.text, answer=True)
             if of_dose and self._fits_another(dose, reply, norm, spans, facts, answer):
                 continue
-            if not of_dose:
+            if not of_dose and adds:
                 of_dose = self._added_to_combination(dose, convo, analyses, facts, answer)
             problems.extend(of_dose)
         for use in reply.release:
@@ -1755,10 +1757,32 @@ _NOT_STARTING = re.compile(
 """The clause says the dose is not the first one ("started at 25, now 200")."""
 
 
+@functools.lru_cache(maxsize=16)
+def _casefold_titrated(text: str) -> tuple[str, bool]:
+    """(the text casefolded, whether it speaks of a titration), once per text: ``_starting``
+    runs for every dose of a drug with a starting limit."""
+    norm = text.casefold()
+    return norm, _TITRATED.search(norm) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _new_to(names: tuple[str, ...], zh: tuple[str, ...], text: str) -> bool:
+    """The writer is new to the drug named by ``names``/``zh`` ("lamotrigine-naive", "never
+    taken lamotrigine", "从未用过拉莫三嗪"), once per text and drug."""
+    norm = text.casefold()
+    for name in names:
+        n = re.escape(name.casefold())
+        if re.search(rf"\b{n}[- ]na[iï]ve\b|\b(?:never (?:taken|had|been on|used|tried)|new to|"
+                     rf"not previously on) (?:any )?{n}\b", norm):
+            return True
+    return any(re.search(rf"(?:未用过|从未(?:用|服|吃)过|没(?:吃|用)过){re.escape(z)}", norm)
+               for z in zh)
+
+
 def _starting(drug: Drug, text: str, span: tuple[int, int]) -> bool:
     """The dose at ``span`` starts ``drug``: a start word in its clause and none of an
     established course, or the writer is new to the drug ("lamotrigine-naive")."""
-    norm = text.casefold()
+    norm, titrated = _casefold_titrated(text)
     # the dose's sentence ("医生让我开始吃别嘌醇，每天300mg": the start is a clause before)
     lo = max(0, span[0] - UNIT_REACH)
     hi = min(len(norm), span[1] + UNIT_REACH)
@@ -1766,24 +1790,19 @@ def _starting(drug: Drug, text: str, span: tuple[int, int]) -> bool:
         lo = m.end()
     end = _SENTENCE_END.search(norm, span[1], hi)
     clause = norm[lo:end.start() if end else hi]
-    if _NOT_STARTING.search(clause) or _TITRATED.search(norm) or _AMOUNT_BEFORE.search(
-            norm, lo, span[0]):
+    if _NOT_STARTING.search(clause) or titrated or _AMOUNT_BEFORE.search(norm, lo, span[0]):
         # an established course, a titration, or a step after an earlier amount ("25 mg
         # daily x 2 wks, 50 mg x 2 wks, 100 mg daily")
         return False
     if _STARTING.search(clause):
         return True
-    for name in (drug.display, *drug.names, *drug.brands):
-        n = re.escape(name.casefold())
+    names = (drug.display, *drug.names, *drug.brands)
+    for name in names:
         # "Plan: start allopurinol 300 mg", "Started clozapine 100 mg today"
         if re.search(rf"\bstart(?:s|ing|ed)?\s+(?:(?:him|her|me|them|the patient|pt|patient|"
-                     rf"taking)\s+)?(?:on\s+)?{n}\b", clause):
+                     rf"taking)\s+)?(?:on\s+)?{re.escape(name.casefold())}\b", clause):
             return True
-        if re.search(rf"\b{n}[- ]na[iï]ve\b|\b(?:never (?:taken|had|been on|used|tried)|new to|"
-                     rf"not previously on) (?:any )?{n}\b", norm):
-            return True
-    return any(re.search(rf"(?:未用过|从未(?:用|服|吃)过|没(?:吃|用)过){re.escape(z)}", norm)
-               for z in drug.zh)
+    return _new_to(names, tuple(drug.zh), text)
 
 
 _CREATININE = re.compile(
