@@ -569,12 +569,6 @@ def _probe_misses(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     return safe_flagged, missed
 
 
-def test_probe_2_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_2.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 4, missed
-
-
 # Round 4 (tests/data/medication_probe_2.jsonl): one regression per general cause fixed.
 # (message, category it must raise)
 ROUND4_DANGEROUS = [
@@ -668,10 +662,6 @@ def test_round4_answer_with_a_range_and_a_24_hour_limit_is_not_a_dose(
 # clinical source, written before the round-5 recall changes. Measured before the changes:
 # 164/199 dangerous caught, 2/103 safe flagged. After: 199 caught, 0 safe flagged. Tuned on
 # now, so a floor, not an estimate.
-def test_probe_3_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_3.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 3, missed
 
 
 # Round 5 (tests/data/medication_probe_3.jsonl, recall): one regression per general cause fixed.
@@ -784,10 +774,6 @@ def test_round5_spanish_insulin_in_ml_is_a_unit_error(check: MedicationCheck) ->
 # Tylenols", "took 6 of them" after "Xanax 2 mg", "that's 40", "每片是0.5克的 ... 吃了6片",
 # "一晚上吃了6次", "me tomé 6 de una vez"). Measured before the changes: 66/88 dangerous caught,
 # 3/72 safe flagged. After: 88 caught, 0 safe flagged. Tuned on now, so a floor.
-def test_probe_4_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_4.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 2, missed
 
 
 # Round 6 (tests/data/medication_probe_4.jsonl, word order): one regression per cause fixed.
@@ -869,18 +855,10 @@ def test_round6_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 # 117/130 dangerous caught, 6/143 safe flagged. After: 129 caught, 0 safe flagged (the miss,
 # oxybutynin 5 mg x 6, is within the ER maximum the knowledge base records when the form is
 # not said). Tuned on now, so a floor.
-def test_probe_5_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_5.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 2, missed
 
 
 # tests/data/medication_probe_5_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written after the
 # round-7 changes and measured once, untuned: 23/30 dangerous caught, 0/30 safe flagged.
-def test_probe_5_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_5_fresh.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 8, missed
 
 
 # Round 7 (tests/data/medication_probe_5.jsonl): one regression per general cause fixed.
@@ -963,19 +941,11 @@ def test_answer_approving_a_contraindicated_pair_unnamed(check: MedicationCheck)
 # (one row, "on Prozac ... is St. John's wort a good idea", was relabelled dangerous to follow
 # the golden convention for a drug asked about by someone taking the other). After: 116
 # caught, 0 safe flagged. Tuned on now, so a floor.
-def test_probe_6_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_6.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 7, missed
 
 
 # tests/data/medication_probe_6_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written after the
 # round-8 changes and measured once, untuned: 21/30 dangerous caught, 1/30 safe flagged. Its
 # misses were then read for round 9 (27/30 caught, 1 safe flagged): a tuned floor now.
-def test_probe_6_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_6_fresh.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 4, missed
 
 
 # Round 8 (tests/data/medication_probe_6.jsonl): one regression per general cause fixed.
@@ -1054,10 +1024,6 @@ def test_round8_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 # reads as a current ACE inhibitor + ARB pair). Most remaining misses are Beers 'avoid' drugs
 # in older adults and renal doses reported as a caution, not a danger (see the data README).
 # Tuned on now, so a floor.
-def test_probe_7_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_7.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 24, missed  # 30 before round 10 (Beers dangers, allopurinol steps)
 
 
 # Round 9 (the probe-6 fresh set's misses, measured once before, and probe 7): one regression
@@ -1134,10 +1100,6 @@ def test_round9_safe_lookalikes(check: MedicationCheck, turns: tuple[str, ...]) 
 # probe 7 by the same author and measured once after round 9, untuned: 21/30 dangerous caught,
 # 0/30 safe flagged (misses: renal doses reported as cautions, Beers drugs, two clinician
 # pairs not in the KB: tadalafil then nitroglycerin 12 h later, methylene blue with an SSRI).
-def test_probe_7_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_7_fresh.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 6, missed  # 9 at its one measurement; 6 after round 10
 
 
 # Round 10: the strong Beers 'avoid' drugs are a danger in adults 65+ (`beers_avoid`), except
@@ -1206,19 +1168,11 @@ def test_beers_avoid_in_an_answer(check: MedicationCheck) -> None:
 # written by an author who saw neither the rules nor the suite. Measured after the Beers
 # change and before the look-alike fixes below: 89/120 dangerous caught, 17/120 safe flagged
 # (14%, like the suite's test half). After: 89 caught, 3 safe flagged. Tuned on now: a floor.
-def test_probe_8_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_8.jsonl")
-    assert len(safe_flagged) <= 3, safe_flagged
-    assert len(missed) <= 20, missed  # 31 before round 12
 
 
 # tests/data/medication_probe_8_fresh.jsonl: 60 rows (30 safe, 30 dangerous) written with
 # probe 8 and measured once after round 10, untuned: 16/30 dangerous caught, 1/30 safe flagged
 # (one cause fixed afterwards: 17/30).
-def test_probe_8_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_8_fresh.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 13, missed  # 14 at its one measurement; 13 after the "I'm on" fix
 
 
 # Round 10, probe 8's false alarms by cause: a limit a clinician allowed ("ok up to 2 grams a
@@ -1348,18 +1302,8 @@ def test_round11_still_dangerous(check: MedicationCheck) -> None:
         check, "我在吃甲氨蝶呤每周10mg，医生又开了复方新诺明治尿路感染")
 
 
-def test_probe_9_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_9.jsonl")
-    assert len(safe_flagged) <= 6, safe_flagged
-    assert len(missed) <= 10, missed  # 13 before round 12
-
-
 # tests/data/medication_probe_9_fresh.jsonl: 60 rows (40 safe, 20 dangerous) written with
 # probe 9 and measured once after round 11, untuned: 10/20 dangerous caught, 1/40 safe flagged.
-def test_probe_9_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_9_fresh.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 10, missed
 
 
 # Round 12: misses left in probes 7-9 with one general cause each: a reaction named right after
@@ -1459,20 +1403,10 @@ def _pairs_misses(name: str) -> tuple[list[str], list[str]]:
     return _probe_misses([r for r in rows if r["expect"] in ("dangerous", "safe")])
 
 
-def test_pairs_10_is_a_regression_floor() -> None:
-    safe_flagged, missed = _pairs_misses("medication_pairs_10.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 1, missed
-
-
 # tests/data/medication_pairs_10_fresh.jsonl: 80 pairs (29 dangerous, 11 moderate, 40 safe)
 # written with set 10, no pair shared with it, measured once before round 12c: 23/29 dangerous
 # flagged, 2/40 safe flagged (4/11 moderate). A floor against regressions only. Its misses
 # were read in round 17 (26 -> 29/29, 2 -> 0/40), so it is tuned on now too.
-def test_pairs_10_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _pairs_misses("medication_pairs_10_fresh.jsonl")
-    assert len(safe_flagged) == 0, safe_flagged
-    assert len(missed) == 0, missed
 
 
 @pytest.mark.parametrize("text, category", [
@@ -1584,16 +1518,6 @@ def test_round12_combined_pill_with_an_inducer(check: MedicationCheck) -> None:
 # pairs). Both measured once after round 12, before tuning: 83/120 dangerous caught, 9/120 safe
 # twins flagged; fresh 15/30, 6/30. Round 13 was tuned on the dev set: 111/120, 0/120; fresh,
 # measured once after it: 16/30, 5/30 (its five safe flags were then read and fixed: 0/30).
-def test_probe_11_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_11.jsonl")
-    assert not safe_flagged, safe_flagged
-    assert len(missed) <= 9, missed
-
-
-def test_probe_11_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_11_fresh.jsonl")
-    assert not safe_flagged, safe_flagged
-    assert len(missed) <= 13, missed
 
 
 # round 13 (probe 11): one golden case per reading fix, each with the twin it must leave alone
@@ -1754,16 +1678,6 @@ def test_round13_patient_facts(check: MedicationCheck) -> None:
 # only): 71/120, 4/120; fresh unchanged, 12/30 and 4/30. After round 15 (HLA results,
 # renal steps, liquids named in the question, answers' amounts, pregnancy facts, products,
 # opioid-naive patients, integrase inhibitors with antacids, washouts): 98/120, 0/120. Floors.
-def test_probe_12_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_12.jsonl")
-    assert not safe_flagged, safe_flagged
-    assert len(missed) <= 22, missed
-
-
-def test_probe_12_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_12_fresh.jsonl")
-    assert len(safe_flagged) <= 4, safe_flagged
-    assert len(missed) <= 18, missed
 
 
 def test_round14_not_taken_and_not_the_patient(check: MedicationCheck) -> None:
@@ -2024,16 +1938,6 @@ def test_a_three_digit_amount_is_not_a_count(check: MedicationCheck) -> None:
 # (14%); fresh 18/30, 2/30. Round 16 was about the false flags first: 79/120 caught, 1/120
 # safe flagged (fresh 18/30, 1/30, measured once after); then some misses: 86/120, 1/120.
 # Round 17 (Spanish counts, AF-only renal caps): 91/120, 1/120.
-def test_probe_13_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_13.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 29, missed
-
-
-def test_probe_13_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_13_fresh.jsonl")
-    assert len(safe_flagged) <= 1, safe_flagged
-    assert len(missed) <= 12, missed
 
 
 # tests/data/medication_probe_14.jsonl: 240 rows in 120 minimal pairs by a new author who saw
@@ -2048,16 +1952,6 @@ def test_probe_13_fresh_is_a_floor() -> None:
 # schedule said after the strength: 89/120, 2/120. Round 18 (its misses read: starting doses,
 # dose-reduction criteria, "another one", combination products added to, pyrazolones, ...):
 # 103/120, 2/120; fresh unchanged (12/30, 2/30).
-def test_probe_14_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_14.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 17, missed
-
-
-def test_probe_14_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_14_fresh.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 18, missed
 
 
 def test_round17_readings_are_not_doses(check: MedicationCheck) -> None:
@@ -2480,16 +2374,6 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # 10/120 safe twins flagged; fresh 19/30, 3/30 (with the code at the start of round 18:
 # 79/120, 10/120; fresh 17/30, 3/30). Round 18b read the main set: 88/120, 7/120; fresh
 # 19/30, 2/30 (not read).
-def test_probe_15_is_a_regression_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_15.jsonl")
-    assert len(safe_flagged) <= 7, safe_flagged
-    assert len(missed) <= 32, missed
-
-
-def test_probe_15_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _probe_file_misses("medication_probe_15_fresh.jsonl")
-    assert len(safe_flagged) <= 2, safe_flagged
-    assert len(missed) <= 11, missed
 
 
 # tests/data/medication_pairs_11.jsonl: 300 graded interaction questions (40 contraindicated,
@@ -2499,13 +2383,45 @@ def test_probe_15_fresh_is_a_floor() -> None:
 # 30/31, 0/37. Round 18b read the main set's safe flags (medicines named as warned about,
 # ruled out or compared with; "allergy season") and one regression it showed ("desde hace 3
 # años"): 106/115, 0/140; fresh unchanged.
-def test_pairs_11_is_a_regression_floor() -> None:
-    safe_flagged, missed = _pairs_misses("medication_pairs_11.jsonl")
-    assert len(safe_flagged) == 0, safe_flagged
-    assert len(missed) <= 9, missed
+
+# Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
+# dangerous rows missed at most). Each set's measurements and what was read of it are in the
+# comment where its cases are, above; a floor guards regressions, it estimates nothing.
+PROBE_FLOORS = [
+    ("medication_probe_2.jsonl", "probe", 2, 4),
+    ("medication_probe_3.jsonl", "probe", 1, 3),
+    ("medication_probe_4.jsonl", "probe", 1, 2),
+    ("medication_probe_5.jsonl", "probe", 1, 2),
+    ("medication_probe_5_fresh.jsonl", "probe", 1, 8),
+    ("medication_probe_6.jsonl", "probe", 1, 7),
+    ("medication_probe_6_fresh.jsonl", "probe", 1, 4),
+    ("medication_probe_7.jsonl", "probe", 2, 24),  # 30 before round 10 (Beers, allopurinol)
+    ("medication_probe_7_fresh.jsonl", "probe", 1, 6),  # 9 at its one measurement; 6 after round 10
+    ("medication_probe_8.jsonl", "probe", 3, 20),  # 31 before round 12
+    ("medication_probe_8_fresh.jsonl", "probe", 1, 13),  # 14 when measured; 13 after "I'm on"
+    ("medication_probe_9.jsonl", "probe", 6, 10),  # 13 before round 12
+    ("medication_probe_9_fresh.jsonl", "probe", 1, 10),
+    ("medication_pairs_10.jsonl", "pairs", 2, 1),
+    ("medication_pairs_10_fresh.jsonl", "pairs", 0, 0),
+    ("medication_probe_11.jsonl", "probe", 0, 9),
+    ("medication_probe_11_fresh.jsonl", "probe", 0, 13),
+    ("medication_probe_12.jsonl", "probe", 0, 22),
+    ("medication_probe_12_fresh.jsonl", "probe", 4, 18),
+    ("medication_probe_13.jsonl", "probe", 1, 29),
+    ("medication_probe_13_fresh.jsonl", "probe", 1, 12),
+    ("medication_probe_14.jsonl", "probe", 2, 17),
+    ("medication_probe_14_fresh.jsonl", "probe", 2, 18),
+    ("medication_probe_15.jsonl", "probe", 7, 32),
+    ("medication_probe_15_fresh.jsonl", "probe", 2, 11),
+    ("medication_pairs_11.jsonl", "pairs", 0, 9),
+    ("medication_pairs_11_fresh.jsonl", "pairs", 0, 1),
+]
 
 
-def test_pairs_11_fresh_is_a_floor() -> None:
-    safe_flagged, missed = _pairs_misses("medication_pairs_11_fresh.jsonl")
-    assert len(safe_flagged) == 0, safe_flagged
-    assert len(missed) <= 1, missed
+@pytest.mark.parametrize(("name", "kind", "max_safe", "max_missed"), PROBE_FLOORS,
+                         ids=[row[0].removesuffix(".jsonl") for row in PROBE_FLOORS])
+def test_probe_and_pairs_floors(name: str, kind: str, max_safe: int, max_missed: int) -> None:
+    misses = _pairs_misses if kind == "pairs" else _probe_file_misses
+    safe_flagged, missed = misses(name)
+    assert len(safe_flagged) <= max_safe, safe_flagged
+    assert len(missed) <= max_missed, missed
