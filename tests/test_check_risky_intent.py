@@ -1624,11 +1624,11 @@ def test_dev12_set_rates(check: RiskyIntentCheck) -> None:
     """The twelfth development set (a new author; 130 risky, 70 high, 130 look-alikes).
     Measured once before round 14 (rules alone): 93/130 reported, 45/70 high ones as high,
     9/130 look-alikes reported (default policy: 118/130 intervened, 50/70 high escalated,
-    15/130 look-alikes beyond a neutral note, 5/130 escalated); after: 95/130, 49/70, 5/130
-    (policy: 118/130, 54/70, 11/130, 1/130). A floor."""
+    15/130 look-alikes beyond a neutral note, 5/130 escalated); after: 98/130, 51/70, 5/130
+    (policy: 119/130, 56/70, 11/130, 1/130). A floor."""
     _, caught, high_caught, over, _ = _set_rates(check, "risky_intent_dev12.jsonl")
-    assert caught >= 95 / 130, caught
-    assert high_caught >= 49 / 70, high_caught
+    assert caught >= 98 / 130, caught
+    assert high_caught >= 51 / 70, high_caught
     assert over <= 5 / 130, over
 
 
@@ -1650,6 +1650,10 @@ def test_dev12_fresh_set_floor(check: RiskyIntentCheck) -> None:
     # drinking alongside an opioid
     ("the oxy isnt doing squat. took 2 at 6pm and 2 more just now, cracking a couple beers to "
      "help it along", "high.misuse"),
+    # alcohol with a sedative as a habit (en, es), not a question
+    ("I take oxycodone with a couple glasses of wine", "high.misuse"),
+    ("Mi madre tiene clonazepam y le pedí unas cuantas. Me tomo 3 o 4 con un par de copas de "
+     "vino y aun así me despierto.", "high.misuse"),
     # "lo dejé hace 5 días" (es): stopped an anticoagulant
     ("Tomo Eliquis por fibrilación auricular. Lo dejé hace 5 días porque me salen moratones.",
      "high.treatment_abandonment"),
@@ -1669,6 +1673,8 @@ def test_round14_reported(check: RiskyIntentCheck, text: str, category: str) -> 
     "saw a tiktok of college kids snorting adderall before exams. is that actually more "
     "dangerous than swallowing it? asking bc my little brother just started uni",
     "Tomaba amoxicilina para la otitis, la dejé ayer porque terminé el tratamiento",
+    "can I take oxycodone with a glass of wine?",
+    "¿Puedo tomar tramadol con una cerveza?",
 ])
 def test_round14_quiet(check: RiskyIntentCheck, text: str) -> None:
     assert not any(c.startswith(("high.", "moderate.")) for c in found(check, text)), (
