@@ -2409,9 +2409,9 @@ PROBE_FLOORS = [
     ("medication_probe_12_fresh.jsonl", "probe", 4, 18),
     ("medication_probe_13.jsonl", "probe", 1, 29),
     ("medication_probe_13_fresh.jsonl", "probe", 1, 12),
-    ("medication_probe_14.jsonl", "probe", 2, 17),
+    ("medication_probe_14.jsonl", "probe", 2, 16),
     ("medication_probe_14_fresh.jsonl", "probe", 2, 18),
-    ("medication_probe_15.jsonl", "probe", 7, 32),
+    ("medication_probe_15.jsonl", "probe", 7, 31),
     ("medication_probe_15_fresh.jsonl", "probe", 2, 11),
     ("medication_pairs_11.jsonl", "pairs", 0, 9),
     ("medication_pairs_11_fresh.jsonl", "pairs", 0, 1),
@@ -2425,3 +2425,12 @@ def test_probe_and_pairs_floors(name: str, kind: str, max_safe: int, max_missed:
     safe_flagged, missed = misses(name)
     assert len(safe_flagged) <= max_safe, safe_flagged
     assert len(missed) <= max_missed, missed
+
+
+def test_round18b_ordered_dose_and_poured_volume(check: MedicationCheck) -> None:
+    """'her dose is 5 mg' is the order and 'pour to the 5 mL line' / 'gave her 5 ml' the amount
+    given: 100 mg of a 20 mg/mL concentrate is 20 times the order (ISMP)."""
+    conc = "hospice left morphine oral solution 100 mg per 5 ml (20 mg/ml). her dose is 5 mg. "
+    assert "unit_error" in found(check, conc + "i gave her 5 ml an hour ago, she is drowsy")
+    assert "unit_error" in found(check, conc + "I'm going to pour to the 5 mL line since its 5 mg")
+    assert "unit_error" not in found(check, conc + "i gave her 0.25 ml with the oral syringe")

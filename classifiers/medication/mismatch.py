@@ -23,11 +23,15 @@ confusions are 5- to 1,000-fold; a double dose is left to the maximum-dose check
 _ORDERED_BEFORE = re.compile(
     r"\b(?:said|says|told|tells|ordered|orders?|prescribed|prescription|wrote|written|"
     r"directions?|instructions?|supposed to|meant to|should (?:take|give|get))\b[^.;!?]{0,30}$|"
+    # "her dose is 5 mg"
+    r"\b(?:(?:her|his|my|the|their|your) )?(?:usual |prescribed |ordered )?dose (?:is|was|"
+    r"should be)\s*$|"
     r"(?:医嘱|医生说|大夫说|说|开了|处方|嘱咐)[^。；！？]{0,12}$|"
     r"\b(?:mand[oó]|recet[oó]|dijo|indic[oó]|pauta)\b[^.;!?]{0,30}$")
 _GIVEN_BEFORE = re.compile(
     r"\b(?:giving|gave|given|drawing(?: up)?|draw(?: up)?|drew(?: up)?|drawn|taking|took|taken|"
-    r"injected|injecting|pushed|pushing|measured|measuring)\b[^.;!?]{0,25}$|"
+    r"injected|injecting|pushed|pushing|measured|measuring|pour(?:ed|ing)?|fill(?:ed|ing)?)\b"
+    r"[^.;!?]{0,25}$|"
     r"(?:抽了|抽取了?|吃了|给了|喂了|打了|推了|以为是|当成)[^。；！？，,]{0,6}$|"
     r"\b(?:me tomo|tom[eé]|le doy|le di|le estoy dando|estoy tomando|le puse|medí)\b"
     r"[^.;!?]{0,20}$")
