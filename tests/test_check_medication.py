@@ -2411,7 +2411,7 @@ PROBE_FLOORS = [
     ("medication_probe_13_fresh.jsonl", "probe", 1, 12),
     ("medication_probe_14.jsonl", "probe", 2, 16),
     ("medication_probe_14_fresh.jsonl", "probe", 2, 18),
-    ("medication_probe_15.jsonl", "probe", 7, 31),
+    ("medication_probe_15.jsonl", "probe", 7, 28),
     ("medication_probe_15_fresh.jsonl", "probe", 2, 11),
     ("medication_pairs_11.jsonl", "pairs", 0, 9),
     ("medication_pairs_11_fresh.jsonl", "pairs", 0, 1),
@@ -2434,3 +2434,20 @@ def test_round18b_ordered_dose_and_poured_volume(check: MedicationCheck) -> None
     assert "unit_error" in found(check, conc + "i gave her 5 ml an hour ago, she is drowsy")
     assert "unit_error" in found(check, conc + "I'm going to pour to the 5 mL line since its 5 mg")
     assert "unit_error" not in found(check, conc + "i gave her 0.25 ml with the oral syringe")
+
+
+def test_round18b_pregnancy_readings(check: MedicationCheck) -> None:
+    # "estoy de 14 semanas"; a home test positive after a late period; bismuth from week 20
+    assert "pregnancy_contraindicated" in found(
+        check, "Estoy de 14 semanas y tengo migraña. ¿Puedo tomarme un Cafergot (ergotamina)?")
+    assert "pregnancy_contraindicated" in found(
+        check, "I'm on CellCept 1000 mg twice a day. Took a test this morning bc I was late and "
+               "it's POSITIVE. Keep taking everything?")
+    assert "pregnancy_contraindicated" not in found(
+        check, "I'm on CellCept 1000 mg twice a day. Took a covid test this morning and it's "
+               "positive. Keep taking everything?")
+    assert "pregnancy_contraindicated" in found_out(
+        check, ["30 weeks pregnant and the heartburn is awful. Can I take Pepto-Bismol?"],
+        "Pepto-Bismol is fine in pregnancy — take 30 mL as needed.")
+    assert "pregnancy_contraindicated" not in found(
+        check, "Mi bebé tiene 6 semanas de vida y tomo Cafergot para la migraña")
