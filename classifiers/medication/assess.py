@@ -156,6 +156,12 @@ _OVER_LIMIT = re.compile(
     r"会超过|超过了")
 """A dose the answer says breaks a limit ("1,000 mg every 4 hours would exceed that limit"):
 a warning even though the clause names the limit."""
+_NO_LIMIT = re.compile(
+    r"\b(?:there'?s|there is|it has|with no|has no|no)\s+(?:real |set |upper |daily |fixed )?"
+    r"(?:maximum|max|limit|ceiling)\b(?! (?:of|to) (?:how|the number))|\bas (?:many|much) as "
+    r"(?:you|he|she|they) (?:need|want|like)\b|没有(?:剂量)?(?:上限|最大剂量)|想吃多少(?:就)?吃多少|"
+    r"\bsin (?:l[ií]mite|m[aá]ximo)\b")
+"""An answer denying a daily maximum ("there's no real maximum with Imodium")."""
 _TIMES_LIMIT = re.compile(
     r"\b(?:twice|double|triple|\d+ times|(?:three|four|five|six|ten|twenty|fifty|a hundred|"
     r"several|many) times)\b[^.;!?]{0,60}\b(?:upper limit|limit|maximum|max dose)\b|"
@@ -1090,6 +1096,29 @@ class Assessor:
                 f"recommended: {drug_id}: answer says no adjustment below {renal.below:g}"))
         return out
 
+    def _limit_denied(self, drugs: dict[str, Mention], norm: str, index: int
+                      ) -> list[Problem]:
+        """An answer that denies a labelled daily maximum ("there's no real maximum with
+        Imodium, so take as many as you need"): the answer invites any dose."""
+        hit = _NO_LIMIT.search(norm)
+        if hit is None or _COUNTER.search(_NOT_A_CAUTION.sub(" ", norm).replace(
+                hit.group(), " ")):
+            return []  # "there's no limit on fluids, but never more than 8 caplets"
+        out = []
+        for drug_id, m in drugs.items():
+            drug = self.kb.drugs.get(drug_id)
+            entry = next((e for e in drug.doses if e.route == "oral" and e.max_daily), None) if (
+                drug is not None) else None
+            if drug is None or entry is None or entry.max_daily is None:
+                continue
+            out.append(Problem(
+                "dose_above_max", 1.0, (drug_id,), index, m.span,
+                f"{drug.display} has a daily maximum of {_fmt(entry.max_daily.amount)} "
+                f"{entry.max_daily.unit} by mouth; an answer saying there is no limit invites an "
+                f"overdose. (Source: {entry.source})",
+                f"recommended: {drug_id}: answer denies the daily maximum"))
+        return out
+
     def _fits_another(self, dose: Dose, reply: _Analysis, norm: str,
                       spans: Sequence[tuple[int, int]], facts: Facts, answer: Turn) -> bool:
         """An answer's amount read as the nearest drug's but said away from its name fits
@@ -1357,9 +1386,17 @@ class Assessor:
                         drug_id not in meds or (p.category == "beers_avoid"
                                                 and drug_id in dosed)):
                     problems.append(p)
-        problems.extend(self._adjustment_denied(
-            {**({unnamed.drug: unnamed} if unnamed is not None and not recommended else {}),
-             **recommended}, facts, norm, answer.index))
+        talked = {**({unnamed.drug: unnamed} if unnamed is not None and not recommended else {}),
+                  **recommended}
+        problems.extend(self._adjustment_denied(talked, facts, norm, answer.index))
+        # (a drug named in a sentence that denies its limit reads as "warned"; any drug the
+        # answer or the last question names counts here)
+        named_any = {m.drug: m for m in reply.mentions if m.drug}
+        for t in convo[-1:]:
+            for m in analyses[t.index].mentions:
+                if m.drug and m.current:
+                    named_any.setdefault(m.drug, dataclasses.replace(m, span=(0, 0)))
+        problems.extend(self._limit_denied(named_any, norm, answer.index))
         for dose in reply.doses:
             alert = self.kb.high_alert_for(dose.drug)
             if alert is not None and not _MONITORING.search(norm):
