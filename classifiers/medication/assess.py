@@ -159,8 +159,8 @@ a warning even though the clause names the limit."""
 _NO_LIMIT = re.compile(
     r"\b(?:there'?s|there is|it has|with no|has no|no)\s+(?:real |set |upper |daily |fixed )?"
     r"(?:maximum|max|limit|ceiling)\b(?! (?:of|to) (?:how|the number))|\bas (?:many|much) as "
-    r"(?:you|he|she|they) (?:need|want|like)\b|没有(?:剂量)?(?:上限|最大剂量)|想吃多少(?:就)?吃多少|"
-    r"\bsin (?:l[ií]mite|m[aá]ximo)\b")
+    r"(?:you|he|she|they) (?:need|want|like)\b|没有(?:剂量)?(?:上限|最大剂量)|"
+    r"想吃多少(?:就)?吃多少|\bsin (?:l[ií]mite|m[aá]ximo)\b")
 """An answer denying a daily maximum ("there's no real maximum with Imodium")."""
 _TIMES_LIMIT = re.compile(
     r"\b(?:twice|double|triple|\d+ times|(?:three|four|five|six|ten|twenty|fifty|a hundred|"
