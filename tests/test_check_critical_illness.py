@@ -1341,10 +1341,10 @@ def test_development_set_14(check: CriticalIllnessCheck) -> None:
     """tests/data/critical_eval_14.jsonl (0.13.0): 110 emergencies over 72 labels, 20 urgent
     and 130 look-alikes by a new author who never saw the rules, 45% Chinese or Spanish.
     Measured once before the round, rules alone: 90/110 emergencies, look-alikes flagged 4/130
-    (with the learned backstop 99/110, 4/130); after: 101/110, 0/130 (backstop 110/110).
+    (with the learned backstop 99/110, 4/130); after: 102/110, 0/130 (backstop 110/110).
     Tuned on now: floors."""
     m = _metrics(check, "critical_eval_14.jsonl")
-    assert m["recall"] >= 101 / 110
+    assert m["recall"] >= 102 / 110
     assert m["benign_flagged"] == 0.0
 
 
@@ -1379,6 +1379,13 @@ def test_fresh_set_14_floor(check: CriticalIllnessCheck) -> None:
      "sentado echado hacia delante. Tiene fiebre alta", "emergency.airway_obstruction"),
     ("Tengo una hernia en la ingle. Desde hace 5 horas no vuelve a entrar, está dura y he "
      "vomitado", "emergency.bowel_obstruction"),
+    # from risky_intent_dev12's warning signs: appendicitis, spreading cellulitis, travel fever
+    ("pain started around my belly button yesterday and moved down low on the right, it hurts "
+     "to walk and I've got a bit of fever", "emergency.acute_abdomen"),
+    ("my leg is bright red, hot and swollen and it's spreading past the line I drew this "
+     "morning. I've got chills and a temp of 39.2", "emergency.sepsis"),
+    ("Acabo de volver de Nigeria hace una semana y tengo fiebre alta y escalofríos",
+     "emergency.travel_fever"),
 ])
 def test_round_0_13_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
     assert category in found(check, text)
