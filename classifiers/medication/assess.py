@@ -212,7 +212,8 @@ _REASSURED = re.compile(
 """An answer approving, without naming them, medicines the user asked about."""
 _ENDORSES = re.compile(
     r"^\W*(?:yes|yeah|yep|sure|absolutely|of course|correct|that'?s (?:right|correct|fine|ok|"
-    r"okay|safe)|it'?s (?:fine|ok|okay|safe)|you can|no problem)\b|"
+    r"okay|safe)|it'?s (?:fine|ok|okay|safe)|you can|no problem|(?:she|he|they) (?:can|may|should) "
+    r"(?:continue|keep (?:taking|on)|stay on|carry on))\b|"
     # a clinician-style approval ("Dose verified as appropriate", "Reasonable - proceed as
     # ordered", "No clinically significant interaction; proceed", "Compatible with breastfeeding")
     r"^\W*(?:(?:the\s+)?dose\s+(?:is\s+|verified\s+as\s+|looks\s+)?(?:appropriate|correct|fine)|"

@@ -2043,6 +2043,9 @@ _DECOMPENSATED = re.compile(r"\bdecompensat\w*|失代偿|descompensad")
 _HEP_MODERATE = re.compile(r"(?<![a-z])child[- ]pugh\s*(?:class\s*)?b(?![a-z])")
 _HEP_ANY = re.compile(
     r"\b(?:liver disease|hepatic impairment|liver damage|liver problems?|bad liver|"
+    # "chronic hep B", "my ALT runs a little high"
+    r"(?:chronic )?hep\.? ?[bc]\b|(?:alt|ast|lfts?|liver enzymes) (?:runs?|running|always|tends? "
+    r"to (?:be|run)) (?:a (?:little|bit) |slightly |mildly )?(?:high|elevated|raised)|"
     r"hepatitis|fatty liver|elevated liver enzymes|liver function is (?:abnormal|bad|poor)|"
     r"hepatic dysfunction|child[- ]pugh|hepatitis b|hbsag(?: is)? positive|positive hbsag|"
     r"(?:liver enzymes|lfts|transaminases|alt|ast) (?:were |are |was |is |came back )?(?:a bit |"
@@ -2218,7 +2221,10 @@ def find_facts(text: str, matcher: DrugMatcher) -> Facts:
         preg_other = hit is not None and not re.match(r"(?:i'?m|i am|im)\b", hit.group()) and bool(
             re.search(rf"(?:\b{_THIRD}|{_THIRD_ZH}|\bmi (?:hermana|amiga|hija|nuera|cuñada|pareja))"
                       r"[^.;!?。]{0,15}$", norm[max(0, hit.start() - 40):hit.start()])
-            or re.match(rf"(?:\b{_THIRD})\s+is\b", hit.group()))
+            or re.match(rf"(?:\b{_THIRD})\s+is\b", hit.group())
+            # a clinician's note ("31 yo G2P1 at 10 weeks", "pregnant patient"): the patient's
+            # pregnancy, so "her med list" is the same person's
+            or bool(re.match(r"g\d|pregnant (?:patient|pt|woman|lady)", hit.group())))
     return Facts(
         opioid_naive=naive,
         age_years=age_years, age_at_most=at_most, child=child, weight_kg=weight,
