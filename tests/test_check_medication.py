@@ -2478,3 +2478,10 @@ def test_round18b_clinical_notes_and_liver_words(check: MedicationCheck) -> None
                "ketoconazole 200 mg a day.")
     assert "hepatic_contraindicated" not in found(
         check, "My liver is fine. The derm wants me to take oral ketoconazole 200 mg a day.")
+
+
+def test_round18b_patch_changes_named_by_brand(check: MedicationCheck) -> None:
+    # "my Transtec 35 patch", "el parche de Transtec": the brand between the words
+    assert "frequency_error" in found(check, "I change my Transtec 35 patch every 24 hours")
+    assert "frequency_error" in found(check, "Le cambio el parche de Transtec cada 24 horas")
+    assert "frequency_error" not in found(check, "I change my fentanyl 25 patch every 72 hours")

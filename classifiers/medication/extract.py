@@ -1655,12 +1655,12 @@ def patch_context(window: str, names: Sequence[str]) -> bool:
 
 _PATCH_CHANGE = re.compile(
     r"\b(?:new|fresh|another|second)\s+(?:one|patch)\s+(?:on\s+)?|"
-    r"\b(?:chang|replac|swap)\w*\s+(?:it|them|the patch(?:es)?|my patch(?:es)?|(?:a |the )?"
-    r"(?:new |fresh )?(?:one|patch))?\s*|"
+    r"\b(?:chang|replac|swap)\w*\s+(?:it|them|(?:the|my|her|his|their) (?:[\w-]+ ){0,2}?"
+    r"patch(?:es)?|(?:a |the )?(?:new |fresh )?(?:one|patch))?\s*|"
     r"\b(?:put|stick|slap|apply|applying|putting|sticking)\w*\s+(?:on\s+)?(?:a\s+)?(?:new|fresh|"
     r"another)\s+(?:one|patch)\s+(?:on\s+)?|"
     r"\b(?:cambi\w+|pon\w*|coloc\w+)\s+(?:un parche nuevo|uno nuevo|otro parche|otro|"
-    r"el parche)?\s*")
+    r"el parche(?:\s+de\s+[\w-]+)?)?\s*")
 _PATCH_EVERY = re.compile(
     r"^(?:(?:every|each)\s+(?:single\s+)?(?:day|morning|night|evening|(?P<h>\d{1,2})\s*"
     r"(?:h|hrs?|hours))|once a day|daily|(?:cada|todos los)\s+(?:d[ií]as?|ma[ñn]anas?|noches?|"
