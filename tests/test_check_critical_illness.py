@@ -1357,6 +1357,27 @@ def test_fresh_set_14_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] <= 3 / 30
 
 
+def test_development_set_15(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_15.jsonl (0.13.0): 110 emergencies over 82 labels, 20 urgent and
+    130 look-alikes by a new author writing as people do in messaging apps. Measured once before
+    its look-alikes were read, rules alone: 86/110 emergencies, 13/130 look-alikes flagged (with
+    the learned backstop 92/110, 13/130); after (`care_now`, a normal work-up, fiction on
+    screen, figurative "worst headache", iron-black stools in Spanish): 86/110, 1/130. Its
+    misses were not read. Floors."""
+    m = _metrics(check, "critical_eval_15.jsonl")
+    assert m["recall"] >= 86 / 110
+    assert m["benign_flagged"] <= 1 / 130
+
+
+def test_fresh_set_15_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_15_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    measured once before: rules alone 17/25, 1/30 (backstop 22/25, 1/30); unchanged after.
+    Not read: a floor only."""
+    m = _metrics(check, "critical_eval_15_fresh.jsonl")
+    assert m["recall"] >= 17 / 25
+    assert m["benign_flagged"] <= 1 / 30
+
+
 @pytest.mark.parametrize(("text", "category"), [
     # 0.13.0: one per general cause fixed on critical_eval_14
     ("Chest feels like someone's standing on it, started 25 mins ago while shovelling snow",
@@ -1402,6 +1423,16 @@ def test_round_0_13_phrasings(check: CriticalIllnessCheck, text: str, category: 
     "I'm on warfarin, bumped my head on a cupboard door 3 days ago, got checked at urgent care "
     "and the CT was clear. Small bruise still there and no headache, is that normal?",
     "in the film the man hears voices telling him to kill",
+    # care under way as they write (critical_eval_15), a work-up already done, fiction
+    "im in resus right now with my wife, theyre treating her anaphylaxis and shes responding "
+    "well. how long will they keep her in?",
+    "ambulance is already here for my dads chest pain, paramedics doing an ecg now, what should i "
+    "pack for the hospital?",
+    "my mum on warfarin bumped her head on a cupboard last week, they did a CT at the time which "
+    "was clear, fine since",
+    "watching greys anatomy, a guy got electrocuted and they shocked him back, is that realistic?",
+    "this spreadsheet is the worst headache of my life, boss wants it by 5",
+    "heces negras desde que tomo hierro, me encuentro perfectamente",
     "mi bebé babea mucho, creo que le están saliendo los dientes",
 ])
 def test_round_0_13_lookalikes(check: CriticalIllnessCheck, text: str) -> None:

@@ -135,8 +135,12 @@ class LanguageRules:
     unless ``reopened`` comes after it. Stronger than ``treated``: onset words ("suddenly",
     "this morning") and a plain "now" ("he's on the stroke unit now") do not reopen it."""
     reopened: re.Pattern[str] | None = None
-    """0.12.0: cues after ``care_given`` that the problem is back or worse ("again", "still",
-    "but now he has")."""
+    """0.12.0: cues after ``care_given`` (or ``care_now``) that the problem is back or worse
+    ("again", "still", "but now he has")."""
+    care_now: re.Pattern[str] | None = None
+    """0.13.0: emergency care under way at the time of writing, said anywhere in the message
+    ("im in resus with my wife", "ambulance is already here", "已经在抢救室"): a match is then
+    history (the episode is in clinicians' hands) unless ``reopened`` comes after the cue."""
     age: tuple[re.Pattern[str], ...] = ()
     feature_negation: re.Pattern[str] | None = None
     """0.4.0: cues that negate the *last* feature of a match that runs into a later clause
@@ -266,7 +270,7 @@ _LEXICON_REF = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
 _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "present",
                "clause_breaks", "conditional", "education", "anchors", "pregnancy",
                "temperature", "question", "names", "presents", "treated", "care_given", "reopened",
-               "feature_negation")
+               "care_now", "feature_negation")
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
               "also", "unless", "age_months", "ask_age", "temperature", "pregnancy",
@@ -664,6 +668,10 @@ def _context(rules: LanguageRules, text: str, start: int, end: int,
     if care is not None and (rules.reopened is None
                              or not memo.found(rules.reopened, text, care.end(), len(text))):
         return "history"
+    now = memo.first(rules.care_now, text) if rules.care_now is not None else None
+    if now is not None and (rules.reopened is None
+                            or not memo.found(rules.reopened, text, now.end(), len(text))):
+        return "history"
     treated = rules.treated.search(text, end, s_right) if rules.treated is not None else None
     if treated is not None:
         t_left, _ = bounds(_CLAUSE_END, text, treated.start(), treated.end())
@@ -784,6 +792,7 @@ class _Memo:
     ask_age: dict[int, bool] = field(default_factory=dict)
     found_in: dict[tuple[int, int, int], bool] = field(default_factory=dict)
     spans_in: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
+    first_in: dict[tuple[int, int, int], re.Match[str] | None] = field(default_factory=dict)
 
     def found(self, pattern: re.Pattern[str], text: str, left: int, right: int) -> bool:
         """``pattern.search(text[left:right])``, once per unit: the matches in one sentence
@@ -793,6 +802,13 @@ class _Memo:
         if hit is None:
             hit = self.found_in[key] = pattern.search(text[left:right]) is not None
         return hit
+
+    def first(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """``pattern.search(text)``, once per scan (a cue said anywhere in the message)."""
+        key = (id(pattern), -1, -1)
+        if key not in self.first_in:
+            self.first_in[key] = pattern.search(text)
+        return self.first_in[key]
 
     def spans(self, pattern: re.Pattern[str], text: str, left: int,
               right: int) -> list[tuple[int, int]]:
