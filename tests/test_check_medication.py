@@ -2384,6 +2384,13 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # ruled out or compared with; "allergy season") and one regression it showed ("desde hace 3
 # años"): 106/115, 0/140; fresh unchanged.
 
+# tests/data/medication_probe_16.jsonl: 120 twin pairs by a new author (polypharmacy in older
+# adults, children's liquids, patches and injections, OTC combinations; 41 answers under
+# test), fresh set 30 pairs. Measured once when they arrived: 85/120 caught, 6/120 safe twins
+# flagged; fresh 16/30, 2/30. Its safe flags were read (a child named in an earlier turn, a
+# decision to stop breastfeeding, Spanish warnings, an answer opening "Don't take it."):
+# 85/120, 2/120; its misses and the fresh set were not read.
+
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
 # comment where its cases are, above; a floor guards regressions, it estimates nothing.
@@ -2415,6 +2422,8 @@ PROBE_FLOORS = [
     ("medication_probe_15_fresh.jsonl", "probe", 2, 11),
     ("medication_pairs_11.jsonl", "pairs", 0, 9),
     ("medication_pairs_11_fresh.jsonl", "pairs", 0, 1),
+    ("medication_probe_16.jsonl", "probe", 2, 35),
+    ("medication_probe_16_fresh.jsonl", "probe", 2, 14),
 ]
 
 
@@ -2485,3 +2494,33 @@ def test_round18b_patch_changes_named_by_brand(check: MedicationCheck) -> None:
     assert "frequency_error" in found(check, "I change my Transtec 35 patch every 24 hours")
     assert "frequency_error" in found(check, "Le cambio el parche de Transtec cada 24 horas")
     assert "frequency_error" not in found(check, "I change my fentanyl 25 patch every 72 hours")
+
+
+def test_round18c_probe16_causes(check: MedicationCheck) -> None:
+    """One regression per general false-flag cause fixed on medication_probe_16."""
+    # the child is in an earlier turn; the medicine is for the writer
+    assert "age_contraindicated" not in found(
+        check, "My son is 2 and fully weaned — I stopped nursing a year ago.",
+        "Threw my back out. My GP wants to give me tramadol 50 mg every 6 hours. Is that ok for "
+        "me?")
+    # a decision to stop breastfeeding
+    assert "lactation_contraindicated" not in found(
+        check, "28F, 3 wks postpartum, new VT. EP wants amiodarone 400 mg TID. She has decided to "
+               "stop breastfeeding and switch to formula — ok to proceed?")
+    assert "lactation_contraindicated" in found(
+        check, "28F, 3 wks postpartum, exclusively breastfeeding, new VT. EP wants amiodarone "
+               "400 mg TID. Ok to continue breastfeeding?")
+    # Spanish warnings in an answer; an answer that opens by refusing
+    asked = ["Llevo todo el día con Gelocatil 1 g cada 6 horas. ¿Puedo tomar también 3 sobres de "
+             "Frenadol al día?"]
+    assert not found_out(
+        check, asked, "No los combines: cada sobre ya lleva 650 mg de paracetamol. Con Gelocatil "
+                      "ya estás en 4 g al día; añadir 3 sobres te llevaría a casi 6 g y podría "
+                      "dañar el hígado.") & DANGEROUS
+    sulfa = ["I'm allergic to sulfa — bad rash with blisters. My UTI prescription is Bactrim DS. "
+             "Is that ok to take?"]
+    assert not found_out(
+        check, sulfa, "Don't take it. Bactrim is sulfamethoxazole-trimethoprim, a sulfonamide "
+                      "antibiotic; call your prescriber for another antibiotic.") & DANGEROUS
+    assert "allergy_conflict" in found_out(
+        check, sulfa, "Yes, Bactrim DS is fine for a UTI, one tablet twice a day.")

@@ -126,7 +126,7 @@ _WARN = re.compile(
     r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
     r"|会引起|可能引起|会导致|可能导致|双硫仑|告诉医生|告知医生|浓度升高|诱发|蓄积|加重"
     r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?|"
-    r"empeor\w*|riesgos?|provocar|mejor no)\b"
+    r"empeor\w*|riesgos?|provocar|mejor no|no (?:l[oa]s? )?(?:combin\w+|mezcl\w+|juntes?))\b"
 )
 _LIMIT = re.compile(
     r"\b(?:max|maximum|up to|no more than|not more than|do not exceed|don't exceed|not exceeding|"
@@ -144,6 +144,8 @@ _STATED_LIMIT = re.compile(
     r"never exceed|at most|not to exceed|limited to|capped at|restricted to)\b|"
     r"限制在|控制在|最多|不超过|不要超过|最大|上限|no m[aá]s de")
 _OVER_LIMIT = re.compile(
+    # Spanish: "te llevaría a casi 6 g", "superarías el máximo"
+    r"\b(?:te |le |lo |la )?llevar[ií]a (?:a|hasta)\b|\bsuperar\w*|\bpor encima del m[aá]ximo\b|"
     r"\b(?:would|will|could|can|may|might) (?:exceed|be (?:above|over|more than|too much))|"
     r"\bexceeds? (?:the|that|this|your|a|its) (?:\w+ )?(?:limit|maximum|max|dose)|"
     r"\btoo (?:much|high|many)\b|\b(?:is|are|that's) (?:above|over) (?:the|that|this)\b|"
@@ -170,7 +172,8 @@ _TIMES_LIMIT = re.compile(
 limit")."""
 _DANGER = re.compile(
     r"\b(?:toxic|toxicity|overdose|overdosing|dangerous|harmful|fatal|deadly|lethal|poison\w*|"
-    r"liver damage|liver failure|death|never|avoid)\b|中毒|过量|危险|致命|避免")
+    r"liver damage|liver failure|death|never|avoid)\b|中毒|过量|危险|致命|避免|"
+    r"\b(?:da[ñn]ar\w* (?:el |tu |su )?h[ií]gado|t[oó]xic\w*|sobredosis|peligros\w*|mortal)\b")
 _ZH_RECHECK = r"复查(?:血钾|肾功|肌酐|INR|凝血)"
 """A planned blood test in Chinese ("复查血钾和肌酐"), for both patterns below."""
 _MANAGEMENT = re.compile(
@@ -239,6 +242,11 @@ _COUNTER = re.compile(
     r"talk|call|see)|call your (?:doctor|pharmacist|prescriber|ob|midwife)|check with)\b|"
     r"不要|别|禁用|不能|不建议|危险|但是|不过|\bno (?:tome|use|lo|la)\b|peligros")
 """Any caution in the answer: an opening "yes" then does not endorse the danger."""
+_REFUSES = re.compile(
+    r"\W*(?:no\b|nope\b|don'?t|do not|please (?:don'?t|do not)|never|avoid|stop|hold off|"
+    r"not (?:safe|a good idea)|不要|不能|别|不建议|不可以|no (?:l[oa]s? )?(?:tomes|tome|uses|use|"
+    r"des|d[eé]|combines))")
+"""An answer that opens by refusing the medicine asked about ("Don't take it.", "不能吃。")."""
 _NOT_A_CAUTION = re.compile(
     r"\b(?:avoid|don'?t have|do not have|skip)\s+(?:a\s+)?(?:heavy|fatty|large|big|rich)\s+"
     r"(?:meal|food|dinner)s?\b")
@@ -525,8 +533,8 @@ class Assessor:
             own = m.whose == "self" and not _GIVING.search(t.text.casefold())
             out.extend(self._contraindications(self.kb.drugs[drug_id], facts, t.index, m.span,
                                                doses.get(drug_id), whose=m.whose,
-                                               for_adult=_for_adult(t.text), own=own,
-                                               said=context))
+                                               for_adult=_for_adult(t.text, context),
+                                               own=own, said=context))
         return out
 
     @staticmethod
@@ -1379,6 +1387,8 @@ class Assessor:
                 for inter in found[:1]:
                     problems.append(_interaction_problem(inter, drug_id, other, answer.index,
                                                          m.span, answer=True))
+            if drug_id in meds and drug_id not in dosed and _REFUSES.match(norm):
+                continue  # "Don't take it. Bactrim is a sulfonamide ...": explained, not given
             for p in self._contraindications(self.kb.drugs[drug_id], facts, answer.index,
                                              m.span, stated.get(drug_id), said=said):
                 # a Beers drug the user already takes is reported on the question; the
@@ -1723,10 +1733,13 @@ def _of_drug(mentions: Sequence[Mention], drug: str | None) -> _Same:
     return cached[1].get(drug) or _Same([], [], [], True)
 
 
-def _for_adult(text: str) -> bool:
-    """The writer asks about a medicine for themself while mentioning someone else's child."""
+def _for_adult(text: str, said: str = "") -> bool:
+    """The writer asks about a medicine for themself (in ``text``) while mentioning someone
+    else's child (in ``text`` or the conversation ``said`` before: "My son is 2 ..." then
+    "... tramadol. Is that ok for me?")."""
     norm = text.casefold()
-    if not _CHILD_OTHER.search(norm) or not _FOR_SELF.search(norm):
+    if not _FOR_SELF.search(norm) or not (_CHILD_OTHER.search(norm)
+                                          or _CHILD_OTHER.search(said.casefold())):
         return False
     return not _FOR_CHILD.search(norm) or bool(_NOT_FOR_CHILD.search(norm))
 

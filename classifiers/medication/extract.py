@@ -1978,7 +1978,12 @@ _BREASTFEEDING = re.compile(r"\b(?:breast-?feeding|breastfeed|nursing (?:my|a|he
 _BF_NEG = re.compile(rf"\b{_NEG}\b[^.;!?]{{0,20}}(?:breast-?feeding|nursing)|stopped "
                      r"breast-?feeding|不再哺乳|已经断奶|断奶了|不喂奶|不再喂奶|改喝奶粉|"
                      r"没(?:有)?喂母乳|奶粉喂养|人工喂养|not nursing|formula[- ]feeding|"
-                     r"no longer (?:breast-?feeding|nursing)")
+                     r"no longer (?:breast-?feeding|nursing)|"
+                     # "has decided to stop breastfeeding and switch to formula", "fully weaned"
+                     r"(?:decided|deciding|going|plans?|planning|chose|wants?) to stop "
+                     r"breast-?feeding|switch\w* to formula|fully weaned|stopped nursing|"
+                     r"dej[oó] (?:de dar )?(?:el pecho|la lactancia)|"
+                     r"ya no (?:doy|le doy) (?:el )?pecho")
 _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|cl ?cr|kidney function|"
                    r"renal function|"
                    r"filtrado glomerular|tasa de filtraci[oó]n glomerular|tfg|filtrado|"
