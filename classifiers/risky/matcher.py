@@ -112,6 +112,10 @@ _DECIDED_STOP = re.compile(r"\b(?:stop\w*|come\s+off|coming\s+off|go\s+off|taper
 metformin" sanctions no later stop of it)."""
 _SCHEDULED = re.compile(r"\d\s+(?:\w+\s+){0,2}every\b|\bevery\s+\d")
 """A count on a schedule ("4 every 3 hours")."""
+_I_TAKE = re.compile(r"\b(?:i|im|ive|i\s+have|i\s+am|we)\s+(?:\w+\s+)?(?:take|took|taking|"
+                     r"been\s+taking|pop|popped|popping|use|used|using|snort\w*|crush\w*)\b")
+"""The writer takes it: keeping it locked away from others then excuses nothing."""
+
 _QUESTION = re.compile(r"\?|^\W*(?:should|can|could|do|is|would|may)\b|吗|¿")
 """A sentence that asks."""
 _I = re.compile(r"\b(?:i|im|ive|id|ill|me|myself|gonna|wanna|going\s+to|want\s+to|of\s+(?:hers|his|"
@@ -964,7 +968,10 @@ class RiskyMatcher:
             return None
         # getting rid of leftovers anywhere in the message: its amounts, supply and "together"
         # ("fold the patches sticky sides together") are no plan
-        disposal = t.affirmed("disposal", t.text) and not t.cue("misuse.purpose")
+        # keeping it from others ("so my teenager can't get into it", "i dont want anyone
+        # finding it") is storage, whatever occasion it names (round 14)
+        keeping = t.affirmed("safekeeping", t.text) and not _I_TAKE.search(t.text)
+        disposal = (t.affirmed("disposal", t.text) and not t.cue("misuse.purpose")) or keeping
         best: tuple[int, Intent] | None = None
         doubled = None if disposal else (
             self._paracetamol_twice(t, drugs) or self._nsaid_on_thinner(t, drugs))
@@ -975,7 +982,8 @@ class RiskyMatcher:
             if group == "supply":
                 cues = cues + self._possessed(t, drugs)
             for cue in cues:
-                if group in ("extra", "supply", "mix") and disposal:
+                if group in ("extra", "supply", "mix") and disposal or (
+                        group == "purpose" and keeping):
                     continue
                 if group == "mix" and not self._co_use(t, cue):
                     continue
