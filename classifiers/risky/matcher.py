@@ -982,7 +982,7 @@ class RiskyMatcher:
             if group == "supply":
                 cues = cues + self._possessed(t, drugs)
             for cue in cues:
-                if group in ("extra", "supply", "mix") and disposal or (
+                if (group in ("extra", "supply", "mix") and disposal) or (
                         group == "purpose" and keeping):
                     continue
                 if group == "mix" and not self._co_use(t, cue):
