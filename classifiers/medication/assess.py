@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from classifiers.context import UNIT_REACH
+from classifiers.context import UNIT_REACH, bounds
 from classifiers.medication.extract import (
     Dose,
     DrugMatcher,
@@ -1835,12 +1835,8 @@ def _starting(drug: Drug, text: str, span: tuple[int, int]) -> bool:
     established course, or the writer is new to the drug ("lamotrigine-naive")."""
     norm, titrated = _casefold_titrated(text)
     # the dose's sentence ("医生让我开始吃别嘌醇，每天300mg": the start is a clause before)
-    lo = max(0, span[0] - UNIT_REACH)
-    hi = min(len(norm), span[1] + UNIT_REACH)
-    for m in _SENTENCE_END.finditer(norm, lo, span[0]):
-        lo = m.end()
-    end = _SENTENCE_END.search(norm, span[1], hi)
-    clause = norm[lo:end.start() if end else hi]
+    lo, hi = bounds(_SENTENCE_END, norm, span[0], span[1])
+    clause = norm[lo:hi]
     if _NOT_STARTING.search(clause) or titrated or _AMOUNT_BEFORE.search(norm, lo, span[0]):
         # an established course, a titration, or a step after an earlier amount ("25 mg
         # daily x 2 wks, 50 mg x 2 wks, 100 mg daily")
