@@ -143,6 +143,8 @@ _STATED_LIMIT = re.compile(
     r"(?:do not|don'?t|dont|never|not) go (?:over|above)|not exceeding|"
     r"never exceed|at most|not to exceed|limited to|capped at|restricted to)\b|"
     r"限制在|控制在|最多|不超过|不要超过|最大|上限|no m[aá]s de")
+_TIMES_IN_WORDS = (r"(?:three|four|five|six|ten|twenty|fifty|a hundred|several|many) times")
+"""A multiple said in words ("ten times the limit"), for ``_OVER_LIMIT`` and ``_TIMES_LIMIT``."""
 _OVER_LIMIT = re.compile(
     # Spanish: "te llevaría a casi 6 g", "superarías el máximo"
     r"\b(?:te |le |lo |la )?llevar[ií]a (?:a|hasta)\b|\bsuperar\w*|\bpor encima del m[aá]ximo\b|"
@@ -152,8 +154,8 @@ _OVER_LIMIT = re.compile(
     # the harm a dose would do ("giving the usual three-times-daily dose could let it build up")
     r"\b(?:could|would|can|may|might) (?:let (?:it|them) )?(?:build up|accumulate|pile up)\b|"
     # "twice the 10 mg maximum", "1,000 times the real dose"
-    r"\b(?:twice|double|triple|[\d,]+ times|(?:three|four|five|six|ten|twenty|fifty|a hundred|"
-    r"several|many) times)\s+(?:the|that|your|her|his)\s+(?:\w+\s+){0,3}?"
+    rf"\b(?:twice|double|triple|[\d,]+ times|{_TIMES_IN_WORDS})\s+(?:the|that|your|her|his)\s+"
+    r"(?:\w+\s+){0,3}?"
     r"(?:maximum|max|limit|dose)\b|"
     r"会超过|超过了")
 """A dose the answer says breaks a limit ("1,000 mg every 4 hours would exceed that limit"):
@@ -165,8 +167,8 @@ _NO_LIMIT = re.compile(
     r"想吃多少(?:就)?吃多少|\bsin (?:l[ií]mite|m[aá]ximo)\b")
 """An answer denying a daily maximum ("there's no real maximum with Imodium")."""
 _TIMES_LIMIT = re.compile(
-    r"\b(?:twice|double|triple|\d+ times|(?:three|four|five|six|ten|twenty|fifty|a hundred|"
-    r"several|many) times)\b[^.;!?]{0,60}\b(?:upper limit|limit|maximum|max dose)\b|"
+    rf"\b(?:twice|double|triple|\d+ times|{_TIMES_IN_WORDS})\b[^.;!?]{{0,60}}\b(?:upper limit|"
+    r"limit|maximum|max dose)\b|"
     r"(?:倍)[^。；]{0,20}(?:上限|最大)")
 """A dose said to be a multiple of the limit ("ten times the 4,000 IU (100 mcg) daily upper
 limit")."""
