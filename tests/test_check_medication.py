@@ -2403,7 +2403,10 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # test), fresh set 30 pairs. Measured once when they arrived: 85/120 caught, 6/120 safe twins
 # flagged; fresh 16/30, 2/30. Its safe flags were read (a child named in an earlier turn, a
 # decision to stop breastfeeding, Spanish warnings, an answer opening "Don't take it."):
-# 85/120, 2/120; its misses and the fresh set were not read.
+# 85/120, 2/120; its misses and the fresh set were not read. Round 18d read its misses and
+# fixed their general causes (two products of one ingredient taken together, sachets
+# counted, the answer's amount before another medicine it names, "饭后" as a time not a
+# frequency, a once-weekly pen dosed daily in a later turn): 90/120, 2/120; fresh unchanged.
 
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
@@ -2436,7 +2439,7 @@ PROBE_FLOORS = [
     ("medication_probe_15_fresh.jsonl", "probe", 2, 11),
     ("medication_pairs_11.jsonl", "pairs", 0, 9),
     ("medication_pairs_11_fresh.jsonl", "pairs", 0, 1),
-    ("medication_probe_16.jsonl", "probe", 2, 35),
+    ("medication_probe_16.jsonl", "probe", 2, 30),  # 35 before round 18d
     ("medication_probe_16_fresh.jsonl", "probe", 2, 14),
 ]
 
@@ -2538,3 +2541,39 @@ def test_round18c_probe16_causes(check: MedicationCheck) -> None:
                       "antibiotic; call your prescriber for another antibiotic.") & DANGEROUS
     assert "allergy_conflict" in found_out(
         check, sulfa, "Yes, Bactrim DS is fine for a UTI, one tablet twice a day.")
+
+
+def test_round18d_probe16_misses(check: MedicationCheck) -> None:
+    """One regression per general cause fixed from medication_probe_16's misses."""
+    # two paracetamol products asked to be taken both ("¿Me tomo los dos?", "tomar también")
+    assert "dose_above_max" in found(
+        check, "Tomo Termalgin 1 g cada 8 horas y el médico me ha dicho Efferalgan 1 g cada 6 "
+               "horas. ¿Me tomo los dos?")
+    assert "dose_above_max" in found(
+        check, "Llevo todo el día con Gelocatil 1 g cada 6 horas. ¿Puedo tomar también 3 sobres "
+               "de Frenadol al día?")
+    # one administration of two products whatever their schedules ("with it at bedtime")
+    assert "dose_above_max" in found(
+        check, "I take Tylenol PM (2 caplets) most nights. Can I also take 2 Benadryl 25 mg with "
+               "it at bedtime?")
+    # "on top of that" beside two schedules adds a product, not a moment
+    assert "dose_above_max" not in found(
+        check, "DayQuil liquicaps 2 every 6 hours (3 times), NyQuil liquicaps 2 at bedtime, and on "
+               "top of that Advil 2 tablets 3 times a day")
+    # the answer doses the asked drug before naming folic acid; "饭后" is when, not how often
+    asked = ["我妈类风湿，医生开了甲氨蝶呤片2.5mg，说一次吃4片。处方上写的qw是每天吃4片吗？"]
+    assert "frequency_error" in found_out(
+        check, asked, "qw是每天一次的意思，就是每天吃一次，每次4片（10mg），饭后服用。同时记得补充叶酸。")
+    assert "frequency_error" not in found_out(
+        check, asked, "qw是每周一次的意思，就是每周吃一次，每次4片（10mg），饭后服用。同时记得补充叶酸。")
+    assert "dose_above_max" not in found(
+        check, "我关节炎，医生开的莫比可（美洛昔康7.5毫克），现在每天1次，每次1片，早饭后吃，这样可以吗？")
+    # an amount in brackets after a count of caplets is their total
+    assert not found_out(
+        check, ["can I take imodium?"],
+        "Four caplets (8 mg) in 24 hours is the label maximum, so you're within the limit.")
+    # a once-weekly pen named in an earlier turn, dosed every morning in this one
+    assert "frequency_error" in found(
+        check, "My mom is 69 with type 2 diabetes. Her endo just started her on an Ozempic pen, "
+               "0.25 mg.",
+        "She's been doing a 0.25 mg dose every morning since Monday. Is that ok?")

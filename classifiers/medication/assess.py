@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from classifiers.context import UNIT_REACH, bounds
@@ -422,13 +422,13 @@ class Assessor:
                 continue
             a = analyses[t.index]
             norm = t.text.casefold()
-            for dose in [*a.doses, *_across_products(a, norm), *_repeated(a, norm),
-                         *self._carried(turns, t)]:
+            for dose in [*a.doses, *_across_products(a, norm), *_repeated(a, norm)]:
                 if _is_limit(dose, norm):
                     continue  # "no more than 6 mg for the course" is a limit, not a dose
                 if not _dose_current(dose, a.mentions):
                     continue  # "I stopped my 25,000 IU vitamin A": not taken now
                 problems.extend(self._dose(dose, facts_all, t, t.text, answer=False))
+            problems.extend(self._carried(turns, t, facts_all))
             for use in a.release:
                 if not _STATED_LIMIT.search(_clause_around(norm, use.span)):
                     problems.extend(self._release(use, t.index, answer=False))
@@ -451,11 +451,12 @@ class Assessor:
         problems.extend(self._needs_facts(turns, analyses, facts_all))
         return _dedupe(problems)
 
-    def _carried(self, turns: Sequence[Turn], t: Turn) -> list[Dose]:
-        """Counts in a turn that names no drug, of the drug and strength an earlier user turn
-        stated ("I've got Xanax 1 mg." ... "I've taken 12 of them since lunch"): the earlier
-        turn's last sentences are read with this one, and the doses that fall in this one
-        kept."""
+    def _carried(self, turns: Sequence[Turn], t: Turn, facts: Facts) -> list[Problem]:
+        """Problems of the counts and amounts in a turn that names no drug, of the drug and
+        strength an earlier user turn stated ("I've got Xanax 1 mg." ... "I've taken 12 of
+        them since lunch"): the earlier turn's last sentences are read with this one, the
+        doses that fall in this one are checked in that reading (so the earlier turn's form,
+        "an Ozempic pen", gives the route) and their problems placed in this turn."""
         if any(m.drug for m in self.analyse(t.text).mentions):
             return []
         earlier = [u for u in turns if u.index < t.index and any(
@@ -465,8 +466,16 @@ class Assessor:
         context = earlier[-1].text[-300:]
         joined = f"{context}\n{t.text}"
         offset = len(context) + 1
-        return [dataclasses.replace(d, span=(d.span[0] - offset, d.span[1] - offset), owner=None)
-                for d in self.analyse(joined).doses if d.span[0] >= offset]
+        out: list[Problem] = []
+        norm = t.text.casefold()
+        for d in self.analyse(joined).doses:
+            if d.span[0] >= offset and not _is_limit(dataclasses.replace(
+                    d, span=(d.span[0] - offset, d.span[1] - offset)), norm):
+                out.extend(dataclasses.replace(
+                    p, span=(max(0, p.span[0] - offset), max(0, p.span[1] - offset)))
+                    for p in self._dose(dataclasses.replace(d, owner=None), facts, t, joined,
+                                        answer=False))
+        return out
 
     def _medicines(self, turns: Sequence[Turn], analyses: dict[int, _Analysis]
                    ) -> dict[str, tuple[Turn, Mention]]:
@@ -1133,15 +1142,20 @@ class Assessor:
     def _fits_another(self, dose: Dose, reply: _Analysis, norm: str,
                       spans: Sequence[tuple[int, int]], facts: Facts, answer: Turn) -> bool:
         """An answer's amount read as the nearest drug's but said away from its name fits
-        another drug named in the same sentence ("Viagra and amlodipine together lower the
-        pressure a little; the 50 mg starting dose is fine"): it is that drug's dose."""
+        another drug named before it in the same sentence ("Viagra and amlodipine together
+        lower the pressure a little; the 50 mg starting dose is fine"): it is that drug's
+        dose."""
         if dose.owner is None or len(norm[dose.owner[1]:dose.span[0]].strip()) < 12:
             return False  # "amlodipine 50 mg", "amlodipine (the 5 mg one)": said with the name
         sentence = next(((s, e) for s, e in spans if s <= dose.span[0] < e), None)
         if sentence is None:
             return False
+        # (a drug named after the amount is its own only right after it, "60 mg of oral
+        # morphine"; further on, "... 同时补充叶酸", it is advice that follows)
         others = {m.drug for m in reply.mentions if m.drug and m.drug != dose.drug
-                  and sentence[0] <= m.span[0] < sentence[1]}
+                  and sentence[0] <= m.span[0] < sentence[1]
+                  and (m.span[0] < dose.span[0] or _AMOUNT_OF.fullmatch(
+                      norm, dose.span[1], max(dose.span[1], m.span[0])) is not None)}
         return any(not self._dose(dataclasses.replace(dose, drug=other), facts, answer,
                                   answer.text, answer=True) and self.kb.drugs[other].doses
                    for other in others if other in self.kb.drugs)
@@ -1244,6 +1258,23 @@ class Assessor:
         return out[:1]
 
     # ------------------------------------------------------------------ output
+    def _lead_doses(self, reply: _Analysis, text: str, convo: Sequence[Turn],
+                    analyses: Mapping[int, _Analysis]) -> _Analysis:
+        """An answer that doses the question's one drug before it names any other ("每天吃一次，
+        每次4片（10mg）... 同时记得补充叶酸" to a methotrexate question): the amounts before the
+        first medicine it names are the asked drug's, as in an answer naming none."""
+        asked = [m for t in convo[-1:] for m in analyses[t.index].mentions
+                 if m.drug and m.current]
+        if len({m.drug for m in asked}) != 1 or asked[-1].drug in {
+                m.drug for m in reply.mentions}:
+            return reply
+        first = min((m.span[0] for m in reply.mentions if m.drug or m.current), default=0)
+        anchor = dataclasses.replace(asked[-1], span=(0, 0), via="context")
+        lead = tuple(find_doses(text[:first], [anchor], self._strength_unit))
+        if not lead:
+            return reply
+        return dataclasses.replace(reply, doses=(*lead, *reply.doses))
+
     def output(self, turns: Sequence[Turn], answer: Turn) -> list[Problem]:
         """Problems that ``answer`` creates by what it recommends, given the conversation."""
         convo = [t for t in turns if t.role != "assistant" and t.text]
@@ -1298,6 +1329,8 @@ class Assessor:
             if not doses:
                 return _dedupe([*endorsed_danger, *self._adjustment_denied(
                     {anchor.drug: anchor}, facts, text.casefold(), answer.index)])
+        else:
+            reply = self._lead_doses(reply, text, convo, analyses)
         norm = text.casefold()
         spans = sentences(norm)
         warned: set[str] = set()
@@ -1588,17 +1621,19 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
             continue
         if _ALTERNATIVE.search(norm[owners[0][0]:owners[-1][1]]):
             continue
-        if not any(d.daily is not None for d in doses):
-            together = _TOGETHER.search(norm[owners[0][0]:owners[-1][1] + 60])
-            if together is None:
-                continue
-            # "2 Excedrin and 2 Extra Strength Tylenol at the same time": one administration
+        together = _TOGETHER.search(norm[owners[0][0]:owners[-1][1] + 60])
+        if together and (not any(d.daily is not None for d in doses)
+                         or not together.group().startswith("on top")):
+            # "2 Excedrin and 2 Extra Strength Tylenol at the same time", "Tylenol PM ...
+            # 2 Benadryl with it at bedtime": one administration, whatever the schedules
+            # ("on top of that" beside two schedules adds a product, not a moment)
             single = _summed_per_owner(
                 owners, doses,
-                lambda d, unit: None if d.per_day is not None or d.daily_total or d.weekly
+                lambda d, unit: None if d.daily_total or d.weekly
                 else _convert(d.amount, d.unit, unit))
             if single is not None:
                 out.append(Dose(drug, _span_of(doses), single, doses[0].unit, None, False))
+        if not any(d.daily is not None for d in doses):
             continue
         total = _summed_per_owner(
             owners, doses,
@@ -1631,10 +1666,14 @@ def _repeated(a: _Analysis, norm: str) -> list[Dose]:
     return [Dose(d.drug, d.span, d.amount * 2, d.unit, None, True, owner=d.owner)]
 
 
+_AMOUNT_OF = re.compile(r"\s*(?:of|de|del)\s+(?:[a-z]+\s+)?|\s*的?")
+"""Between an amount and the drug it is of: "60 mg of oral morphine", "10 mg de", "10mg的"."""
+
 _TAKING_BOTH = re.compile(
     r"\b(?:taking|takes|take|taken|been taking|uses?|using)\s+(?:them\s+)?both\b|"
     r"\bboth\s+(?:of\s+them\s+)?(?:every\s+day|daily|together|each\s+(?:day|morning))\b|"
-    r"各吃|一起吃|都吃|两个都吃|两种都吃|\btoma(?:ndo)?\s+(?:los\s+dos|ambos)\b")
+    r"\b(?:also|too)\s+(?:take|taking|give|giving)\b|\b(?:tomar|tomarme|darle)\s+tambi[eé]n\b|"
+    r"各吃|一起吃|都吃|两个都吃|两种都吃|\bt[oó]m(?:a|o|ar|arme|ando)\s+(?:los\s+dos|las\s+dos|ambos|ambas)\b")
 """Two names of one medicine both taken ("she's been taking both", "两个每天早上一起吃")."""
 
 

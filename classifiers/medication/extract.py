@@ -614,7 +614,7 @@ _UNIT_MAP = {
     "miligramos": "mg", "microgramo": "mcg", "microgramos": "mcg",
 }
 _COUNT_UNITS = (r"tablets?|tabs?|pills?|capsules?|caps?|caplets?|gel ?caps?|softgels?|lozenges?|"
-                r"片|粒|颗")
+                r"sachets?|sobres|片|粒|颗|袋")
 # Amounts spelled out before a mass unit: "two thousand milligrams", "a gram and a half",
 # "un gramo", "一克半", "五百毫克".
 _SPELLED = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+thousand|"
@@ -635,7 +635,7 @@ _LAB_BEFORE_COUNT = re.compile(
 _COUNT_BEFORE = re.compile(
     r"(?:^|[\s(])(?P<count>\d{1,2}(?:\.\d+)?|a couple of|couple of|several|half|both|one|two|"
     r"three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+)?(?:of\s+)?"
+    rf"[一两二三四五六七八九十半])\s*(?:x\s*)?(?:(?:{_COUNT_UNITS})\s+)?(?:(?:of|de)\s+)?"
     r"(?:the\s+|my\s+|more\s+)?(?:(?:regular|plain|generic|strong)\s+)?$"
 )
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)"
@@ -694,7 +694,8 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bbefore (?:each )?meals and at bedtime\b|\bwith meals and at bedtime\b"), "4"),
     (re.compile(r"\bmorning,? (?:noon|lunch(?:time)?|afternoon),? and (?:night|bedtime|evening)\b|"
                 r"\bbreakfast,? lunch,? and (?:dinner|supper)\b|早中晚"), "3"),
-    (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|饭前|饭后|三餐"), "3"),
+    # (Chinese "饭后服用" says when, not how often: only each meal counts)
+    (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|三餐|每餐|每顿饭"), "3"),
     (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
                 r"/\s?wk|(?:una vez )?(?:por|a la|cada|la) semana|semanal(?:es|mente)?|"
                 r"(?:once|una vez) (?:a|cada|por|each) (?:fortnight|two weeks|2 weeks|quincena)|"
@@ -1392,6 +1393,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue
         if _AMOUNT_RESTATED.search(norm, max(0, start - 16), start):
             continue  # "no more than 240 mg (8 tablets)": the amount again, in tablets
+        if c.group("n") and _TOTAL_IN_BRACKETS.match(norm, c.end()):
+            continue  # "four caplets (8 mg) in 24 hours": the 4's total, said in brackets
         mention = owner(start, c.end())
         if mention is None:
             continue
@@ -1740,6 +1743,11 @@ _COUNT_JUST_BEFORE = re.compile(
     r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"[一两二三四五六七八九十])\s*(?:x|×|\*|of the|of my|of those|of these|of|"
     r"(?:片|粒)\s*[（(]?)?\s*$")
+_TOTAL_IN_BRACKETS = re.compile(
+    rf"\s*[（(]\s*{_NUM}\s*(?:mg|mcg|μg|g|grams?|毫克|微克|克)(?![a-z])"
+    r"(?!\s*(?:each|per|apiece|a piece|/|的|每|cada))")
+"""An amount in brackets right after a count of units ("4 caplets (8 mg)"): their total, as
+"每次4片（10毫克）" is, unless it says it is each one's ("2 tablets (500 mg each)")."""
 _MULTIPLIED = re.compile(r"(?:x|×|\*|of the|of my|of those|of these|(?:片|粒)\s*[（(]?)\s*$")
 _COUNT_REACH = 200
 """How far before an amount its count is looked for: the count and its "x" or "of the" are
