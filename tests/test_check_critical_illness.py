@@ -1378,6 +1378,68 @@ def test_fresh_set_15_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] <= 1 / 30
 
 
+def test_development_set_16(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_16.jsonl (0.14.0): 110 emergencies, 20 urgent and 130
+    look-alikes by a new author: second-hand reports (a coach, a form tutor, a daughter on the
+    phone), atypical presentations, red flags buried in long messages, clinicians' shorthand.
+    Measured once before any row was read, rules alone: 91/110 emergencies, 3/130 look-alikes
+    flagged (with the learned backstop 96/110, 3/130). After (headings such as "Triaje
+    telefonico:" or "Companera de trabajo diabetica:" no longer read as a title, atypical ACS
+    in Spanish and Chinese, a ball to the side of the head, speech that "sounds weird", Spanish
+    hypoglycaemia, overdose of "una caja entera", fetal movements and severe dehydration; a
+    known epilepsy's typical seizure with recovery, a heat illness that passed): 100/110,
+    1/130. Floors."""
+    m = _metrics(check, "critical_eval_16.jsonl")
+    assert m["recall"] >= 100 / 110
+    assert m["benign_flagged"] <= 1 / 130
+
+
+def test_fresh_set_16_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_16_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    measured once before: rules alone 17/25, 1/30 (backstop 18/25, 1/30). Not read: a
+    floor only."""
+    m = _metrics(check, "critical_eval_16_fresh.jsonl")
+    assert m["recall"] >= 17 / 25
+    assert m["benign_flagged"] <= 1 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.14.0: one per general cause fixed on critical_eval_16
+    ("Triaje telefónico: varón 61a, dolor torácico opresivo de 30 min irradiado a mandíbula, "
+     "diaforesis, TA 85/50, DM2.", "emergency.acs"),
+    ("Note: chest pain and sweating for the last hour", "emergency.acs"),
+    ("Mi madre de 74 años dice que lleva una hora con ardor de estómago que no se le pasa con "
+     "el Almax, está sudando frío y muy cansada", "emergency.acs"),
+    ("我妈说从早上开始胃不舒服、恶心，出了一身冷汗，她68岁有糖尿病，以为是吃坏了东西",
+     "emergency.acs"),
+    ("mum just called, her speech sounds weird and she keeps using the wrong words",
+     "emergency.stroke"),
+    ("One of my lads took a cricket ball to the side of the head, he was knocked out for a "
+     "minute and has vomited twice", "emergency.head_injury"),
+    ("Compañera de trabajo diabética: está sudando, temblando y no contesta bien",
+     "emergency.hypoglycaemia_severe"),
+    ("Mi hermano se tomó una caja entera de paracetamol esta mañana",
+     "emergency.poisoning_overdose"),
+    ("Estoy de 37 semanas y desde anoche no noto al bebé moverse nada",
+     "emergency.obstetric_emergency"),
+    ("Mi niño de 18 meses lleva dos días con vómitos, está muy adormilado y tiene los ojos "
+     "hundidos", "emergency.dehydration_child"),
+])
+def test_round_0_14_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "My son (8) with epilepsy had his typical 1-minute seizure this afternoon and was back to "
+    "himself within 20 min like always. How do I keep a good seizure diary?",
+    "Ayer en la playa me dio un golpe de calor leve, bebí agua a la sombra y me recuperé "
+    "enseguida. Hoy estoy bien. ¿Cómo lo evito?",
+    "Chest pain in patients with diabetes: a review",
+])
+def test_round_0_14_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
+
+
 @pytest.mark.parametrize(("text", "category"), [
     # 0.13.0: one per general cause fixed on critical_eval_14
     ("Chest feels like someone's standing on it, started 25 mins ago while shovelling snow",
