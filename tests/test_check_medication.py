@@ -2563,11 +2563,14 @@ def test_round18d_probe16_misses(check: MedicationCheck) -> None:
     # the answer doses the asked drug before naming folic acid; "饭后" is when, not how often
     asked = ["我妈类风湿，医生开了甲氨蝶呤片2.5mg，说一次吃4片。处方上写的qw是每天吃4片吗？"]
     assert "frequency_error" in found_out(
-        check, asked, "qw是每天一次的意思，就是每天吃一次，每次4片（10mg），饭后服用。同时记得补充叶酸。")
+        check, asked,
+        "qw是每天一次的意思，就是每天吃一次，每次4片（10mg），饭后服用。同时记得补充叶酸。")
     assert "frequency_error" not in found_out(
-        check, asked, "qw是每周一次的意思，就是每周吃一次，每次4片（10mg），饭后服用。同时记得补充叶酸。")
+        check, asked,
+        "qw是每周一次的意思，就是每周吃一次，每次4片（10mg），饭后服用。同时记得补充叶酸。")
     assert "dose_above_max" not in found(
-        check, "我关节炎，医生开的莫比可（美洛昔康7.5毫克），现在每天1次，每次1片，早饭后吃，这样可以吗？")
+        check,
+        "我关节炎，医生开的莫比可（美洛昔康7.5毫克），现在每天1次，每次1片，早饭后吃，这样可以吗？")
     # an amount in brackets after a count of caplets is their total
     assert not found_out(
         check, ["can I take imodium?"],
