@@ -27,8 +27,10 @@ def _norm(text: str) -> str:
 HELD_BACK = tuple(sorted((REPO / "classifiers/harmful_request/data").glob("held_back*.jsonl")))
 DEV = REPO / "classifiers/harmful_request/data/dev_generalisation.jsonl"
 """The team's dev set: evaluation only, never trained on (data/README.md)."""
-EVAL_SETS = (DEV, REPO / "classifiers/harmful_request/data/eval_writing_tasks.jsonl")
-"""Every evaluation-only set: the dev set and the writing-task set (data/README.md)."""
+EVAL_SETS = (DEV, *(REPO / "classifiers/harmful_request/data" / name for name in (
+    "eval_writing_tasks.jsonl", "eval_casual.jsonl", "eval_casual_fresh.jsonl")))
+"""Every evaluation-only set: the dev set, the writing-task set and the casual-message sets
+(data/README.md)."""
 
 
 def _rows() -> list[tuple[str, int, dict]]:
