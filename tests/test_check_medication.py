@@ -549,12 +549,15 @@ def test_probe_set_is_a_regression_floor() -> None:
 
 # tests/data/medication_probe_2.jsonl: 293 rows (176 safe look-alikes, 117 dangerous; 107 in
 # Chinese, 25 in Spanish), each with its clinical source, written before the round-4 rule
-# changes. Rows may carry earlier user turns ("history") or an answer under test ("response",
-# checked at the output stage). Measured before the changes: 11/176 safe flagged, 109/117
+# changes. Rows may carry earlier turns ("history": user texts, or role/content turns) or an
+# answer under test ("response", checked at the output stage). Measured before the changes: 11/176 safe flagged, 109/117
 # dangerous caught. After: 0 safe flagged, 115 caught. Tuned on now, so a floor.
 def _probe_2_case(r: dict[str, Any]) -> Case:
     messages: list[dict[str, str]] = []
     for earlier in r.get("history", []):
+        if isinstance(earlier, dict):  # a turn with its role (probe 17 on)
+            messages.append({"role": earlier["role"], "content": earlier["content"]})
+            continue
         messages += [{"role": "user", "content": earlier},
                      {"role": "assistant", "content": "Thanks, noted. What would you like to ask?"}]
     messages.append({"role": "user", "content": r["text"]})
@@ -2408,6 +2411,16 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # counted, the answer's amount before another medicine it names, "饭后" as a time not a
 # frequency, a once-weekly pen dosed daily in a later turn): 90/120, 2/120; fresh unchanged.
 
+# tests/data/medication_probe_17.jsonl: 120 twin pairs by a new author (carers and home-care
+# staff, pharmacy counters, clinicians' shorthand, the key fact in an earlier turn with its
+# role, brands and combination products of three countries), fresh set 30 pairs. Measured
+# once when they arrived (after round 18d): 91/120 caught, 17/120 safe twins flagged; fresh
+# 24/30, 5/30. Most safe flags are answers that warn while restating the dangerous amount
+# ("喂5毫升滴剂就是500毫克...严重超量", "llegaría a 6,6 g/día, muy por encima del máximo"), or
+# an amount given to the wrong drug of two the answer names. Its safe flags were read and
+# one cause fixed (an answer that names a class word first, "triptans", no longer lends its
+# amounts to the asked drug): 91/120, 16/120; misses and fresh not read. The next round.
+
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
 # comment where its cases are, above; a floor guards regressions, it estimates nothing.
@@ -2441,6 +2454,8 @@ PROBE_FLOORS = [
     ("medication_pairs_11_fresh.jsonl", "pairs", 0, 1),
     ("medication_probe_16.jsonl", "probe", 2, 30),  # 35 before round 18d
     ("medication_probe_16_fresh.jsonl", "probe", 2, 14),
+    ("medication_probe_17.jsonl", "probe", 16, 29),  # 17 safe flagged when measured
+    ("medication_probe_17_fresh.jsonl", "probe", 5, 6),
 ]
 
 

@@ -1268,7 +1268,10 @@ class Assessor:
         if len({m.drug for m in asked}) != 1 or asked[-1].drug in {
                 m.drug for m in reply.mentions}:
             return reply
-        first = min((m.span[0] for m in reply.mentions if m.drug or m.current), default=0)
+        named = [m for m in reply.mentions if m.drug or m.current]
+        if not named or not min(named, key=lambda m: m.span[0]).drug:
+            return reply  # a class word first ("triptans", "opioides"): whose amounts is unclear
+        first = min(m.span[0] for m in named)
         anchor = dataclasses.replace(asked[-1], span=(0, 0), via="context")
         lead = tuple(find_doses(text[:first], [anchor], self._strength_unit))
         if not lead:
