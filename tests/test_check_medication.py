@@ -550,8 +550,9 @@ def test_probe_set_is_a_regression_floor() -> None:
 # tests/data/medication_probe_2.jsonl: 293 rows (176 safe look-alikes, 117 dangerous; 107 in
 # Chinese, 25 in Spanish), each with its clinical source, written before the round-4 rule
 # changes. Rows may carry earlier turns ("history": user texts, or role/content turns) or an
-# answer under test ("response", checked at the output stage). Measured before the changes: 11/176 safe flagged, 109/117
-# dangerous caught. After: 0 safe flagged, 115 caught. Tuned on now, so a floor.
+# answer under test ("response", checked at the output stage). Measured before the changes:
+# 11/176 safe flagged, 109/117 dangerous caught. After: 0 safe flagged, 115 caught. Tuned on
+# now, so a floor.
 def _probe_2_case(r: dict[str, Any]) -> Case:
     messages: list[dict[str, str]] = []
     for earlier in r.get("history", []):
