@@ -472,7 +472,8 @@ class Assessor:
             if d.span[0] >= offset and not _is_limit(dataclasses.replace(
                     d, span=(d.span[0] - offset, d.span[1] - offset)), norm):
                 out.extend(dataclasses.replace(
-                    p, span=(max(0, p.span[0] - offset), max(0, p.span[1] - offset)))
+                    p, span=None if p.span is None else (
+                        max(0, p.span[0] - offset), max(0, p.span[1] - offset)))
                     for p in self._dose(dataclasses.replace(d, owner=None), facts, t, joined,
                                         answer=False))
         return out
