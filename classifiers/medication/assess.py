@@ -1259,21 +1259,29 @@ class Assessor:
         return out[:1]
 
     # ------------------------------------------------------------------ output
+    @staticmethod
+    def _asked_anchor(convo: Sequence[Turn], analyses: Mapping[int, _Analysis]
+                      ) -> Mention | None:
+        """The last question's one current drug, as a mention that answers' unnamed amounts
+        can belong to (None when it names none or several)."""
+        asked = [m for t in convo[-1:] for m in analyses[t.index].mentions
+                 if m.drug and m.current]
+        if len({m.drug for m in asked}) != 1:
+            return None
+        return dataclasses.replace(asked[-1], span=(0, 0), via="context")
+
     def _lead_doses(self, reply: _Analysis, text: str, convo: Sequence[Turn],
                     analyses: Mapping[int, _Analysis]) -> _Analysis:
         """An answer that doses the question's one drug before it names any other ("每天吃一次，
         每次4片（10mg）... 同时记得补充叶酸" to a methotrexate question): the amounts before the
         first medicine it names are the asked drug's, as in an answer naming none."""
-        asked = [m for t in convo[-1:] for m in analyses[t.index].mentions
-                 if m.drug and m.current]
-        if len({m.drug for m in asked}) != 1 or asked[-1].drug in {
-                m.drug for m in reply.mentions}:
+        anchor = self._asked_anchor(convo, analyses)
+        if anchor is None or anchor.drug in {m.drug for m in reply.mentions}:
             return reply
         named = [m for m in reply.mentions if m.drug or m.current]
         if not named or not min(named, key=lambda m: m.span[0]).drug:
             return reply  # a class word first ("triptans", "opioides"): whose amounts is unclear
         first = min(m.span[0] for m in named)
-        anchor = dataclasses.replace(asked[-1], span=(0, 0), via="context")
         lead = tuple(find_doses(text[:first], [anchor], self._strength_unit))
         if not lead:
             return reply
@@ -1320,13 +1328,11 @@ class Assessor:
                 return _dedupe(endorsed_danger)
             # (a class word that is not a medicine taken, "drink plenty of fluids", is no drug)
             # "Take 4 tablets (120 mg) every 6 hours" answers a question about one drug
-            asked = [m for t in convo[-1:] for m in analyses[t.index].mentions
-                     if m.drug and m.current]
-            if len({m.drug for m in asked}) != 1:
-                return []
             # the product asked about carries its strength into the answer ("15 mL every 4
             # hours" of the Children's Tylenol 160 mg/5 mL in the question)
-            anchor = dataclasses.replace(asked[-1], span=(0, 0), via="context")
+            anchor = self._asked_anchor(convo, analyses)
+            if anchor is None:
+                return []
             unnamed = anchor
             doses = find_doses(text, [anchor], self._strength_unit)
             reply = _Analysis((), tuple(doses), reply.facts)
@@ -1625,9 +1631,9 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
             continue
         if _ALTERNATIVE.search(norm[owners[0][0]:owners[-1][1]]):
             continue
+        scheduled = any(d.daily is not None for d in doses)
         together = _TOGETHER.search(norm[owners[0][0]:owners[-1][1] + 60])
-        if together and (not any(d.daily is not None for d in doses)
-                         or not together.group().startswith("on top")):
+        if together and (not scheduled or not together.group().startswith("on top")):
             # "2 Excedrin and 2 Extra Strength Tylenol at the same time", "Tylenol PM ...
             # 2 Benadryl with it at bedtime": one administration, whatever the schedules
             # ("on top of that" beside two schedules adds a product, not a moment)
@@ -1637,7 +1643,7 @@ def _across_products(a: _Analysis, norm: str) -> list[Dose]:
                 else _convert(d.amount, d.unit, unit))
             if single is not None:
                 out.append(Dose(drug, _span_of(doses), single, doses[0].unit, None, False))
-        if not any(d.daily is not None for d in doses):
+        if not scheduled:
             continue
         total = _summed_per_owner(
             owners, doses,
