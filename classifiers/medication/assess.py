@@ -123,9 +123,11 @@ _WARN = re.compile(
     r"serious|fatal|life-threatening|emergency|poison|instead|rather than|unless|"
     r"check with|talk to|consult|ask your|speak (?:to|with))\b"
     r"|\bover(?=\s+\d[\d,.]*\s*(?:mg|mcg|g|grams?|units?|tablets?|pills?|doses?)\b)"
-    r"|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|相互作用|咨询|不宜|不建议"
+    r"|\bdangerously\b|不要|不能|不可|避免|禁用|禁止|禁忌|超过|最大|慎用|危险|风险|中毒|过量|超量|相互作用|咨询"
+    r"|不宜|不建议|不推荐|不(?:太)?合适|不适合"
     r"|会引起|可能引起|会导致|可能导致|双硫仑|告诉医生|告知医生|浓度升高|诱发|蓄积|加重"
-    r"|\b(?:evitar|evite|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?|"
+    r"|\b(?:evitar|evite|evita|nunca|no (?:tome|debe|use|se debe)|peligros[oa]|contraindicad[oa]s?|"
+    r"t[oó]xic\w*|intoxica\w*|"
     r"empeor\w*|riesgos?|provocar|mejor no|no (?:l[oa]s? )?(?:combin\w+|mezcl\w+|juntes?))\b"
 )
 _LIMIT = re.compile(
@@ -136,6 +138,11 @@ _INJECTING = re.compile(r"\b(?:inject\w*|inyect\w*|dosis|aplic\w*|poner\w*|pongo
                         r"dose)\b|打|注射|抽")
 _CONTAINER = re.compile(r"\b(?:vials?|bottles?|cartridges?|pens? (?:holds?|contains?)|box)\b|瓶|支")
 _QUOTED = re.compile(r"«[^»]{20,}»|“[^”]{20,}”|\"[^\"\n]{20,}\"|「[^」]{20,}」")
+_ALREADY_GIVEN = re.compile(
+    r"\bif (?:you|he|she|they)(?:'ve| have| has|'s)? already\b|如果(?:已经|刚才)|"
+    r"\bsi ya (?:le |la |lo |te )?(?:has|ha|han|diste|dio|tom\w+)\b")
+"""A dose the answer supposes already given ("If you've already given a tablespoon, don't give
+any more"): what to do about it, not a recommendation."""
 _CURRENT_DOSE = re.compile(r"\b(?:you(?:'re| are) (?:at|on|taking|currently)|your current|"
                            r"(?:you|she|he|they)(?:'ve|'s| have| has) been taking)\b|你现在|目前你")
 _STATED_LIMIT = re.compile(
@@ -152,12 +159,16 @@ _OVER_LIMIT = re.compile(
     r"\bexceeds? (?:the|that|this|your|a|its) (?:\w+ )?(?:limit|maximum|max|dose)|"
     r"\btoo (?:much|high|many)\b|\b(?:is|are|that's) (?:above|over) (?:the|that|this)\b|"
     # the harm a dose would do ("giving the usual three-times-daily dose could let it build up")
-    r"\b(?:could|would|can|may|might) (?:let (?:it|them) )?(?:build up|accumulate|pile up)\b|"
+    r"\b(?:could|would|can|may|might) (?:let (?:it|them) )?(?:build up|accumulate|pile up|"
+    r"stack up)\b|\bse acumul\w*|"
     # "twice the 10 mg maximum", "1,000 times the real dose"
     rf"\b(?:twice|double|triple|[\d,]+ times|{_TIMES_IN_WORDS})\s+(?:the|that|your|her|his)\s+"
     r"(?:\w+\s+){0,3}?"
-    r"(?:maximum|max|limit|dose)\b|"
-    r"会超过|超过了")
+    r"(?:maximum|max|limit|dose|exposure|amount)\b|"
+    # "diez veces la dosis", "十倍剂量"
+    r"\b(?:dos|tres|cuatro|cinco|seis|diez|veinte|cien|\d+) veces (?:la|el|lo) (?:\w+ )?"
+    r"(?:dosis|m[aá]xim\w*|l[ií]mite|recomendad\w*)\b|倍(?:的)?(?:剂量|用量|最大)|"
+    r"会超过|超过了|超过(?:最大|上限|极量|说明书)|超量")
 """A dose the answer says breaks a limit ("1,000 mg every 4 hours would exceed that limit"):
 a warning even though the clause names the limit."""
 _NO_LIMIT = re.compile(
@@ -174,7 +185,8 @@ _TIMES_LIMIT = re.compile(
 limit")."""
 _DANGER = re.compile(
     r"\b(?:toxic|toxicity|overdose|overdosing|dangerous|harmful|fatal|deadly|lethal|poison\w*|"
-    r"liver damage|liver failure|death|never|avoid)\b|中毒|过量|危险|致命|避免|"
+    r"liver damage|liver failure|death|never|avoid|dangerously)\b|"
+    r"中毒|过量|超量|危险|致命|避免|伤肝|"
     r"\b(?:da[ñn]ar\w* (?:el |tu |su )?h[ií]gado|t[oó]xic\w*|sobredosis|peligros\w*|mortal)\b")
 _ZH_RECHECK = r"复查(?:血钾|肾功|肌酐|INR|凝血)"
 """A planned blood test in Chinese ("复查血钾和肌酐"), for both patterns below."""
@@ -251,8 +263,10 @@ _REFUSES = re.compile(
 """An answer that opens by refusing the medicine asked about ("Don't take it.", "不能吃。")."""
 _NOT_A_CAUTION = re.compile(
     r"\b(?:avoid|don'?t have|do not have|skip)\s+(?:a\s+)?(?:heavy|fatty|large|big|rich)\s+"
-    r"(?:meal|food|dinner)s?\b")
-"""Advice about food with the medicine, not a caution about the danger asked about."""
+    r"(?:meal|food|dinner)s?\b|"
+    r"\b(?:do not|don'?t) lie down\b|(?:别|不要|不能)(?:马上)?躺下|\bno te acuestes\b")
+"""Advice about food with the medicine, or how to take it (stay upright after a
+bisphosphonate), not a caution about the danger asked about."""
 _ENDORSABLE = frozenset({"dose_above_max", "unit_error", "frequency_error",
                          "interaction_contraindicated", "pregnancy_contraindicated",
                          "lactation_contraindicated", "age_contraindicated",
@@ -429,6 +443,7 @@ class Assessor:
                     continue  # "I stopped my 25,000 IU vitamin A": not taken now
                 problems.extend(self._dose(dose, facts_all, t, t.text, answer=False))
             problems.extend(self._carried(turns, t, facts_all))
+            problems.extend(self._across_turns(turns, t, facts_all))
             for use in a.release:
                 if not _STATED_LIMIT.search(_clause_around(norm, use.span)):
                     problems.extend(self._release(use, t.index, answer=False))
@@ -452,15 +467,20 @@ class Assessor:
         return _dedupe(problems)
 
     def _carried(self, turns: Sequence[Turn], t: Turn, facts: Facts) -> list[Problem]:
-        """Problems of the counts and amounts in a turn that names no drug, of the drug and
-        strength an earlier user turn stated ("I've got Xanax 1 mg." ... "I've taken 12 of
-        them since lunch"): the earlier turn's last sentences are read with this one, the
+        """Problems of the counts and amounts in a turn that names no drug, or names only
+        drugs it gives no amount of, of the drug and strength an earlier user turn stated
+        ("I've got Xanax 1 mg." ... "I've taken 12 of them since lunch"; "methotrexate 2.5 mg
+        tablets ..." ... "her methotrexate ... 3 tablets each day"): the earlier turn's last
+        sentences are read with this one, the
         doses that fall in this one are checked in that reading (so the earlier turn's form,
         "an Ozempic pen", gives the route) and their problems placed in this turn."""
-        if any(m.drug for m in self.analyse(t.text).mentions):
-            return []
+        own = self.analyse(t.text)
+        named = {m.drug for m in own.mentions if m.drug}
+        if named & {d.drug for d in own.doses}:
+            return []  # the turn doses a drug it names itself
         earlier = [u for u in turns if u.index < t.index and any(
-            m.drug and m.current for m in self.analyse(u.text).mentions)]
+            m.drug and m.current and (not named or m.drug in named)
+            for m in self.analyse(u.text).mentions)]
         if not earlier:
             return []
         context = earlier[-1].text[-300:]
@@ -476,6 +496,32 @@ class Assessor:
                         max(0, p.span[0] - offset), max(0, p.span[1] - offset)))
                     for p in self._dose(dataclasses.replace(d, owner=None), facts, t, joined,
                                         answer=False))
+        return out
+
+    def _across_turns(self, turns: Sequence[Turn], t: Turn, facts: Facts) -> list[Problem]:
+        """One ingredient under two names in two turns, both said to be taken ("citalopram
+        20 mg every morning" ... "a new doctor gave her Celexa 20 mg as well. Should she take
+        both?"): the earlier turn's last sentences read with this one, as ``_across_products``
+        reads one message; the sums that reach into this turn are checked."""
+        own = self.analyse(t.text)
+        dosed = {d.drug for d in own.doses}
+        norm = t.text.casefold()
+        if not dosed or not _TAKING_BOTH.search(norm):
+            return []
+        earlier = [u for u in turns if u.index < t.index and dosed & {
+            d.drug for d in self.analyse(u.text).doses}]
+        if not earlier:
+            return []
+        context = earlier[-1].text[-300:]
+        joined = f"{context}\n{t.text}"
+        offset = len(context) + 1
+        out: list[Problem] = []
+        for d in _across_products(self.analyse(joined), joined.casefold()):
+            if d.span[1] <= offset:
+                continue  # summed within the earlier turn: reported there
+            span = (max(0, d.span[0] - offset), max(0, d.span[1] - offset))
+            out.extend(dataclasses.replace(p, span=span) for p in self._dose(
+                dataclasses.replace(d, owner=None), facts, t, joined, answer=False))
         return out
 
     def _medicines(self, turns: Sequence[Turn], analyses: dict[int, _Analysis]
@@ -1144,22 +1190,50 @@ class Assessor:
                       spans: Sequence[tuple[int, int]], facts: Facts, answer: Turn) -> bool:
         """An answer's amount read as the nearest drug's but said away from its name fits
         another drug named before it in the same sentence ("Viagra and amlodipine together
-        lower the pressure a little; the 50 mg starting dose is fine"): it is that drug's
-        dose."""
-        if dose.owner is None or len(norm[dose.owner[1]:dose.span[0]].strip()) < 12:
-            return False  # "amlodipine 50 mg", "amlodipine (the 5 mg one)": said with the name
+        lower the pressure a little; the 50 mg starting dose is fine"), or anywhere before it
+        when the nearest name is in an earlier sentence: it is that drug's dose."""
+        if dose.owner is None:
+            return False
         sentence = next(((s, e) for s, e in spans if s <= dose.span[0] < e), None)
         if sentence is None:
             return False
+        if dose.owner[1] > sentence[0] and len(norm[dose.owner[1]:dose.span[0]].strip()) < 12:
+            return False  # "amlodipine 50 mg", "amlodipine (the 5 mg one)": said with the name
         # (a drug named after the amount is its own only right after it, "60 mg of oral
         # morphine"; further on, "... 同时补充叶酸", it is advice that follows)
+        # an owner named only in an earlier sentence is no closer than any drug named
+        # before it ("pseudoephedrine has no interaction with sertraline. Take 60 mg ...")
+        first = sentence[0] if dose.owner[1] > sentence[0] else 0
         others = {m.drug for m in reply.mentions if m.drug and m.drug != dose.drug
-                  and sentence[0] <= m.span[0] < sentence[1]
+                  and first <= m.span[0] < sentence[1]
                   and (m.span[0] < dose.span[0] or _AMOUNT_OF.fullmatch(
                       norm, dose.span[1], max(dose.span[1], m.span[0])) is not None)}
         return any(not self._dose(dataclasses.replace(dose, drug=other), facts, answer,
                                   answer.text, answer=True) and self.kb.drugs[other].doses
                    for other in others if other in self.kb.drugs)
+
+    def _overlapping_switch(self, convo: Sequence[Turn], analyses: Mapping[int, _Analysis],
+                            reply: _Analysis, norm: str, index: int) -> list[Problem]:
+        """An answer that switches between two medicines that need a gap between them but
+        overlaps them ("Start Entresto today and stop the lisinopril tomorrow morning"): the
+        contraindicated pair, unless the answer states the gap (the pair's own words for it,
+        "36 hours", "washout")."""
+        if not _OVERLAP_SWITCH.search(norm):
+            return []
+        named = {m.drug: m for t in convo for m in analyses[t.index].mentions if m.drug}
+        named.update({m.drug: m for m in reply.mentions if m.drug})
+        ids = sorted(d for d in named if d in self.kb.drugs)
+        out: list[Problem] = []
+        for i, x in enumerate(ids):
+            for y in ids[i + 1:]:
+                for inter in self._interactions(x, y):
+                    if inter.severity != "contraindicated" or not inter.intended_when or any(
+                            w.casefold() in norm for w in inter.intended_when):
+                        continue
+                    out.append(_interaction_problem(inter, x, y, index, named[y].span,
+                                                    answer=True))
+                    break
+        return out
 
     def _er_dose(self, dose: Dose, text: str) -> bool:
         """The dose is of an extended-release form: the nearest mention of its drug at or
@@ -1368,10 +1442,13 @@ class Assessor:
         # an answer adding a product to the question's combination product, once per answer
         adds = bool(_ADDED.search(norm)) and not (
             _INSTEAD.search(norm) or _SEES_DUPLICATE.search(norm) or _OVER_LIMIT.search(norm))
+        given: list[Dose] = []
+        """The answer's doses that it gives, not warns about."""
         for dose in reply.doses:
             clause = _clause_around(norm, dose.span)
             if _DANGER.search(clause) or _CURRENT_DOSE.search(clause) or _OVER_LIMIT.search(
-                    clause) or (_WARN.search(clause) and not _LIMIT.search(clause)):
+                    clause) or (_WARN.search(clause) and not _LIMIT.search(clause)) or (
+                    _ALREADY_GIVEN.search(clause)):
                 continue  # "never take more than 4 g", "above 7.5 g is toxic": a warning
             k = bisect.bisect_right(starts, dose.span[0]) - 1
             rest = min(spans[k][1], dose.span[1] + UNIT_REACH) if k >= 0 else 0
@@ -1382,6 +1459,7 @@ class Assessor:
             # without a schedule ("the 4,000 mg limit") is read as a daily one
             if _LIMIT.search(clause) and dose.per_day is None and not dose.weekly:
                 dose = dataclasses.replace(dose, daily_total=True)
+            given.append(dose)
             of_dose = self._dose(dose, facts, answer, answer.text, answer=True)
             if of_dose and self._fits_another(dose, reply, norm, spans, facts, answer):
                 continue
@@ -1442,6 +1520,7 @@ class Assessor:
                         drug_id not in meds or (p.category == "beers_avoid"
                                                 and drug_id in dosed)):
                     problems.append(p)
+        problems.extend(self._overlapping_switch(convo, analyses, reply, norm, answer.index))
         talked = {**({unnamed.drug: unnamed} if unnamed is not None and not recommended else {}),
                   **recommended}
         problems.extend(self._adjustment_denied(talked, facts, norm, answer.index))
@@ -1453,7 +1532,7 @@ class Assessor:
                 if m.drug and m.current:
                     named_any.setdefault(m.drug, dataclasses.replace(m, span=(0, 0)))
         problems.extend(self._limit_denied(named_any, norm, answer.index))
-        for dose in reply.doses:
+        for dose in given:
             alert = self.kb.high_alert_for(dose.drug)
             if alert is not None and not _MONITORING.search(norm):
                 problems.append(Problem(
@@ -1603,6 +1682,15 @@ def _offered_as_alternatives(norm: str, a: tuple[int, int], b: tuple[int, int]) 
 _CONTAINS = re.compile(r"\bcontain\w*|\breservoir\b|含有|含")
 
 
+_OVERLAP_SWITCH = re.compile(
+    r"\bstop(?:ping)?\s+(?:the\s+|your\s+|his\s+|her\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:tomorrow|"
+    r"tonight|the (?:next|following) (?:day|morning)|after (?:the|your|his|her) first dose|"
+    r"once (?:you(?:'ve| have)? |(?:he|she)(?:'s| has) )?start\w*|when (?:you|he|she) start\w*|"
+    r"the day after|on the same day|the same day)\b|"
+    r"\bswitch\w*\s+(?:\w+\s+){0,4}?(?:straight|directly|the same day|overnight)\b|"
+    r"明天(?:再)?停|同一天(?:换|停)|\b(?:d[eé]ja|deje|suspende)\w*\s+(?:el|la)\s+\w+\s+ma[ñn]ana\b")
+"""An answer overlapping a switch (the old medicine stopped after the new one starts, or
+the same day) - wrong only for pairs that need a gap, which ``_overlapping_switch`` checks."""
 _TOGETHER = re.compile(r"\b(?:at the same time|together|on top of (?:it|that|them|those)|with it|"
                        r"along with (?:it|them)|at once|all at once)\b|一起|同时|一块")
 

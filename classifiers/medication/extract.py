@@ -114,6 +114,9 @@ _NOT_CURRENT = re.compile(
     r"never taken|never take|never took|came off|come off|off of|discontinued|weaned off|"
     r"allergic to|allergy to|allergies to|anaphylaxis to|anaphylactic reaction to|"
     r"hypersensitivity to|instead of|rather than|"
+    # "antecedente de SJS con carbamazepina", "una anafilaxia con cefuroxima (Zinnat)"
+    r"(?:sjs|stevens[- ]johnson|anafilaxia|shock anafil[aá]ctico|angioedema|urticaria|"
+    r"reacci[oó]n al[eé]rgica)(?:\s+\w+){0,3}?\s+(?:con|a|al|por|tras)|"
     r"(?:switch|chang|mov|transition|convert)\w*\b[^.;!?]{0,20}\b(?:off|from)|"
     r"took (?:me |him |her )?off|years ago|last year|threw (?:out|away)|thrown (?:out|away)|"
     r"(?:didn'?t|did not|wouldn'?t|would not) (?:give|prescribe|use|start)|decided against|"
@@ -127,7 +130,10 @@ _NOT_CURRENT = re.compile(
     r"|\b(?:dej[eé] de(?: tomar| usar)?|termin[eé](?: de tomar| el tratamiento con)?|"
     r"ya no (?:tomo|uso|toma)|en (?:lugar|vez) de|"
     r"(?:le |me )?(?:ha |han )?(?:quitado|retirado|suspendido)(?: poco a poco)?|"
-    r"al[eé]rgic[oa]s? al?|alergias? al?)(?: la| el| los| las| mi)?\s*$"
+    r"al[eé]rgic[oa]s? al?|alergias? al?|"
+    # "sabiendo lo del ciprofloxacino", "knowing about the cipro": the allergy known, not a drug
+    r"sabiendo\s+lo\s+del?|\bknowing about(?:\s+(?:my|the|his|her))?)"
+    r"(?: la| el| los| las| mi)?\s*$"
     r"|\b(?:the|my|his|her|your|their|that|an?) (?:old|previous|former|past|last)\s*$"
     r"|\b(?:allerg(?:y|ies)|alergias?)\s*(?:list\s*)?[:\-][^.;!?\n]{0,50}$|过敏史\s*[:：][^。；;]{0,30}$"
     r"|\blast (?:dose|pill|tablet|capsule|shot)s? of\s*$"
@@ -909,7 +915,9 @@ vitamin C with my levothyroxine", "600 mg at lunch, and my alendronate")."""
 _PER_HOUR = re.compile(r"\s*(?:/\s*(?:hr?|hour)\b|(?:per|an|a)\s+(?:hr|hour)\b)")
 _CONC_AFTER = re.compile(
     r"^\s*(?:per|/|in|each|every|por|en|cada|每)\s*(?P<vol>\d+(?:\.\d+)?)?\s*(?:ml|mls|cc|毫升)\b")
-_CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$")
+_CONC_BEFORE = re.compile(r"每\s*(?P<vol>\d+(?:\.\d+)?)?\s*毫升\s*(?:含)?\s*$|"
+                          r"(?<![\d.])(?P<vol2>\d+(?:\.\d+)?)\s*(?:ml|毫升)\s*[:：]\s*$")
+"""A concentration said before the amount: "每5毫升含", a Chinese label's "100ml:2g"."""
 _LOADING_BEFORE = re.compile(r"(?:\b(?:loading|initial|first)\s+(?:dose\s+)?(?:of\s+)?|首剂|负荷量|"
                              r"首次|dosis\s+(?:de\s+carga|inicial)\s+(?:de\s+)?)$")
 _LOADING_AFTER = re.compile(r"\s*(?:(?:po|iv|im|sc|oral(?:ly)?)\s+)?"
@@ -1083,6 +1091,11 @@ def find_doses(text: str, mentions: Sequence[Mention],
         return []
     doses: list[Dose] = []
     strengths: dict[str, tuple[float, str]] = {}
+    later_strength: dict[str, tuple[int, tuple[int, int]]] = {}
+    """Drug -> where the amount read as its strength was said, and the name it belongs to."""
+    own_strength: dict[tuple[int, int], tuple[float, str]] = {}
+    """A name's span -> the strength said with it ("百服宁(对乙酰氨基酚片0.5g)" beside "泰诺林
+    (...650毫克)": two products of one drug, each counted at its own)."""
     conc: dict[str, float] = {}
     conc_of: dict[tuple[int, int], float] = {}
     """A concentration stated after a named product, for that product's volumes only."""
@@ -1233,7 +1246,10 @@ def find_doses(text: str, mentions: Sequence[Mention],
         ca = _CONC_AFTER.match(norm[end:end + 16])
         cb = _CONC_BEFORE.search(norm[max(0, start - 12):start])
         if ca or cb:
-            vol = (ca or cb).group("vol")  # type: ignore[union-attr]
+            if cb is not None and cb.group("vol2"):
+                taken.append((max(0, start - 12) + cb.start(), start))  # "100ml:2g": no dose
+            vol = (ca.group("vol") if ca is not None
+                   else cb.group("vol") or cb.group("vol2"))  # type: ignore[union-attr]
             if ca is not None:
                 taken.append((end, end + ca.end()))  # "160 mg/5 mL": the 5 mL is no dose
             mg = to_mg(amount, unit)
@@ -1243,10 +1259,15 @@ def find_doses(text: str, mentions: Sequence[Mention],
         count = _count_before(norm, start)
         add(mention.drug, (start, end), amount * (count or 1), unit, count, owner=mention.span)
         if _PER_UNIT_NEXT.search(norm[max(0, start - 16):start]) or (
-                not _DAILY_AFTER.match(norm[end:end + 14]) and not _LIMIT_BEFORE.search(
-                    norm[max(0, start - 30):start])):
+                not _DAILY_AFTER.match(norm[end:end + 14])
+                and not _DAILY_AFTER_NAME.match(norm, end) and not _LIMIT_BEFORE.search(
+                    norm[max(0, start - 30):start]) and not _LINKED_TOTAL.search(
+                    norm, max(0, start - 40), start)):
             # "2 g a day" or "at most 15 mg" is not the strength of one tablet; "每片0.4g"
             # (per tablet) is, whatever schedule follows it
+            if mention.drug not in strengths:
+                later_strength[mention.drug] = (start, mention.span)
+            own_strength.setdefault(mention.span, (amount, unit))
             strengths.setdefault(mention.drug, (amount, unit))
 
     for mention in drugs:
@@ -1395,6 +1416,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
             continue  # "no more than 240 mg (8 tablets)": the amount again, in tablets
         if c.group("n") and _TOTAL_IN_BRACKETS.match(norm, c.end()):
             continue  # "four caplets (8 mg) in 24 hours": the 4's total, said in brackets
+        if _COUNT_THEN_TOTAL.match(norm, c.end()):
+            continue  # "2 caplets twice a day is 2,000 mg": the amount is the count's total
         mention = owner(start, c.end())
         if mention is None:
             continue
@@ -1405,7 +1428,14 @@ def find_doses(text: str, mentions: Sequence[Mention],
         for x in parts or [mention]:
             if x.strength_mg is not None:
                 amount, unit = x.strength_mg, "mg"
+            elif x.span in own_strength:
+                amount, unit = own_strength[x.span]
             elif x.drug in strengths:
+                said_at = later_strength.get(x.drug)
+                if said_at is not None and said_at[0] > c.end() and said_at[1] != x.span and (
+                        _STRONG_BREAK.search(norm, c.end(), said_at[0])):
+                    continue  # "Zaldiar ... 2 comprimidos c/6h. Con Gelocatil 1 g": another
+                    # product's strength, said in a later sentence
                 amount, unit = strengths[x.drug]
             else:
                 bare = strength_unit(x.drug) if strength_unit is not None else None
@@ -1713,6 +1743,9 @@ _PAIR_STRENGTH = re.compile(r"\s*(?:tabs?\s+|tablets?\s+)?(?P<x>\d+(?:\.\d+)?)\s
 """The strengths of a two-drug combination after its two names ("hydrocodone/APAP 10/325")."""
 _DAILY_AFTER = re.compile(r"\s*(?:a|per|each|every)\s+day\b|\s*daily\b|\s*/\s*d(?:ay)?\b|"
                           r"\s*(?:每天|每日|一天)")
+_DAILY_AFTER_NAME = re.compile(r"\s*(?:of|de)\s+[\w-]+\s+(?:a|per|each|every)\s+day\b|"
+                               r"\s*(?:of|de)\s+[\w-]+\s+(?:daily|al\s+d[ií]a|diarios?)\b")
+"""An amount of a named drug per day ("2,6 g de paracetamol al día"): no unit's strength."""
 _LIMIT_BEFORE = re.compile(r"(?:[≤<]=?|\b(?:max|maximum|no more than|not more than|at most|"
                            r"limit of|exceed)|最多|不超过|最大|上限|"
                            rf"{_NOT_RAISED_UP_TO}\bup to)[^.;!?。，,]{{0,12}}$")
@@ -1748,6 +1781,22 @@ _TOTAL_IN_BRACKETS = re.compile(
     r"(?!\s*(?:each|per|apiece|a piece|/|的|每|cada))")
 """An amount in brackets right after a count of units ("4 caplets (8 mg)"): their total, as
 "每次4片（10毫克）" is, unless it says it is each one's ("2 tablets (500 mg each)")."""
+_LINK_TO_TOTAL = (
+    r"(?:\b(?:is|are|=|makes?|comes? to|equals?|totals?|adds? up to|that'?s|thats|son|"
+    r"ser[ií]an?|suman?)|=|就是|一共是?|总共是?|合计)\s*(?:already |about |around |roughly |"
+    r"only |just |a total of |approximately |~|ya |unos |casi |约|大约)?")
+_LINKED_TOTAL = re.compile(
+    rf"(?<![a-z0-9.])(?:{_N}|[一两二三四五六七八九十])\s*(?:[a-z]+\s+){{0,3}}?"
+    rf"(?:{_COUNT_UNITS}|sachets?|sobres?|comprimidos?|c[aá]psulas?|片|粒|袋|包)"
+    r"[^.;!?。；！？\n]{0,30}?"
+    rf"{_LINK_TO_TOTAL}(?:每天|每日|一天)?\s*$")
+"""A count of units linked to the amount after it ("2 caplets twice a day is 2,000 mg",
+"一次4粒一天3次就是每天3.6克"): that amount is their total, not one unit's strength."""
+_COUNT_THEN_TOTAL = re.compile(
+    rf"[^.;!?。；！？\n]{{0,30}}?{_LINK_TO_TOTAL}(?:每天|每日|一天)?\s*{_NUM}\s*"
+    r"(?:mg|mcg|μg|g|grams?|gramos?|毫克|微克|克)(?![a-z])"
+    r"(?!\s*(?:each|per|apiece|a piece|/|的|每|cada))")
+"""The same link seen from the count: the count is not multiplied by a strength."""
 _MULTIPLIED = re.compile(r"(?:x|×|\*|of the|of my|of those|of these|(?:片|粒)\s*[（(]?)\s*$")
 _COUNT_REACH = 200
 """How far before an amount its count is looked for: the count and its "x" or "of the" are
@@ -1880,7 +1929,7 @@ _AGE = [
     re.compile(r"\b(?<![\d.,])(\d{1,3})\s*(?:m|f|male|female|man|woman|boy|girl)\b"
                r"(?!\s*(?:mg|kg|g)\b)"),
     re.compile(r"(\d{1,3})\s*(?:岁|周岁)"),
-    re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d./]|\s*(?:"
+    re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d/]|\.\d|\s*(?:"
                r"weeks?|wks?|"
                r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours))"),
     re.compile(r"\b(\d{1,3})\s*a[ñn]os\b"),
@@ -2009,7 +2058,7 @@ _EGFR = re.compile(r"(?<![a-z0-9])(?:e?gfr|crcl|creatinine clearance|cr ?cl|cl ?
                    r"(?:(?:is|was|has been|'s) (?:now )?(?=at|around|about|down|only|just|under|"
                    r"less))?"
                    r"(?:of|is|was|=|:|at|around|about|<|less than|under|de|es|只有|为|是)?\s*"
-                   r"(?:only |just |down to |about |around |~\s*|约\s*|大约\s*|≈\s*)*"
+                   r"(?:only |just |down to |about |around |~\s*|约\s*|大约\s*|大概\s*|≈\s*)*"
                    r"(\d{1,3}(?:\.\d+)?)(?!\.?\d|\s*(?:g\b|mg|mcg|μg|kg|units?|iu|毫克|克|公斤))")
 _RENAL_SEVERE = re.compile(
     r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
@@ -2121,6 +2170,11 @@ _ALLERGY = re.compile(
     r"(?:she|he|i|they|we)\s+(?:got|had|broke out in|developed|came out in|went into)\s+"
     r"(?:hives|a rash|welts|anaphylaxis|angioedema|swelling|an? (?:bad |severe |allergic )*"
     r"reaction)\b"
+    # Spanish: "antecedente de SJS con carbamazepina", "tuve una anafilaxia con cefuroxima"
+    r"|\b(?:sjs|stevens[- ]johnson|necr[oó]lisis epid[eé]rmica t[oó]xica|anafilaxia|"
+    r"shock anafil[aá]ctico|angioedema|urticaria|reacci[oó]n al[eé]rgica(?: grave)?)"
+    r"(?:\s+[\wáéíóúñ]+){0,3}?\s+"
+    r"(?:con|a|al|a la|por|tras|despu[eé]s de)\s+(?P<what7>[^.;!?\n,:]{1,40})"
 )
 _REACTION_AFTER_NAME = re.compile(
     r"(?<=\w)[\s\-—–:]+(?:anaphylaxis|anaphylactic (?:reaction|shock)|angioedema)\b")
@@ -2407,8 +2461,8 @@ def _allergy_ids(text: str, norm: str, matcher: DrugMatcher) -> Iterable[tuple[s
             if re.search(r"\b(?:during|in|through|all|this|every|seasonal)\s*$", what) or (
                     _NOT_AN_ALLERGEN.match(norm, m.end() - len(m.group().split()[-1]))):
                 continue  # "claritin every day during allergy season": hay fever
-        elif m.group("what2") or m.group("what5") or m.group("what6"):
-            key = next(k for k in ("what2", "what5", "what6") if m.group(k))
+        elif m.group("what2") or m.group("what5") or m.group("what6") or m.group("what7"):
+            key = next(k for k in ("what2", "what5", "what6", "what7") if m.group(k))
             start, what, last_only = m.start(key), m.group(key), False
             stop = _ALLERGY_STOP.search(what)
             if stop is not None:
