@@ -1403,6 +1403,70 @@ def test_fresh_set_16_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] <= 1 / 30
 
 
+def test_development_set_17(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_17.jsonl (0.15.0): 100 emergencies, 20 urgent and 120
+    look-alikes by a new author: messages typed under stress (voice-to-text errors, no
+    punctuation, abbreviations, code-switching), red flags buried or minimised, clinicians'
+    and carers' shorthand. Measured once before any row was read, rules alone: 82/100
+    emergencies, 7/120 look-alikes flagged (with the learned backstop 87/100, 8/120). After (a
+    temperature named by its site, "肛温38.3"; a pod bitten into; "baby hasnt really moved";
+    "threw up GREEN stuff"; epigastric pressure with breathlessness in a diabetic woman; cold
+    to touch and mumbling; confusion with sweating stopped; bleeding through pressure and a
+    seizure that has not stopped, in Chinese; quiet: an adult's snoring pauses, a small burn,
+    spots that fade under pressure, a baseline confusion, a general "when should you go",
+    chest pain on coughing with flu): 91/100, 1/120. Its four suicidal rows belong to the
+    crisis check (lexicon 1.2.0). Floors."""
+    m = _metrics(check, "critical_eval_17.jsonl")
+    assert m["recall"] >= 91 / 100
+    assert m["benign_flagged"] <= 1 / 120
+
+
+def test_fresh_set_17_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_17_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    measured once before: rules alone 20/25, 1/30 (backstop 20/25, 1/30); unchanged after.
+    Not read: a floor only."""
+    m = _metrics(check, "critical_eval_17_fresh.jsonl")
+    assert m["recall"] >= 20 / 25
+    assert m["benign_flagged"] <= 1 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.15.0: one per general cause fixed on critical_eval_17
+    ("宝宝45天 刚量肛温38.3 精神还行 吃奶比平时少一点", "emergency.infant_fever"),
+    ("my 18 month old bit into a laundry pod, coughing loads and now wheezy",
+     "emergency.poisoning_overdose"),
+    ("35 weeks and baby hasnt really moved today, usually kicks loads after dinner",
+     "emergency.obstetric_emergency"),
+    ("baby is 3 weeks, threw up GREEN stuff 3 times this morning", "emergency.bowel_obstruction"),
+    ("t2 diabetic 67F, nauseous, short of breath walking to the bathroom, pressure in upper "
+     "tummy. no real chest pain", "emergency.acs"),
+    ("found my elderly neighbour on the floor, house is freezing. she's cold to touch, "
+     "mumbling, not shivering", "emergency.environmental"),
+    ("coworker been acting confused last 20 min, stopped sweating, skin really hot",
+     "emergency.environmental"),
+    ("室友割腕了 流了好多血 毛巾按着还是一直往外冒", "emergency.severe_bleeding"),
+    ("我奶奶有癫痫 这次抽了快10分钟了还没停 以前一两分钟就好", "emergency.seizure"),
+    ("my kid has spots that dont fade when i press the glass", "emergency.meningitis"),
+])
+def test_round_0_15_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "husbands snoring is awful, sometimes he stops breathing for a few secs at night then "
+    "gasps. sleep apnea?",
+    "burned my neck with the curling iron, small blister about the size of a 5p",
+    "heard about the glass test. my kid has a few spots on his tummy that fade when i press, "
+    "hes fine otherwise",
+    "mi abuelito tiene demencia, siempre esta un poco confundido, hoy igual que siempre",
+    "when should you go to A&E for chest pain? asking for my dad, he has no symptoms rn",
+    "me duele el pecho cuando toso, tengo gripa desde hace 3 dias, no me falta el aire",
+    "my son threw up after eating green jelly",
+])
+def test_round_0_15_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
+
+
 @pytest.mark.parametrize(("text", "category"), [
     # 0.14.0: one per general cause fixed on critical_eval_16
     ("Triaje telefónico: varón 61a, dolor torácico opresivo de 30 min irradiado a mandíbula, "
