@@ -58,8 +58,10 @@ def test_rows_are_valid(where: str) -> None:
         if name != where:
             continue
         at = f"{name}:{n}"
-        # ``lang`` is optional: a Latin-script language other than English says so.
-        assert set(row) - {"lang"} == FIELDS and row.get("lang", "es") == "es", at
+        # ``lang`` is optional: a Latin-script language other than English says so;
+        # ``twin_of`` (optional) is the exact text of the row a minimal pair was written from.
+        assert set(row) - {"lang", "twin_of"} == FIELDS and row.get("lang", "es") == "es", at
+        assert row.get("twin_of") is None or isinstance(row["twin_of"], str), at
         # short turns ("k", "ok", "好的") are real traffic too
         assert isinstance(row["text"], str) and len(row["text"].strip()) >= 1, at
         assert row["label"] in ("harmful", "benign"), at
@@ -110,3 +112,11 @@ def test_the_evaluation_sets_are_not_training_data(path: Path) -> None:
     assert all(r["principle"] in range(1, 10) for r in rows if r["label"] == "harmful")
     training = {_norm(row["text"]) for _, _, row in ROWS}
     assert [r["text"] for r in rows if _norm(r["text"]) in training] == []
+
+
+def test_twins_name_rows_that_exist() -> None:
+    # a minimal pair's ``twin_of`` is the exact text of a benign row it was written from
+    texts = {row["text"] for _, _, row in ROWS if row["label"] == "benign"}
+    twins = [row["twin_of"] for _, _, row in ROWS if row.get("twin_of")]
+    assert len(twins) >= 200
+    assert [t for t in twins if t not in texts] == []
