@@ -483,20 +483,23 @@ class Assessor:
             for m in self.analyse(u.text).mentions)]
         if not earlier:
             return []
-        context = earlier[-1].text[-300:]
-        joined = f"{context}\n{t.text}"
-        offset = len(context) + 1
+        joined, offset = _read_after(earlier[-1], t)
         out: list[Problem] = []
         norm = t.text.casefold()
         for d in self.analyse(joined).doses:
             if d.span[0] >= offset and not _is_limit(dataclasses.replace(
                     d, span=(d.span[0] - offset, d.span[1] - offset)), norm):
-                out.extend(dataclasses.replace(
-                    p, span=None if p.span is None else (
-                        max(0, p.span[0] - offset), max(0, p.span[1] - offset)))
-                    for p in self._dose(dataclasses.replace(d, owner=None), facts, t, joined,
-                                        answer=False))
+                out.extend(self._dose_in_turn(d, facts, t, joined, offset))
         return out
+
+    def _dose_in_turn(self, d: Dose, facts: Facts, t: Turn, joined: str, offset: int
+                      ) -> list[Problem]:
+        """A dose found in ``joined`` (an earlier turn's end, then ``t`` from ``offset``),
+        checked there and its problems placed in ``t``."""
+        return [dataclasses.replace(p, span=None if p.span is None else (
+                    max(0, p.span[0] - offset), max(0, p.span[1] - offset)))
+                for p in self._dose(dataclasses.replace(d, owner=None), facts, t, joined,
+                                    answer=False)]
 
     def _across_turns(self, turns: Sequence[Turn], t: Turn, facts: Facts) -> list[Problem]:
         """One ingredient under two names in two turns, both said to be taken ("citalopram
@@ -512,16 +515,11 @@ class Assessor:
             d.drug for d in self.analyse(u.text).doses}]
         if not earlier:
             return []
-        context = earlier[-1].text[-300:]
-        joined = f"{context}\n{t.text}"
-        offset = len(context) + 1
+        joined, offset = _read_after(earlier[-1], t)
         out: list[Problem] = []
         for d in _across_products(self.analyse(joined), joined.casefold()):
-            if d.span[1] <= offset:
-                continue  # summed within the earlier turn: reported there
-            span = (max(0, d.span[0] - offset), max(0, d.span[1] - offset))
-            out.extend(dataclasses.replace(p, span=span) for p in self._dose(
-                dataclasses.replace(d, owner=None), facts, t, joined, answer=False))
+            if d.span[1] > offset:  # (summed within the earlier turn: reported there)
+                out.extend(self._dose_in_turn(d, facts, t, joined, offset))
         return out
 
     def _medicines(self, turns: Sequence[Turn], analyses: dict[int, _Analysis]
@@ -1895,6 +1893,12 @@ def _interaction_problem(inter: Interaction, x: str, y: str, index: int, span: t
         f"(Source: {inter.source})",
         f"{'recommended' if answer else 'mentioned'}: {names} ({inter.id}, {inter.severity})",
     )
+
+
+def _read_after(earlier: Turn, t: Turn) -> tuple[str, int]:
+    """The last sentences of an earlier turn with ``t`` after them, and where ``t`` starts."""
+    context = earlier.text[-300:]
+    return f"{context}\n{t.text}", len(context) + 1
 
 
 def _merge(facts: Iterable[Facts]) -> Facts:
