@@ -1403,6 +1403,15 @@ def test_fresh_set_16_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] <= 1 / 30
 
 
+def test_breathless_atypical_acs_advice_speaks_of_breathlessness(
+        check: CriticalIllnessCheck) -> None:
+    # regression: the flag's advice was copied from the sweating flag ("with a cold sweat")
+    finding = next(f for f in check.scan([Segment(
+        "t2 diabetic 67F, short of breath walking to the bathroom, pressure in upper tummy",
+        "user", 0, new=True)], CTX) if f.category == "emergency.acs")
+    assert "shortness of breath" in finding.advice and "sweat" not in finding.advice
+
+
 def test_development_set_17(check: CriticalIllnessCheck) -> None:
     """tests/data/critical_eval_17.jsonl (0.15.0): 100 emergencies, 20 urgent and 120
     look-alikes by a new author: messages typed under stress (voice-to-text errors, no
