@@ -1091,8 +1091,8 @@ def find_doses(text: str, mentions: Sequence[Mention],
         return []
     doses: list[Dose] = []
     strengths: dict[str, tuple[float, str]] = {}
-    later_strength: dict[str, tuple[int, tuple[int, int]]] = {}
-    """Drug -> where the amount read as its strength was said, and the name it belongs to."""
+    strength_at: dict[str, int] = {}
+    """Drug -> where the amount read as its strength was said."""
     own_strength: dict[tuple[int, int], tuple[float, str]] = {}
     """A name's span -> the strength said with it ("百服宁(对乙酰氨基酚片0.5g)" beside "泰诺林
     (...650毫克)": two products of one drug, each counted at its own)."""
@@ -1266,7 +1266,7 @@ def find_doses(text: str, mentions: Sequence[Mention],
             # "2 g a day" or "at most 15 mg" is not the strength of one tablet; "每片0.4g"
             # (per tablet) is, whatever schedule follows it
             if mention.drug not in strengths:
-                later_strength[mention.drug] = (start, mention.span)
+                strength_at[mention.drug] = start
             own_strength.setdefault(mention.span, (amount, unit))
             strengths.setdefault(mention.drug, (amount, unit))
 
@@ -1431,9 +1431,10 @@ def find_doses(text: str, mentions: Sequence[Mention],
             elif x.span in own_strength:
                 amount, unit = own_strength[x.span]
             elif x.drug in strengths:
-                said_at = later_strength.get(x.drug)
-                if said_at is not None and said_at[0] > c.end() and said_at[1] != x.span and (
-                        _STRONG_BREAK.search(norm, c.end(), said_at[0])):
+                # (not said with this name: that is ``own_strength``, above)
+                said_at = strength_at.get(x.drug)
+                if said_at is not None and said_at > c.end() and _STRONG_BREAK.search(
+                        norm, c.end(), said_at):
                     continue  # "Zaldiar ... 2 comprimidos c/6h. Con Gelocatil 1 g": another
                     # product's strength, said in a later sentence
                 amount, unit = strengths[x.drug]
