@@ -104,6 +104,33 @@ _STOP_WORDS = re.compile(r"stop|come\s+off|go\s+off|taper|wean|reduc|lower|cut|p
 _LEFTOVER = re.compile(r"left\s*over|leftovers?|\b(?:old|spare|remaining|extra)\b|"
                        r"\bfrom\s+(?:last|a\s+previous|an\s+old|my\s+last)\b|剩|sobr")
 """A self-treatment cue that is only a leftover medicine (matcher._self_treatment)."""
+_SOMEONE_ELSES = re.compile(r"^(?:my|his|her|a|our)\s+\w+\s")
+"""A self-treatment cue naming someone else's medicine ("my wife stopped her amoxicillin"):
+while leftovers are thrown away, the medicine being thrown away (dev15)."""
+_ANTIBIOTIC = (r"(?:the\s+|her\s+|his\s+|my\s+|an?\s+)?(?:antibiotics?|amox\w*|augmentin|"
+               r"penicillin|cef\w+|cephalexin|azithro\w*|doxy\w*|keflex|cipro\w*|"
+               r"nitrofurantoin|macrobid)\b")
+_ON_ANTIBIOTIC = re.compile(
+    r"\b(?:is|im|i\s+am|she\s+is|he\s+is|shes|hes|already|been|now)\s+(?:\w+\s+)?on\s+"
+    + _ANTIBIOTIC + r"|\b(?:as\s+long\s+as|while)\s+(?:she|he|i|we|they)\s+(?:still\s+)?"
+    r"(?:finish\w*|take\w*|keep\w*\s+taking)\s+" + _ANTIBIOTIC
+    + r"|\b(?:gave|prescribed)\s+(?:me|him|her|us)\s+" + _ANTIBIOTIC
+    + r"\s*(?:and|,)\s+(?:im|i\s+am|hes|shes|he\s+is|she\s+is|were)\s+(?:\w+\s+)?(?:taking|on)\b")
+"""An infection already on a prescribed antibiotic: a remedy given too is neither self-treatment
+nor a false cure ("my daughter has strep and is on amoxicillin ... homeopathic drops too",
+dev15)."""
+_OWN_PRESCRIPTION = re.compile(
+    r"\b(?:gp|doctor|dr|doc|dentist|p(?:a)?ediatrician|physician|nurse|np|psychiatrist|surgeon)"
+    r"\s+(?:\w+\s+)?(?:gave|prescribed|put)\s+(?:me|us)\b|\bprescribed\s+(?:me|to\s+me)\b|"
+    r"医生给我开|\bme\s+(?:lo|la|los|las)\s+recet")
+"""The writer's own prescription ("my gp gave me antibiotics"): no one else's supply."""
+_QUOTED_CLAIM = re.compile(
+    r"(?:所谓|so[\s-]called|the\s+(?:claim|idea|myth)\s+that|说法)\s*['\"“‘「『]"
+    r"([^'\"”’」』]{1,60})['\"”’」』]|"
+    r"所谓([^,，。?？!！]{1,20}?)(?=就是|是不是|都是|(?:这种|这个|的)?说法|骗人|靠谱)")
+"""A claim put in quotes or called so-called to be judged ("所谓'顺势疗法替代疫苗'就是骗人的吧",
+quotes may be gone after normalising): its words are the claim's, not the writer's plan
+(dev15)."""
 _CONTRAST = re.compile(r"\b(?:but|however|anyway|instead|pero|igual)\b|但|可是|不过")
 """A contrast that overrules what came before it in the sentence."""
 _DECIDED_STOP = re.compile(r"\b(?:stop\w*|come\s+off|coming\s+off|go\s+off|taper\w*|wean\w*|"
@@ -990,10 +1017,13 @@ class RiskyMatcher:
                 # a purpose with a clinician's decision in the sentence ("as directed on exam
                 # days", "the dentist prescribed it: will it be addictive") is use, not misuse
                 # (a prescription named, "阿普唑仑是医生开的 ... 会上瘾吗", is use, not misuse)
+                # the drink or the dose left out that day ("那天是不是不吃药比较好？还是干脆不喝酒",
+                # dev15): a plan to avoid the mix
                 skip = ("accidental", "disposal", "sanctioned", "resolved") if group in (
                     "extra", "supply") else (
-                    "accidental", "sanctioned", "prescribed", "side_effect") \
-                    if group == "purpose" else ("accidental",)
+                    "accidental", "sanctioned", "prescribed", "side_effect", "misuse.avoid") \
+                    if group == "purpose" else ("accidental", "misuse.avoid") \
+                    if group == "mix" else ("accidental",)
                 if self._excluded(t, cue, *skip) or self._general(t, cue) or self._past(t, cue):
                     continue
                 if group == "extra" and t.has("accidental") and _QUESTION.search(
@@ -1017,8 +1047,12 @@ class RiskyMatcher:
                     if self._product_name(t, cue):
                         continue  # "Diazepam Rectal", "morphine rectal": a product's name
                 if group == "supply":
-                    # someone else's antibiotics: any prescription medicine counts
-                    near = [h for h in near if h.entry is not None]
+                    # someone else's antibiotics: any prescription medicine counts; not the
+                    # writer's own, told in another sentence ("my mom keeps sending me
+                    # colloidal silver ... my gp gave me antibiotics", dev15)
+                    near = [h for h in near if h.entry is not None and not (
+                        h.end and t.sentence_of(h.start) != t.sentence_of(cue.start)
+                        and _OWN_PRESCRIPTION.search(t.sentence_text(h.start)))]
                 if group == "mix":
                     near = [h for h in near if h.entry is not None and (
                         h.entry.id in _DEPRESSANTS or self._depressant_mention(t, h))]
@@ -1281,7 +1315,8 @@ class RiskyMatcher:
             # leftovers to be thrown away, anywhere in the message, are no plan; a plan to
             # take them ("I'll take my leftover amoxicillin, then how do I get rid of the
             # rest?") still is (round 10)
-            strong = [c for c in strong if not _LEFTOVER.search(t.text[c.start:c.end])]
+            strong = [c for c in strong if not (_LEFTOVER.search(t.text[c.start:c.end])
+                                                or _SOMEONE_ELSES.match(t.text[c.start:c.end]))]
             if not strong and not diagnosed:
                 return None
         urgent = self._high_sign(t)
@@ -1296,6 +1331,9 @@ class RiskyMatcher:
                 pick = max(near, key=lambda h: _RANK[h.entry.severity if h.entry else "low"])
                 entry = pick.entry
                 assert entry is not None
+                if entry.id == "common_infection" and _ON_ANTIBIOTIC.search(t.text) and \
+                        not t.cue("abandonment.replace") and not urgent:
+                    continue
                 severity, name = entry.severity, entry.name
                 advice = f"{entry.message} ({entry.source})"
                 how = f"self-treat '{t.text[cue.start:cue.end]}' + {entry.id}"
@@ -1400,6 +1438,10 @@ class RiskyMatcher:
                 if pattern is not None and pattern.search(previous.text):
                     diseases.append(_Hit(0, 0))
         replace = t.cue("false_cure.replace")
+        if replace and t.has("evidence_question"):
+            quoted = [m.span(1) if m.group(1) is not None else m.span(2)
+                      for m in _QUOTED_CLAIM.finditer(t.text)]
+            replace = [c for c in replace if not any(a <= c.start < b for a, b in quoted)]
         claim = t.cue("false_cure.claim")
         plan = t.cue("false_cure.plan")
         question = t.cue("false_cure.question", negatable=False)
@@ -1441,6 +1483,10 @@ class RiskyMatcher:
                     used if r.end == 0 else t.around(r, used, 1)))
             if entry.toxic and evidence and not (near["replace"] or taken):
                 continue  # a poison asked about with doubt ("感觉不靠谱"): no one takes it
+            if not entry.toxic and not near["replace"] and not near["claim"] and \
+                    _ON_ANTIBIOTIC.search(t.text):
+                continue  # a remedy beside the antibiotic being taken ("is on amoxicillin ...
+                # homeopathic drops too", dev15)
             if entry.toxic and self._past(t, r) and not near["replace"]:
                 continue  # taken once, stopped since ("she used to drink MMS, we got her to stop")
             if entry.toxic and not household and (has_disease or near["claim"] or ingested):
