@@ -1439,6 +1439,84 @@ def test_fresh_set_17_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] <= 1 / 30
 
 
+def test_development_set_18(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_18.jsonl (0.16.0): 100 emergencies, 20 urgent and 120
+    look-alikes by a new author: people unsure it is serious, the red flag buried in a long
+    message about something else (a sick note, a trip, a formula), third parties, lay words
+    and home readings. Measured once before any row was read, rules alone: 81/100
+    emergencies, 11/120 look-alikes flagged, urgent any-flag 4/20 (with the learned backstop
+    84/100, 11/120, 5/20). After (a hoarse voice and puffy lips after the allergen; heat
+    stroke told as "saying odd things, doesn't know what day it is"; "can't get through a
+    sentence"; the baby as "she" after the weeks; "sick three times ... it's bright green";
+    oven spray "in my left eye"; a shortened, turned-out leg (es); "sangrar bastante",
+    "ha empapado la ropa interior"; quiet: iron-black stools said to be expected, a headache
+    that built up slowly, a chirping alarm with a low battery, a scald on the back of the hand,
+    glucose "a los 15 minutos" and a reading back up, a reading through nail polish or a known
+    COPD baseline (zh), lips stained by mulberries, normal troponins and discharge (es)):
+    89/100, 2/120. Its two suicidal rows belong to the crisis check. Floors."""
+    m = _metrics(check, "critical_eval_18.jsonl")
+    assert m["recall"] >= 89 / 100
+    assert m["benign_flagged"] <= 2 / 120
+
+
+def test_fresh_set_18_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_18_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes),
+    measured once before: rules alone 13/25, 1/30 (backstop 14/25, 2/30); unchanged after.
+    Not read: a floor only (the weakest fresh set so far: what the next round should read)."""
+    m = _metrics(check, "critical_eval_18_fresh.jsonl")
+    assert m["recall"] >= 13 / 25
+    assert m["benign_flagged"] <= 1 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.16.0: one per general cause fixed on critical_eval_18 (and risky_intent_dev15's signs)
+    ("ate a bite of a peanut bar at lunch, im allergic to nuts. my voice has gone hoarse and "
+     "my throat itches", "emergency.anaphylaxis"),
+    ("our girl is allergic to egg, had some cake 10 min ago, her lips are puffy and she's "
+     "coughing", "emergency.anaphylaxis"),
+    ("my dad was mowing in the heat all day, now he's saying strange things and he's stopped "
+     "sweating", "emergency.environmental"),
+    ("used my blue inhaler 12 times and i can't get through a sentence",
+     "emergency.respiratory_distress"),
+    ("I'm 36 weeks pregnant and he hasn't moved since this morning",
+     "emergency.obstetric_emergency"),
+    ("my 2 week old was sick twice after his feed and it's bright green",
+     "emergency.bowel_obstruction"),
+    ("descaling the kettle and some of the liquid splashed into my right eye",
+     "emergency.eye_emergency"),
+    ("mi abuela se cayó en el baño y la pierna se le ve más corta y girada hacia afuera",
+     "emergency.fracture"),
+    ("estoy de 32 semanas y he sangrado bastante, ha empapado la compresa",
+     "emergency.obstetric_emergency"),
+    ("tengo la pierna izquierda hinchada desde el vuelo y ahora me cuesta respirar",
+     "emergency.pulmonary_embolism"),
+    ("me duele el ojo y veo halos alrededor de las luces", "emergency.eye_emergency"),
+    ("headaches waking me up at night for weeks and i throw up in the mornings",
+     "urgent.neuro_emergency"),
+])
+def test_round_0_16_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "started ferrous fumarate for anaemia. my stools are black now, the gp said that's "
+    "normal with iron. should I take it with food?",
+    "worst headache of my life yesterday but it came on gradually over the afternoon after a "
+    "long screen day, gone after sleep",
+    "the smoke alarm and co alarm both chirp every minute, the battery is low. how do I change it?",
+    "splashed hot water from the kettle on the back of my hand, small red patch, no blisters",
+    "tenía 3,8 antes de correr, tomé glucosa y a los 10 minutos estaba en 5,9. ¿cuánto tomo la "
+    "próxima vez?",
+    "我妈涂了指甲油，血氧仪显示86，卸掉再测是97，她一点不舒服都没有",
+    "孩子吃了桑葚，嘴唇都紫了，擦干净下面是粉的，活蹦乱跳",
+    "ayer me hicieron electro y troponinas normales por un dolor en el pecho y me dieron el "
+    "alta; hoy estoy bien",
+    "me cuesta respirar por la nariz con este resfriado",
+])
+def test_round_0_16_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
+
+
 @pytest.mark.parametrize(("text", "category"), [
     # 0.15.0: one per general cause fixed on critical_eval_17
     ("宝宝45天 刚量肛温38.3 精神还行 吃奶比平时少一点", "emergency.infant_fever"),

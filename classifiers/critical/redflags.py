@@ -167,6 +167,9 @@ class RedFlag:
     patterns: Mapping[str, re.Pattern[str]]
     also: tuple[Mapping[str, re.Pattern[str]], ...]
     unless: Mapping[str, re.Pattern[str]]
+    unless_anywhere: Mapping[str, re.Pattern[str]]
+    """Like ``unless``, but anywhere in the message: what explains the match is often told
+    in another sentence ("Started ferrous sulfate last week. My poo has gone black")."""
     age_months: tuple[float | None, float | None] | None
     """``(min, max)``: the flag fires only for an age in ``[min, max)`` months."""
     ask_age: Mapping[str, re.Pattern[str]]
@@ -273,8 +276,8 @@ _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "pres
                "care_now", "feature_negation")
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
-              "also", "unless", "age_months", "ask_age", "temperature", "pregnancy",
-              "examples", "counter_examples", "description"}
+              "also", "unless", "unless_anywhere", "age_months", "ask_age", "temperature",
+              "pregnancy", "examples", "counter_examples", "description"}
 _FLAG_REQUIRED = {"id", "category", "tier", "source", "advice", "patterns"}
 
 
@@ -524,6 +527,8 @@ class _Parser:
             patterns=patterns,
             also=self.also(raw.get("also"), [*path, "also"], languages),
             unless=self.per_language(raw.get("unless"), [*path, "unless"], languages),
+            unless_anywhere=self.per_language(raw.get("unless_anywhere"),
+                                              [*path, "unless_anywhere"], languages),
             age_months=age,
             ask_age=self.per_language(raw.get("ask_age"), [*path, "ask_age"], languages),
             min_temperature=min_temp,
@@ -829,6 +834,9 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
     for code in langs:
         unless = flag.unless.get(code)
         if unless is not None and memo.found(unless, text, s_left, s_right):
+            return None
+        anywhere = flag.unless_anywhere.get(code)
+        if anywhere is not None and memo.first(anywhere, text) is not None:
             return None
     why = _context(rules, text, start, end, memo)
     if why in ("negated", "history", "education"):
