@@ -2430,6 +2430,13 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # overlapped switch between medicines that need a gap; Spanish "SJS con carbamazepina"):
 # 95/120, 0/120; fresh 24/30, 4/30 (not read).
 
+# tests/data/medication_probe_18.jsonl (+ _fresh): 120 pairs by a new author (carers, care-home
+# and agency staff reading MAR charts, community pharmacists, pasted labels and discharge
+# letters, local brand names abroad, counts of tablets, sachets, puffs or ml to multiply out,
+# weights in lb or stones, ages in months; a third with earlier turns). Measured once at
+# arrival, not read yet: 72/120 caught, 9/120 safe flagged; fresh 15/30, 1/30. The weakest
+# probe so far: the next round's reading.
+
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
 # comment where its cases are, above; a floor guards regressions, it estimates nothing.
@@ -2465,6 +2472,8 @@ PROBE_FLOORS = [
     ("medication_probe_16_fresh.jsonl", "probe", 2, 14),
     ("medication_probe_17.jsonl", "probe", 0, 25),  # 17 safe flagged, 29 missed when measured
     ("medication_probe_17_fresh.jsonl", "probe", 4, 6),
+    ("medication_probe_18.jsonl", "probe", 9, 48),  # measured once at arrival, not read
+    ("medication_probe_18_fresh.jsonl", "probe", 1, 15),
 ]
 
 
