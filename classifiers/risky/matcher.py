@@ -143,6 +143,18 @@ _I_TAKE = re.compile(r"\b(?:i|im|ive|i\s+have|i\s+am|we)\s+(?:\w+\s+)?(?:take|to
                      r"been\s+taking|pop|popped|popping|use|used|using|snort\w*|crush\w*)\b")
 """The writer takes it: keeping it locked away from others then excuses nothing."""
 
+_MISUSE_SKIP = {
+    "extra": ("accidental", "disposal", "sanctioned", "resolved"),
+    "supply": ("accidental", "disposal", "sanctioned", "resolved"),
+    # a purpose with a clinician's decision in the sentence ("as directed on exam days", "the
+    # dentist prescribed it: will it be addictive") is use, not misuse (a prescription named,
+    # "阿普唑仑是医生开的 ... 会上瘾吗", is use, not misuse); the drink or the dose left out that
+    # day ("那天是不是不吃药比较好？还是干脆不喝酒", dev15) is a plan to avoid the mix
+    "purpose": ("accidental", "sanctioned", "prescribed", "side_effect", "misuse.avoid"),
+    "mix": ("accidental", "misuse.avoid"),
+}
+"""The context groups (``RiskyMatcher._excluded``) that excuse a misuse cue, per cue group;
+any other group: an accident only."""
 _QUESTION = re.compile(r"\?|^\W*(?:should|can|could|do|is|would|may)\b|吗|¿")
 """A sentence that asks."""
 _I = re.compile(r"\b(?:i|im|ive|id|ill|me|myself|gonna|wanna|going\s+to|want\s+to|of\s+(?:hers|his|"
@@ -1014,16 +1026,7 @@ class RiskyMatcher:
                     continue
                 if group == "mix" and not self._co_use(t, cue):
                     continue
-                # a purpose with a clinician's decision in the sentence ("as directed on exam
-                # days", "the dentist prescribed it: will it be addictive") is use, not misuse
-                # (a prescription named, "阿普唑仑是医生开的 ... 会上瘾吗", is use, not misuse)
-                # the drink or the dose left out that day ("那天是不是不吃药比较好？还是干脆不喝酒",
-                # dev15): a plan to avoid the mix
-                skip = ("accidental", "disposal", "sanctioned", "resolved") if group in (
-                    "extra", "supply") else (
-                    "accidental", "sanctioned", "prescribed", "side_effect", "misuse.avoid") \
-                    if group == "purpose" else ("accidental", "misuse.avoid") \
-                    if group == "mix" else ("accidental",)
+                skip = _MISUSE_SKIP.get(group, ("accidental",))
                 if self._excluded(t, cue, *skip) or self._general(t, cue) or self._past(t, cue):
                     continue
                 if group == "extra" and t.has("accidental") and _QUESTION.search(
@@ -1331,7 +1334,7 @@ class RiskyMatcher:
                 pick = max(near, key=lambda h: _RANK[h.entry.severity if h.entry else "low"])
                 entry = pick.entry
                 assert entry is not None
-                if entry.id == "common_infection" and _ON_ANTIBIOTIC.search(t.text) and \
+                if entry.id == "common_infection" and _found(t, _ON_ANTIBIOTIC) and \
                         not t.cue("abandonment.replace") and not urgent:
                     continue
                 severity, name = entry.severity, entry.name
@@ -1484,7 +1487,7 @@ class RiskyMatcher:
             if entry.toxic and evidence and not (near["replace"] or taken):
                 continue  # a poison asked about with doubt ("感觉不靠谱"): no one takes it
             if not entry.toxic and not near["replace"] and not near["claim"] and \
-                    _ON_ANTIBIOTIC.search(t.text):
+                    _found(t, _ON_ANTIBIOTIC):
                 continue  # a remedy beside the antibiotic being taken ("is on amoxicillin ...
                 # homeopathic drops too", dev15)
             if entry.toxic and self._past(t, r) and not near["replace"]:
