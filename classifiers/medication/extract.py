@@ -1788,7 +1788,7 @@ _LINK_TO_TOTAL = (
     r"only |just |a total of |approximately |~|ya |unos |casi |约|大约)?")
 _LINKED_TOTAL = re.compile(
     rf"(?<![a-z0-9.])(?:{_N}|[一两二三四五六七八九十])\s*(?:[a-z]+\s+){{0,3}}?"
-    rf"(?:{_COUNT_UNITS}|sachets?|sobres?|comprimidos?|c[aá]psulas?|片|粒|袋|包)"
+    rf"(?:{_COUNT_UNITS}|sobre|comprimidos?|c[aá]psulas?|包)"
     r"[^.;!?。；！？\n]{0,30}?"
     rf"{_LINK_TO_TOTAL}(?:每天|每日|一天)?\s*$")
 """A count of units linked to the amount after it ("2 caplets twice a day is 2,000 mg",
