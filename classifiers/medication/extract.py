@@ -703,6 +703,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # (Chinese "饭后服用" says when, not how often: only each meal counts)
     (re.compile(r"\b(?:with|before|after) (?:each |every |all )?meals?\b|三餐|每餐|每顿饭"), "3"),
     (re.compile(r"\b(?:once\s*(?:a|per)?\s*week(?:ly)?|weekly|every week|per week|a week|/\s?week|"
+                r"qw|qwk|q\s?1\s?wk?|"
                 r"/\s?wk|(?:una vez )?(?:por|a la|cada|la) semana|semanal(?:es|mente)?|"
                 r"(?:once|una vez) (?:a|cada|por|each) (?:fortnight|two weeks|2 weeks|quincena)|"
                 r"(?:every|each|on) (?:mon|tues|wednes|thurs|fri|satur|sun)days?|"
@@ -864,7 +865,9 @@ def _frequency(clause: str, last: bool = False) -> tuple[float | None, bool, boo
             per_day = _to_number(next(g for g in m.groups() if g))
         elif kind in ("2", "3", "4") and per_day is None:
             per_day = float(kind)
-        elif kind == "weekly":
+        elif kind == "weekly" and not (last and per_day is not None):
+            # (of the text before a dose, a nearer daily schedule wins: "“qw”是每天一次的意思，
+            # 就是每天吃一次，每次4片")
             weekly = True
         elif kind == "once":
             # one administration a day ("at bedtime", "once daily"): the amount is both the
@@ -1932,7 +1935,8 @@ _AGE = [
     re.compile(r"(\d{1,3})\s*(?:岁|周岁)"),
     re.compile(r"\b(?:i'?m|i am|im|he'?s|she'?s|he is|she is|is)\s+(\d{2})\b(?![\d/]|\.\d|\s*(?:"
                r"weeks?|wks?|"
-               r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours))"),
+               r"months?|kg|lbs?|mg|%|cm|years? (?:ago|since)|times|days|hours|units?|iu|ml|"
+               r"mcg|micrograms?|puffs?|tablets?|pills?|caps(?:ules)?))"),
     re.compile(r"\b(\d{1,3})\s*a[ñn]os\b"),
     re.compile(r"\b(?:mujer|var[oó]n|hombre|paciente|se[ñn]ora|se[ñn]or)\s+(?:de\s+)?(\d{1,3})\s*a\b"),
     # "son is 4, 35 lbs": one digit after a child word (not after any "is": "INR is 4")
@@ -2006,7 +2010,10 @@ _PREG_WEEK = re.compile(r"\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|
                         r"孕\s*(\d{1,2})\s*周|\b(\d{1,2})\s*weeks? into (?:my|the|her) pregnancy|"
                         r"~\s*(\d{1,2})\s*(?:weeks?|wks?)\b|\b(\d{1,2})\s*semanas\b|"
                         r"\bat (\d{1,2}) wks?\b|"
-                        r"\b(\d{1,2})\s*(?:wks?|weeks)\s+by\s+(?:dates|lmp|us|ultrasound|scan)\b")
+                        r"\b(\d{1,2})\s*(?:wks?|weeks)\s+by\s+(?:dates|lmp|us|ultrasound|scan)\b|"
+                        # "Pregnant lady, 8 weeks", "pregnant (11 wks)"
+                        r"\bpregnant(?:\s+(?:lady|woman|patient|pt|mum|mom))?\s*[,:(-]?\s*"
+                        r"(\d{1,2})\s*(?:weeks?|wks?)\b")
 _TRIMESTER = re.compile(r"\b(first|second|third|1st|2nd|3rd) trimester\b|孕(早|中|晚)期")
 _PLANNING = re.compile(r"\b(?:trying to (?:get pregnant|conceive|have a baby)|(?:start )?trying "
                        r"for a baby|planning (?:a|to get|"
