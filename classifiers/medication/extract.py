@@ -158,7 +158,7 @@ _NOT_CURRENT = re.compile(
     # about Cipro", "会不会像卡马西平那样")
     r"|\b(?:warned|warning|cautioned) (?:me |him |her |us )?(?:about|against|not to take)\s+"
     r"(?:the |taking |using )?$|\b(?:unlike|other than)\s+$|像$"
-    r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别|停掉|"
+    r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别(?!嘌)|停掉|"
     r"把我的)[^。，,]{0,6}$"
     r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*(?:任何|什么)?\s*$"
 )
@@ -824,7 +824,7 @@ class Dose:
 
 
 _FREQ_NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\s+(?:take|taken|taking|be|it|to)){0,2}\s*$|"
-                           r"(?:不能|不要|不是|不可以?|别|千万不)[吃服用]?$")
+                           r"(?:不能|不要|不是|不可以?|别(?!嘌)|千万不)[吃服用]?$")
 
 
 _EXTRA_DOSE = re.compile(r"\b(?:plus|and|with)\s+(?:an?\s+|one\s+)?(?:extra|additional|more)\s+"
@@ -1732,7 +1732,7 @@ def _patch_changes(norm: str, mentions: Sequence[Mention], kb: DrugKB) -> list[R
             hours = got if hours is None else min(hours, got)
         for z in _PATCH_EVERY_ZH.finditer(window):
             lead = window[max(0, z.start() - 8):z.start()]
-            if re.search(r"不要|不能|别|不用", lead):
+            if re.search(r"不要|不能|别(?!嘌)|不用", lead):
                 continue
             got = float(z.group("h")) if z.group("h") else 24.0
             hours = got if hours is None else min(hours, got)
@@ -2078,7 +2078,7 @@ _RENAL_SEVERE = re.compile(
 _DIALYSIS = re.compile(
     r"\b(?:dialysis|haemodialysis|hemodialysis|kidney failure|renal failure|end[- ]stage (?:renal|"
     r"kidney)|esrd|esrf|ckd\s*(?:stage\s*)?(?:5|v)d?\b|stage\s*(?:5|v)\s*(?:ckd|kidney|chronic "
-    r"kidney))|\bdi[aá]lisis\b|透析|尿毒症|肾衰竭|肾功能衰竭|终末期肾")
+    r"kidney))|\bdi[aá]lisis\b|透析|血透|腹透|尿毒症|肾衰竭|肾功能衰竭|终末期肾")
 _RENAL_MODERATE = re.compile(r"\bckd\s*(?:stage\s*)?(?:3a?b?|iii)\b|\bstage\s*(?:3|iii)\s*(?:ckd|"
                              r"kidney)|慢性肾病\s*3期")
 _RENAL_ANY = re.compile(
