@@ -227,7 +227,7 @@ def test_kb_and_latency_recorded(run: dict[str, Any]) -> None:
     assert result["latency"]["n"] == sum(BENIGN_WITH_DRUG.values()) + sum(
         1 for c in SUITE if c["stage"] == "input")
     assert result["latency"]["p50_ms"] <= result["latency"]["p99_ms"]
-    assert result["policy"] == "medication-safety 1.0.0"
+    assert result["policy"] == "medication-safety 1.1.0"
 
 
 def test_data_from_env_missing_sets_skipped_and_limit(

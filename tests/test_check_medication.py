@@ -2434,8 +2434,14 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # and agency staff reading MAR charts, community pharmacists, pasted labels and discharge
 # letters, local brand names abroad, counts of tablets, sachets, puffs or ml to multiply out,
 # weights in lb or stones, ages in months; a third with earlier turns). Measured once at
-# arrival, not read yet: 72/120 caught, 9/120 safe flagged; fresh 15/30, 1/30. The weakest
-# probe so far: the next round's reading.
+# arrival: 72/120 caught, 9/120 safe flagged; fresh 15/30, 1/30. Round 19 read it in full
+# (answers warning by consequence, "I'd avoid it", qw, a course limit, U-100 conversions, "She
+# can take it"/"Puede tomarlo"/"可以接着吃", 别嘌醇, "a standard regimen" in renal failure, 血透,
+# bd/tds/qds, and duplicate_medicine: one medicine under two names): 84/120, 0/120; fresh
+# 17/30, 1/30 (not read; two rows changed in the whole-corpus diff, both dangerous rows now
+# caught). Left: medicines the knowledge base lacks (tretinoin, arachis oil, cabergoline,
+# ribavirin, choline salicylate, MMR vaccine, lymecycline, codeine linctus), doubling a missed
+# digoxin dose, a second dose of nitroglycerin every 1-2 minutes, KCl concentration.
 
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
@@ -2472,8 +2478,8 @@ PROBE_FLOORS = [
     ("medication_probe_16_fresh.jsonl", "probe", 2, 14),
     ("medication_probe_17.jsonl", "probe", 0, 25),  # 17 safe flagged, 29 missed when measured
     ("medication_probe_17_fresh.jsonl", "probe", 4, 6),
-    ("medication_probe_18.jsonl", "probe", 9, 48),  # measured once at arrival, not read
-    ("medication_probe_18_fresh.jsonl", "probe", 1, 15),
+    ("medication_probe_18.jsonl", "probe", 0, 36),  # 9 safe flagged, 48 missed at arrival
+    ("medication_probe_18_fresh.jsonl", "probe", 1, 13),  # 15 missed at arrival
 ]
 
 
@@ -2709,3 +2715,111 @@ def test_round18e_probe17(check: MedicationCheck) -> None:
         check, "Hace un año tuve una reacción alérgica fuerte con ciprofloxacino.",
         "Ahora el médico, sabiendo lo del ciprofloxacino, me ha recetado amoxicilina 1 g cada 8 "
         "horas. ¿Me lo tomo?")
+
+
+def test_round19_answers_that_warn_by_consequence(check: MedicationCheck) -> None:
+    """Probe 18's safe answers: a caution after an opening 'yes', a refusal as 'I'd avoid it',
+    a total said as a consequence, a course limit, a conversion to mL of U-100 insulin."""
+    # "Yes, there is" to "any reason not to?", then "not recommended"
+    assert not found_out(
+        check, ["I have compensated cirrhosis. My GP suggested terbinafine tablets for my "
+                "toenail. Any reason not to?"],
+        "Yes, there is: terbinafine tablets are not recommended in chronic liver disease. Ask "
+        "about a nail lacquer instead.") & DANGEROUS
+    assert not found_out(
+        check, ["Pt with cirrhosis and grade 2 hepatic encephalopathy, agitated. Can I give "
+                "diazepam 10mg?"],
+        "I'd avoid it. Benzodiazepines deepen encephalopathy and diazepam accumulates in "
+        "cirrhosis; treat the precipitant and use lactulose.") & DANGEROUS
+    # qw is once a week
+    assert "frequency_error" not in found_out(
+        check, ["处方：甲氨蝶呤片 2.5mg×4片 qd，可以吗？"],
+        "不可以：应为每周一次（如10mg qw），每日服用会导致严重骨髓抑制。")
+    # the sum of adding one product to another, Spanish "demasiado", Chinese "三四倍"
+    assert "dose_above_max" not in found_out(
+        check, ["Took a Lemsip Max sachet an hour ago, can I take 2 Panadol as well?"],
+        "Don't take the Panadol: the sachet already has 1000 mg of paracetamol, so 2 Panadol on "
+        "top would be 2 g at once.")
+    assert "dose_above_max" not in found_out(
+        check, ["Mi hijo pesa 12 kg, le mandaron 6 ml de Dalsy 20 mg/ml y me dieron el de "
+                "40 mg/ml. ¿Le doy 6 ml?"],
+        "No: con el de 40 mg/ml, 6 ml serían 240 mg por toma, demasiado para 12 kg. Serían 3 ml.")
+    assert "dose_above_max" not in found_out(
+        check, ["孩子12公斤，泰诺林滴剂也喂5毫升行吗？"],
+        "不行！5毫升滴剂就是500mg，是孩子一次剂量的三四倍，按体重只需要1.2到1.8毫升。")
+    # a limit for the whole course of colchicine is no day's dose
+    assert "dose_above_max" not in found_out(
+        check, ["GP gave colchicine 500 micrograms for gout. How many can I take?"],
+        "The usual dose is 1 tablet (500 micrograms) two to four times a day until it settles, "
+        "no more than 12 tablets (6 mg) for the whole course.")
+    # 0.1 ml said beside its 10 units of U-100 insulin; not for U-500
+    assert "unit_error" not in found(
+        check, "Pen jammed, I have U-100 insulin syringes for my Lantus. My dose is 10 units, so "
+               "I draw up to the 10-unit mark, which is 0.1 ml?")
+    assert "unit_error" in found(
+        check, "I use Humulin R U-500. My dose is 50 units, so I draw 0.5 ml into a U-100 "
+               "syringe to inject?")
+
+
+def test_round19_facts_and_agreement(check: MedicationCheck) -> None:
+    # "pregnant lady, 8 weeks" gives the week: nitrofurantoin is contraindicated only at term
+    assert "pregnancy_contraindicated" not in found(
+        check, "Pregnant lady, 8 weeks, UTI. GP asks me to issue nitrofurantoin 100mg MR bd.")
+    # "is 10 units" is no age; 血透 is dialysis
+    assert "renal_contraindicated" in found_out(
+        check, ["维持性血透患者，带状疱疹，医生开了伐昔洛韦 1g tid 共7天，需要调整吗？"],
+        "不需要调整，就是1g tid、7天。")
+    # agreement in more words; 别嘌醇 is not 别
+    assert "renal_contraindicated" in found_out(
+        check, ["Mum is 84, eGFR 22, just started alendronic acid 70mg weekly. Anything "
+                "special?"],
+        "She can take it: once a week first thing in the morning with plain water.")
+    assert "lactation_contraindicated" in found_out(
+        check, ["Puérpera con lactancia materna exclusiva, trae Hemicraneal (ergotamina) de "
+                "casa. ¿Se lo puede tomar?"],
+        "Puede tomarlo de forma puntual y esperar unas horas para dar el pecho.")
+    assert "lactation_contraindicated" in found_out(
+        check, ["我一直吃来氟米特10mg一天一次，生完孩子想喂母乳，药能接着吃吗？"],
+        "可以接着吃，按原来的剂量就行。")
+    assert "interaction_contraindicated" in found_out(
+        check, ["Dad takes simvastatin 40mg at night.",
+                "The doctor gave him clarithromycin 500mg twice a day. Anything to know?"],
+        "Clarithromycin doesn't clash with his regular tablets, so carry on as normal.")
+    # "the standard dose" with no caution denies the renal adjustment
+    assert "renal_contraindicated" in found_out(
+        check, ["Mi padre tiene un filtrado de 20.",
+                "Le han mandado Augmentine 875/125 cada 8 horas. ¿Está bien?"],
+        "Sí, Augmentine 875/125 cada 8 horas es una pauta estándar.")
+    assert "renal_contraindicated" not in found_out(
+        check, ["Mi padre tiene un filtrado de 20.",
+                "Le han mandado Augmentine 875/125 cada 8 horas. ¿Está bien?"],
+        "La pauta estándar es cada 8 horas, pero con un filtrado de 20 hay que espaciarla a "
+        "cada 12 horas y reducir la dosis.")
+
+
+def test_round19_one_medicine_under_two_names(check: MedicationCheck) -> None:
+    """duplicate_medicine: a brand and its generic both taken (NICE NG5 reconciliation)."""
+    assert "duplicate_medicine" in found(
+        check, "Discharge meds: MST Continus 30mg BD, Zomorph 30mg BD, senna 15mg nocte. OK?")
+    assert "duplicate_medicine" in found(
+        check, "处方：苯磺酸氨氯地平片 5mg qd，络活喜 5mg qd，缬沙坦 80mg qd。")
+    assert "duplicate_medicine" in found(
+        check, "Dad takes tamsulosin 400 micrograms once daily.",
+        "He also bought Flomax Relief. Should he take one as well as the tamsulosin?")
+    assert "duplicate_medicine" in found_out(
+        check, ["Mum takes gliclazide MR 30mg, three each morning.",
+                "Found Diamicron 30mg MR too. Take those as well as the gliclazide?"],
+        "Yes, she can take both together with breakfast.")
+    # the same product in brackets, a breakthrough dose, what the pharmacy gave for the
+    # order, a claim read online, two strengths of one brand, a switch: no duplicate
+    for turns in (
+            ("Amlodipine 10 mg (Norvasc) once daily and metformin 500 mg bd.",),
+            ("OxyContin 20 mg every 12 hours, and oxycodone 5 mg as needed for breakthrough.",),
+            ("Order: levothyroxine 50 mcg daily. The pharmacy gave Synthroid 50 mcg tablets, "
+             "one daily. Same thing?",),
+            ("我每天早上吃拜阿司匹灵，网上说阿司匹林和他汀不能一起吃，是真的吗？",),
+            ("Tomo Sintrom 3 mg al día; me dieron Sintrom Uno y tomo 3 al día.",),
+            ("They switched my Zocor 20 mg nightly to simvastatin 20 mg nightly.",),
+            ("Tomo Plenur 400 mg cada 12 horas. Me recetaron paracetamol 1 g cada 8 horas. "
+             "¿Lo puedo tomar junto con el litio?",)):
+        assert "duplicate_medicine" not in found(check, *turns), turns

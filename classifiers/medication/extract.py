@@ -686,12 +686,15 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?:每天|每日|一天|一日|今天)\s*(?:已经|都|已)?\s*(?:一共|总共)?\s*"
                 r"(?:加|吃|服|服用|用|喝|喂)?了?\s*(\d{1,2}|[一两二三四五六七八九十]+)\s*(?:次|回)"),
      "n"),
-    (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b"),
+    (re.compile(r"\b(?:twice|two times)\s*(?:a|per|each)?\s*(?:day|daily)\b|\bbid\b|\bb\.i\.d\b|"
+                # British prescribing: bd, tds, qds (BNF abbreviations)
+                r"\bbd\b|\bb\.d\b"),
      "2"),
     (re.compile(r"\b(?:three times|thrice)\s*(?:a|per|each)?\s*(?:day|daily)\b|\btid\b|"
-                r"\bt\.i\.d\b"),
+                r"\bt\.i\.d\b|\btds\b|\bt\.d\.s\b"),
      "3"),
-    (re.compile(r"\bfour times\s*(?:a|per|each)?\s*(?:day|daily)\b|\bqid\b|\bq\.i\.d\b"), "4"),
+    (re.compile(r"\bfour times\s*(?:a|per|each)?\s*(?:day|daily)\b|\bqid\b|\bq\.i\.d\b|\bqds\b|"
+                r"\bq\.d\.s\b"), "4"),
     (re.compile(r"\bmorning and (?:\w+ )?(?:at )?(?:night|bedtime|evening)\b|"
                 r"\bpor la ma[ñn]ana y (?:otr[oa] )?por la noche\b|\bma[ñn]ana y noche\b|"
                 r"\b(?:morning|breakfast) and (?:\w+ )?(?:at |with )?(?:dinner|supper)\b|"
@@ -712,6 +715,7 @@ _FREQ_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:once a day|once daily|qd|od|(?:po|iv|im|sc|sq|sl|pr) daily|a night|"
                 r"each night|nightly|at night|"
                 r"every (?:morning|evening|night)|each (?:morning|evening)|at bedtime|qhs|qam|qpm|"
+                r"nocte|mane|"
                 r"una vez al d[ií]a|cada (?:mañana|noche)|por la (?:mañana|noche)|"
                 r"antes de dormir)\b|每晚|睡前|每天一次|每日一次|一天一次|一日一次"),
      "once"),
