@@ -291,7 +291,8 @@ _COUNTER = re.compile(
 _REFUSES = re.compile(
     r"\W*(?:no\b|nope\b|don'?t|do not|please (?:don'?t|do not)|never|avoid|stop|hold off|"
     r"(?:i'?d|i would|we'?d|we would) (?:avoid|not|hold off)\b|i wouldn'?t\b|"
-    r"not (?:safe|a good idea)|不要|不能|别(?!嘌)|不建议|不可以|no (?:l[oa]s? )?(?:tomes|tome|uses|use|"
+    r"not (?:safe|a good idea)|不要|不能|别(?!嘌)|不建议|不可以|"
+    r"no (?:l[oa]s? )?(?:tomes|tome|uses|use|"
     r"des|d[eé]|combines))")
 """An answer that opens by refusing the medicine asked about ("Don't take it.", "不能吃。")."""
 _NOT_A_CAUTION = re.compile(
@@ -415,7 +416,8 @@ _DAILY_SHOT = re.compile(
     r"todos los d[ií]as|a diario|cada mañana|cada noche)")
 """An injection said to be given every day ("a shot every morning", "每天打一针")."""
 _WEEKLY_WORD = re.compile(r"\b(?:once a week|weekly|every week|a la semana|semanal\w*)\b|每周|一周")
-_NOT_DAILY = re.compile(r"\b(?:not|never|don't|do not|instead of|rather than|no)\b|不要|不是|别(?!嘌)")
+_NOT_DAILY = re.compile(
+    r"\b(?:not|never|don't|do not|instead of|rather than|no)\b|不要|不是|别(?!嘌)")
 _INJECTED = re.compile(r"\b(?:shots?|inject\w*|injection|pens?|jab|needle)\b|打针|打了|在打|注射|"
                        r"\binyecci[oó]n\b")
 _FOR_SELF = re.compile(
@@ -548,7 +550,8 @@ class Assessor:
                 between = ta.text.casefold()[ma.span[1]:mb.span[0]]
                 if _ALIAS_GAP.match(between) or _ALTERNATIVE.search(between):
                     continue  # "amlodipine (Norvasc)", "Zomorph or MST"
-            name_a, name_b = (t.text.casefold()[m.span[0]:m.span[1]] for t, m in ((ta, ma), (tb, mb)))
+            name_a, name_b = (t.text.casefold()[m.span[0]:m.span[1]]
+                              for t, m in ((ta, ma), (tb, mb)))
             if "unknown" not in (ma.whose, mb.whose) and ma.whose != mb.whose:
                 continue  # the writer's medicine and someone else's
             if name_a in name_b or name_b in name_a:
@@ -1894,10 +1897,12 @@ _ALIAS_GAP = re.compile(
 _BOTH_TAKEN = re.compile(
     r"\bas well as\b|\bon top of\b|\balong with\b|\btogether with\b|\bin addition to\b|"
     r"\b(?:take|taking|give|giving|use|using) (?:them |those )?both\b|\bboth (?:every|each) "
-    r"(?:day|morning|night)\b|\bademás de\b|\bjunto con\b|\b(?:tom\w+|d[aá]\w*) (?:los dos|ambos)\b|"
+    r"(?:day|morning|night)\b|\bademás de\b|\bjunto con\b|"
+    r"\b(?:tom\w+|d[aá]\w*) (?:los dos|ambos)\b|"
     r"一起(?:吃|服|开)|同时(?:吃|服)|都吃|两个都|两种都|各(?:吃)?一片")
 """Two names said to be taken together (with a schedule for each, a list says so itself)."""
-_HEARSAY = re.compile(r"\b(?:read|heard|online|internet|says|said|is it true)\b|网上|听说|说|是真的吗|"
+_HEARSAY = re.compile(r"\b(?:read|heard|online|internet|says|said|is it true)\b|网上|听说|"
+                      r"(?:有人|人家|别人)说|是真的吗|"
                       r"\b(?:le[ií]|dicen|dice|internet)\b")
 """A claim read or heard ("看网上说阿司匹林和他汀不能一起吃"): no statement of what is taken."""
 _AS_NEEDED = re.compile(r"\b(?:prn|as needed|as required|breakthrough|rescue|when needed|"
