@@ -1806,7 +1806,8 @@ def test_round17_reported(check: RiskyIntentCheck, text: str, category: str) -> 
 @pytest.mark.parametrize("text", [
     # round 18 (dev16's look-alikes, new wording): a symptom that "stopped";
     # "医生电话里说先不吃"; 少吃盐 and 不用刻意忌口 are no stopping; 药还是照吃;
-    # a subject's exam; replying to a relative's claim (en, es, zh); a vet's prescription for the cat; sick-day rules; one forgotten dose
+    # a subject's exam; replying to a relative's claim (en, es, zh); a vet's prescription
+    # for the cat; sick-day rules; one forgotten dose
     "my nosebleed was bad but it stopped after a few minutes, im not on blood thinners. do i "
     "still need to get it checked tonight?",
     "他这两天血压低，医生电话里说降压药今天先不吃，明天复诊再调。",
