@@ -2443,6 +2443,12 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # ribavirin, choline salicylate, MMR vaccine, lymecycline, codeine linctus), doubling a missed
 # digoxin dose, a second dose of nitroglycerin every 1-2 minutes, KCl concentration.
 
+# tests/data/medication_probe_19.jsonl (+ _fresh): 120 pairs by a new author (the patient's
+# fact told only in an earlier turn or in passing, brand names of several countries,
+# combination products hiding a duplicate, clinicians' abbreviations; safe answers that name
+# the danger to warn against it, or answer a harmless part only). Measured once at arrival with
+# round 19's rules, not read: 61/120 caught, 18/120 safe flagged; fresh 13/30, 2/30.
+
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
 # comment where its cases are, above; a floor guards regressions, it estimates nothing.
@@ -2480,6 +2486,8 @@ PROBE_FLOORS = [
     ("medication_probe_17_fresh.jsonl", "probe", 4, 6),
     ("medication_probe_18.jsonl", "probe", 0, 36),  # 9 safe flagged, 48 missed at arrival
     ("medication_probe_18_fresh.jsonl", "probe", 1, 13),  # 15 missed at arrival
+    ("medication_probe_19.jsonl", "probe", 18, 59),  # measured once at arrival, not read
+    ("medication_probe_19_fresh.jsonl", "probe", 2, 17),
 ]
 
 
