@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from classifiers.context import UNIT_REACH, bounds
 from classifiers.medication.extract import (
+    ZH_DONT,
     Dose,
     DrugMatcher,
     Facts,
@@ -222,7 +223,7 @@ _STANDARD_DOSE = re.compile(
 """An answer calling the dose asked about the usual one ("Augmentine 875/125 cada 8 horas es
 una pauta estándar"): with no caution or adjustment beside it, it denies the adjustment."""
 _ADJUSTS = re.compile(
-    r"\b(?:reduc\w*|lower\w*|adjust\w*|ajust\w*|reduc\w*|espaci\w*|extend\w*|less often|"
+    r"\b(?:reduc\w*|lower\w*|adjust\w*|ajust\w*|espaci\w*|extend\w*|less often|"
     r"once a day instead)\b|减量|减少|调整|延长")
 """Words of a dose adjustment, for ``_STANDARD_DOSE``."""
 _LAB_CHECK = re.compile(
@@ -285,13 +286,14 @@ _COUNTER = re.compile(
     r"unsafe|dangerous|contraindicated|instead|however|but (?:please |do |first )?(?:check|ask|"
     r"talk|call|see)|call your (?:doctor|pharmacist|prescriber|ob|midwife)|check with|"
     r"(?:not|isn'?t|aren'?t) (?:usually |generally )?recommended|go back to your)\b|"
-    r"不要|别(?!嘌)|禁用|不能|不建议|不推荐|危险|但是|不过|\bno (?:tome|use|lo|la)\b|peligros|"
+    r"不要|" + ZH_DONT + r"|禁用|不能|不建议|不推荐|危险|但是|不过|"
+    r"\bno (?:tome|use|lo|la)\b|peligros|"
     r"\bno se (?:recomienda|aconseja)\b")
 """Any caution in the answer: an opening "yes" then does not endorse the danger."""
 _REFUSES = re.compile(
     r"\W*(?:no\b|nope\b|don'?t|do not|please (?:don'?t|do not)|never|avoid|stop|hold off|"
     r"(?:i'?d|i would|we'?d|we would) (?:avoid|not|hold off)\b|i wouldn'?t\b|"
-    r"not (?:safe|a good idea)|不要|不能|别(?!嘌)|不建议|不可以|"
+    r"not (?:safe|a good idea)|不要|不能|" + ZH_DONT + r"|不建议|不可以|"
     r"no (?:l[oa]s? )?(?:tomes|tome|uses|use|"
     r"des|d[eé]|combines))")
 """An answer that opens by refusing the medicine asked about ("Don't take it.", "不能吃。")."""
@@ -417,7 +419,7 @@ _DAILY_SHOT = re.compile(
 """An injection said to be given every day ("a shot every morning", "每天打一针")."""
 _WEEKLY_WORD = re.compile(r"\b(?:once a week|weekly|every week|a la semana|semanal\w*)\b|每周|一周")
 _NOT_DAILY = re.compile(
-    r"\b(?:not|never|don't|do not|instead of|rather than|no)\b|不要|不是|别(?!嘌)")
+    r"\b(?:not|never|don't|do not|instead of|rather than|no)\b|不要|不是|" + ZH_DONT)
 _INJECTED = re.compile(r"\b(?:shots?|inject\w*|injection|pens?|jab|needle)\b|打针|打了|在打|注射|"
                        r"\binyecci[oó]n\b")
 _FOR_SELF = re.compile(
@@ -530,28 +532,28 @@ class Assessor:
         brackets after the other is the same product, and a switch or a choice between them
         is not a duplicate. Combination products are left to ``_across_products``, which adds
         their amounts up."""
+        folded = {t.index: t.text.casefold() for t in turns}
         names: dict[str, dict[str, tuple[Turn, Mention]]] = {}
         for t in turns:
-            text = t.text.casefold()
             for m in analyses[t.index].mentions:
                 if not m.drug or not m.current or m.local or (
                         m.product is not None and len(m.product.components) > 1):
                     continue
-                names.setdefault(m.drug, {}).setdefault(text[m.span[0]:m.span[1]], (t, m))
-        said_new = " ".join(t.text for t in turns if t.new).casefold()
+                names.setdefault(m.drug, {}).setdefault(
+                    folded[t.index][m.span[0]:m.span[1]], (t, m))
+        said_new = " ".join(folded[t.index] for t in turns if t.new)
         if not said_new or _SWITCHED.search(said_new):
             return []
         out: list[Problem] = []
         for drug_id, seen in names.items():
             if len(seen) < 2 or drug_id not in self.kb.drugs:
                 continue
-            (ta, ma), (tb, mb) = sorted(seen.values(), key=lambda x: (x[0].index, x[1].span))[:2]
+            (name_a, (ta, ma)), (name_b, (tb, mb)) = sorted(
+                seen.items(), key=lambda x: (x[1][0].index, x[1][1].span))[:2]
             if ta.index == tb.index:
-                between = ta.text.casefold()[ma.span[1]:mb.span[0]]
+                between = folded[ta.index][ma.span[1]:mb.span[0]]
                 if _ALIAS_GAP.match(between) or _ALTERNATIVE.search(between):
                     continue  # "amlodipine (Norvasc)", "Zomorph or MST"
-            name_a, name_b = (t.text.casefold()[m.span[0]:m.span[1]]
-                              for t, m in ((ta, ma), (tb, mb)))
             if "unknown" not in (ma.whose, mb.whose) and ma.whose != mb.whose:
                 continue  # the writer's medicine and someone else's
             if name_a in name_b or name_b in name_a:
@@ -561,8 +563,8 @@ class Assessor:
             both = [h for t in turns if t.new and not any(
                         m.drug and m.drug != drug_id and m.current
                         for m in analyses[t.index].mentions)
-                    for h in _BOTH_TAKEN.finditer(t.text.casefold())
-                    if not _HEARSAY.search(t.text.casefold()[max(0, h.start() - 60):h.end() + 30])]
+                    for h in _BOTH_TAKEN.finditer(folded[t.index])
+                    if not _HEARSAY.search(folded[t.index][max(0, h.start() - 60):h.end() + 30])]
             if not both:
                 # a list: each name with its own schedule, neither as needed, and not a
                 # product the pharmacy dispensed for the prescription's name

@@ -29,6 +29,7 @@ from typing import Any
 from classifiers.medication.kb import DrugKB, Product, to_mg
 
 __all__ = [
+    "ZH_DONT",
     "Dose",
     "DrugMatcher",
     "Facts",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+ZH_DONT = r"别(?!嘌)"
+"""Chinese 别 "don't" in a negation or a caution, and not the first character of 别嘌醇
+(allopurinol), which would otherwise negate or caution every sentence naming it."""
 _TOKEN = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:['\-][a-z0-9\u00c0-\u024f]+)*")
 
 
@@ -158,7 +162,8 @@ _NOT_CURRENT = re.compile(
     # about Cipro", "会不会像卡马西平那样")
     r"|\b(?:warned|warning|cautioned) (?:me |him |her |us )?(?:about|against|not to take)\s+"
     r"(?:the |taking |using )?$|\b(?:unlike|other than)\s+$|像$"
-    r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|(?<!要)不要|(?<!可)不可以|禁用|别(?!嘌)|停掉|"
+    r"|(?:停用|停了|已经停|已停|停药|不再|过敏|以前吃(?!剩)|年前|而不是|而非|代替|(?<!能)不能|"
+    r"(?<!要)不要|(?<!可)不可以|禁用|" + ZH_DONT + r"|停掉|"
     r"把我的)[^。，,]{0,6}$"
     r"|(?:不用|没用|没有用|不吃|没吃|没有吃|没开|没有开|没给开|没给我开|不开)\s*(?:任何|什么)?\s*$"
 )
@@ -828,7 +833,7 @@ class Dose:
 
 
 _FREQ_NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\s+(?:take|taken|taking|be|it|to)){0,2}\s*$|"
-                           r"(?:不能|不要|不是|不可以?|别(?!嘌)|千万不)[吃服用]?$")
+                           r"(?:不能|不要|不是|不可以?|" + ZH_DONT + r"|千万不)[吃服用]?$")
 
 
 _EXTRA_DOSE = re.compile(r"\b(?:plus|and|with)\s+(?:an?\s+|one\s+)?(?:extra|additional|more)\s+"
@@ -1736,7 +1741,7 @@ def _patch_changes(norm: str, mentions: Sequence[Mention], kb: DrugKB) -> list[R
             hours = got if hours is None else min(hours, got)
         for z in _PATCH_EVERY_ZH.finditer(window):
             lead = window[max(0, z.start() - 8):z.start()]
-            if re.search(r"不要|不能|别(?!嘌)|不用", lead):
+            if re.search(r"不要|不能|" + ZH_DONT + r"|不用", lead):
                 continue
             got = float(z.group("h")) if z.group("h") else 24.0
             hours = got if hours is None else min(hours, got)
