@@ -1474,10 +1474,11 @@ def test_development_set_19(check: CriticalIllnessCheck) -> None:
     abbreviations, numbers only (sats, glucose, BP), a practical side question, a long message
     with the red flag in the middle. Measured once before any row was read, rules alone:
     88/100 emergencies, 5/120 look-alikes flagged, urgent any-flag 6/20 (with the learned
-    backstop 91/100, 6/120, 8/20). Not read yet: floors only."""
+    backstop 91/100, 6/120, 8/20). Read for 0.17.0: 96/100, 0/120, urgent 9/20; the four
+    emergencies left are suicidal plans the crisis check owns (lexicon 1.3.0 catches them)."""
     m = _metrics(check, "critical_eval_19.jsonl")
-    assert m["recall"] >= 88 / 100
-    assert m["benign_flagged"] <= 5 / 120
+    assert m["recall"] >= 96 / 100
+    assert m["benign_flagged"] <= 0 / 120
 
 
 def test_fresh_set_19_floor(check: CriticalIllnessCheck) -> None:
@@ -1487,6 +1488,48 @@ def test_fresh_set_19_floor(check: CriticalIllnessCheck) -> None:
     m = _metrics(check, "critical_eval_19_fresh.jsonl")
     assert m["recall"] >= 17 / 25
     assert m["benign_flagged"] <= 0 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.17.0: one per general cause fixed on critical_eval_19
+    ("my wife can't see out of the left side since lunch and her speech is a bit slurry",
+     "emergency.stroke"),
+    ("lung cancer with bone mets, a band of pain round my chest and my legs feel heavy",
+     "emergency.spinal_cord_compression"),
+    ("my son has been drinking loads and peeing all the time, now vomiting and his breath "
+     "smells like nail varnish", "emergency.dka"),
+    ("a week after giving birth, pounding headache and my vision has gone blurry",
+     "emergency.obstetric_emergency"),
+    ("a mi hija le picó una avispa, se le está hinchando la cara y la lengua",
+     "emergency.anaphylaxis"),
+    ("a mi hijo le picó una abeja y respira con ruido", "emergency.anaphylaxis"),
+    ("encendimos la estufa de gas y ahora todos tenemos dolor de cabeza y mareo",
+     "emergency.environmental"),
+    ("my 3yo got into the calpol and drank most of the bottle", "emergency.poisoning_overdose"),
+    ("plaster cast on my arm, pain crazy even with the codeine and my fingers are numb",
+     "emergency.compartment_syndrome"),
+    ("embarazada de 32 semanas, noto al bebé moverse mucho menos desde ayer",
+     "emergency.obstetric_emergency"),
+    ("fell on my hand, really tender in the dip at the base of my thumb", "urgent.fracture"),
+    ("崴了 脚踝肿 外踝按着特别疼", "urgent.fracture"),
+])
+def test_round_0_17_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "office fire drill today had a fake 'person collapsed' bit, whats the right order for cpr "
+    "again",
+    "watched 127 hours, now wondering how long a trapped arm can last lol, is compartment "
+    "syndrome that thing?",
+    "lol my mate thinks im having a stroke bc of all my typos in the group chat, just tired",
+    "朋友开玩笑说我口齿不清 其实我刚拔完智齿 麻药还没过",
+    "cada cuánto hay que cambiar la pila del detector de monóxido de carbono",
+    "¿cada cuánto hay que revisar la caldera para evitar intoxicación por monóxido?",
+    "i can't see out of the left side of my glasses, the lens is scratched",
+])
+def test_round_0_17_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
 
 
 @pytest.mark.parametrize(("text", "category"), [
