@@ -1490,6 +1490,28 @@ def test_fresh_set_19_floor(check: CriticalIllnessCheck) -> None:
     assert m["benign_flagged"] <= 0 / 30
 
 
+def test_development_set_20(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_20.jsonl (0.17.0): 100 emergencies, 20 urgent and 120
+    look-alikes by a new author: carers describing what they see rather than symptoms, voice
+    dictation and translation apps, acute-on-chronic illness asked as "is this my usual X",
+    practical side questions, readings only. Measured once before any row was read, rules
+    alone: 72/100 emergencies, 5/120 look-alikes flagged, urgent any-flag 8/20 (with the
+    learned backstop 81/100, 5/120, 8/20); its 3 suicidal rows are the crisis check's (1/3
+    acted on by lexicon 1.3.0 with the semantic layer). Floors."""
+    m = _metrics(check, "critical_eval_20.jsonl")
+    assert m["recall"] >= 72 / 100
+    assert m["benign_flagged"] <= 5 / 120
+
+
+def test_fresh_set_20_floor(check: CriticalIllnessCheck) -> None:
+    """tests/data/critical_eval_20_fresh.jsonl (25 emergencies, 5 urgent, 30 look-alikes; no
+    condition shared with the main file), measured once: rules alone 22/25, 1/30 (backstop
+    24/25, 1/30). Not read: a floor only."""
+    m = _metrics(check, "critical_eval_20_fresh.jsonl")
+    assert m["recall"] >= 22 / 25
+    assert m["benign_flagged"] <= 1 / 30
+
+
 @pytest.mark.parametrize(("text", "category"), [
     # 0.17.0: one per general cause fixed on critical_eval_19
     ("my wife can't see out of the left side since lunch and her speech is a bit slurry",
