@@ -1497,10 +1497,11 @@ def test_development_set_20(check: CriticalIllnessCheck) -> None:
     practical side questions, readings only. Measured once before any row was read, rules
     alone: 72/100 emergencies, 5/120 look-alikes flagged, urgent any-flag 8/20 (with the
     learned backstop 81/100, 5/120, 8/20); its 3 suicidal rows are the crisis check's (1/3
-    acted on by lexicon 1.3.0 with the semantic layer). Floors."""
+    acted on by lexicon 1.3.0 with the semantic layer). Read for 0.18.0: 85/100, 1/120,
+    urgent 8/20 (backstop 91/100, 1/120); crisis lexicon 1.3.0 as amended acts on all 3."""
     m = _metrics(check, "critical_eval_20.jsonl")
-    assert m["recall"] >= 72 / 100
-    assert m["benign_flagged"] <= 5 / 120
+    assert m["recall"] >= 85 / 100
+    assert m["benign_flagged"] <= 1 / 120
 
 
 def test_fresh_set_20_floor(check: CriticalIllnessCheck) -> None:
@@ -1510,6 +1511,43 @@ def test_fresh_set_20_floor(check: CriticalIllnessCheck) -> None:
     m = _metrics(check, "critical_eval_20_fresh.jsonl")
     assert m["recall"] >= 22 / 25
     assert m["benign_flagged"] <= 1 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.18.0: one per general cause fixed on critical_eval_20 (carers, dictation, readings)
+    ("my dad (dementia) wont wake properly for his dinner, opens his eyes when i shake him "
+     "then drifts straight back off", "emergency.altered_consciousness"),
+    ("gave her buccal midazolam 5 minutes ago and she's still fitting", "emergency.seizure"),
+    ("我妈抽完没醒又接着抽了", "emergency.seizure"),
+    ("1.9 on the meter, he's on insulin and just groaning", "emergency.hypoglycaemia_severe"),
+    ("mi mamá se inyecta insulina, no me reconoce, el glucómetro marca 40",
+     "emergency.hypoglycaemia_severe"),
+    ("found grandad in the garden, ice cold, thermometer says 34.1, slurring",
+     "emergency.environmental"),
+    ("mi abuela está helada y ya ni tiembla", "emergency.environmental"),
+    ("mi hijo se tragó una canica y no puede toser, se está poniendo morado",
+     "emergency.airway_obstruction"),
+    ("爷爷吃华法林 摔了一跤 脑壳撞到桌角 现在吐了", "emergency.head_injury"),
+    ("她吃了一整板对乙酰氨基酚", "emergency.poisoning_overdose"),
+    ("34+5. bp 166/112 and a headache", "emergency.obstetric_emergency"),
+    # a space between Chinese characters ends a clause: the history cue stays in its own
+    ("我婆婆以前做过手术 这三天没解大便也不放屁 肚子胀得像鼓 吐黄绿色的东西",
+     "emergency.bowel_obstruction"),
+])
+def test_round_0_18_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "care home manager updating our falls policy for residents on anticoagulants. what does "
+    "NICE say about CT after a head injury?",
+    "我老公上星期低血糖晕倒 打120送去医院 现在调了胰岛素 血糖都在6到9之间",
+    "a mi esposa le dio una convulsión de 8 minutos el mes pasado, ahora toma levetiracetam",
+    "my teenager wont wake up properly on school mornings",
+    "my basal temp is 36.4 this morning, am I ovulating",
+])
+def test_round_0_18_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
 
 
 @pytest.mark.parametrize(("text", "category"), [

@@ -90,7 +90,9 @@ _RESOURCE = "redflags.yaml"
 _FLAG_ID = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?\n。！？]+(?!\d)")
-_CLAUSE_END = re.compile(r"[.!?\n。！？,;:，；：]+(?!\d)")
+# 0.18.0: in Chinese chat text a space between two characters is the writer's comma
+# ("我婆婆以前做过阑尾手术 这三天没解大便": the history cue stays in its own clause)
+_CLAUSE_END = re.compile(r"[.!?\n。！？,;:，；：]+(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
 class TaxonomyError(SourceError):
