@@ -2449,6 +2449,13 @@ def test_round18b_probe15_causes(check: MedicationCheck) -> None:
 # the danger to warn against it, or answer a harmless part only). Measured once at arrival with
 # round 19's rules, not read: 61/120 caught, 18/120 safe flagged; fresh 13/30, 2/30.
 
+# tests/data/medication_probe_20.jsonl (+ _fresh): 120 pairs by a new author (children's doses
+# worked from pounds or kilograms and liquid strengths, older adults under Beers/STOPP, cold and
+# flu brands of four countries taken together, polite hedged dangerous answers and blunt safe
+# ones, clinicians' shorthand with mcg/mg and units/mL slips, the patient's fact only in an
+# earlier turn in a quarter of pairs). Measured once at arrival with round 19's rules, not
+# read: 66/120 caught, 16/120 safe flagged; fresh 15/30, 4/30.
+
 # Floors for every probe and graded-pairs file: (file, kind, safe rows flagged at most,
 # dangerous rows missed at most). Each set's measurements and what was read of it are in the
 # comment where its cases are, above; a floor guards regressions, it estimates nothing.
@@ -2488,6 +2495,8 @@ PROBE_FLOORS = [
     ("medication_probe_18_fresh.jsonl", "probe", 1, 13),  # 15 missed at arrival
     ("medication_probe_19.jsonl", "probe", 18, 59),  # measured once at arrival, not read
     ("medication_probe_19_fresh.jsonl", "probe", 2, 17),
+    ("medication_probe_20.jsonl", "probe", 16, 54),  # measured once at arrival, not read
+    ("medication_probe_20_fresh.jsonl", "probe", 4, 15),
 ]
 
 
