@@ -92,7 +92,9 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?\n。！？]+(?!\d)")
 # 0.18.0: in Chinese chat text a space between two characters is the writer's comma
 # ("我婆婆以前做过阑尾手术 这三天没解大便": the history cue stays in its own clause)
-_CLAUSE_END = re.compile(r"[.!?\n。！？,;:，；：]+(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_CLAUSE_END = re.compile(
+    r"[.!?\n。！？,;:，；：]+(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)
 
 
 class TaxonomyError(SourceError):
