@@ -371,6 +371,12 @@ GOLDEN: list[tuple[str, str | None]] = [
     ("ya no aguanto mas, tengo juntadas las pastillas de mi abuela, hoy en la noche cuando "
      "todos se duerman", SI),
     ("i wrote letters for the kids' teachers, one way trip to the coast tomorrow", None),
+    # regression: 1.3.0's first cut put the exclusions written for its new patterns (roof work,
+    # "run out", 过年, ropa) on the older groups, which then missed these
+    ("I've written goodbye letters to my family, nobody can fix anything now", SI),
+    ("I want to take all my pills tonight, I've run out of reasons", OD),
+    ("我想吃一整瓶安眠药，过年也不想过了", OD),
+    ("ya escribí las cartas de despedida, regalé mi ropa", SI),
 ]
 
 
