@@ -917,11 +917,13 @@ class RiskyMatcher:
             intent = getattr(self, f"_{kind}")(t, before)
             if intent is not None:
                 found.append(intent)
-        if found and (t.has("dissuade") or t.has("study")) and not self._high_sign(t):
+        if found and (t.has("dissuade") or t.has("study") or t.has("given_up")) \
+                and not self._high_sign(t):
             # the writer asks how to talk someone else out of it ("how do I talk her out of
             # it", "该怎么劝他", "qué decirle"), or writes for a class or as a professional for
             # others ("essay for my bioethics class", "our clients", round 9): not the
-            # writer's plan, unless an emergency is told (round 8)
+            # writer's plan, unless an emergency is told (round 8); nor is a plan given up on a
+            # clinician's word ("本来想...一起吃，药师说不能...我就只吃了泰诺林", dev18)
             return []
         return _instead(found)
 
@@ -1492,7 +1494,12 @@ class RiskyMatcher:
                 # homeopathic drops too", dev15)
             if entry.toxic and self._past(t, r) and not near["replace"]:
                 continue  # taken once, stopped since ("she used to drink MMS, we got her to stop")
-            if entry.toxic and not household and (has_disease or near["claim"] or ingested):
+            if entry.toxic and not household and (
+                    has_disease or near["claim"] or ingested or (
+                        near["plan"] and not t.has("recipe"))):
+                # a plan to take or give a poison is enough ("la curandera me dio azarcón para
+                # darle con leche", dev18): no disease needs naming; a recipe is no plan to
+                # take it as a remedy ("my amaretti recipe calls for bitter apricot kernels")
                 severity, why = "high", "toxic"
             elif entry.toxic:
                 continue
@@ -1538,6 +1545,15 @@ class RiskyMatcher:
             if best is None or rank > best[0]:
                 best = (rank, intent)
         return best[1] if best else None
+
+    def takes_safe_side(self, text: str) -> bool:
+        """Whether a normalised later user turn is on the safe side of a plan told before:
+        the writer asks how to talk the person out of it or get them seen ("how do I convince
+        him to go back on them", "该怎么劝他"), defers to the clinician, stays on the treatment,
+        is seen today, or says it is over or the medicine is going in the bin."""
+        t = _Text(text, self.knowledge)
+        return any(t.has(group) for group in
+                   ("dissuade", "back_to_care", "defers", "resolved", "given_up", "disposal"))
 
     # ------------------------------------------------------------------- answers
 

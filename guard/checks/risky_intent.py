@@ -8,6 +8,9 @@ a medicine they do not name (the answer depends on which: the ``clarify`` action
 names what is involved (insulin, an opioid, coughing up blood, apricot kernels) in its
 explanation and carries the safety message with its source in ``advice``. Earlier user turns
 count for warning signs ("I've been coughing up blood" ... "I don't want to go to hospital").
+A plan told in an earlier turn that no answer has taken up (``_unanswered``: no safe path, no
+emergency direction, not this guard's own note) is reported on that turn, unless the writer
+has since taken the safe side ("how do I convince him to go back on them").
 
 Output stage: when the input stage reported a plan at or above the threshold, each answer is
 checked for going along with it (``answer.goes_along``: "you can replace insulin with bitter
@@ -35,9 +38,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from classifiers.critical.redflags import shared_taxonomy
+from classifiers.critical.redflags import answer_directs, shared_taxonomy
 from classifiers.medication.kb import DrugKB
 from classifiers.risky.learned.model import LearnedRiskModel, text_of
 from classifiers.risky.matcher import Intent, RiskyMatcher, load_knowledge
@@ -61,6 +65,8 @@ every escalate rule's ``min_score``; the model's probability is in the explanati
 LEARNED_PREFIX = "learned."
 _SCORE = {"high": 0.9, "moderate": 0.85, "low": 0.75, "unknown": 0.8}
 _EARLIER_TURNS = 3
+_ADVICE_PREFIX = 60
+"""Characters of a plan's safety message that show an answer carried it."""
 _ALONG_ADVICE = (
     "The answer goes along with a plan that can harm the person; it must state the danger, "
     "correct the belief and give the safe path instead."
@@ -132,9 +138,55 @@ class RiskyIntentCheck(LearnedBackstop):
             context = [e.text for e in earlier[:_EARLIER_TURNS]]
             for intent in self.matcher.scan(norm.text, context):
                 findings.append(self._finding(intent, norm, i))
+        if not findings:
+            findings.extend(self._unanswered(segments))
         if not findings and self.learned is not None:
             findings.extend(self._backstop(segments))
         return findings
+
+    def _unanswered(self, segments: Sequence[Segment]) -> list[Finding]:
+        """Plans the rules find in one of the last ``_EARLIER_TURNS`` earlier user turns that
+        no later answer took up (``_answers``) and no later user turn took the safe side of
+        ("my dad's MST, we crush it into his yoghurt" ... an answer about swallowing ... "what
+        yoghurt is best for calories?"). A plan the guard met when it was new has its safety
+        message in the answer that followed; one it never met (a conversation begun elsewhere,
+        an answer the client rewrote) is still live, and a clinician would come back to it.
+        Reported on the earlier turn, the span there."""
+        user = [i for i, s in enumerate(segments) if s.role == "user"]
+        if not any(segments[i].new for i in user):
+            return []
+        earlier = [i for i in user if not segments[i].new][-_EARLIER_TURNS:]
+        findings: list[Finding] = []
+        for i in earlier:
+            before = [normalize(segments[j].text).text for j in reversed(user) if j < i]
+            norm = normalize(segments[i].text)
+            intents = [it for it in self.matcher.scan(norm.text, before[:_EARLIER_TURNS])
+                       if it.severity in ("high", "moderate")]
+            if not intents:
+                continue
+            answers = [normalize(s.text).text for s in segments[i + 1:] if s.role == "assistant"]
+            if any(self.matcher.takes_safe_side(normalize(segments[j].text).text)
+                   for j in user if j > i):
+                continue
+            if any(self._answers(intent, a) for intent in intents for a in answers):
+                continue  # the turn was taken up (one message answers all its plans)
+            for intent in intents:
+                finding = self._finding(intent, norm, i)
+                findings.append(replace(
+                    finding, explanation=f"{finding.explanation}; told in an earlier turn and "
+                                         "not yet answered with the safe path"))
+        return findings
+
+    def _answers(self, intent: Intent, answer: str) -> bool:
+        """Whether a normalised answer took up ``intent``: it gives the safe path, directs to
+        emergency care, or carries the plan's safety message (this guard's own note or
+        escalation, which the client sends back as the answer)."""
+        if self.matcher.answer(answer, [intent.kind]).safe_path:
+            return True
+        if answer_directs(self.matcher.taxonomy, answer) is not None:
+            return True
+        message = normalize(intent.advice).text[:_ADVICE_PREFIX]
+        return bool(message) and message in answer
 
     def _backstop(self, segments: Sequence[Segment]) -> list[Finding]:
         """The learned model on the user turns up to the last one, when it is new."""
