@@ -1549,11 +1549,13 @@ class RiskyMatcher:
     def takes_safe_side(self, text: str) -> bool:
         """Whether a normalised later user turn is on the safe side of a plan told before:
         the writer asks how to talk the person out of it or get them seen ("how do I convince
-        him to go back on them", "该怎么劝他"), defers to the clinician, stays on the treatment,
-        is seen today, or says it is over or the medicine is going in the bin."""
+        him to go back on them", "该怎么劝他"), defers to the clinician or tells the
+        clinician's decision ("是医生昨天说的"), stays on the treatment, is seen today, or says it
+        is over or the medicine is going in the bin."""
         t = _Text(text, self.knowledge)
         return any(t.has(group) for group in
-                   ("dissuade", "back_to_care", "defers", "resolved", "given_up", "disposal"))
+                   ("dissuade", "back_to_care", "defers", "resolved", "given_up", "disposal",
+                    "sanctioned"))
 
     # ------------------------------------------------------------------- answers
 
