@@ -158,9 +158,10 @@ class RiskyIntentCheck(LearnedBackstop):
         earlier = [i for i in user if not segments[i].new][-_EARLIER_TURNS:]
         findings: list[Finding] = []
         for i in earlier:
-            before = [normalize(segments[j].text).text for j in reversed(user) if j < i]
+            before = [normalize(segments[j].text).text
+                      for j in [j for j in reversed(user) if j < i][:_EARLIER_TURNS]]
             norm = normalize(segments[i].text)
-            intents = [it for it in self.matcher.scan(norm.text, before[:_EARLIER_TURNS])
+            intents = [it for it in self.matcher.scan(norm.text, before)
                        if it.severity in ("high", "moderate")]
             if not intents:
                 continue
