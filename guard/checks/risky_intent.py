@@ -146,7 +146,7 @@ class RiskyIntentCheck(LearnedBackstop):
 
     def _unanswered(self, segments: Sequence[Segment]) -> list[Finding]:
         """Plans the rules find in one of the last ``_EARLIER_TURNS`` earlier user turns that
-        no later answer took up (``_answers``) and no later user turn took the safe side of
+        no later answer took up (``_takes_up``) and no later user turn took the safe side of
         ("my dad's MST, we crush it into his yoghurt" ... an answer about swallowing ... "what
         yoghurt is best for calories?"). A plan the guard met when it was new has its safety
         message in the answer that followed; one it never met (a conversation begun elsewhere,
@@ -155,39 +155,48 @@ class RiskyIntentCheck(LearnedBackstop):
         user = [i for i, s in enumerate(segments) if s.role == "user"]
         if not any(segments[i].new for i in user):
             return []
-        earlier = [i for i in user if not segments[i].new][-_EARLIER_TURNS:]
+        norms: dict[int, NormalizedText] = {}
+        safe_side: dict[int, bool] = {}
+
+        def norm(j: int) -> NormalizedText:  # each segment normalised once
+            if j not in norms:
+                norms[j] = normalize(segments[j].text)
+            return norms[j]
+
+        def on_safe_side(j: int) -> bool:
+            if j not in safe_side:
+                safe_side[j] = self.matcher.takes_safe_side(norm(j).text)
+            return safe_side[j]
+
         findings: list[Finding] = []
-        for i in earlier:
-            before = [normalize(segments[j].text).text
-                      for j in [j for j in reversed(user) if j < i][:_EARLIER_TURNS]]
-            norm = normalize(segments[i].text)
-            intents = [it for it in self.matcher.scan(norm.text, before)
+        for i in [i for i in user if not segments[i].new][-_EARLIER_TURNS:]:
+            before = [norm(j).text for j in [j for j in reversed(user) if j < i][:_EARLIER_TURNS]]
+            intents = [it for it in self.matcher.scan(norm(i).text, before)
                        if it.severity in ("high", "moderate")]
-            if not intents:
+            if not intents or any(on_safe_side(j) for j in user if j > i):
                 continue
-            answers = [normalize(s.text).text for s in segments[i + 1:] if s.role == "assistant"]
-            if any(self.matcher.takes_safe_side(normalize(segments[j].text).text)
-                   for j in user if j > i):
-                continue
-            if any(self._answers(intent, a) for intent in intents for a in answers):
+            if any(self._takes_up(intents, norm(j).text)
+                   for j in range(i + 1, len(segments)) if segments[j].role == "assistant"):
                 continue  # the turn was taken up (one message answers all its plans)
             for intent in intents:
-                finding = self._finding(intent, norm, i)
+                finding = self._finding(intent, norm(i), i)
                 findings.append(replace(
                     finding, explanation=f"{finding.explanation}; told in an earlier turn and "
                                          "not yet answered with the safe path"))
         return findings
 
-    def _answers(self, intent: Intent, answer: str) -> bool:
-        """Whether a normalised answer took up ``intent``: it gives the safe path, directs to
-        emergency care, or carries the plan's safety message (this guard's own note or
-        escalation, which the client sends back as the answer)."""
-        if self.matcher.answer(answer, [intent.kind]).safe_path:
+    def _takes_up(self, intents: Sequence[Intent], answer: str) -> bool:
+        """Whether a normalised answer took up one of ``intents`` (the plans of one turn): it
+        gives the safe path of one's kind, directs to emergency care, or carries one's safety
+        message (this guard's own note or escalation, which the client sends back as the
+        answer)."""
+        kinds = {intent.kind for intent in intents}
+        if len(self.matcher.answer(answer, kinds).missing) < len(kinds):
             return True
         if answer_directs(self.matcher.taxonomy, answer) is not None:
             return True
-        message = normalize(intent.advice).text[:_ADVICE_PREFIX]
-        return bool(message) and message in answer
+        return any(message and message in answer for message in (
+            normalize(intent.advice).text[:_ADVICE_PREFIX] for intent in intents))
 
     def _backstop(self, segments: Sequence[Segment]) -> list[Finding]:
         """The learned model on the user turns up to the last one, when it is new."""
