@@ -3,7 +3,9 @@
 Every finding is matched against every rule; each matching rule proposes its action and
 the most severe proposal wins. A fail-closed check that could not run proposes ``block``.
 Ties between rules of the same action go to the rule listed first in the policy, so the
-policy author controls which message is shown.
+policy author controls which message is shown. A rule stands aside when a check it names in
+``unless`` reported anything, or when a rule it names in ``unless_rules`` matched (judged on
+the rules that matched before any stand-aside, so stand-asides do not chain).
 """
 
 from __future__ import annotations
@@ -62,11 +64,19 @@ def decide(
     redactions: list[Finding] = []
     evidence: dict[str, list[Finding]] = {}
     reporting = {f.check for f in findings}
+    candidates: list[tuple[Rule, list[Finding]]] = []
     for rule in policy.rules:
         if reporting.intersection(rule.when.unless):
             continue
         hits = [f for f in findings if rule_matches(rule, f, stage, audience)]
-        if not hits:
+        if hits:
+            candidates.append((rule, hits))
+    matched_ids = [rule.id for rule, _ in candidates]
+    for rule, hits in candidates:
+        if rule.when.unless_rules and any(
+            other != rule.id and category_matches(rule.when.unless_rules, other)
+            for other in matched_ids
+        ):
             continue
         matched.append(rule)
         if rule.template is not None:

@@ -80,6 +80,14 @@ class Match(_Strict):
         "name the policy does not run never suppresses, so a pack can name checks that "
         "the policies including it provide.",
     )
+    unless_rules: list[str] = Field(
+        default_factory=list,
+        description="Rule ids ('ri-high-*': any starting with 'ri-high-'): the rule stands "
+        "aside when any of those rules matched the same findings round (a patient's own "
+        "high-risk plan gets that rule's safe path and escalation, not an ethics refusal). "
+        "Judged on the rules that matched before any stand-aside, so stand-asides do not "
+        "chain; an id the policy lacks never suppresses.",
+    )
 
 
 class Rule(_Strict):

@@ -90,6 +90,31 @@ def test_unless_stands_a_rule_aside_when_the_named_check_reported() -> None:
     assert "harm-block" not in with_crisis.rules
 
 
+def test_unless_rules_stands_a_rule_aside_when_a_named_rule_matched() -> None:
+    """A patient's own high-risk plan must get the patient-safety escalation and its safe
+    path, not an ethics refusal: with ``unless_rules: [crisis-*]`` the harm rule stands
+    aside only when a rule of that pattern matched, for that audience and score; a lower
+    crisis finding that matches no rule does not move it. Ids the policy lacks are harmless,
+    and stand-asides do not chain."""
+    policy = parse_policy(FAKE_POLICY.replace(
+        "{check: harm, categories: [falsify_records], audiences: [patient]}",
+        "{check: harm, categories: [falsify_records], audiences: [patient], "
+        "unless_rules: [crisis-*, not-in-this-policy]}"))
+    harm = f("harm", "falsify_records")
+    assert decide(policy, Stage.INPUT, "patient", [harm]).action is Action.BLOCK
+    beside = decide(policy, Stage.INPUT, "patient", [harm, f("crisis", "suicidal_ideation")])
+    assert beside.action is Action.ESCALATE and beside.template == "crisis"
+    assert beside.rules == ("crisis-escalate",)
+    below = decide(policy, Stage.INPUT, "patient", [harm, f("crisis", "suicidal_ideation", 0.3)])
+    assert below.action is Action.BLOCK and below.rules == ("harm-block",)
+    # A rule never stands aside for itself, even when its own id fits the pattern.
+    selfish = parse_policy(FAKE_POLICY.replace(
+        "{check: harm, categories: [falsify_records], audiences: [patient]}",
+        "{check: harm, categories: [falsify_records], audiences: [patient], "
+        "unless_rules: [harm-*]}"))
+    assert decide(selfish, Stage.INPUT, "patient", [harm]).action is Action.BLOCK
+
+
 def test_evidence_holds_the_findings_of_the_rules_showing_each_template() -> None:
     """``{details}`` lists the advice of the findings that matched the rule showing the
     template, not of every finding in the stage."""
