@@ -831,6 +831,10 @@ def test_load_errors_name_file_line_and_field() -> None:
     data["flags"][2]["category"] = "suicidal_ideation"  # the crisis check owns it
     assert _load_error(data).field == "flags[2].category"
 
+    data = _raw()
+    data["flags"][2]["peak_flow"] = {"max_percent": 150}  # a share of the best: 10-90
+    assert _load_error(data).field == "flags[2].peak_flow.max_percent"
+
 
 def test_invalid_yaml_names_the_line() -> None:
     with pytest.raises(TaxonomyError) as info:
@@ -1498,9 +1502,12 @@ def test_development_set_20(check: CriticalIllnessCheck) -> None:
     alone: 72/100 emergencies, 5/120 look-alikes flagged, urgent any-flag 8/20 (with the
     learned backstop 81/100, 5/120, 8/20); its 3 suicidal rows are the crisis check's (1/3
     acted on by lexicon 1.3.0 with the semantic layer). Read for 0.18.0: 85/100, 1/120,
-    urgent 8/20 (backstop 91/100, 1/120); crisis lexicon 1.3.0 as amended acts on all 3."""
+    urgent 8/20 (backstop 91/100, 1/120); crisis lexicon 1.3.0 as amended acts on all 3.
+    Leftovers read for 0.19.0 (shunt, peak flow against the best, paracetamol products taken
+    for days, lay chills in chemotherapy, pads counted in minutes): 91/100, 1/120, urgent
+    8/20 (backstop 97/100, 1/120)."""
     m = _metrics(check, "critical_eval_20.jsonl")
-    assert m["recall"] >= 85 / 100
+    assert m["recall"] >= 91 / 100
     assert m["benign_flagged"] <= 1 / 120
 
 
@@ -1511,6 +1518,52 @@ def test_fresh_set_20_floor(check: CriticalIllnessCheck) -> None:
     m = _metrics(check, "critical_eval_20_fresh.jsonl")
     assert m["recall"] >= 22 / 25
     assert m["benign_flagged"] <= 1 / 30
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # 0.19.0: critical_eval_20's leftovers, one per general cause
+    ("my daughter has a vp shunt and shes been vomiting since lunch and is really drowsy",
+     "emergency.neuro_emergency"),
+    ("her peak flow is 180 and her best is 400, inhaler only helps a bit",
+     "emergency.respiratory_distress"),
+    ("峰流速120，平时最好420，喷了药也不太管用", "emergency.respiratory_distress"),
+    ("hes been taking night nurse and panadol for 5 days for his flu, now his eyes look yellow",
+     "emergency.poisoning_overdose"),
+    ("我爸化疗第十天 下午开始打摆子 量了38.4", "emergency.sepsis"),
+    ("had my baby yesterday, ive gone through 3 pads in 30 minutes", "emergency.gynae_emergency"),
+    ("delivered on monday, just passed clots bigger than a golf ball", "emergency.gynae_emergency"),
+])
+def test_round_0_19_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
+    assert category in found(check, text)
+
+
+@pytest.mark.parametrize("text", [
+    "my peak flow is 420 today, my best is 450",
+    "my best peak flow is 450, what should I aim for when I'm ill?",
+    "peak flow 200 this morning",
+    "my son has a VP shunt, can he go on the trampoline?",
+    "can I take lemsip and panadol together?",
+    "i took tylenol and nyquil at the same time last night, is that ok?",
+    "化疗后手脚发冷正常吗",
+    "I change my pad every four hours on my heavy days",
+])
+def test_round_0_19_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
+    assert not found(check, text)
+
+
+@pytest.mark.parametrize(("text", "percent"), [
+    ("peak flow 140, my best is 450", 31.1),
+    ("my pefr is 200 (best 480)", 41.7),
+    ("哮喘犯了，峰流速只有150，平时最好的时候是420", 35.7),
+    ("peak flow is 300, 350 is my best", 85.7),
+    ("peak flow 200 this morning", None),           # a reading alone decides nothing
+    ("my best peak flow is 450", None),             # the best alone either
+    ("peak flow 95% of predicted", None),           # a percentage is not a reading
+])
+def test_peak_flow_percent(text: str, percent: float | None) -> None:
+    from classifiers.critical.redflags import peak_flow_percent
+    from guard.checks.crisis import normalize
+    assert peak_flow_percent(normalize(text).text) == percent
 
 
 @pytest.mark.parametrize(("text", "category"), [

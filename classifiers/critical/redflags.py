@@ -57,6 +57,7 @@ __all__ = [
     "extract_facts",
     "load_taxonomy",
     "parse_taxonomy",
+    "peak_flow_percent",
     "scan",
     "shared_taxonomy",
 ]
@@ -180,6 +181,9 @@ class RedFlag:
     """Who the text is about when age decides ("baby", "宝宝"): with no age, ask for it."""
     min_temperature: float | None
     temperature_required: bool
+    max_peak_flow_percent: float | None
+    """0.19.0: the flag fires only when a peak flow and the person's best (or predicted) are
+    both given and the reading is at most this share of the best (BTS/SIGN 158 bands)."""
     pregnancy: Literal["required", "ask"] | None
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
@@ -231,6 +235,8 @@ class Facts:
     age_months: float | None = None
     temperature_c: float | None = None
     pregnant: bool | None = None
+    peak_flow_percent: float | None = None
+    """A peak flow reading as a percentage of the best or predicted said with it."""
 
 
 # ----------------------------------------------------------------------------- loading
@@ -281,7 +287,7 @@ _LANG_LISTS = ("negation", "pseudo_negation", "scope_breakers", "history", "pres
 _LANG_KEYS = {"source", "window_unit", "negation_window", "age", *_LANG_LISTS}
 _FLAG_KEYS = {"id", "category", "tier", "score", "source", "advice", "note", "patterns",
               "also", "unless", "unless_anywhere", "age_months", "ask_age", "temperature",
-              "pregnancy", "examples", "counter_examples", "description"}
+              "peak_flow", "pregnancy", "examples", "counter_examples", "description"}
 _FLAG_REQUIRED = {"id", "category", "tier", "source", "advice", "patterns"}
 
 
@@ -514,6 +520,12 @@ class _Parser:
             temp = self.mapping(temp_raw, [*path, "temperature"], {"min", "required"}, {"min"})
             min_temp = self.number(temp["min"], [*path, "temperature", "min"], 35, 43)
             temp_required = bool(temp.get("required", False))
+        peak_raw = raw.get("peak_flow")
+        max_peak: float | None = None
+        if peak_raw is not None:
+            peak = self.mapping(peak_raw, [*path, "peak_flow"], {"max_percent"}, {"max_percent"})
+            max_peak = self.number(peak["max_percent"], [*path, "peak_flow", "max_percent"],
+                                   10, 90)
         pregnancy = raw.get("pregnancy")
         if pregnancy not in (None, "required", "ask"):
             raise self.fail([*path, "pregnancy"], "must be 'required' or 'ask'")
@@ -537,6 +549,7 @@ class _Parser:
             ask_age=self.per_language(raw.get("ask_age"), [*path, "ask_age"], languages),
             min_temperature=min_temp,
             temperature_required=temp_required,
+            max_peak_flow_percent=max_peak,
             pregnancy=pregnancy,
             examples=examples,
             counter_examples=self.strings(raw.get("counter_examples"),
@@ -638,7 +651,35 @@ def extract_facts(taxonomy: Taxonomy, texts: Sequence[str]) -> Facts:
                 if said is not None:
                     left, _ = bounds(_CLAUSE_END, text, said.start(), said.end())
                     pregnant = not negated(rules, text[left:said.start()])
-    return Facts(age, temp, pregnant)
+    peak = next((pct for text in texts if (pct := peak_flow_percent(text)) is not None), None)
+    return Facts(age, temp, pregnant, peak)
+
+
+# 0.19.0: "peak flow 140, my best is 450", "峰流速120 平时400", "my pefr is 200 (best 480)".
+_PEAK_READING = re.compile(
+    r"(?:\bpeak\s*flows?|\bpefr?\b|峰流速|峰值流速|\bflujo\s+(?:espiratorio\s+)?(?:maximo|pico)|"
+    r"\bpico\s+flujo)[^\d.?!。？！]{0,20}?(\d{2,3})(?!\d|\s*%)")
+_PEAK_BEST = re.compile(
+    r"(?:\b(?:best|usual|normal|normally|predicted|mejor|habitual)\b|平时|平常|最好|最佳|正常)"
+    r"[^\d.?!。？！]{0,20}?(\d{2,3})(?!\d)|(\d{2,3})\s*(?:is|being)\s+(?:my|his|her|their)\s+"
+    r"(?:best|usual|normal)\b")
+
+
+def peak_flow_percent(text: str) -> float | None:
+    """A normalised text's peak flow reading as a percentage of the best or predicted value
+    said with it ("peak flow 140, my best is 450" -> 31.1), or ``None`` unless both are there
+    (a reading alone, or the best alone, decides nothing)."""
+    reading = _PEAK_READING.search(text)
+    if reading is None:
+        return None
+    for best in _PEAK_BEST.finditer(text):
+        value = best.group(1) or best.group(2)
+        if best.start() <= reading.start(1) < best.end():
+            continue  # "best peak flow is 450": the number is the best, not a reading
+        low, high = float(reading.group(1)), float(value)
+        if 50 <= low <= 900 and 100 <= high <= 900 and low != high:
+            return round(100 * low / high, 1)
+    return None
 
 
 _NUM = re.compile(r"\d{2,3}(?:\.\d+)?")
@@ -866,6 +907,10 @@ def _judge(taxonomy: Taxonomy, flag: RedFlag, rules: LanguageRules, text: str, s
             return None
         if facts.temperature_c is not None and facts.temperature_c < flag.min_temperature:
             return None
+    if flag.max_peak_flow_percent is not None and (
+            facts.peak_flow_percent is None
+            or facts.peak_flow_percent > flag.max_peak_flow_percent):
+        return None
     if flag.pregnancy is not None and not facts.pregnant:
         if facts.pregnant is None and flag.pregnancy == "ask" and why is None:
             return FlagMatch("needs_facts.pregnancy", taxonomy.needs_facts_score,
