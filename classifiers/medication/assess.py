@@ -526,7 +526,63 @@ class Assessor:
                             and not (monitored and p.category == "interaction_major"))
         problems.extend(self._needs_facts(turns, analyses, facts_all))
         problems.extend(self._duplicated(turns, analyses))
+        if not any(p.category in ("duplicate_medicine", "dose_above_max") for p in problems):
+            problems.extend(self._hidden_duplicates(turns, analyses))
         return _dedupe(problems)
+
+    def _hidden_duplicates(self, turns: Sequence[Turn], analyses: Mapping[int, _Analysis]
+                           ) -> list[Problem]:
+        """An ingredient hidden in a combination product, with another product of that
+        ingredient added to it ("Had a Lemsip Max sachet an hour ago ... can I take 2
+        paracetamol as well?", "吃了快克 ... 可以再吃两片感康吗", "Claritin-D every morning ...
+        add Sudafed 12 Hour"): the labels' "do not use with any other product containing X",
+        when no amounts are said to add up (``_across_products`` sums them when they are).
+        The new turn must add (as well, too, add, 再吃, añadir, along with) and name one of
+        the two; a choice or a switch between them is not a duplicate (round 20)."""
+        new = [t for t in turns if t.new]
+        said_new = " ".join(t.text.casefold() for t in new)
+        if not new or not _ADDING.search(said_new) or _SWITCHED.search(said_new) or (
+                _COUNTED_AGAINST_LIMIT.search(said_new)):
+            return []
+        folded = {t.index: t.text.casefold() for t in turns}
+        out: list[Problem] = []
+        for drug_id in _DUPLICATION_WATCH:
+            seen: list[tuple[Turn, Mention]] = []
+            for t in turns:
+                for m in analyses[t.index].mentions:
+                    if m.drug == drug_id and m.current and not m.local and (
+                            m.whose != "other"):
+                        seen.append((t, m))
+            names = {folded[t.index][m.span[0]:m.span[1]] for t, m in seen}
+            if len(names) < 2 or not any(t.new for t, _ in seen):
+                continue
+            if not any(m.product is not None and len(m.product.components) > 1
+                       for _, m in seen):
+                continue  # two names of a single-ingredient medicine: ``_duplicated``'s
+            (ta, ma), (tb, mb) = seen[0], seen[-1]
+            if all(any(d.owner == m.span for d in analyses[t.index].doses)
+                   for t, m in ((ta, ma), (tb, mb))):
+                continue  # both amounts said: ``_across_products`` adds them up
+            if not any(_ADDING.search(_sentence_of(folded[t.index], m.span))
+                       for t, m in seen if t.new):
+                continue  # "can I add something?" in another sentence adds nothing named
+            a, b = folded[ta.index][ma.span[0]:ma.span[1]], folded[tb.index][mb.span[0]:mb.span[1]]
+            if a in b or b in a:
+                continue  # one product named twice ("Lemsip", "Lemsip Max")
+            if ta.index == tb.index and _ALTERNATIVE.search(
+                    folded[ta.index][ma.span[1]:mb.span[0]]):
+                continue  # "Lemsip or paracetamol"
+            drug = self.kb.drugs[drug_id]
+            out.append(Problem(
+                "duplicate_medicine", 0.9, (drug_id,), tb.index, mb.span,
+                f"Both medicines contain {drug.display}: taking them together doubles it. Take "
+                f"one product with {drug.display}, not both, and count every product's amount "
+                f"towards the daily limit; a pharmacist can check the labels. (Source: 21 CFR "
+                f"201.326 and the Drug Facts labels of combination cold and pain products: do "
+                f"not use with any other drug containing the same ingredient; FDA Consumer "
+                f"Update, Use caution with over-the-counter cough and cold medicines)",
+                f"mentioned: {drug_id} in two products, one a combination"))
+        return out
 
     def _duplicated(self, turns: Sequence[Turn], analyses: Mapping[int, _Analysis]
                     ) -> list[Problem]:
@@ -1675,18 +1731,27 @@ class Assessor:
                     f"{alert.monitoring} (Source: {alert.source})",
                     f"{dose.drug}: dose given for a high-alert drug without monitoring advice"))
                 break
-        problems.extend(self._pair_passed_over(convo, norm, named | dosed, answer.index,
+        # an answer that doses an ingredient hidden twice is judged on the amounts it adds up
+        # ("1 caplet every 6 hours alongside your Norco; that keeps you near 3,300 mg a day")
+        endorsed_danger = [p for p in endorsed_danger if not (
+            p.category == "duplicate_medicine" and p.drugs[0] in _DUPLICATION_WATCH
+            and p.drugs[0] in dosed)]
+        problems.extend(self._pair_passed_over(convo, norm, named | dosed, dosed, answer.index,
                                                [*problems, *endorsed_danger]))
         return _dedupe([*problems, *endorsed_danger])
 
-    def _pair_passed_over(self, convo: Sequence[Turn], norm: str, named: set[str], index: int,
-                          found: Sequence[Problem]) -> list[Problem]:
-        """A contraindicated pair in the question that the answer passes over: it names one
-        of the two and cautions about nothing (no "don't", "avoid", "contraindicated",
+    def _pair_passed_over(self, convo: Sequence[Turn], norm: str, named: set[str],
+                          dosed: set[str], index: int, found: Sequence[Problem]
+                          ) -> list[Problem]:
+        """A contraindicated pair, or an ingredient hidden twice in the products asked about,
+        in the question that the answer passes over: it names one of the two (the
+        ingredient) and cautions about nothing (an answer that doses the duplicated ingredient
+        is judged on the amounts it adds up instead) (no "don't", "avoid", "contraindicated",
         "instead", no opening refusal, no emergency care). An answer to a question that holds
         a contraindicated combination must say so; "BP is adequate, so NTG 0.4 mg SL q5min x3
         is fine" after "took sildenafil 6 h ago" gives the nitrate (round 20)."""
-        if any(p.category == "interaction_contraindicated" for p in found):
+        kinds = {"interaction_contraindicated", "duplicate_medicine"} - {p.category for p in found}
+        if not kinds:
             return []
         cleaned = _NOT_A_CAUTION.sub(" ", norm)
         if (_COUNTER.search(cleaned) or _PAIR_CAUTION.search(cleaned) or _REFUSES.match(norm)
@@ -1695,8 +1760,32 @@ class Assessor:
         return [dataclasses.replace(p, index=index, span=(0, 0),
                                     explanation=f"answer passes over: {p.explanation}")
                 for p in self.input([dataclasses.replace(t, new=True) for t in convo])
-                if p.category == "interaction_contraindicated" and set(p.drugs) & named]
+                if p.category in kinds and set(p.drugs) & named and (
+                    p.category != "duplicate_medicine" or (
+                        p.drugs[0] in _DUPLICATION_WATCH and p.drugs[0] not in dosed))]
 
+
+_DUPLICATION_WATCH = ("acetaminophen", "ibuprofen", "naproxen", "pseudoephedrine",
+                      "phenylephrine", "diphenhydramine", "doxylamine", "chlorpheniramine",
+                      "dextromethorphan", "codeine")
+"""Ingredients of combination cold, cough, sleep and pain products whose double dose harms
+(liver, stomach and kidneys, blood pressure and heart, sedation, serotonin and opioid
+toxicity); the set a hidden duplicate is looked for in."""
+_ADDING = re.compile(
+    r"\b(?:as well|too|also|add|adding|added|on top|plus|along with|alongside|together with|"
+    r"in addition|with (?:it|that|them)|another|more of)\b|加上|加用|加吃|再(?:吃|服|喝|来|用)|"
+    r"同时|一起|还(?:能|可以)?(?:吃|服|喝)|\b(?:a[ñn]ad\w*|tambi[eé]n|adem[aá]s|junto con)\b")
+"""A medicine added to one already taken ("can I take 2 paracetamol as well?")."""
+_COUNTED_AGAINST_LIMIT = re.compile(
+    r"\b(?:stay|staying|keep|keeping|stays) (?:under|below|within)\b|不超过|\bsin pasar de\b")
+"""The writer counts the total against the limit ("as long as I stay under 4 grams total")."""
+
+
+def _sentence_of(text: str, span: tuple[int, int]) -> str:
+    """The sentence of ``text`` around ``span``."""
+    start = max(text.rfind(c, 0, span[0]) for c in ".!?。！？\n") + 1
+    ends = [i for i in (text.find(c, span[1]) for c in ".!?。！？\n") if i >= 0]
+    return text[start:min(ends) if ends else len(text)]
 
 _OPENING_REFUSAL = re.compile(
     r"\b(?:please )?(?:don'?t|do not|never) (?:give|take|use|start|draw|inject)\b|"
@@ -1734,6 +1823,9 @@ _EMERGENCY_CARE = re.compile(
     r"poison (?:control|centre|center)|urgencias|emergencias)\b|急诊|急救|打120")
 """An answer that sends the person to emergency care has not passed the danger over."""
 _PAIR_CAUTION = re.compile(
+    r"\bnot together\b|\bboth (?:contain|have|include)\b|\balready (?:contains?|has|have|gives?|"
+    r"includes?)\b|\bdoubl(?:es?|ed|ing)\b(?![- ]?check)|\btoo much\b|都含|同样含|重复|"
+    r"\b(?:ambos|los dos) (?:llevan|contienen)\b|"
     r"\b(?:should|must|can|may) (?:\w+ )?not\b|\bnot (?:be )?(?:given|used|taken|combined|"
     r"co-?administered)\b|\b(?:mejor )?ev[ií]t\w*|\bno (?:se )?deb\w+|\bmejor no\b|"
     r"禁止|不可|不宜|慎用|避免")
