@@ -743,6 +743,14 @@ def _found(t: _Text, pattern: re.Pattern[str]) -> bool:
     return t.once(("found", id(pattern)), lambda: pattern.search(t.text) is not None)
 
 
+_PERSUADE = re.compile(r"(?:convinc|persuad)")
+_PERSON_CLOSE = re.compile(
+    r"\s+(?:him|her|them|my|our|his|mum|mom|dad|grandma|grandpa|nan|auntie|uncle)\b")
+_MEDICINE_WORD = re.compile(
+    r"\b(?:pills?|tablets?|capsules?|meds|medicines?|medications?|patch\w*|leftover\w*|"
+    r"opioids?|oxy\w*|fentanyl|morphine|bottles?|prescriptions?|inhalers?)\b|药")
+
+
 class RiskyMatcher:
     """Built once per knowledge base (a few ms); ``scan`` and ``answer`` are pure and
     thread-safe."""
@@ -1556,6 +1564,26 @@ class RiskyMatcher:
         return any(t.has(group) for group in
                    ("dissuade", "back_to_care", "defers", "resolved", "given_up", "disposal",
                     "sanctioned"))
+
+    def protective(self, text: str) -> bool:
+        """Whether a normalised turn, on its own, is on the safe side of someone's plan and
+        tells no plan of its own: it asks how to talk the person out of it or back to care,
+        defers to the clinician, or takes the medicine back ("how can I explain to her why
+        sharing it is a bad idea", "帮我想几条理由说服她", "a take-back box"). Narrower than
+        ``takes_safe_side``, whose "it's over now" and "the doctor said" read the plan turn
+        itself as safe ("we stopped it two days ago", "my doctor said ... but I'm going
+        to")."""
+        t = _Text(text, self.knowledge)
+        hits = [(group, text[h.span[0]:h.span[1]], h.span[1])
+                for group in ("dissuade", "back_to_care", "defers", "discard")
+                for h in t.cue(group)]
+        # Persuasion aimed at a relative or a friend, not at patients, colleagues or "someone"
+        # ("convince a patient to consent without ...", MedSafetyBench's training requests),
+        # and medicines thrown away, not waste regulations.
+        hits = [h for h in hits if not (
+            _PERSUADE.match(h[1]) and not _PERSON_CLOSE.match(text, h[2]))
+            and not (h[0] == "discard" and not _MEDICINE_WORD.search(text))]
+        return bool(hits) and not self.scan(text, [])
 
     # ------------------------------------------------------------------- answers
 

@@ -20,6 +20,15 @@ model spec's cross-validated "borderline" threshold unless the policy sets one).
 probability; the policy's rules decide, per principle, from which score to block. The
 explanation names the principle scores and the obfuscations or framings undone, never the
 text.
+
+With ``safe_side_below`` set, a turn on the safe side of someone's risky plan (it asks how to
+talk them out of it or debunk the claim, defers to the clinician, keeps to the treatment,
+takes medicines back, and tells no plan of its own: the risky-intent matcher's
+``protective``) that scores below it is
+reported as category ``safe_side``, its principle kept: "how can I explain to her why sharing
+her Adderall is a bad idea", "帮我想几条理由说服她" read like requests to deceive or to deny
+care to the classifier. A policy's per-principle block rules then do not match it; it is
+still recorded, and a borderline rule still sends the answer to the compliance check.
 """
 
 from __future__ import annotations
@@ -36,10 +45,15 @@ import numpy as np
 from classifiers.harmful_request.model import HarmfulRequestModel
 from classifiers.harmful_request.principles import category_of
 from guard.checks.base import CheckParamsError
+from guard.checks.crisis import normalize as crisis_normalize
+from guard.checks.risky_intent import shared_matcher
 from guard.textnorm import normalize
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["HarmfulRequestCheck", "Unit", "factory", "units_for"]
+__all__ = ["SAFE_SIDE", "HarmfulRequestCheck", "Unit", "factory", "units_for"]
+
+SAFE_SIDE = "safe_side"
+"""The category of a turn on the safe side of a plan, below ``safe_side_below``."""
 
 CONTEXT_TURNS = 3
 """User turns joined to catch a request split across turns."""
@@ -122,14 +136,18 @@ class HarmfulRequestCheck:
         *,
         model: HarmfulRequestModel | None = None,
         report_threshold: float | None = None,
+        safe_side_below: float | None = None,
     ) -> None:
         self.name = name
         self.stages = stages
         self.model = model or HarmfulRequestModel.shared()
         self._report_threshold = report_threshold
+        self.safe_side_below = safe_side_below
 
     def load(self) -> None:
         self.model.load()
+        if self.safe_side_below is not None:
+            _ = shared_matcher()
 
     @property
     def report_threshold(self) -> float:
@@ -144,9 +162,12 @@ class HarmfulRequestCheck:
         units = units_for(segments)
         if not units:
             return []
-        return await asyncio.to_thread(self._score, units)
+        return await asyncio.to_thread(self._score, units, segments)
 
-    def _score(self, units: Sequence[Unit]) -> list[Finding]:
+    def _safe_side(self, text: str) -> bool:
+        return shared_matcher().protective(crisis_normalize(text).text)
+
+    def _score(self, units: Sequence[Unit], segments: Sequence[Segment] = ()) -> list[Finding]:
         scores = self.model.requests([u.text for u in units])
         best: dict[int, int] = {}
         for k, unit in enumerate(units):
@@ -165,9 +186,14 @@ class HarmfulRequestCheck:
             detail = ", ".join(f"{int(j) + 1}: {float(principles[j]):.2f}" for j in ranked)
             unit = units[k]
             via = f"; undone: {', '.join(unit.transforms)}" if unit.transforms else ""
+            category = category_of(top)
+            if (self.safe_side_below is not None and harmful < self.safe_side_below
+                    and segment < len(segments) and self._safe_side(segments[segment].text)):
+                category = SAFE_SIDE
+                via += "; the turn takes the safe side of a plan"
             findings.append(Finding(
                 check=self.name,
-                category=category_of(top),
+                category=category,
                 score=round(harmful, 4),
                 segment=segment,
                 principle=top,
@@ -176,7 +202,7 @@ class HarmfulRequestCheck:
         return findings
 
 
-_PARAMS = ("report_threshold", "model_spec")
+_PARAMS = ("report_threshold", "model_spec", "safe_side_below")
 
 
 def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> HarmfulRequestCheck:
@@ -194,8 +220,14 @@ def factory(name: str, stages: frozenset[Stage], params: Mapping[str, Any]) -> H
     spec = params.get("model_spec")
     if spec is not None and (not isinstance(spec, str | os.PathLike) or not str(spec).strip()):
         raise CheckParamsError("model_spec", "must be a path to a model_spec.json")
+    safe_below = params.get("safe_side_below")
+    if safe_below is not None and (
+            isinstance(safe_below, bool) or not isinstance(safe_below, int | float)
+            or not 0.0 < float(safe_below) <= 1.0):
+        raise CheckParamsError("safe_side_below", "must be a number in (0, 1]")
     model = HarmfulRequestModel(spec_path=spec) if spec is not None else None
     return HarmfulRequestCheck(
         name, stages, model=model,
         report_threshold=None if threshold is None else float(threshold),
+        safe_side_below=None if safe_below is None else float(safe_below),
     )

@@ -36,6 +36,7 @@ note, never escalate. Its explanation names the kind and the probability, never 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -56,7 +57,16 @@ from guard.checks.crisis import NormalizedText, new_user_turns, normalize
 from guard.messages import input_segments
 from guard.types import Context, Finding, Segment, Stage
 
-__all__ = ["RiskyIntentCheck", "factory", "rules_report"]
+__all__ = ["RiskyIntentCheck", "factory", "rules_report", "shared_matcher"]
+
+
+@functools.cache
+def shared_matcher() -> RiskyMatcher:
+    """The matcher over the shipped cue and knowledge files, the drug KB and the red flags,
+    built once per process (immutable compiled patterns; every check shares it, and the
+    harmful-request check asks it whether a turn takes the safe side of a plan)."""
+    kb = DrugKB.shared()
+    return RiskyMatcher(load_knowledge(kb), kb, shared_taxonomy())
 
 _THRESHOLD = 0.7
 LEARNED_SCORE = 0.6
@@ -108,9 +118,7 @@ class RiskyIntentCheck(LearnedBackstop):
             with self._lock:
                 matcher = self._matcher
                 if matcher is None:
-                    kb = DrugKB.shared()
-                    matcher = self._matcher = RiskyMatcher(
-                        load_knowledge(kb), kb, shared_taxonomy())
+                    matcher = self._matcher = shared_matcher()
         return matcher
 
     def load(self) -> None:
