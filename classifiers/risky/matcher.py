@@ -184,6 +184,9 @@ _POINTS_BACK = re.compile(
 this pack", "not planning to get more, ..."): the treatment may be named anywhere earlier in
 the message or in earlier turns."""
 _ENDS_IN_PRONOUN = re.compile(r"\b(?:it|them|em|those|these|that|this)\s*$|"
+                              # dev16: "taper myself off", "yesterday was my last pill"
+                              r"\b(?:myself|himself|herself)\s*$|"
+                              r"(?:my|his|her)\s+(?:very\s+)?last\s+(?:pill|dose|tablet|shot|injection|one)\s*$|"
                               r"(?:the|my|his|her|their)\s+(?:pills|meds|tablets|medication|medicine|shots|injections|jabs)\s*$")
 """A cue that ends in its own pronoun object ("skip them", "quit the pills"): the treatment is
 named earlier, as after a bare cue (round 7)."""
