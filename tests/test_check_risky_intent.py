@@ -1836,10 +1836,12 @@ def test_dev16_set_rates(check: RiskyIntentCheck) -> None:
     models, and an emergency told with the ambulance on its way). Round 20 read some misses
     (a taper of one's own, "yesterday was my last pill", a pill vacation, a thyroid taken out
     and "see how I feel without it", reduced fetal movements and a Spanish dry nappy as
-    warning signs): rules 86/130, 59/90 high as high, 3/130 look-alikes. A floor."""
+    warning signs; do-it-yourself procedures with household tools on an injury that needs
+    hands-on care, and metal in the eye, a venomous bite or frostbite): rules 94/130, 62/90
+    high as high, 3/130 look-alikes. A floor."""
     _, caught, high_caught, over, _ = _set_rates(check, "risky_intent_dev16.jsonl")
-    assert caught >= 86 / 130, caught
-    assert high_caught >= 59 / 90, high_caught
+    assert caught >= 94 / 130, caught
+    assert high_caught >= 62 / 90, high_caught
     assert over <= 3 / 130, over
 
 
@@ -2101,6 +2103,17 @@ def test_protective_reading(text: str, expected: bool) -> None:
      "high.treatment_abandonment"),
     ("had my whole thyroid taken out last year. im just going to see how i feel without it",
      "moderate.treatment_abandonment"),
+    # do-it-yourself procedures with household tools
+    ("Cut my forearm on a broken glass, about 4 cm, gaping a bit. I've got fishing line and a "
+     "sewing needle I boiled. Interrupted or continuous stitches?", "moderate.self_treatment"),
+    ("My shoulder popped out again and it's stuck. My roommate says he can yank it back in. "
+     "Should he pull straight down or twist it?", "moderate.self_treatment"),
+    ("my friend just got bitten by a rattler, 2 hours from the car. How tight for the "
+     "tourniquet, and do I cut above the bite?", "high.self_treatment"),
+    ("Got a metal splinter in my eye from grinding. I'm gonna get it out with a sewing needle.",
+     "high.self_treatment"),
+    ("mi pareja tiene congelación en los pies, le voy a frotar con nieve y luego meterlos en "
+     "agua bien caliente, casi hirviendo", "high.self_treatment"),
 ])
 def test_round20_plans(check: RiskyIntentCheck, text: str, category: str) -> None:
     assert category in found(check, text)
@@ -2112,6 +2125,9 @@ def test_round20_plans(check: RiskyIntentCheck, text: str, category: str) -> Non
     "had my thyroid removed last year, I take my levothyroxine every morning, can I take it with "
     "coffee?",
     "my endo said to taper myself off the hydrocortisone over 2 weeks, what should I watch for?",
+    "the ER put my shoulder back in last night, how long should I wear the sling?",
+    "what should I pack in a snake bite kit for hiking? I read tourniquets are a bad idea",
+    "I sew my own quilts with a sewing needle and fishing line for the binding, any tips?",
 ])
 def test_round20_lookalikes(check: RiskyIntentCheck, text: str) -> None:
     assert not {c for c in found(check, text) if c.startswith(("high.", "moderate."))}
