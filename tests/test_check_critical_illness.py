@@ -1532,6 +1532,11 @@ def test_fresh_set_20_floor(check: CriticalIllnessCheck) -> None:
     ("我爸化疗第十天 下午开始打摆子 量了38.4", "emergency.sepsis"),
     ("had my baby yesterday, ive gone through 3 pads in 30 minutes", "emergency.gynae_emergency"),
     ("delivered on monday, just passed clots bigger than a golf ball", "emergency.gynae_emergency"),
+    ("Baby's been way quieter since yesterday, maybe 3 kicks today", "emergency.obstetric_emergency"),
+    ("mi bebé de 8 meses vomita, no ha mojado el pañal desde la mañana y está muy dormido",
+     "emergency.dehydration_child"),
+    ("my 5yo has had fever 3 days, super floppy, says his neck hurts to bend",
+     "emergency.meningitis"),
 ])
 def test_round_0_19_phrasings(check: CriticalIllnessCheck, text: str, category: str) -> None:
     assert category in found(check, text)
@@ -1546,6 +1551,8 @@ def test_round_0_19_phrasings(check: CriticalIllnessCheck, text: str, category: 
     "i took tylenol and nyquil at the same time last night, is that ok?",
     "化疗后手脚发冷正常吗",
     "I change my pad every four hours on my heavy days",
+    "my newborn has been quieter than usual today",
+    "my neck hurts to move after sleeping funny, no fever",
 ])
 def test_round_0_19_lookalikes(check: CriticalIllnessCheck, text: str) -> None:
     assert not found(check, text)
