@@ -2125,7 +2125,8 @@ def test_protective_reading(text: str, expected: bool) -> None:
     ("我已经两周没打胰岛素了（1型），想问下这个血糖仪怎么校准", "high.treatment_abandonment"),
     ("fishhook stuck in my lower eyelid, gonna yank it out myself w needle nose pliers",
      "high.self_treatment"),
-    ("pretty sure i broke my wrist, ill splint it w a ruler and duct tape", "moderate.self_treatment"),
+    ("pretty sure i broke my wrist, ill splint it w a ruler and duct tape",
+     "moderate.self_treatment"),
 ])
 def test_round20_plans(check: RiskyIntentCheck, text: str, category: str) -> None:
     assert category in found(check, text)
