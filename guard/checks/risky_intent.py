@@ -37,7 +37,6 @@ note, never escalate. Its explanation names the kind and the probability, never 
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -108,18 +107,11 @@ class RiskyIntentCheck(LearnedBackstop):
         self.stages = stages
         self.learned = learned
         self._learned_threshold = learned_threshold
-        self._matcher: RiskyMatcher | None = None
-        self._lock = threading.Lock()
 
     @property
     def matcher(self) -> RiskyMatcher:
-        matcher = self._matcher
-        if matcher is None:
-            with self._lock:
-                matcher = self._matcher
-                if matcher is None:
-                    matcher = self._matcher = shared_matcher()
-        return matcher
+        """The process's one matcher (``shared_matcher``, built on first use)."""
+        return shared_matcher()
 
     def load(self) -> None:
         """Read and compile the cue and knowledge files, the drug KB and the red flags; verify
